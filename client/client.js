@@ -1,0 +1,259 @@
+// devserve browser client, injected into every served HTML page as
+// <script type="module" src="/__devserve/client.js?build=ID">. It follows
+// /__devserve/events (docs/DESIGN.md, "Wire protocol") to swap CSS, reload
+// the page and show build errors. Its only global is window.__devserve.
+
+const TAG = "[devserve]";
+const EVENTS = "/__devserve/events";
+const RELOADS_KEY = "__devserve_reloads"; // sessionStorage: sync-reload times
+const STORM_MAX = 3; // sync-reloads allowed...
+const STORM_MS = 10000; // ...within this window
+const RETRY_MIN = 100, RETRY_MAX = 3000, JITTER = 0.3;
+
+const log = (level, msg) => console[level](`${TAG} ${msg}`);
+
+if (!window.__devserve) start();
+
+function start() {
+  const state = (window.__devserve = {
+    build: new URL(import.meta.url).searchParams.get("build") || "",
+    status: "connecting", // "ok" | "building" | "error" | "disconnected"
+    errors: [],
+    connected: false,
+    lastEventId: "",
+    events: 0,
+  });
+  let es = null, timer = 0, delay = RETRY_MIN, lost = false, reloading = false;
+
+  const handlers = {
+    sync(d) {
+      if (d.build && state.build && d.build !== state.build) {
+        // The server rebuilt or restarted while we were away.
+        if (syncReloadAllowed()) return reload(`page is build ${state.build}, server has ${d.build}`);
+        log("error", `page is build ${state.build}, server has ${d.build}, but the page ` +
+          `reloaded ${STORM_MAX} times in ${STORM_MS / 1000} s; not reloading again`);
+      } else if (d.build) {
+        state.build = d.build;
+      }
+      if (d.status === "error") return showErrors(d.errors);
+      state.errors = [];
+      hideOverlay();
+      state.status = d.status === "building" ? "building" : "ok";
+    },
+    building(d) {
+      state.status = "building";
+      console.debug(`${TAG} building`, d.changed || []);
+    },
+    built(d) {
+      state.errors = [];
+      hideOverlay();
+      logAll("warn", d.warnings);
+      const updates = d.updates || [];
+      const js = updates.filter((u) => u.type === "js");
+      if (d.reload) return reload("the server asked for it");
+      if (js.length && !applyJS(js)) return reload(`changed ${js.map((u) => u.path).join(", ")}`);
+      for (const u of updates) if (u.type === "css") swapCSS(u.path, d.build);
+      // "asset" updates need nothing: a CSS swap refetches what the CSS uses.
+      state.build = d.build || state.build;
+      state.status = "ok";
+    },
+    errors(d) {
+      logAll("warn", d.warnings);
+      showErrors(d.errors);
+    },
+    reload(d) {
+      reload(d.reason || "the server asked for it");
+    },
+  };
+
+  function connect() {
+    timer = 0;
+    const url = new URL(EVENTS, import.meta.url);
+    if (state.lastEventId) url.searchParams.set("lastEventId", state.lastEventId);
+    es = new EventSource(url);
+    es.onopen = () => (state.connected = true);
+    // We reconnect ourselves (backoff, jitter, ?lastEventId=) instead of
+    // letting EventSource retry at the server's fixed interval.
+    es.onerror = () => {
+      close();
+      if (reloading) return;
+      state.status = "disconnected";
+      if (!lost) log("warn", "connection lost, reconnecting…");
+      lost = true;
+      timer = setTimeout(connect, delay * (1 + JITTER * (2 * Math.random() - 1)));
+      delay = Math.min(delay * 2, RETRY_MAX);
+    };
+    for (const [name, handle] of Object.entries(handlers)) {
+      es.addEventListener(name, (e) => {
+        if (reloading) return;
+        state.events++;
+        if (e.lastEventId) state.lastEventId = e.lastEventId;
+        // Back off only while connections fail before the first event.
+        delay = RETRY_MIN;
+        if (lost) log("info", "reconnected");
+        lost = false;
+        let data;
+        try { data = JSON.parse(e.data) || {}; } catch { return log("warn", `bad ${name} event: ${e.data}`); }
+        handle(data);
+      });
+    }
+  }
+
+  function close() {
+    if (es) es.close();
+    es = null;
+    clearTimeout(timer);
+    timer = 0;
+    state.connected = false;
+  }
+
+  function reload(why) {
+    if (reloading) return;
+    reloading = true;
+    log("info", `reloading: ${why}`);
+    close();
+    location.reload();
+  }
+
+  // A sync-reload is allowed unless STORM_MAX of them happened in the last
+  // STORM_MS (say, a server whose pages are of another build than it says).
+  // The times live in sessionStorage, which survives reloads.
+  function syncReloadAllowed() {
+    const now = Date.now();
+    let times = [];
+    try { times = JSON.parse(sessionStorage.getItem(RELOADS_KEY)).filter((t) => now - t < STORM_MS); } catch {}
+    if (times.length >= STORM_MAX) return false;
+    try { sessionStorage.setItem(RELOADS_KEY, JSON.stringify([...times, now])); } catch {}
+    return true;
+  }
+
+  function showErrors(errors) {
+    state.status = "error";
+    state.errors = errors || [];
+    logAll("error", state.errors);
+    showOverlay(state.errors);
+  }
+
+  addEventListener("pagehide", close);
+  // Back from the back/forward cache: the page lives again, and so does
+  // the connection.
+  addEventListener("pageshow", (e) => e.persisted && !es && !reloading && connect());
+  connect();
+}
+
+// applyJS applies hot updates of JS modules and reports whether it could.
+// This is the seam for module hot replacement (import.meta.hot.accept):
+// until that lands it applies nothing, and the caller reloads the page.
+function applyJS(updates) {
+  return false;
+}
+
+// pending maps a <link> to the clone that will replace it once loaded.
+const pending = new WeakMap();
+
+// swapCSS swaps every stylesheet <link> of this origin with the pathname of
+// path for a fresh copy, removing the old one only when the new one has
+// loaded, so the page never shows unstyled. The latest swap of a link wins.
+function swapCSS(path, build) {
+  const want = new URL(path, location.href);
+  for (const link of document.querySelectorAll('link[rel~="stylesheet" i]')) {
+    if (!link.href || link.hasAttribute("data-devserve-pending")) continue;
+    const url = new URL(link.href);
+    if (url.origin !== want.origin || url.pathname !== want.pathname) continue;
+    url.searchParams.set("v", build);
+    const clone = link.cloneNode();
+    clone.setAttribute("data-devserve-pending", "");
+    clone.href = url.href;
+    pending.get(link)?.remove();
+    pending.set(link, clone);
+    clone.onload = clone.onerror = () => {
+      if (pending.get(link) !== clone) return;
+      pending.delete(link);
+      link.remove();
+      clone.removeAttribute("data-devserve-pending");
+    };
+    link.after(clone);
+  }
+}
+
+// where formats the place of a build message as an editor shows it.
+function where(m) {
+  if (!m.file || !m.line) return m.file || "";
+  return `${m.file}:${m.line}:${charColumn(m.lineText || "", m.column || 0)}`;
+}
+
+// charColumn turns esbuild's column, a 0-based count of UTF-8 bytes into
+// lineText, into the 1-based count of characters (code points) editors show.
+function charColumn(lineText, byteColumn) {
+  const bytes = new TextEncoder().encode(lineText).subarray(0, byteColumn);
+  return [...new TextDecoder().decode(bytes)].length + 1;
+}
+
+function logAll(level, messages) {
+  for (const m of messages || []) log(level, (where(m) ? where(m) + ": " : "") + m.text);
+}
+
+let overlay = null;
+
+const onKey = (e) => e.key === "Escape" && hideOverlay();
+
+function hideOverlay() {
+  overlay?.remove();
+  overlay = null;
+  removeEventListener("keydown", onKey, true);
+}
+
+const CSS = `:host{all:initial!important;position:fixed!important;inset:0!important;z-index:2147483647!important;display:block!important}
+.backdrop{position:absolute;inset:0;overflow:auto;padding:40px 16px;background:#000d;color:#ddd;font:14px/1.5 ui-monospace,monospace}
+.panel{position:relative;max-width:960px;margin:auto;padding:16px 24px;background:#1c1c1c;border-top:4px solid #e55}
+h1{margin:0 0 16px;font-size:16px;color:#f66}
+button{position:absolute;top:8px;right:12px;font:20px monospace;color:#ddd;background:none;border:0;cursor:pointer}
+.where{color:#7bf}
+.text{color:#fff;font-weight:bold;white-space:pre-wrap}
+.error{margin-bottom:24px}
+pre{margin:8px 0;padding:8px;overflow:auto;background:#111}
+.caret{color:#f66}
+.suggestion{color:#9d7}
+.hint{color:#999}`;
+
+function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text) e.textContent = text;
+  return e;
+}
+
+// showOverlay shows the errors over the page, in a shadow root so that the
+// page's CSS and the overlay's CSS stay apart.
+function showOverlay(errors) {
+  hideOverlay();
+  const host = document.createElement("devserve-overlay");
+  const root = host.attachShadow({ mode: "open" });
+  const backdrop = el("div", "backdrop");
+  const panel = el("div", "panel");
+  const button = el("button", "close", "×");
+  button.onclick = hideOverlay;
+  backdrop.onclick = (e) => e.target === backdrop && hideOverlay();
+  panel.append(button, el("h1", "", `Build failed with ${errors.length} error${errors.length === 1 ? "" : "s"}`));
+  for (const m of errors) {
+    const div = el("div", "error");
+    div.append(el("div", "where", where(m)), el("div", "text", m.text));
+    if (m.lineText) {
+      const gutter = `${m.line || ""} | `;
+      const col = charColumn(m.lineText, m.column || 0);
+      // Keep tabs so the caret lines up.
+      const pad = [...m.lineText].slice(0, col - 1).map((c) => (c === "\t" ? c : " ")).join("");
+      const pre = el("pre", "code", `${gutter}${m.lineText}\n`);
+      pre.append(el("span", "caret", `${" ".repeat(gutter.length - 2)}| ${pad}^`));
+      div.append(pre);
+    }
+    if (m.suggestion) div.append(el("div", "suggestion", `Suggestion: ${m.suggestion}`));
+    panel.append(div);
+  }
+  panel.append(el("div", "hint", "Esc or a click outside closes this. The next good build clears it."));
+  backdrop.append(panel);
+  root.append(el("style", "", CSS), backdrop);
+  (document.body || document.documentElement).append(host);
+  overlay = host;
+  addEventListener("keydown", onKey, true);
+}

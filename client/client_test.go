@@ -1,0 +1,115 @@
+package client
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"html"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestTag(t *testing.T) {
+	tests := []struct {
+		build string
+		want  string
+	}{
+		{"b1", `<script type="module" src="/__devserve/client.js?build=b1"></script>`},
+		{"", `<script type="module" src="/__devserve/client.js?build="></script>`},
+		{"a b", `<script type="module" src="/__devserve/client.js?build=a+b"></script>`},
+		{`x"><script>alert(1)</script>`,
+			`<script type="module" src="/__devserve/client.js?build=x%22%3E%3Cscript%3Ealert%281%29%3C%2Fscript%3E"></script>`},
+		{"a&b=c#d'", `<script type="module" src="/__devserve/client.js?build=a%26b%3Dc%23d%27"></script>`},
+		{"日本", `<script type="module" src="/__devserve/client.js?build=%E6%97%A5%E6%9C%AC"></script>`},
+	}
+	src := regexp.MustCompile(`^<script type="module" src="([^"<>]*)"></script>$`)
+	for _, tt := range tests {
+		got := string(Tag(tt.build))
+		if got != tt.want {
+			t.Errorf("Tag(%q) =\n  %s\nwant\n  %s", tt.build, got, tt.want)
+		}
+		// Whatever the ID, the attribute holds and gives the ID back.
+		m := src.FindStringSubmatch(got)
+		if m == nil {
+			t.Errorf("Tag(%q) = %s: not one well-formed script element", tt.build, got)
+			continue
+		}
+		u, err := url.Parse(html.UnescapeString(m[1]))
+		if err != nil {
+			t.Errorf("Tag(%q): src: %v", tt.build, err)
+			continue
+		}
+		if u.Path != Path || u.Query().Get("build") != tt.build {
+			t.Errorf("Tag(%q): src %q has path %q and build %q", tt.build, m[1], u.Path, u.Query().Get("build"))
+		}
+	}
+}
+
+func TestETag(t *testing.T) {
+	e := ETag()
+	if e != ETag() {
+		t.Fatalf("ETag changed between calls: %s, %s", e, ETag())
+	}
+	if !strings.HasPrefix(e, `"`) || !strings.HasSuffix(e, `"`) || len(e) < 10 {
+		t.Fatalf("ETag() = %s, want a quoted strong entity tag", e)
+	}
+	// Strong (no W/) and only characters allowed in an entity tag.
+	if !regexp.MustCompile(`^"[\x21\x23-\x7e]+"$`).MatchString(e) {
+		t.Fatalf("ETag() = %s has characters not allowed in an ETag", e)
+	}
+	sum := sha256.Sum256(Source())
+	if want := `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`; e != want {
+		t.Fatalf("ETag() = %s, want the hash of Source() %s", e, want)
+	}
+}
+
+func TestSourceIsACopy(t *testing.T) {
+	s := Source()
+	s[0] ^= 0xff
+	if bytes.Equal(s, Source()) {
+		t.Fatal("changing the slice from Source changed the script")
+	}
+}
+
+// maxSize is the size limit of the client, unminified.
+const maxSize = 10_000
+
+func TestSize(t *testing.T) {
+	if n := len(Source()); n >= maxSize {
+		t.Fatalf("client.js is %d bytes, want under %d", n, maxSize)
+	} else {
+		t.Logf("client.js is %d bytes", n)
+	}
+}
+
+func TestSourceContents(t *testing.T) {
+	src := string(Source())
+	if !utf8.ValidString(src) {
+		t.Error("client.js is not valid UTF-8")
+	}
+	for _, want := range []string{
+		EventsPath,           // the stream it listens to
+		"import.meta.url",    // where it finds its build
+		"window.__devserve",  // the one global
+		`"devserve-overlay"`, // the overlay host that tests look for
+		"[devserve]",         // the prefix of its console lines
+		"function applyJS(",  // the seam for module hot replacement
+		`addEventListener("pagehide"`,
+	} {
+		if !strings.Contains(src, want) {
+			t.Errorf("client.js does not contain %q", want)
+		}
+	}
+	for _, leftover := range []string{
+		"debugger", "console.log(", "TODO", "FIXME", "XXX", "alert(",
+		"sourceMappingURL", "localhost", "127.0.0.1", "eval(", "innerHTML",
+		"\r",
+	} {
+		if strings.Contains(src, leftover) {
+			t.Errorf("client.js contains %q", leftover)
+		}
+	}
+}
