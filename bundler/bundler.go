@@ -1,0 +1,768 @@
+// Package bundler builds a web project's entry points with esbuild into
+// memory and answers requests for what it built, rebuilding incrementally as
+// files change.
+//
+// # Entries
+//
+// Entries are the JavaScript/TypeScript (.js .mjs .jsx .ts .tsx) and CSS
+// files a page loads. They are given in Options.Entries or, when that is
+// empty, discovered from the HTML pages under Root: every
+// <script type="module" src> and <link rel="stylesheet" href> with a local
+// URL naming an existing file of an entry type. Classic (non-module) scripts
+// are not entries.
+//
+// # Contexts
+//
+// Every entry gets its own esbuild context (api.BuildContext), and a Build
+// rebuilds only the contexts whose last inputs include a changed file (plus
+// those whose last build failed). One context per entry means a CSS edit
+// costs only a CSS rebuild (milliseconds, however big the JS), an edit to one
+// page's code does not relink the other pages, and an error in one entry leaves every other
+// entry building and served. The price is that a module shared by several JS
+// entries is parsed once per entry that imports it; esbuild caches parses per
+// context, and contexts rebuild in parallel.
+//
+// # URLs
+//
+// Outputs live in memory and are served at URLs that mirror Root, so a page
+// keeps the URLs it was written with:
+//
+//   - a JS entry is served at its own URL: "/src/main.ts" answers the bundled
+//     JavaScript, its source map is "/src/main.ts.map", and the bundle's
+//     sourceMappingURL comment is rewritten to point there;
+//   - a CSS entry likewise: "/styles/app.css" and "/styles/app.css.map";
+//   - CSS imported by a JS entry (esbuild's CSS bundle beside the JS) is
+//     served at the entry's URL with its extension replaced by ".css":
+//     "/src/main.css" for "/src/main.ts". Nothing links it automatically;
+//     CSSFor tells a server which stylesheet to add to the page;
+//   - files referenced with the "file" loader (fonts and images in url(),
+//     imported assets) keep their folder and get a content hash:
+//     "/img/logo-ABCD1234.svg". CSS refers to them by relative URL, which
+//     resolves because the layout mirrors Root; JS refers to them by absolute
+//     URL ("/img/logo-ABCD1234.svg"), because a string in JS is resolved
+//     against the page, not the script.
+//
+// Image, font, audio, video, PDF and wasm files get the "file" loader by
+// default (esbuild has no loader for them); Options.Loader overrides it.
+//
+// # Files on disk
+//
+// WriteTo writes the outputs for a production build. There, entries get
+// esbuild's real output names ("src/main.ts" becomes "src/main.js", with
+// "src/main.js.map"); everything else is written at its URL path. OutputFor
+// and CSSFor give those names so HTML can be rewritten to match. Only the
+// extension ever changes: folder and base name are the entry's own.
+package bundler
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime/debug"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/evanw/esbuild/pkg/api"
+)
+
+// Options configures a Bundler. Only Root is required.
+type Options struct {
+	// Root is the project folder; every path the bundler takes or gives is
+	// relative to it, and it is served at "/".
+	Root string
+	// Entries are slash-separated paths relative to Root of .js .mjs .jsx .ts
+	// .tsx and .css files. Empty: discovered from Root's HTML pages, and
+	// rediscovered when a page changes.
+	Entries []string
+	// Define replaces global identifiers with expressions (esbuild's define).
+	Define map[string]string
+	// Loader maps an extension (".svg") to an esbuild loader name ("file",
+	// "text", "dataurl", ...), overriding the defaults.
+	Loader map[string]string
+	// JSX is the JSX mode: "" or "transform", "automatic", "preserve".
+	JSX string
+	// JSXFactory, JSXFragment and JSXImportSource are esbuild's JSX options
+	// of the same names. As in esbuild, a tsconfig that sets jsx,
+	// jsxFactory, jsxFragmentFactory or jsxImportSource wins for the files
+	// it covers.
+	JSXFactory, JSXFragment, JSXImportSource string
+	// Tsconfig is the path to a tsconfig file, relative to Root or absolute;
+	// "" lets esbuild find the nearest one.
+	Tsconfig string
+	// Target is esbuild's target list, e.g. "es2020" or "es2020,safari15";
+	// "" means esnext.
+	Target string
+	// Sourcemap is "" or "linked" (the default), "inline", "external" or
+	// "none".
+	Sourcemap string
+	// Minify minifies whitespace, identifiers and syntax, for production
+	// builds.
+	Minify bool
+	// Logger receives debug logs of builds; nil is silent.
+	Logger *slog.Logger
+}
+
+// Kind says what an Output is, so a client knows how to apply an update.
+type Kind string
+
+// The kinds of output.
+const (
+	// JS is the bundle of a JavaScript/TypeScript entry.
+	JS Kind = "js"
+	// CSS is the bundle of a CSS entry, or the CSS a JS entry imports.
+	CSS Kind = "css"
+	// Asset is a file emitted by the "file" or "copy" loader (fonts, images).
+	Asset Kind = "asset"
+	// Map is a source map.
+	Map Kind = "map"
+)
+
+// Output is one built file. Outputs are shared and must not be modified.
+type Output struct {
+	// Path is the URL path it is served at, starting with "/".
+	Path string
+	// Kind is what it is.
+	Kind Kind
+	// Hash is a hex hash of Contents, usable as an ETag.
+	Hash string
+	// ContentType is the Content-Type to serve it with.
+	ContentType string
+	// Contents are the bytes.
+	Contents []byte
+}
+
+// Message is an error or warning, esbuild's api.Message flattened to what a
+// terminal or an error overlay shows.
+type Message struct {
+	// Text is the message.
+	Text string `json:"text"`
+	// File is the slash path relative to Root of the file it is about, ""
+	// when none (an absolute path for a file outside Root).
+	File string `json:"file"`
+	// Line is 1-based; 0 when there is no location.
+	Line int `json:"line"`
+	// Column is esbuild's: 0-based, counted in bytes.
+	Column int `json:"column"`
+	// LineText is the text of the line.
+	LineText string `json:"lineText"`
+	// Suggestion is esbuild's suggested replacement, if any.
+	Suggestion string `json:"suggestion"`
+}
+
+// Result is what a Build did and what is served after it.
+type Result struct {
+	// ID is a short hex hash of every served output's path and hash: the
+	// same outputs give the same ID.
+	ID string
+	// Duration is how long Build took, not counting the wait for an
+	// earlier Build to finish.
+	Duration time.Duration
+	// Inputs are the root-relative slash paths of every input of the last
+	// good build of each entry, sorted.
+	Inputs []string
+	// Outputs are every output now served, sorted by Path. After a failure
+	// an entry that failed keeps its last good outputs.
+	Outputs []*Output
+	// Changed are the outputs that are new or whose contents differ from
+	// the previous successful Build's: empty (not nil) when nothing changed,
+	// nil when this build failed. After a failure, the next successful build
+	// reports everything changed since the last successful one.
+	Changed []*Output
+	// Errors are the current errors of every entry; never nil.
+	Errors []Message
+	// Warnings are the current warnings of every entry; never nil.
+	Warnings []Message
+}
+
+// OK reports whether the build had no errors.
+func (r *Result) OK() bool { return len(r.Errors) == 0 }
+
+// Bundler builds a project's entries with esbuild and holds the outputs in
+// memory. Its methods are safe for concurrent use; builds run one at a time.
+type Bundler struct {
+	root     string // absolute, symlinks resolved
+	rootAs   string // absolute, as given (differs from root behind a symlink)
+	outdir   string // never exists; see outDirName
+	tsconfig string // root-relative slash path of Options.Tsconfig, "" if none
+	discover bool   // entries come from HTML pages
+	base     api.BuildOptions
+	log      *slog.Logger
+
+	// buildMu is held for the whole of a Build (and Close): one at a time.
+	// Fields of entryCtx and ctxs are written only while holding both
+	// buildMu and mu, so Build may read them holding buildMu alone.
+	buildMu sync.Mutex
+
+	mu       sync.Mutex
+	idle     *sync.Cond // broadcast when building becomes false
+	building bool
+	closed   bool
+	ctxs     []*entryCtx        // sorted by entry
+	missing  map[string]bool    // files pages refer to that do not exist; see discover
+	served   map[string]*Output // what Lookup answers
+	reported map[string]string  // URL path -> hash as of the last successful Build
+	last     *Result
+
+	// Test hooks, nil outside tests. buildHook runs at the start of every
+	// Build once building is set; rebuildHook runs just before an entry's
+	// esbuild rebuild, on that rebuild's goroutine; lookupWaitHook runs (with
+	// mu held) each time Lookup is about to wait for a build.
+	buildHook      func()
+	rebuildHook    func(entry string)
+	lookupWaitHook func()
+}
+
+// entryCtx is one entry's esbuild context and what its builds left.
+type entryCtx struct {
+	entry string // root-relative slash path
+	kind  Kind   // JS or CSS
+	ctx   api.BuildContext
+
+	failed   bool      // the last build failed, or there was none yet
+	state    *ctxState // of the last good build; nil before one
+	errors   []Message // of the last build
+	warnings []Message // of the last build
+	rebuilds int       // builds attempted, for tests
+}
+
+// New validates opts, finds the entries and creates their esbuild contexts.
+// It does not build: call Build(nil) for that. The root must be an existing
+// folder and every given entry an existing file of an entry type under it.
+func New(opts Options) (*Bundler, error) {
+	if opts.Root == "" {
+		return nil, errors.New("bundler: Options.Root is required")
+	}
+	given, err := filepath.Abs(opts.Root)
+	root := given
+	if err == nil {
+		root, err = filepath.EvalSymlinks(given)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("bundler: root %s: %w", opts.Root, err)
+	}
+	fi, err := os.Stat(root)
+	if err != nil {
+		return nil, fmt.Errorf("bundler: root: %w", err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("bundler: root %s is not a folder", opts.Root)
+	}
+
+	b := &Bundler{
+		root:     root,
+		rootAs:   given,
+		outdir:   filepath.Join(root, outDirName),
+		discover: len(opts.Entries) == 0,
+		log:      opts.Logger,
+		served:   map[string]*Output{},
+		reported: map[string]string{},
+	}
+	if b.log == nil {
+		b.log = slog.New(slog.DiscardHandler)
+	}
+	b.idle = sync.NewCond(&b.mu)
+	if b.base, err = esbuildOptions(root, b.outdir, &opts); err != nil {
+		return nil, fmt.Errorf("bundler: %w", err)
+	}
+	// Let esbuild check the options now (defines, JSX names, tsconfig) even
+	// when there are no entries yet, so mistakes surface in New.
+	ctx, cerr := api.Context(b.base)
+	if cerr != nil {
+		return nil, fmt.Errorf("bundler: %w", contextError(cerr))
+	}
+	ctx.Dispose()
+	if opts.Tsconfig != "" {
+		if rel, ok := b.rel(opts.Tsconfig); ok {
+			b.tsconfig = rel
+		}
+	}
+
+	var entries []string
+	if b.discover {
+		if entries, b.missing, err = discover(root); err != nil {
+			return nil, fmt.Errorf("bundler: %w", err)
+		}
+	} else {
+		for _, e := range opts.Entries {
+			rel, err := b.checkEntry(e)
+			if err != nil {
+				return nil, fmt.Errorf("bundler: %w", err)
+			}
+			entries = append(entries, rel)
+		}
+		sort.Strings(entries)
+		entries = slices.Compact(entries)
+	}
+	for _, e := range entries {
+		c, err := b.newCtx(e)
+		if err != nil {
+			for _, c := range b.ctxs {
+				c.ctx.Dispose()
+			}
+			return nil, fmt.Errorf("bundler: %w", err)
+		}
+		b.ctxs = append(b.ctxs, c)
+	}
+	b.log.Debug("bundler: ready", "root", root, "entries", entries, "discovered", b.discover)
+	return b, nil
+}
+
+// checkEntry validates a given entry and returns it root-relative.
+func (b *Bundler) checkEntry(e string) (string, error) {
+	rel, ok := b.rel(e)
+	if !ok || rel == "." {
+		return "", fmt.Errorf("entry %s: not a file under the root %s", e, b.root)
+	}
+	if _, ok := entryKind(rel); !ok {
+		return "", fmt.Errorf("entry %s: not a .js .mjs .jsx .ts .tsx or .css file", e)
+	}
+	fi, err := os.Stat(filepath.Join(b.root, filepath.FromSlash(rel)))
+	if err != nil {
+		return "", fmt.Errorf("entry %s: %w", e, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("entry %s: not a regular file", e)
+	}
+	return rel, nil
+}
+
+// rel turns a root-relative (slash or OS separators) or absolute path into a
+// clean root-relative slash path; false if it lies outside the root.
+func (b *Bundler) rel(p string) (string, bool) {
+	if filepath.IsAbs(p) {
+		r, err := filepath.Rel(b.root, p)
+		if (err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator))) && b.rootAs != b.root {
+			// A watcher may report paths under the root as it was given.
+			r, err = filepath.Rel(b.rootAs, p)
+		}
+		if err != nil {
+			return "", false
+		}
+		p = r
+	}
+	p = path.Clean(filepath.ToSlash(p))
+	if p == ".." || strings.HasPrefix(p, "../") || strings.HasPrefix(p, "/") {
+		return "", false
+	}
+	return p, true
+}
+
+// newCtx creates the esbuild context of one entry.
+func (b *Bundler) newCtx(entry string) (*entryCtx, error) {
+	kind, ok := entryKind(entry)
+	if !ok {
+		return nil, fmt.Errorf("entry %s: not a .js .mjs .jsx .ts .tsx or .css file", entry)
+	}
+	opts := b.base
+	opts.EntryPoints = []string{filepath.Join(b.root, filepath.FromSlash(entry))}
+	if kind == JS {
+		// Asset URLs in JS are resolved against the page, not the script,
+		// so they must be absolute. CSS keeps relative url()s.
+		opts.PublicPath = "/"
+	}
+	ctx, cerr := api.Context(opts)
+	if cerr != nil {
+		return nil, fmt.Errorf("entry %s: %w", entry, contextError(cerr))
+	}
+	return &entryCtx{entry: entry, kind: kind, ctx: ctx, failed: true}, nil
+}
+
+// contextError turns esbuild's option errors into one error.
+func contextError(cerr *api.ContextError) error {
+	texts := make([]string, 0, len(cerr.Errors))
+	for _, m := range cerr.Errors {
+		texts = append(texts, m.Text)
+	}
+	if len(texts) == 0 {
+		texts = append(texts, cerr.Error())
+	}
+	return fmt.Errorf("esbuild options: %s", strings.Join(texts, "; "))
+}
+
+// Entries returns the current entries, root-relative and sorted.
+func (b *Bundler) Entries() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := make([]string, len(b.ctxs))
+	for i, c := range b.ctxs {
+		out[i] = c.entry
+	}
+	return out
+}
+
+// isConfig reports whether a root-relative path is a file that changes how
+// everything is built: tsconfig/jsconfig files (including extended ones such
+// as tsconfig.base.json), package.json files, and Options.Tsconfig.
+func (b *Bundler) isConfig(p string) bool {
+	if b.tsconfig != "" && p == b.tsconfig {
+		return true
+	}
+	base := path.Base(p)
+	if base == "package.json" {
+		return true
+	}
+	return path.Ext(base) == ".json" && (strings.HasPrefix(base, "tsconfig") || strings.HasPrefix(base, "jsconfig"))
+}
+
+// pageChange reports whether a change to root-relative path p can change the
+// discovered entries: p is a page, or a file a page refers to that did not
+// exist at the last discovery (or a folder that may hold one). Called with
+// mu held or by Build.
+func (b *Bundler) pageChange(p string) bool {
+	if isHTML(p) || b.missing[p] {
+		return true
+	}
+	prefix := p + "/"
+	for m := range b.missing {
+		if p == "." || strings.HasPrefix(m, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// touches reports whether a change to root-relative path p can matter to the
+// last good build of c: p is an input, or a folder holding one.
+func (c *entryCtx) touches(p string) bool {
+	if c.state == nil {
+		return false
+	}
+	if _, ok := c.state.inputs[p]; ok {
+		return true
+	}
+	if p == "." {
+		return len(c.state.inputs) > 0
+	}
+	prefix := p + "/"
+	for in := range c.state.inputs {
+		if strings.HasPrefix(in, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// Affects reports whether a change to any of these paths (root-relative or
+// absolute) can change the build: it is an input of the last build of some
+// entry or a folder holding one, some entry's last build failed (a new file
+// may fix it), it is a config file (tsconfig.json, jsconfig.json,
+// package.json), or, while entries are discovered, it is an HTML page or a
+// file a page refers to that did not exist.
+func (b *Bundler) Affects(paths []string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return false
+	}
+	for _, raw := range paths {
+		p, ok := b.rel(raw)
+		if !ok {
+			continue
+		}
+		if b.isConfig(p) || (b.discover && b.pageChange(p)) {
+			return true
+		}
+		for _, c := range b.ctxs {
+			if c.failed || c.touches(p) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Lookup returns the output served at urlPath, a clean URL path without
+// query ("/src/main.ts"). While a Build runs it waits for it, so a request
+// never gets stale output; then it answers from the last good outputs.
+func (b *Bundler) Lookup(urlPath string) (*Output, bool) {
+	if !strings.HasPrefix(urlPath, "/") {
+		urlPath = "/" + urlPath
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for b.building {
+		if b.lookupWaitHook != nil {
+			b.lookupWaitHook()
+		}
+		b.idle.Wait()
+	}
+	o, ok := b.served[urlPath]
+	return o, ok
+}
+
+// Last returns the most recent Result, nil before the first Build.
+func (b *Bundler) Last() *Result {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.last
+}
+
+// errClosed is the message of a Build after Close.
+const errClosed = "bundler is closed"
+
+// Build rebuilds what the changes can affect and returns the new state.
+// changed are root-relative (or absolute) paths changed since the last call;
+// nil rebuilds every entry (and rediscovers entries). While entries are
+// discovered, a changed page, or a new file a page was waiting for, makes
+// Build rediscover them and create or dispose contexts to match. Builds are
+// serialized; bad source never panics: every problem is an error Message in
+// the Result.
+func (b *Bundler) Build(changed []string) *Result {
+	b.buildMu.Lock()
+	defer b.buildMu.Unlock()
+	start := time.Now()
+
+	b.mu.Lock()
+	if b.closed {
+		r := b.resultLocked(start, []Message{{Text: errClosed}})
+		b.last = r
+		b.mu.Unlock()
+		return r
+	}
+	b.building = true
+	b.mu.Unlock()
+	defer func() {
+		// Whatever happens, let Lookup go on.
+		b.mu.Lock()
+		b.building = false
+		b.idle.Broadcast()
+		b.mu.Unlock()
+	}()
+	if b.buildHook != nil {
+		b.buildHook()
+	}
+
+	all := changed == nil
+	var paths []string
+	for _, p := range changed {
+		if rel, ok := b.rel(p); ok {
+			paths = append(paths, rel)
+		}
+	}
+	var errs []Message
+	if b.discover && (all || slices.ContainsFunc(paths, b.pageChange)) {
+		errs = append(errs, b.rediscover()...)
+	}
+	config := all || slices.ContainsFunc(paths, b.isConfig)
+
+	var todo []*entryCtx
+	for _, c := range b.ctxs {
+		if config || c.failed || slices.ContainsFunc(paths, c.touches) {
+			todo = append(todo, c)
+		}
+	}
+	type outcome struct {
+		state            *ctxState
+		errors, warnings []Message
+	}
+	results := make([]outcome, len(todo))
+	var wg sync.WaitGroup
+	for i, c := range todo {
+		wg.Go(func() {
+			st, es, ws := b.rebuild(c)
+			results[i] = outcome{st, es, ws}
+		})
+	}
+	wg.Wait()
+
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i, c := range todo {
+		o := results[i]
+		c.rebuilds++
+		c.errors, c.warnings = o.errors, o.warnings
+		c.failed = o.state == nil
+		if o.state != nil {
+			c.state = o.state
+		}
+	}
+	r := b.resultLocked(start, errs)
+	b.last = r
+	b.log.Debug("bundler: build",
+		"rebuilt", len(todo), "entries", len(b.ctxs), "outputs", len(r.Outputs),
+		"changed", len(r.Changed), "errors", len(r.Errors), "warnings", len(r.Warnings),
+		"duration", r.Duration)
+	return r
+}
+
+// rediscover re-reads the pages and replaces the contexts of entries that
+// went away or appeared. Problems come back as error messages.
+func (b *Bundler) rediscover() []Message {
+	entries, missing, err := discover(b.root)
+	if err != nil {
+		return []Message{{Text: err.Error()}}
+	}
+	b.mu.Lock()
+	b.missing = missing
+	b.mu.Unlock()
+	old := make(map[string]*entryCtx, len(b.ctxs))
+	for _, c := range b.ctxs {
+		old[c.entry] = c
+	}
+	var errs []Message
+	next := make([]*entryCtx, 0, len(entries))
+	for _, e := range entries {
+		if c, ok := old[e]; ok {
+			next = append(next, c)
+			delete(old, e)
+			continue
+		}
+		c, err := b.newCtx(e)
+		if err != nil {
+			errs = append(errs, Message{Text: err.Error(), File: e})
+			continue
+		}
+		next = append(next, c)
+	}
+	if len(old) == 0 && len(next) == len(b.ctxs) {
+		return errs
+	}
+	b.mu.Lock()
+	b.ctxs = next
+	b.mu.Unlock()
+	for _, c := range old {
+		c.ctx.Dispose()
+	}
+	b.log.Debug("bundler: entries changed", "entries", entries)
+	return errs
+}
+
+// rebuild runs one context's rebuild and collects its outputs; a nil state
+// means it failed. It never panics.
+func (b *Bundler) rebuild(c *entryCtx) (st *ctxState, errs, warns []Message) {
+	defer func() {
+		if v := recover(); v != nil {
+			b.log.Error("bundler: panic during build", "entry", c.entry, "panic", v, "stack", string(debug.Stack()))
+			st, errs = nil, append(errs, Message{Text: fmt.Sprintf("internal error building %s: %v", c.entry, v), File: c.entry})
+		}
+	}()
+	fi, err := os.Stat(filepath.Join(b.root, filepath.FromSlash(c.entry)))
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil, []Message{{Text: fmt.Sprintf("entry %s: file not found", c.entry), File: c.entry}}, nil
+	case err != nil:
+		return nil, []Message{{Text: fmt.Sprintf("entry %s: %v", c.entry, err), File: c.entry}}, nil
+	case !fi.Mode().IsRegular():
+		return nil, []Message{{Text: fmt.Sprintf("entry %s: not a regular file", c.entry), File: c.entry}}, nil
+	}
+	if b.rebuildHook != nil {
+		b.rebuildHook(c.entry)
+	}
+	res := c.ctx.Rebuild()
+	errs, warns = b.messages(res.Errors), b.messages(res.Warnings)
+	if len(res.Errors) > 0 {
+		return nil, errs, warns
+	}
+	st, more, err := b.collect(c, &res)
+	warns = append(warns, more...)
+	if err != nil {
+		return nil, append(errs, Message{Text: err.Error(), File: c.entry}), warns
+	}
+	return st, errs, warns
+}
+
+// resultLocked combines the state of every context into a Result and
+// updates what is served. errs are bundler-level errors that go first.
+// Called with mu held.
+func (b *Bundler) resultLocked(start time.Time, errs []Message) *Result {
+	r := &Result{
+		Errors:   append([]Message{}, errs...),
+		Warnings: []Message{},
+	}
+	served := make(map[string]*Output, len(b.served))
+	owner := make(map[string]string, len(b.served))
+	inputs := make(map[string]struct{})
+	// Two passes so that an entry's own outputs win a URL over an output
+	// derived from another entry (a CSS bundle, an asset).
+	for pass := 0; pass < 2; pass++ {
+		for _, c := range b.ctxs {
+			if pass == 0 {
+				r.Errors = append(r.Errors, c.errors...)
+				r.Warnings = append(r.Warnings, c.warnings...)
+			}
+			if c.state == nil {
+				continue
+			}
+			if pass == 0 {
+				for in := range c.state.inputs {
+					inputs[in] = struct{}{}
+				}
+			}
+			for _, o := range c.state.outputs {
+				own := o.Path == "/"+c.entry || o.Path == "/"+c.entry+".map"
+				if own != (pass == 0) {
+					continue
+				}
+				if prev, ok := served[o.Path]; ok {
+					if prev.Hash != o.Hash {
+						r.Warnings = append(r.Warnings, Message{Text: fmt.Sprintf(
+							"%s is built from both %s and %s; serving the one from %s", o.Path, owner[o.Path], c.entry, owner[o.Path])})
+					}
+					continue
+				}
+				served[o.Path] = o
+				owner[o.Path] = c.entry
+			}
+		}
+	}
+	b.served = served
+
+	r.Outputs = make([]*Output, 0, len(served))
+	for _, o := range served {
+		r.Outputs = append(r.Outputs, o)
+	}
+	sort.Slice(r.Outputs, func(i, j int) bool { return r.Outputs[i].Path < r.Outputs[j].Path })
+	r.Inputs = make([]string, 0, len(inputs))
+	for in := range inputs {
+		r.Inputs = append(r.Inputs, in)
+	}
+	sort.Strings(r.Inputs)
+	r.ID = outputsID(r.Outputs)
+
+	if r.OK() {
+		r.Changed = []*Output{}
+		reported := make(map[string]string, len(r.Outputs))
+		for _, o := range r.Outputs {
+			if b.reported[o.Path] != o.Hash {
+				r.Changed = append(r.Changed, o)
+			}
+			reported[o.Path] = o.Hash
+		}
+		b.reported = reported
+	}
+	r.Duration = time.Since(start)
+	return r
+}
+
+// Close disposes every esbuild context, cutting short a build in progress.
+// It is idempotent; a Build after Close returns an error Result.
+func (b *Bundler) Close() error {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return nil
+	}
+	b.closed = true
+	ctxs := b.ctxs
+	b.mu.Unlock()
+	for _, c := range ctxs {
+		c.ctx.Cancel()
+	}
+
+	b.buildMu.Lock()
+	defer b.buildMu.Unlock()
+	b.mu.Lock()
+	ctxs = b.ctxs
+	b.mu.Unlock()
+	for _, c := range ctxs {
+		c.ctx.Dispose()
+	}
+	b.log.Debug("bundler: closed")
+	return nil
+}

@@ -1,0 +1,89 @@
+package bundler
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// benchProject writes a project of n ES modules to a temporary folder: a page
+// loading src/main.js and style.css, main.js importing a binary tree of
+// n-2 plain modules and one leaf module, src/leaf.js.
+func benchProject(b *testing.B, n int) string {
+	b.Helper()
+	files := map[string]string{
+		"index.html":  `<!doctype html><link rel="stylesheet" href="/style.css"><script type="module" src="/src/main.js"></script>`,
+		"style.css":   "body { color: black }\n",
+		"src/leaf.js": "export const leaf = 0;\n",
+	}
+	tree := n - 2 // modules besides main.js and leaf.js
+	name := func(i int) string { return fmt.Sprintf("src/m%d/mod%d.js", i/100, i) }
+	for i := 0; i < tree; i++ {
+		var sb strings.Builder
+		var sum []string
+		for _, c := range []int{2*i + 1, 2*i + 2} {
+			if c < tree {
+				fmt.Fprintf(&sb, "import { f%d } from \"../m%d/mod%d.js\";\n", c, c/100, c)
+				sum = append(sum, fmt.Sprintf("f%d(x)", c))
+			}
+		}
+		sum = append(sum, "x * "+strconv.Itoa(i+1))
+		fmt.Fprintf(&sb, "export function f%d(x) {\n  return %s;\n}\n", i, strings.Join(sum, " + "))
+		files[name(i)] = sb.String()
+	}
+	main := "import { leaf } from \"./leaf.js\";\n"
+	if tree > 0 {
+		main += "import { f0 } from \"./m0/mod0.js\";\nconsole.log(f0(leaf));\n"
+	} else {
+		main += "console.log(leaf);\n"
+	}
+	files["src/main.js"] = main
+	return project(b, files)
+}
+
+// BenchmarkRebuild measures an edit of one leaf module and its rebuild, in
+// projects of 10, 1,000 and 5,000 modules.
+func BenchmarkRebuild(b *testing.B) {
+	for _, n := range []int{10, 1000, 5000} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			root := benchProject(b, n)
+			bu := open(b, Options{Root: root})
+			r := mustBuild(b, bu, nil)
+			if len(r.Inputs) != n+1 { // n modules and style.css
+				b.Fatalf("%d inputs, want %d", len(r.Inputs), n+1)
+			}
+			changed := []string{"src/leaf.js"}
+			var inBuild time.Duration
+			for i := 0; b.Loop(); i++ {
+				writeFiles(b, root, map[string]string{"src/leaf.js": fmt.Sprintf("export const leaf = %d;\n", i+1)})
+				r := bu.Build(changed)
+				if !r.OK() || len(r.Changed) == 0 {
+					b.Fatalf("rebuild: ok=%v changed=%d", r.OK(), len(r.Changed))
+				}
+				inBuild += r.Duration
+			}
+			b.ReportMetric(float64(inBuild.Microseconds())/1000/float64(b.N), "build-ms/op")
+		})
+	}
+}
+
+// BenchmarkCSSRebuild measures an edit of the CSS entry and its rebuild in
+// the 1,000-module project: only the CSS entry's context runs.
+func BenchmarkCSSRebuild(b *testing.B) {
+	root := benchProject(b, 1000)
+	bu := open(b, Options{Root: root})
+	mustBuild(b, bu, nil)
+	changed := []string{"style.css"}
+	var inBuild time.Duration
+	for i := 0; b.Loop(); i++ {
+		writeFiles(b, root, map[string]string{"style.css": fmt.Sprintf("body { margin: %dpx }\n", i+1)})
+		r := bu.Build(changed)
+		if !r.OK() || len(r.Changed) == 0 {
+			b.Fatalf("rebuild: ok=%v changed=%d", r.OK(), len(r.Changed))
+		}
+		inBuild += r.Duration
+	}
+	b.ReportMetric(float64(inBuild.Microseconds())/1000/float64(b.N), "build-ms/op")
+}

@@ -1,0 +1,297 @@
+package bundler
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/net/html"
+)
+
+// OutputFor returns the file name WriteTo gives entry's bundle, a
+// root-relative slash path: "src/main.js" for "src/main.ts",
+// "styles/app.css" for "styles/app.css". Only the extension differs from the
+// entry's, so a build command can rewrite a page's src/href by swapping the
+// extension. It returns "" for an unknown entry or before a good build of it.
+func (b *Bundler) OutputFor(entry string) string {
+	if c := b.findEntry(entry); c != nil && c.state != nil {
+		return c.state.file
+	}
+	return ""
+}
+
+// CSSFor returns the root-relative slash path of the CSS that JS entry
+// imports ("src/main.css" for "src/main.ts"), "" if it imports none. The
+// same name is its dev URL (with a leading "/") and its WriteTo file name;
+// nothing links it, so the server or build command adds a stylesheet link.
+func (b *Bundler) CSSFor(entry string) string {
+	if c := b.findEntry(entry); c != nil && c.state != nil {
+		return c.state.cssFile
+	}
+	return ""
+}
+
+// findEntry returns a copy of the context of an entry given in any form rel
+// accepts, nil if there is none. ctxState values are never modified once
+// built, so the copy may be read without holding mu.
+func (b *Bundler) findEntry(entry string) *entryCtx {
+	rel, ok := b.rel(entry)
+	if !ok {
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, c := range b.ctxs {
+		if c.entry == rel {
+			return &entryCtx{entry: c.entry, kind: c.kind, state: c.state}
+		}
+	}
+	return nil
+}
+
+// WriteTo writes the outputs of the last Build to dir for a production
+// build: entry bundles and their maps under esbuild's output names (see
+// OutputFor, with sourceMappingURL comments to match), everything else at
+// its URL path. Existing files are overwritten, others left alone. It waits
+// for a build in progress and fails if there was no Build yet or the last
+// one had errors, so a broken build is never shipped. dir may not be the
+// root itself.
+func (b *Bundler) WriteTo(dir string) error {
+	_, err := b.writeOutputs(dir)
+	return err
+}
+
+// WriteSite writes a deployable copy of the site to dir for a production
+// build: the outputs (as WriteTo), every HTML page with its module scripts
+// and stylesheets pointed at the built files (and a stylesheet link added
+// before each script whose entry imports CSS; see CSSFor), and every other
+// file the dev server would serve as is: images, fonts, robots.txt and so on.
+// Left out are node_modules, dot-files and dot-folders, the sources that went
+// into the bundles (.js .ts .css ... inputs), package.json, tsconfig and
+// jsconfig files, and dir itself when it lies under the root. The same
+// conditions as WriteTo apply.
+func (b *Bundler) WriteSite(dir string) error {
+	snap, err := b.writeOutputs(dir)
+	if err != nil {
+		return err
+	}
+	bundled := make(map[string]bool, len(snap.last.Inputs))
+	for _, in := range snap.last.Inputs {
+		if isSource(in) {
+			bundled[in] = true
+		}
+	}
+	return filepath.WalkDir(b.root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("bundler: write: %w", err)
+		}
+		if d.IsDir() {
+			if p == snap.dir || (p != b.root && skipDir(d.Name())) {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		rel, err := filepath.Rel(b.root, p)
+		if err != nil {
+			return fmt.Errorf("bundler: write: %w", err)
+		}
+		rel = filepath.ToSlash(rel)
+		if !d.Type().IsRegular() || strings.HasPrefix(d.Name(), ".") || bundled[rel] || snap.written[rel] || b.isConfig(rel) {
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return fmt.Errorf("bundler: write: %w", err)
+		}
+		if isHTML(rel) {
+			data = rewritePage(data, path.Dir(rel), snap.entries)
+		}
+		return writeFile(snap.dir, rel, data)
+	})
+}
+
+// snapshot is what the last good build left, for writing it out.
+type snapshot struct {
+	dir     string               // absolute output folder
+	last    *Result              // the last Build, successful
+	entries map[string]pageEntry // by entry
+	written map[string]bool      // root-relative names of the files written
+}
+
+// writeOutputs waits for a build in progress, checks that the last one
+// succeeded, and writes its outputs to dir (see WriteTo).
+func (b *Bundler) writeOutputs(dir string) (*snapshot, error) {
+	if dir == "" {
+		return nil, errors.New("bundler: write: no output folder given")
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("bundler: write: %w", err)
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
+	}
+	if abs == b.root {
+		return nil, fmt.Errorf("bundler: write: %s is the project root; refusing to overwrite the sources", dir)
+	}
+
+	snap := &snapshot{dir: abs, entries: map[string]pageEntry{}, written: map[string]bool{}}
+	files := make(map[string]string)
+	b.mu.Lock()
+	for b.building {
+		b.idle.Wait()
+	}
+	snap.last = b.last
+	for _, c := range b.ctxs {
+		if c.state != nil {
+			snap.entries[c.entry] = pageEntry{file: c.state.file, css: c.state.cssFile}
+			for u, f := range c.state.files {
+				files[u] = f
+			}
+		}
+	}
+	b.mu.Unlock()
+	switch {
+	case snap.last == nil:
+		return nil, errors.New("bundler: write: nothing built yet")
+	case !snap.last.OK():
+		return nil, fmt.Errorf("bundler: write: the last build failed: %s", snap.last.Errors[0].Text)
+	}
+
+	from := make(map[string]string, len(snap.last.Outputs))
+	for _, o := range snap.last.Outputs {
+		name, ok := files[o.Path]
+		if !ok {
+			name = strings.TrimPrefix(o.Path, "/")
+		}
+		if prev, dup := from[name]; dup {
+			return nil, fmt.Errorf("bundler: write: %s and %s would both be written to %s", prev, o.Path, name)
+		}
+		from[name] = o.Path
+		snap.written[name] = true
+		contents := o.Contents
+		if o.Kind == JS || o.Kind == CSS {
+			contents = rewriteMapComment(contents, path.Base(name)+".map")
+		}
+		if err := writeFile(abs, name, contents); err != nil {
+			return nil, err
+		}
+	}
+	return snap, nil
+}
+
+// writeFile writes data to the root-relative slash path name under dir.
+func writeFile(dir, name string, data []byte) error {
+	target := filepath.Join(dir, filepath.FromSlash(name))
+	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+		return fmt.Errorf("bundler: write %s: %w", name, err)
+	}
+	if err := os.WriteFile(target, data, 0o644); err != nil {
+		return fmt.Errorf("bundler: write %s: %w", name, err)
+	}
+	return nil
+}
+
+// pageEntry is what WriteSite needs to know of an entry: its output file and
+// its CSS bundle ("" if none), both root-relative.
+type pageEntry struct{ file, css string }
+
+// isSource reports whether a bundle input is source code that the bundle
+// replaces (as opposed to an asset that may also be referenced directly).
+func isSource(p string) bool {
+	switch path.Ext(p) {
+	case ".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx", ".css", ".json":
+		return true
+	}
+	return false
+}
+
+// rewritePage points a page's module scripts and stylesheets that name an
+// entry at the entry's built file, keeping the URL's form (relative or
+// absolute, query, fragment), and adds a stylesheet link before a script
+// whose entry imports CSS. Everything else is copied byte for byte.
+func rewritePage(page []byte, pageDir string, entries map[string]pageEntry) []byte {
+	var out bytes.Buffer
+	out.Grow(len(page) + 256)
+	z := html.NewTokenizer(bytes.NewReader(page))
+	for {
+		tt := z.Next()
+		if tt == html.ErrorToken {
+			// Keep whatever the tokenizer could not make sense of at the end.
+			out.Write(z.Raw())
+			return out.Bytes()
+		}
+		raw := append([]byte(nil), z.Raw()...)
+		if tt != html.StartTagToken && tt != html.SelfClosingTagToken {
+			out.Write(raw)
+			continue
+		}
+		tok := z.Token()
+		attr, ok := "", false
+		switch tok.Data {
+		case "script":
+			attr, ok = "src", strings.EqualFold(strings.TrimSpace(getAttr(tok, "type")), "module")
+		case "link":
+			attr, ok = "href", hasToken(getAttr(tok, "rel"), "stylesheet")
+		}
+		ref := getAttr(tok, attr)
+		entry, found := "", false
+		if ok {
+			entry, found = resolveRef(pageDir, ref)
+		}
+		pe, known := entries[entry]
+		if !found || !known || pe.file == "" {
+			out.Write(raw)
+			continue
+		}
+		if pe.css != "" && tok.Data == "script" {
+			link := html.Token{Type: html.StartTagToken, Data: "link", Attr: []html.Attribute{
+				{Key: "rel", Val: "stylesheet"},
+				{Key: "href", Val: withExt(ref, path.Ext(pe.css), false)},
+			}}
+			out.WriteString(link.String())
+		}
+		newRef := withExt(ref, path.Ext(pe.file), true)
+		if newRef == ref {
+			out.Write(raw)
+			continue
+		}
+		for i := range tok.Attr {
+			if tok.Attr[i].Key == attr && tok.Attr[i].Namespace == "" {
+				tok.Attr[i].Val = newRef
+				break
+			}
+		}
+		out.WriteString(tok.String())
+	}
+}
+
+// getAttr returns the first value of attribute key of a tag.
+func getAttr(tok html.Token, key string) string {
+	for _, a := range tok.Attr {
+		if a.Key == key && a.Namespace == "" {
+			return a.Val
+		}
+	}
+	return ""
+}
+
+// withExt replaces the extension of a URL's path, keeping the rest of it;
+// the query and fragment only when keepQuery.
+func withExt(ref, ext string, keepQuery bool) string {
+	ref = strings.TrimSpace(ref)
+	end := strings.IndexAny(ref, "?#")
+	if end < 0 {
+		end = len(ref)
+	}
+	p, rest := ref[:end], ref[end:]
+	if !keepQuery {
+		rest = ""
+	}
+	return strings.TrimSuffix(p, path.Ext(p)) + ext + rest
+}

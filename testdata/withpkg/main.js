@@ -1,0 +1,3 @@
+import { shout } from "tiny-pkg";
+
+document.body.textContent = shout("hello from tiny-pkg");
