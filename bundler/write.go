@@ -295,3 +295,22 @@ func withExt(ref, ext string, keepQuery bool) string {
 	}
 	return strings.TrimSuffix(p, path.Ext(p)) + ext + rest
 }
+
+// LinkCSS returns page (the HTML page at root-relative path pageRel) with a
+// stylesheet link added before each module script whose entry imports CSS
+// (see CSSFor), since nothing else would load that CSS in development. The
+// scripts keep their URLs; a page without such scripts comes back as is.
+func (b *Bundler) LinkCSS(page []byte, pageRel string) []byte {
+	entries := map[string]pageEntry{}
+	b.mu.Lock()
+	for _, c := range b.ctxs {
+		if c.state != nil && c.state.cssFile != "" {
+			entries[c.entry] = pageEntry{file: c.entry, css: c.state.cssFile}
+		}
+	}
+	b.mu.Unlock()
+	if len(entries) == 0 {
+		return page
+	}
+	return rewritePage(page, path.Dir(pageRel), entries)
+}

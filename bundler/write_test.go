@@ -144,3 +144,30 @@ func FuzzResolveRef(f *testing.F) {
 		}
 	})
 }
+
+// TestLinkCSS covers the stylesheet links the dev server adds for CSS that
+// JS entries import.
+func TestLinkCSS(t *testing.T) {
+	root := project(t, map[string]string{
+		"index.html":     `<head><script type="module" src="/src/main.ts?x=1"></script><script type="module" src="plain.js"></script></head>`,
+		"src/main.ts":    `import "./theme.css"; document.title = "x";`,
+		"src/theme.css":  `body { color: red }`,
+		"plain.js":       `document.title = "plain";`,
+		"other.html":     `<p>no scripts</p>`,
+		"sub/index.html": `<script type="module" src="../src/main.ts"></script>`,
+	})
+	b := open(t, Options{Root: root})
+	mustBuild(t, b, nil)
+	tests := []struct{ page, in, want string }{
+		{"index.html", readFile(t, root, "index.html"),
+			`<head><link rel="stylesheet" href="/src/main.css"><script type="module" src="/src/main.ts?x=1"></script><script type="module" src="plain.js"></script></head>`},
+		{"sub/index.html", readFile(t, root, "sub/index.html"),
+			`<link rel="stylesheet" href="../src/main.css"><script type="module" src="../src/main.ts"></script>`},
+		{"other.html", readFile(t, root, "other.html"), `<p>no scripts</p>`},
+	}
+	for _, tt := range tests {
+		if got := string(b.LinkCSS([]byte(tt.in), tt.page)); got != tt.want {
+			t.Errorf("LinkCSS(%s) =\n%s\nwant\n%s", tt.page, got, tt.want)
+		}
+	}
+}
