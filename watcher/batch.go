@@ -1,0 +1,63 @@
+package watcher
+
+import (
+	"slices"
+	"strings"
+)
+
+// existence is what a batch knows of one path: whether it existed before the
+// batch's first change to it, and whether it exists after the latest.
+// Folding a run of events into these two bits is what turns "created then
+// removed" into nothing and "removed then created" into Changed.
+type existence struct{ before, now bool }
+
+// op is the change a batch reports for the path, or 0 for none.
+func (e existence) op() Op {
+	switch {
+	case !e.before && e.now:
+		return Created
+	case e.before && !e.now:
+		return Removed
+	case e.before && e.now:
+		return Changed
+	}
+	return 0
+}
+
+// batch folds changes per path.
+type batch map[string]existence
+
+// note records that path existed (before) and exists (now) around one
+// change. For a path already in the batch, only now is taken: before was
+// settled by its first change.
+func (b batch) note(path string, before, now bool) {
+	if e, ok := b[path]; ok {
+		e.now = now
+		b[path] = e
+		return
+	}
+	b[path] = existence{before, now}
+}
+
+// merge folds the later batch l into b.
+func (b batch) merge(l batch) {
+	for p, e := range l {
+		b.note(p, e.before, e.now)
+	}
+}
+
+// changes returns b's changes sorted by path, or nil if everything in it
+// cancelled out.
+func (b batch) changes() []Change {
+	out := make([]Change, 0, len(b))
+	for p, e := range b {
+		if op := e.op(); op != 0 {
+			out = append(out, Change{Path: p, Op: op})
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	slices.SortFunc(out, func(x, y Change) int { return strings.Compare(x.Path, y.Path) })
+	return out
+}
