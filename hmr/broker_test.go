@@ -1,0 +1,970 @@
+package hmr
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+// testTimeout bounds every wait in these tests; waits end as soon as what
+// they wait for happens.
+const testTimeout = 10 * time.Second
+
+// testOptions returns options whose heartbeat does not get in the way.
+func testOptions() BrokerOptions {
+	return BrokerOptions{FirstID: 1000, Heartbeat: time.Hour}
+}
+
+// streamModes are the two ways a Broker serves a stream over HTTP/1.1.
+var streamModes = []struct {
+	name     string
+	noHijack bool
+}{{"hijacked", false}, {"response", true}}
+
+// forEachMode runs f for each of streamModes.
+func forEachMode(t *testing.T, f func(t *testing.T, noHijack bool)) {
+	for _, m := range streamModes {
+		t.Run(m.name, func(t *testing.T) { f(t, m.noHijack) })
+	}
+}
+
+// newTestBroker is NewBroker, serving streams through the ResponseWriter
+// if noHijack is set.
+func newTestBroker(noHijack bool, opts BrokerOptions) *Broker {
+	b := NewBroker(opts)
+	b.noHijack = noHijack
+	return b
+}
+
+// serveBroker returns b served by a test server on 127.0.0.1. Cleanup
+// closes b, then the server.
+func serveBroker(t testing.TB, b *Broker) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(b)
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { b.Close() })
+	return srv
+}
+
+// streamClient reads an event stream over its own connection, so that
+// every read can have a deadline.
+type streamClient struct {
+	t    testing.TB
+	conn net.Conn
+	resp *http.Response
+	body *bufio.Reader
+	p    *sseParser
+}
+
+// dial connects to srv and sends a request for target with header lines.
+func dial(t testing.TB, srv *httptest.Server, method, target string, header ...string) net.Conn {
+	t.Helper()
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	req := method + " " + target + " HTTP/1.1\r\nHost: " + srv.Listener.Addr().String() + "\r\n"
+	for _, h := range header {
+		req += h + "\r\n"
+	}
+	conn.SetDeadline(time.Now().Add(testTimeout))
+	if _, err := io.WriteString(conn, req+"\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	return conn
+}
+
+// request does a plain request and returns the response with its body read.
+func request(t testing.TB, srv *httptest.Server, method, target string, header ...string) (*http.Response, string) {
+	t.Helper()
+	conn := dial(t, srv, method, target, append(header, "Connection: close")...)
+	defer conn.Close()
+	resp, err := http.ReadResponse(bufio.NewReader(conn), &http.Request{Method: method})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(body)
+}
+
+// openStream requests the event stream and checks that it is one.
+func openStream(t testing.TB, srv *httptest.Server, target string, header ...string) *streamClient {
+	t.Helper()
+	conn := dial(t, srv, "GET", target, header...)
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("GET %s: %s, Content-Type %q", target, resp.Status, resp.Header.Get("Content-Type"))
+	}
+	return &streamClient{t: t, conn: conn, resp: resp, body: bufio.NewReader(resp.Body), p: newSSEParser()}
+}
+
+// block is what one frame of the stream (lines up to an empty one) held.
+type block struct {
+	events   []sseEvent
+	comments []string
+	retry    int64 // -1 when not set
+}
+
+// next reads the next frame.
+func (c *streamClient) next() block {
+	c.t.Helper()
+	b, err := c.tryNext()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return b
+}
+
+// tryNext is next for goroutines other than the test's.
+func (c *streamClient) tryNext() (block, error) {
+	c.conn.SetReadDeadline(time.Now().Add(testTimeout))
+	ne, nc := len(c.p.events), len(c.p.comments)
+	c.p.retry = -1
+	for {
+		line, err := c.body.ReadString('\n')
+		if err != nil {
+			return block{}, fmt.Errorf("reading the stream: %w (partial line %q)", err, line)
+		}
+		c.p.feed([]byte(line))
+		if line == "\n" {
+			break
+		}
+	}
+	return block{
+		events:   slices.Clone(c.p.events[ne:]),
+		comments: slices.Clone(c.p.comments[nc:]),
+		retry:    c.p.retry,
+	}, nil
+}
+
+// nextEvent reads the next frame, which must be one event.
+func (c *streamClient) nextEvent() sseEvent {
+	c.t.Helper()
+	b := c.next()
+	if len(b.events) != 1 || len(b.comments) != 0 || b.retry != -1 {
+		c.t.Fatalf("got %+v, want one event", b)
+	}
+	return b.events[0]
+}
+
+// start reads the retry frame, and the sync event that must follow.
+func (c *streamClient) start() sseEvent {
+	c.t.Helper()
+	c.readRetry()
+	ev := c.nextEvent()
+	if ev.Type != EventSync {
+		c.t.Fatalf("got %+v, want a sync event", ev)
+	}
+	return ev
+}
+
+// readRetry reads the retry frame that starts each stream.
+func (c *streamClient) readRetry() int64 {
+	c.t.Helper()
+	b := c.next()
+	if b.retry < 0 || len(b.events) != 0 || len(b.comments) != 0 {
+		c.t.Fatalf("got %+v, want a retry frame", b)
+	}
+	return b.retry
+}
+
+// readToEnd reads until the stream ends, and fails if it does not.
+func (c *streamClient) readToEnd() {
+	c.t.Helper()
+	c.conn.SetReadDeadline(time.Now().Add(testTimeout))
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := c.body.Read(buf)
+		c.p.feed(buf[:n])
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			c.t.Fatal("the stream did not end")
+		}
+		if err != nil {
+			return // io.EOF at the end of the body, or the connection closed
+		}
+	}
+}
+
+func mustPublish(t testing.TB, b *Broker, name string, data any) uint64 {
+	t.Helper()
+	id, _, err := b.Publish(name, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func mustJSON(t testing.TB, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestBrokerFanout(t *testing.T) { forEachMode(t, testBrokerFanout) }
+
+func testBrokerFanout(t *testing.T, noHijack bool) {
+	b := newTestBroker(noHijack, testOptions())
+	srv := serveBroker(t, b)
+	var clients []*streamClient
+	for range 3 {
+		c := openStream(t, srv, "/events")
+		if got := c.readRetry(); got != 500 {
+			t.Errorf("retry %d, want the default 500", got)
+		}
+		sync := c.nextEvent()
+		want := sseEvent{Type: EventSync, Data: `{"build":"","status":"ok","errors":[],"warnings":[]}`, LastEventID: "1000"}
+		if sync != want {
+			t.Errorf("sync %+v, want %+v", sync, want)
+		}
+		clients = append(clients, c)
+	}
+	if n := b.Clients(); n != 3 {
+		t.Errorf("Clients() = %d, want 3", n)
+	}
+	events := []struct {
+		name string
+		data any
+	}{
+		{EventBuilding, BuildingData{Build: "b1", Changed: []string{"src/a.css"}}},
+		{EventBuilt, BuiltData{Build: "b2", DurationMs: 12.5, Updates: []Update{{Type: UpdateCSS, Path: "/a.css"}}}},
+		{EventErrors, ErrorsData{Build: "b2", Errors: []Message{{Text: "Expected \";\"", File: "src/main.ts", Line: 3, Column: 7}}}},
+		{EventReload, ReloadData{Reason: "index.html changed"}},
+	}
+	for i, e := range events {
+		id, n, err := b.Publish(e.name, e.data)
+		if err != nil || id != uint64(1001+i) || n != 3 {
+			t.Fatalf("Publish(%s) = %d, %d, %v; want %d, 3, nil", e.name, id, n, err, 1001+i)
+		}
+	}
+	for i, c := range clients {
+		for j, e := range events {
+			got := c.nextEvent()
+			want := sseEvent{Type: e.name, Data: mustJSON(t, e.data), LastEventID: strconv.Itoa(1001 + j)}
+			if got != want {
+				t.Errorf("client %d event %d: got %+v, want %+v", i, j, got, want)
+			}
+		}
+	}
+}
+
+func TestBrokerHeaders(t *testing.T) { forEachMode(t, testBrokerHeaders) }
+
+func testBrokerHeaders(t *testing.T, noHijack bool) {
+	b := newTestBroker(noHijack, testOptions())
+	// A middleware's headers are kept, but not a Content-Length.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Vary", "Origin")
+		w.Header().Set("Content-Length", "5")
+		b.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { b.Close() })
+	c := openStream(t, srv, "/events")
+	c.start()
+	h := c.resp.Header
+	for k, want := range map[string]string{
+		"Content-Type":      "text/event-stream",
+		"Cache-Control":     "no-cache, no-transform",
+		"X-Accel-Buffering": "no",
+		"Vary":              "Origin",
+		"Connection":        "",
+		"Content-Encoding":  "",
+		"Content-Length":    "",
+	} {
+		if got := h.Get(k); got != want {
+			t.Errorf("%s: %q, want %q", k, got, want)
+		}
+	}
+	if _, err := http.ParseTime(h.Get("Date")); err != nil {
+		t.Errorf("Date %q: %v", h.Get("Date"), err)
+	}
+	if !slices.Equal(c.resp.TransferEncoding, []string{"chunked"}) || c.resp.ContentLength != -1 {
+		t.Errorf("Transfer-Encoding %q, Content-Length %d; want chunked and none", c.resp.TransferEncoding, c.resp.ContentLength)
+	}
+	mustPublish(t, b, EventReload, ReloadData{})
+	c.nextEvent()
+}
+
+// flushOnly hides every method of its ResponseWriter but Flush, as a
+// middleware's wrapper may.
+type flushOnly struct{ http.ResponseWriter }
+
+func (f flushOnly) Flush() { http.NewResponseController(f.ResponseWriter).Flush() }
+
+func TestBrokerNoHijacker(t *testing.T) {
+	// A ResponseWriter that cannot be hijacked gets the stream through it.
+	b := NewBroker(testOptions())
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b.ServeHTTP(flushOnly{w}, r)
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { b.Close() })
+	c := openStream(t, srv, "/events")
+	c.start()
+	mustPublish(t, b, EventReload, ReloadData{Reason: "x"})
+	if got := c.nextEvent(); got.Type != EventReload {
+		t.Errorf("got %+v", got)
+	}
+}
+
+func TestBrokerHTTP10(t *testing.T) {
+	// HTTP/1.0 has no chunked coding: the body ends with the connection.
+	b := NewBroker(testOptions())
+	srv := serveBroker(t, b)
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	conn.SetDeadline(time.Now().Add(testTimeout))
+	io.WriteString(conn, "GET /events HTTP/1.0\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK || len(resp.TransferEncoding) != 0 || !resp.Close {
+		t.Fatalf("%s, Transfer-Encoding %q, close %v", resp.Status, resp.TransferEncoding, resp.Close)
+	}
+	c := &streamClient{t: t, conn: conn, resp: resp, body: bufio.NewReader(resp.Body), p: newSSEParser()}
+	c.start()
+	mustPublish(t, b, EventReload, ReloadData{})
+	if got := c.nextEvent(); got.Type != EventReload {
+		t.Errorf("got %+v", got)
+	}
+}
+
+func TestBrokerMethods(t *testing.T) {
+	b := NewBroker(testOptions())
+	srv := serveBroker(t, b)
+	for _, m := range []string{"POST", "PUT", "DELETE", "HEAD", "OPTIONS"} {
+		resp, _ := request(t, srv, m, "/events")
+		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET" {
+			t.Errorf("%s: %s, Allow %q; want 405 and GET", m, resp.Status, resp.Header.Get("Allow"))
+		}
+	}
+	if n := b.Clients(); n != 0 {
+		t.Errorf("Clients() = %d, want 0", n)
+	}
+}
+
+func TestBrokerSyncToNewClientAlone(t *testing.T) { forEachMode(t, testBrokerSyncToNewClientAlone) }
+
+func testBrokerSyncToNewClientAlone(t *testing.T, noHijack bool) {
+	var mu sync.Mutex
+	state := SyncData{Build: "b1", Status: StatusOK}
+	opts := testOptions()
+	opts.Sync = func() any {
+		mu.Lock()
+		defer mu.Unlock()
+		return state
+	}
+	b := newTestBroker(noHijack, opts)
+	srv := serveBroker(t, b)
+
+	a := openStream(t, srv, "/events")
+	if got := a.start(); got.Data != mustJSON(t, state) || got.LastEventID != "1000" {
+		t.Errorf("first sync %+v", got)
+	}
+	mustPublish(t, b, EventBuilding, BuildingData{Build: "b1"})
+	mu.Lock()
+	state = SyncData{Build: "b1", Status: StatusBuilding}
+	mu.Unlock()
+	if got := a.nextEvent(); got.Type != EventBuilding {
+		t.Fatalf("got %+v, want building", got)
+	}
+
+	c := openStream(t, srv, "/events")
+	got := c.start()
+	if want := (sseEvent{EventSync, mustJSON(t, state), "1001"}); got != want {
+		t.Errorf("second sync %+v, want %+v (the id of the last event)", got, want)
+	}
+	// The first client did not get the second one's sync: its next event
+	// is the next published one.
+	mustPublish(t, b, EventReload, ReloadData{Reason: "x"})
+	for _, cl := range []*streamClient{a, c} {
+		if got := cl.nextEvent(); got.Type != EventReload || got.LastEventID != "1002" {
+			t.Errorf("got %+v, want the reload event 1002", got)
+		}
+	}
+}
+
+func TestBrokerSyncError(t *testing.T) {
+	opts := testOptions()
+	opts.Sync = func() any { return func() {} } // cannot be marshaled
+	b := NewBroker(opts)
+	srv := serveBroker(t, b)
+	resp, _ := request(t, srv, "GET", "/events")
+	if resp.StatusCode != http.StatusInternalServerError {
+		t.Errorf("status %s, want 500", resp.Status)
+	}
+	if n := b.Clients(); n != 0 {
+		t.Errorf("Clients() = %d, want 0", n)
+	}
+}
+
+func TestBrokerSyncPanics(t *testing.T) {
+	opts := testOptions()
+	opts.Sync = func() any { panic("sync failed") }
+	b := NewBroker(opts)
+	srv := httptest.NewUnstartedServer(b)
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // net/http logs the panic
+	srv.Start()
+	t.Cleanup(srv.Close)
+	conn := dial(t, srv, "GET", "/events")
+	if _, err := http.ReadResponse(bufio.NewReader(conn), nil); err == nil {
+		t.Error("got a response")
+	}
+	if n := b.Clients(); n != 0 {
+		t.Errorf("Clients() = %d, want 0", n)
+	}
+	b.Close() // does not wait for the failed stream
+}
+
+func TestBrokerReplay(t *testing.T) { forEachMode(t, testBrokerReplay) }
+
+func testBrokerReplay(t *testing.T, noHijack bool) {
+	tests := []struct {
+		name      string
+		published int      // events published before the client connects; ids from 101
+		target    string   // request target
+		header    []string // request header lines
+		want      []string // what the client gets first: "sync@ID" or "ID"
+	}{
+		{"new client", 6, "/events", nil, []string{"sync@106"}},
+		{"new client, no events yet", 0, "/events", nil, []string{"sync@100"}},
+		{"header, two missed", 6, "/events", []string{"Last-Event-ID: 104"}, []string{"105", "106"}},
+		{"header, none missed", 6, "/events", []string{"Last-Event-ID: 106"}, nil},
+		{"header, oldest kept", 6, "/events", []string{"Last-Event-ID: 102"}, []string{"103", "104", "105", "106"}},
+		{"header, one gone", 6, "/events", []string{"Last-Event-ID: 101"}, []string{"sync@106"}},
+		{"header, first id, all kept", 2, "/events", []string{"Last-Event-ID: 100"}, []string{"101", "102"}},
+		{"header, first id, some gone", 6, "/events", []string{"Last-Event-ID: 100"}, []string{"sync@106"}},
+		{"header, before first id", 2, "/events", []string{"Last-Event-ID: 99"}, []string{"sync@102"}},
+		{"header, future id", 6, "/events", []string{"Last-Event-ID: 107"}, []string{"sync@106"}},
+		{"header, other instance", 6, "/events", []string{"Last-Event-ID: 1732550400000"}, []string{"sync@106"}},
+		{"header, malformed", 6, "/events", []string{"Last-Event-ID: abc"}, []string{"sync@106"}},
+		{"header, negative", 6, "/events", []string{"Last-Event-ID: -1"}, []string{"sync@106"}},
+		{"header, hex", 6, "/events", []string{"Last-Event-ID: 0x68"}, []string{"sync@106"}},
+		{"header, plus sign", 6, "/events", []string{"Last-Event-ID: +104"}, []string{"sync@106"}},
+		{"header, overflow", 6, "/events", []string{"Last-Event-ID: 18446744073709551616"}, []string{"sync@106"}},
+		{"header, empty", 6, "/events", []string{"Last-Event-ID: "}, []string{"sync@106"}},
+		{"query", 6, "/events?lastEventId=104", nil, []string{"105", "106"}},
+		{"query, none missed", 6, "/events?lastEventId=106", nil, nil},
+		{"query, gone", 6, "/events?lastEventId=101", nil, []string{"sync@106"}},
+		{"query, malformed", 6, "/events?lastEventId=x1", nil, []string{"sync@106"}},
+		{"query among others", 6, "/events?t=1&lastEventId=105&x=y", nil, []string{"106"}},
+		{"header wins over query", 6, "/events?lastEventId=102", []string{"Last-Event-ID: 105"}, []string{"106"}},
+		{"empty header, query used", 6, "/events?lastEventId=104", []string{"Last-Event-ID: "}, []string{"105", "106"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := newTestBroker(noHijack, BrokerOptions{FirstID: 100, History: 4, Heartbeat: time.Hour})
+			srv := serveBroker(t, b)
+			for i := range tt.published {
+				mustPublish(t, b, EventBuilding, BuildingData{Build: fmt.Sprint(i)})
+			}
+			c := openStream(t, srv, tt.target, tt.header...)
+			c.readRetry()
+			// The stream is registered once it has sent anything; a marker
+			// event published now ends what the client got first.
+			marker := mustPublish(t, b, EventReload, ReloadData{Reason: "marker"})
+			var got []string
+			for {
+				ev := c.nextEvent()
+				if ev.LastEventID == strconv.FormatUint(marker, 10) && ev.Type == EventReload {
+					break
+				}
+				switch ev.Type {
+				case EventSync:
+					got = append(got, "sync@"+ev.LastEventID)
+				case EventBuilding:
+					got = append(got, ev.LastEventID)
+					// A replayed event is the one that was published.
+					id, _ := strconv.Atoi(ev.LastEventID)
+					if want := mustJSON(t, BuildingData{Build: fmt.Sprint(id - 101)}); ev.Data != want {
+						t.Errorf("event %d data %s, want %s", id, ev.Data, want)
+					}
+				default:
+					t.Fatalf("unexpected %+v", ev)
+				}
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestBrokerResumeAfterSync(t *testing.T) {
+	// A client that saw a sync and reconnects with its id gets what was
+	// published since.
+	b := NewBroker(testOptions())
+	srv := serveBroker(t, b)
+	mustPublish(t, b, EventBuilding, BuildingData{})
+	sync := openStream(t, srv, "/events").start()
+	mustPublish(t, b, EventBuilt, BuiltData{})
+	c := openStream(t, srv, "/events", "Last-Event-ID: "+sync.LastEventID)
+	c.readRetry()
+	if got := c.nextEvent(); got.Type != EventBuilt || got.LastEventID != "1002" {
+		t.Errorf("got %+v, want built 1002", got)
+	}
+}
+
+func TestBrokerData(t *testing.T) { forEachMode(t, testBrokerData) }
+
+func testBrokerData(t *testing.T, noHijack bool) {
+	b := newTestBroker(noHijack, testOptions())
+	srv := serveBroker(t, b)
+	c := openStream(t, srv, "/events")
+	c.start()
+	reason := "line 1\nline 2\r\nline 3\rend </script> \u2028 \x00 ü"
+	mustPublish(t, b, EventReload, ReloadData{Reason: reason})
+	mustPublish(t, b, "custom", json.RawMessage("{\n  \"a\": [1,\n 2]\n}\n"))
+	mustPublish(t, b, "nil", nil)
+	var got ReloadData
+	if err := json.Unmarshal([]byte(c.nextEvent().Data), &got); err != nil || got.Reason != reason {
+		t.Errorf("got %q (%v), want %q", got.Reason, err, reason)
+	}
+	if got := c.nextEvent(); got.Type != "custom" || got.Data != `{"a":[1,2]}` {
+		t.Errorf("got %+v", got)
+	}
+	if got := c.nextEvent(); got.Type != "nil" || got.Data != "null" {
+		t.Errorf("got %+v", got)
+	}
+}
+
+func TestBrokerPublishErrors(t *testing.T) {
+	b := NewBroker(testOptions())
+	for _, name := range []string{"", "a\nb", "built\r"} {
+		if _, _, err := b.Publish(name, nil); err == nil {
+			t.Errorf("Publish(%q) succeeded", name)
+		}
+	}
+	if _, _, err := b.Publish("x", make(chan int)); err == nil {
+		t.Error("Publish of a channel succeeded")
+	}
+	if id, n, err := b.Publish("x", 1); id != 1001 || n != 0 || err != nil {
+		t.Errorf("Publish = %d, %d, %v; want 1001 (failures take no id), 0, nil", id, n, err)
+	}
+	b.Close()
+	if _, _, err := b.Publish("x", 1); !errors.Is(err, ErrClosed) {
+		t.Errorf("Publish after Close: %v, want ErrClosed", err)
+	}
+}
+
+func TestBrokerDefaults(t *testing.T) {
+	before := uint64(time.Now().UnixMilli())
+	b := NewBroker(BrokerOptions{})
+	defer b.Close()
+	id, _, err := b.Publish("x", 1)
+	if err != nil || id <= before || id > uint64(time.Now().UnixMilli())+1 {
+		t.Errorf("first id %d (%v), want the time in ms + 1 (%d)", id, err, before)
+	}
+	if b.heartbeat != 10*time.Second || string(b.retryFrame) != "retry: 500\n\n" || len(b.history) != 64 || b.queue != 64 || b.writeTimeout != 10*time.Second {
+		t.Errorf("defaults: %v %q %d %d %v", b.heartbeat, b.retryFrame, len(b.history), b.queue, b.writeTimeout)
+	}
+}
+
+func TestBrokerHeartbeat(t *testing.T) { forEachMode(t, testBrokerHeartbeat) }
+
+func testBrokerHeartbeat(t *testing.T, noHijack bool) {
+	opts := testOptions()
+	opts.Heartbeat = 5 * time.Millisecond
+	opts.Retry = 1234 * time.Millisecond
+	b := newTestBroker(noHijack, opts)
+	srv := serveBroker(t, b)
+	c := openStream(t, srv, "/events")
+	if got := c.readRetry(); got != 1234 {
+		t.Errorf("retry %d, want 1234", got)
+	}
+	if got := c.nextEvent(); got.Type != EventSync {
+		t.Fatalf("got %+v, want the sync", got)
+	}
+	for range 3 {
+		if bl := c.next(); len(bl.comments) != 1 || bl.comments[0] != " ping" || len(bl.events) != 0 || bl.retry != -1 {
+			t.Fatalf("got %+v, want a ping", bl)
+		}
+	}
+	// Events and pings interleave.
+	mustPublish(t, b, EventReload, ReloadData{})
+	for {
+		bl := c.next()
+		if len(bl.events) == 1 && bl.events[0].Type == EventReload {
+			break
+		}
+		if len(bl.comments) != 1 {
+			t.Fatalf("got %+v, want a ping or the reload", bl)
+		}
+	}
+}
+
+func TestBrokerSurvivesServerTimeouts(t *testing.T) { forEachMode(t, testBrokerSurvivesServerTimeouts) }
+
+func testBrokerSurvivesServerTimeouts(t *testing.T, noHijack bool) {
+	// http.Server's ReadTimeout and WriteTimeout must not end a stream.
+	opts := testOptions()
+	opts.Heartbeat = 10 * time.Millisecond
+	b := newTestBroker(noHijack, opts)
+	srv := httptest.NewUnstartedServer(b)
+	srv.Config.ReadTimeout = 50 * time.Millisecond
+	srv.Config.WriteTimeout = 50 * time.Millisecond
+	srv.Start()
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { b.Close() })
+
+	c := openStream(t, srv, "/events")
+	c.start()
+	for start := time.Now(); time.Since(start) < 200*time.Millisecond; {
+		if bl := c.next(); len(bl.comments) != 1 {
+			t.Fatalf("got %+v, want a ping", bl)
+		}
+	}
+	mustPublish(t, b, EventReload, ReloadData{})
+	for {
+		if bl := c.next(); len(bl.events) == 1 {
+			break
+		}
+	}
+}
+
+func TestBrokerClientGone(t *testing.T) { forEachMode(t, testBrokerClientGone) }
+
+func testBrokerClientGone(t *testing.T, noHijack bool) {
+	b := newTestBroker(noHijack, testOptions())
+	left := make(chan struct{}, 10)
+	b.testHook = func(where string) {
+		if where == "leave" {
+			left <- struct{}{}
+		}
+	}
+	srv := serveBroker(t, b)
+	c := openStream(t, srv, "/events")
+	c.start()
+	keep := openStream(t, srv, "/events")
+	keep.start()
+	c.conn.Close()
+	select {
+	case <-left:
+	case <-time.After(testTimeout):
+		t.Fatal("the handler of a closed connection did not return")
+	}
+	if n := b.Clients(); n != 1 {
+		t.Errorf("Clients() = %d, want 1", n)
+	}
+	if _, n, _ := b.Publish("x", 1); n != 1 {
+		t.Errorf("Publish reached %d clients, want 1", n)
+	}
+	keep.nextEvent()
+}
+
+func TestBrokerDropsLaggingClient(t *testing.T) { forEachMode(t, testBrokerDropsLaggingClient) }
+
+func testBrokerDropsLaggingClient(t *testing.T, noHijack bool) {
+	// A stream that wakes up to find itself more than Queue events behind
+	// is dropped; it can resume from History.
+	opts := testOptions()
+	opts.Queue = 2
+	b := newTestBroker(noHijack, opts)
+	gate := make(chan struct{})
+	b.testHook = func(where string) {
+		if where == "wake" {
+			<-gate
+		}
+	}
+	srv := serveBroker(t, b)
+	c := openStream(t, srv, "/events")
+	sync := c.start()
+	for i := range 3 {
+		if _, n, err := b.Publish(EventBuilding, BuildingData{Build: strconv.Itoa(i)}); n != 1 || err != nil {
+			t.Fatalf("Publish: %d clients, %v", n, err)
+		}
+	}
+	close(gate) // the stream, asleep in the hook, finds itself 3 behind
+	c.readToEnd()
+	if len(c.p.events) != 1 {
+		t.Errorf("a dropped client got %+v, want only its sync", c.p.events)
+	}
+	if n := b.Clients(); n != 0 {
+		t.Errorf("Clients() = %d, want 0", n)
+	}
+	r := openStream(t, srv, "/events", "Last-Event-ID: "+sync.LastEventID)
+	r.readRetry()
+	for i := range 3 {
+		if got := r.nextEvent(); got.LastEventID != strconv.Itoa(1001+i) {
+			t.Errorf("replay %d: got %+v", i, got)
+		}
+	}
+}
+
+// smallBufferListener shrinks the send buffer of accepted connections,
+// so that a client that does not read blocks the server quickly.
+type smallBufferListener struct{ net.Listener }
+
+func (l smallBufferListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetWriteBuffer(4 << 10)
+	}
+	return c, err
+}
+
+func TestBrokerDropsStalledClient(t *testing.T) { forEachMode(t, testBrokerDropsStalledClient) }
+
+func testBrokerDropsStalledClient(t *testing.T, noHijack bool) {
+	// A client that stops reading must neither block Publish nor the other
+	// clients; its stream ends within WriteTimeout.
+	opts := testOptions()
+	opts.Queue = 4
+	opts.WriteTimeout = 500 * time.Millisecond
+	b := newTestBroker(noHijack, opts)
+	left := make(chan struct{}, 10)
+	b.testHook = func(where string) {
+		if where == "leave" {
+			left <- struct{}{}
+		}
+	}
+	srv := httptest.NewUnstartedServer(b)
+	srv.Listener = smallBufferListener{srv.Listener}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { b.Close() })
+
+	stalled := openStream(t, srv, "/events")
+	stalled.conn.(*net.TCPConn).SetReadBuffer(4 << 10)
+	stalled.start() // and reads no more
+	healthy := openStream(t, srv, "/events")
+	healthy.start()
+
+	big := strings.Repeat("x", 256<<10) // far more than the socket buffers hold
+	const events = 8
+	for i := range events {
+		if _, n, err := b.Publish(EventReload, ReloadData{Reason: big}); err != nil || n == 0 {
+			t.Fatalf("Publish: %d, %v", n, err)
+		}
+		if got := healthy.nextEvent(); got.LastEventID != strconv.Itoa(1001+i) {
+			t.Fatalf("healthy client: got event %s, want %d", got.LastEventID, 1001+i)
+		}
+	}
+	select {
+	case <-left:
+	case <-time.After(testTimeout):
+		t.Fatal("the stalled client was not dropped")
+	}
+	if n := b.Clients(); n != 1 {
+		t.Errorf("Clients() = %d, want 1", n)
+	}
+	stalled.readToEnd()
+	if n := len(stalled.p.events); n >= 1+events {
+		t.Errorf("the stalled client got all %d events", n)
+	}
+	mustPublish(t, b, EventReload, ReloadData{})
+	if got := healthy.nextEvent(); got.Data != `{"reason":""}` {
+		t.Errorf("healthy client: got %+v", got)
+	}
+}
+
+func TestBrokerConcurrentPublish(t *testing.T) { forEachMode(t, testBrokerConcurrentPublish) }
+
+func testBrokerConcurrentPublish(t *testing.T, noHijack bool) {
+	opts := testOptions()
+	opts.Queue = 1000
+	opts.History = 1000
+	opts.Heartbeat = time.Millisecond // pings interleave with events
+	b := newTestBroker(noHijack, opts)
+	srv := serveBroker(t, b)
+	const publishers, each = 4, 100
+	var clients []*streamClient
+	for range 3 {
+		c := openStream(t, srv, "/events")
+		c.readRetry()
+		clients = append(clients, c)
+	}
+	var wg sync.WaitGroup
+	for p := range publishers {
+		wg.Go(func() {
+			for i := range each {
+				if _, _, err := b.Publish(EventBuilding, BuildingData{Build: fmt.Sprint(p, i)}); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	var readers sync.WaitGroup
+	for i, c := range clients {
+		readers.Go(func() {
+			var last uint64
+			for n := 0; n < publishers*each; {
+				bl, err := c.tryNext()
+				if err != nil {
+					t.Errorf("client %d: %v", i, err)
+					return
+				}
+				for _, ev := range bl.events {
+					id, _ := strconv.ParseUint(ev.LastEventID, 10, 64)
+					if ev.Type != EventSync && id != last+1 {
+						t.Errorf("client %d: got id %d after %d", i, id, last)
+					}
+					last = id
+					if ev.Type != EventSync {
+						n++
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	readers.Wait()
+}
+
+func TestBrokerClose(t *testing.T) { forEachMode(t, testBrokerClose) }
+
+func testBrokerClose(t *testing.T, noHijack bool) {
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) }) // after the cleanups below
+
+	opts := testOptions()
+	opts.Heartbeat = time.Millisecond
+	b := newTestBroker(noHijack, opts)
+	srv := serveBroker(t, b)
+	var clients []*streamClient
+	for range 3 {
+		c := openStream(t, srv, "/events")
+		c.start()
+		clients = append(clients, c)
+	}
+	done := make(chan error)
+	go func() { done <- b.Close() }()
+	for _, c := range clients {
+		c.readToEnd()
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	case <-time.After(testTimeout):
+		t.Fatal("Close did not return")
+	}
+	if n := b.Clients(); n != 0 {
+		t.Errorf("Clients() = %d after Close, want 0", n)
+	}
+	if err := b.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	resp, _ := request(t, srv, "GET", "/events")
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("GET after Close: %s, want 503", resp.Status)
+	}
+	if _, _, err := b.Publish(EventReload, ReloadData{}); !errors.Is(err, ErrClosed) {
+		t.Errorf("Publish after Close: %v", err)
+	}
+}
+
+func TestBrokerCloseUnserved(t *testing.T) {
+	ignore := goleak.IgnoreCurrent()
+	b := NewBroker(BrokerOptions{})
+	b.Close()
+	goleak.VerifyNone(t, ignore)
+}
+
+func TestBrokerHTTP2(t *testing.T) {
+	b := NewBroker(testOptions())
+	srv := httptest.NewUnstartedServer(b)
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { b.Close() })
+
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/events", nil)
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.ProtoMajor != 2 || resp.Header.Get("Content-Type") != "text/event-stream" || resp.Header.Get("Connection") != "" {
+		t.Fatalf("%s %s, headers %v", resp.Proto, resp.Status, resp.Header)
+	}
+	p := newSSEParser()
+	br := bufio.NewReader(resp.Body)
+	read := func(n int) {
+		for len(p.events) < n {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.feed([]byte(line))
+		}
+	}
+	read(1)
+	mustPublish(t, b, EventReload, ReloadData{Reason: "h2"})
+	read(2)
+	if p.retry != 500 || p.events[0].Type != EventSync || p.events[1] != (sseEvent{EventReload, `{"reason":"h2"}`, "1001"}) {
+		t.Errorf("retry %d, events %+v", p.retry, p.events)
+	}
+}
+
+func TestBrokerIgnoresClientData(t *testing.T) { forEachMode(t, testBrokerIgnoresClientData) }
+
+func testBrokerIgnoresClientData(t *testing.T, noHijack bool) {
+	// What a client sends after its request (a pipelined request, junk)
+	// does not disturb its stream.
+	b := newTestBroker(noHijack, testOptions())
+	srv := serveBroker(t, b)
+	c := openStream(t, srv, "/events")
+	c.start()
+	if _, err := io.WriteString(c.conn, "GET /other HTTP/1.1\r\nHost: x\r\n\r\njunk"); err != nil {
+		t.Fatal(err)
+	}
+	mustPublish(t, b, EventReload, ReloadData{})
+	if got := c.nextEvent(); got.Type != EventReload {
+		t.Errorf("got %+v", got)
+	}
+}
+
+func TestAppendChunk(t *testing.T) {
+	tests := []struct {
+		frames []string
+		want   string
+	}{
+		{nil, "head"},
+		{[]string{""}, "head"},
+		{[]string{"abc"}, "head3\r\nabc\r\n"},
+		{[]string{"", "0123456789", "abcdef"}, "head10\r\n0123456789abcdef\r\n"},
+	}
+	for _, tt := range tests {
+		var frames [][]byte
+		for _, f := range tt.frames {
+			frames = append(frames, []byte(f))
+		}
+		if got := appendChunk([]byte("head"), frames); string(got) != tt.want {
+			t.Errorf("appendChunk(%q) = %q, want %q", tt.frames, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,128 @@
+package hmr
+
+import "encoding/json"
+
+// Event names, the "event:" field of the stream. See docs/DESIGN.md.
+const (
+	// EventSync carries the current build state ([SyncData]). It is sent
+	// to each new client alone, right after it connects.
+	EventSync = "sync"
+	// EventBuilding announces that a batch of changes started a build
+	// ([BuildingData]).
+	EventBuilding = "building"
+	// EventBuilt announces a successful build and what it changed
+	// ([BuiltData]).
+	EventBuilt = "built"
+	// EventErrors announces a failed build ([ErrorsData]).
+	EventErrors = "errors"
+	// EventReload asks every page to reload itself ([ReloadData]).
+	EventReload = "reload"
+)
+
+// Build states of [SyncData.Status].
+const (
+	StatusOK       = "ok"
+	StatusBuilding = "building"
+	StatusError    = "error"
+)
+
+// Update types of [Update.Type].
+const (
+	UpdateCSS   = "css"
+	UpdateJS    = "js"
+	UpdateAsset = "asset"
+)
+
+// Message is a build error or warning: esbuild's api.Message flattened to
+// what the browser overlay shows.
+type Message struct {
+	Text       string `json:"text"`
+	File       string `json:"file"`
+	Line       int    `json:"line"`   // 1-based; 0 when unknown
+	Column     int    `json:"column"` // 0-based, in bytes, as esbuild reports it
+	LineText   string `json:"lineText"`
+	Suggestion string `json:"suggestion"`
+}
+
+// Update is one output that changed in a build.
+type Update struct {
+	Type string `json:"type"` // UpdateCSS, UpdateJS or UpdateAsset
+	Path string `json:"path"` // URL path of the output, e.g. "/main.css"
+}
+
+// SyncData is the data of the [EventSync] event. Its nil slices are sent as
+// empty JSON arrays, so clients need no null checks.
+type SyncData struct {
+	Build    string    `json:"build"`  // opaque id of the current outputs
+	Status   string    `json:"status"` // StatusOK, StatusBuilding or StatusError
+	Errors   []Message `json:"errors"`
+	Warnings []Message `json:"warnings"`
+}
+
+// BuildingData is the data of the [EventBuilding] event. Its nil slices
+// are sent as empty JSON arrays.
+type BuildingData struct {
+	Build   string   `json:"build"`   // id of the outputs being replaced
+	Changed []string `json:"changed"` // the changed paths that started the build
+}
+
+// BuiltData is the data of the [EventBuilt] event. Its nil slices are sent
+// as empty JSON arrays.
+type BuiltData struct {
+	Build      string    `json:"build"`
+	DurationMs float64   `json:"durationMs"`
+	Updates    []Update  `json:"updates"`
+	Reload     bool      `json:"reload"` // the page must reload to apply the build
+	Warnings   []Message `json:"warnings"`
+}
+
+// ErrorsData is the data of the [EventErrors] event. Its nil slices are
+// sent as empty JSON arrays.
+type ErrorsData struct {
+	Build    string    `json:"build"` // id of the outputs still being served
+	Errors   []Message `json:"errors"`
+	Warnings []Message `json:"warnings"`
+}
+
+// ReloadData is the data of the [EventReload] event.
+type ReloadData struct {
+	Reason string `json:"reason"`
+}
+
+// The MarshalJSON methods below only replace nil slices by empty ones; the
+// local types drop the methods so that json.Marshal does not recurse.
+
+// MarshalJSON encodes d with nil slices as [].
+func (d SyncData) MarshalJSON() ([]byte, error) {
+	type plain SyncData
+	d.Errors, d.Warnings = nonNil(d.Errors), nonNil(d.Warnings)
+	return json.Marshal(plain(d))
+}
+
+// MarshalJSON encodes d with nil slices as [].
+func (d BuildingData) MarshalJSON() ([]byte, error) {
+	type plain BuildingData
+	d.Changed = nonNil(d.Changed)
+	return json.Marshal(plain(d))
+}
+
+// MarshalJSON encodes d with nil slices as [].
+func (d BuiltData) MarshalJSON() ([]byte, error) {
+	type plain BuiltData
+	d.Updates, d.Warnings = nonNil(d.Updates), nonNil(d.Warnings)
+	return json.Marshal(plain(d))
+}
+
+// MarshalJSON encodes d with nil slices as [].
+func (d ErrorsData) MarshalJSON() ([]byte, error) {
+	type plain ErrorsData
+	d.Errors, d.Warnings = nonNil(d.Errors), nonNil(d.Warnings)
+	return json.Marshal(plain(d))
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

@@ -1,0 +1,171 @@
+package hmr
+
+import (
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+)
+
+// guard decides which requests may reach the project at all. A dev server
+// holds the user's source, so it refuses what a browser would only send on
+// behalf of another website (DNS rebinding, cross-site reads) and request
+// paths that could name a file outside the served folder.
+type guard struct {
+	// hosts are extra Host names allowed besides loopback names: the
+	// listen host and what the user allowed, lower case, without port.
+	hosts map[string]bool
+	// anyHost allows every Host (the user said so explicitly).
+	anyHost bool
+}
+
+func newGuard(allowed []string) *guard {
+	g := &guard{hosts: map[string]bool{}}
+	for _, h := range allowed {
+		h = strings.ToLower(strings.TrimSpace(h))
+		if h == "*" {
+			g.anyHost = true
+			continue
+		}
+		if hh, _, err := net.SplitHostPort(h); err == nil {
+			h = hh
+		}
+		h = strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
+		if h != "" {
+			g.hosts[h] = true
+		}
+	}
+	return g
+}
+
+// hostAllowed reports whether a Host header value (with optional port) names
+// this server: a loopback name or address, or a host the user allowed.
+func (g *guard) hostAllowed(hostport string) (ok, valid bool) {
+	host, valid := splitHost(hostport)
+	if !valid {
+		return false, false
+	}
+	if g.anyHost || g.hosts[host] {
+		return true, true
+	}
+	return isLoopbackHost(host), true
+}
+
+// splitHost returns the lower-cased host of a host[:port] value and whether
+// the value is well formed.
+func splitHost(hostport string) (string, bool) {
+	if hostport == "" || len(hostport) > 255 {
+		return "", false
+	}
+	host := hostport
+	if h, port, err := net.SplitHostPort(hostport); err == nil {
+		if port == "" || strings.Trim(port, "0123456789") != "" {
+			return "", false
+		}
+		host = h
+	} else if strings.HasPrefix(hostport, "[") {
+		host = strings.TrimSuffix(strings.TrimPrefix(hostport, "["), "]")
+	}
+	host = strings.ToLower(host)
+	if host == "" {
+		return "", false
+	}
+	for _, r := range host {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == ':' || r == '_' || r == '%') {
+			return "", false
+		}
+	}
+	return strings.TrimSuffix(host, "."), true
+}
+
+// isLoopbackHost reports whether host is localhost, a *.localhost name
+// (RFC 6761 reserves them for loopback) or a loopback IP address.
+func isLoopbackHost(host string) bool {
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	if i := strings.IndexByte(host, '%'); i >= 0 { // zone, as in ::1%lo
+		host = host[:i]
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// check returns 0 when r may be served, else the status code and a message
+// saying why it was refused and what allows it.
+func (g *guard) check(r *http.Request) (int, string) {
+	ok, valid := g.hostAllowed(r.Host)
+	if !valid {
+		return http.StatusBadRequest, "devserve: malformed Host header"
+	}
+	if !ok {
+		return http.StatusForbidden, "devserve: refused Host " + quote(r.Host) +
+			": only loopback names are served by default (DNS rebinding protection); allow it with --allowed-host"
+	}
+	if origin := r.Header.Get("Origin"); origin != "" && origin != "null" {
+		u, err := url.Parse(origin)
+		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			return http.StatusBadRequest, "devserve: malformed Origin header"
+		}
+		if !strings.EqualFold(u.Host, r.Host) {
+			if ok, _ := g.hostAllowed(u.Host); !ok {
+				return http.StatusForbidden, "devserve: refused cross-origin request from " + quote(origin)
+			}
+		}
+	} else if origin == "null" && r.Header.Get("Sec-Fetch-Mode") != "navigate" {
+		return http.StatusForbidden, "devserve: refused request from an opaque origin"
+	}
+	if r.Header.Get("Sec-Fetch-Site") == "cross-site" && r.Header.Get("Sec-Fetch-Mode") != "navigate" {
+		return http.StatusForbidden, "devserve: refused cross-site request (only top-level navigations are allowed)"
+	}
+	return 0, ""
+}
+
+// cleanPath validates a decoded URL path and returns it relative to the
+// served root ("" for the root itself) with a trailing-slash flag. It refuses
+// (ok=false) every shape that could name something outside the root or that
+// has more than one spelling: "..", ".", empty segments, backslashes, NUL and
+// other control characters, invalid UTF-8 (overlong encodings among them).
+func cleanPath(p string) (rel string, dir bool, ok bool) {
+	if !strings.HasPrefix(p, "/") || !utf8.ValidString(p) {
+		return "", false, false
+	}
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c < 0x20 || c == 0x7f || c == '\\' {
+			return "", false, false
+		}
+	}
+	rel = p[1:]
+	if rel == "" {
+		return "", true, true
+	}
+	if strings.HasSuffix(rel, "/") {
+		dir = true
+		rel = rel[:len(rel)-1]
+	}
+	for _, seg := range strings.Split(rel, "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return "", false, false
+		}
+	}
+	return rel, dir, true
+}
+
+// hasDotSegment reports whether any segment of a slash path starts with a
+// dot: .env, .git/config, src/.secret.
+func hasDotSegment(rel string) bool {
+	for _, seg := range strings.Split(rel, "/") {
+		if strings.HasPrefix(seg, ".") {
+			return true
+		}
+	}
+	return false
+}
+
+func quote(s string) string {
+	if len(s) > 100 {
+		s = s[:100] + "…"
+	}
+	return strings.ToValidUTF8(`"`+s+`"`, "?")
+}

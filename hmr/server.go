@@ -1,0 +1,386 @@
+package hmr
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/devserve/devserve/bundler"
+	"github.com/devserve/devserve/client"
+	"github.com/devserve/devserve/watcher"
+)
+
+// Prefix is the URL prefix reserved for devserve's own endpoints. Nothing of
+// the user's project is ever served under it.
+const Prefix = "/__devserve/"
+
+// Endpoint paths of the wire protocol (see docs/DESIGN.md).
+const (
+	ClientPath = Prefix + "client.js"
+	EventsPath = Prefix + "events"
+	StatusPath = Prefix + "status"
+)
+
+// Options configures a Server. The zero value serves the current folder
+// with discovered entries, on loopback names only.
+type Options struct {
+	// Root is the project folder to serve and watch; "" means ".".
+	Root string
+	// Bundler configures the esbuild side. Its Root and Logger are taken
+	// from these Options when empty.
+	Bundler bundler.Options
+	// Watcher configures the file watcher (ignores, polling, timings).
+	Watcher watcher.Options
+	// AllowedHosts are Host names allowed besides loopback names
+	// (DNS rebinding protection); "*" allows any host.
+	AllowedHosts []string
+	// AllowDotfiles serves files and folders whose name starts with a dot
+	// (.env, .git), which are 404 by default.
+	AllowDotfiles bool
+	// OnReport, if set, is called from the build loop after every build
+	// and every reload request, for terminal output. It must not block long.
+	OnReport func(Report)
+	// Logger receives diagnostics; nil is silent.
+	Logger *slog.Logger
+
+	// batchHook, for tests, is called by the build loop after it handled
+	// a watcher batch, with whether that started a build.
+	batchHook func(batch []watcher.Change, started bool)
+}
+
+// Report describes one thing the server told the browsers: a finished build
+// (Event is EventBuilt or EventErrors) or a reload (EventReload).
+type Report struct {
+	Time     time.Time
+	Event    string
+	Changed  []string // root-relative paths that caused it
+	Duration time.Duration
+	Updates  []Update
+	Reload   bool
+	Reason   string
+	Errors   []Message
+	Warnings []Message
+	Clients  int // how many browsers were told
+}
+
+// Server is the dev server: an http.Handler serving the project with the
+// client injected into its HTML, the bundler's outputs and the protocol's
+// endpoints, plus the loop that turns file changes into builds and events.
+// Create it with New and stop it with Close.
+type Server struct {
+	root    string
+	opts    Options
+	log     *slog.Logger
+	guard   *guard
+	bundler *bundler.Bundler
+	watcher *watcher.Watcher
+	broker  *Broker
+	same    *sameBytes
+	pages   pages
+	// instance salts build IDs, so that a page from an earlier run of the
+	// server reloads once when it reconnects: HTML, or a file read from
+	// disk, may have changed while no server watched.
+	instance string
+
+	mu       sync.Mutex
+	build    string // ID of the outputs being served
+	status   string // "ok", "building", "error"
+	errs     []Message
+	warnings []Message
+	idle     chan struct{} // closed while no build runs
+
+	quit      chan struct{}
+	loopDone  chan struct{}
+	closeOnce sync.Once
+}
+
+// New starts watching opts.Root, runs the first build and starts the build
+// loop. The returned Server serves requests at once; Close stops it.
+func New(opts Options) (*Server, error) {
+	root := opts.Root
+	if root == "" {
+		root = "."
+	}
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("serve %s: %w", root, err)
+	}
+	if fi, err := os.Stat(abs); err != nil {
+		return nil, fmt.Errorf("serve %s: %w", root, err)
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("serve %s: not a directory", root)
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		instance: rand.Text(),
+		root:     abs,
+		opts:     opts,
+		log:      log,
+		guard:    newGuard(opts.AllowedHosts),
+		same:     newSameBytes(abs),
+		status:   "ok",
+		idle:     make(chan struct{}),
+		quit:     make(chan struct{}),
+		loopDone: make(chan struct{}),
+	}
+	close(s.idle)
+
+	bopts := opts.Bundler
+	if bopts.Root == "" {
+		bopts.Root = abs
+	}
+	if bopts.Logger == nil {
+		bopts.Logger = opts.Logger
+	}
+	if s.bundler, err = bundler.New(bopts); err != nil {
+		return nil, err
+	}
+	wopts := opts.Watcher
+	if wopts.Logger == nil {
+		wopts.Logger = opts.Logger
+	}
+	if s.watcher, err = watcher.New(abs, wopts); err != nil {
+		s.bundler.Close()
+		return nil, err
+	}
+	s.broker = NewBroker(BrokerOptions{Sync: s.syncData, Logger: opts.Logger})
+
+	start := time.Now()
+	res := s.bundler.Build(nil)
+	s.finishBuild(res, nil, false, time.Since(start))
+	go s.loop()
+	return s, nil
+}
+
+// Close stops the build loop, the watcher and the bundler and ends every
+// event stream. It waits for a build in progress to end.
+func (s *Server) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		close(s.quit)
+		<-s.loopDone
+		err = errors.Join(s.watcher.Close(), s.broker.Close(), s.bundler.Close())
+	})
+	return err
+}
+
+// Publish sends an event to every connected browser, as the build loop
+// does; an app uses it to ask for a reload after re-parsing its templates.
+func (s *Server) Publish(name string, data any) error {
+	_, _, err := s.broker.Publish(name, data)
+	return err
+}
+
+// Status is the JSON served at StatusPath.
+type Status struct {
+	Build    string    `json:"build"`
+	Status   string    `json:"status"`
+	Errors   []Message `json:"errors"`
+	Warnings []Message `json:"warnings"`
+	Entries  []string  `json:"entries"`
+	Clients  int       `json:"clients"`
+}
+
+// Status returns the current build state.
+func (s *Server) Status() Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return Status{
+		Build:    s.build,
+		Status:   s.status,
+		Errors:   nonNil(s.errs),
+		Warnings: nonNil(s.warnings),
+		Entries:  s.bundler.Entries(),
+		Clients:  s.broker.Clients(),
+	}
+}
+
+func (s *Server) syncData() any {
+	st := s.Status()
+	return SyncData{Build: st.Build, Status: st.Status, Errors: st.Errors, Warnings: st.Warnings}
+}
+
+// ServeHTTP serves devserve's endpoints, the bundler's outputs and the
+// project's files, after refusing requests from other sites and hosts.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Cross-Origin-Resource-Policy", "same-origin")
+	h.Set("X-Content-Type-Options", "nosniff")
+	if code, msg := s.guard.check(r); code != 0 {
+		http.Error(w, msg, code)
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		h.Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	p := r.URL.Path
+	if strings.HasPrefix(p, Prefix) {
+		s.serveInternal(w, r, p)
+		return
+	}
+	rel, dir, ok := cleanPath(p)
+	if !ok {
+		http.Error(w, "bad path", http.StatusBadRequest)
+		return
+	}
+	if !s.opts.AllowDotfiles && hasDotSegment(rel) {
+		http.NotFound(w, r)
+		return
+	}
+	if !s.waitIdle(r) {
+		return
+	}
+	if !dir {
+		if out, ok := s.bundler.Lookup(p); ok {
+			serveBytes(w, r, out.ContentType, `"`+out.Hash+`"`, out.Contents)
+			return
+		}
+	}
+	s.serveFile(w, r, rel, dir)
+}
+
+func (s *Server) serveInternal(w http.ResponseWriter, r *http.Request, p string) {
+	switch p {
+	case ClientPath:
+		serveBytes(w, r, "text/javascript; charset=utf-8", client.ETag(), client.Source())
+	case EventsPath:
+		s.broker.ServeHTTP(w, r)
+	case StatusPath:
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		json.NewEncoder(w).Encode(s.Status())
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// waitIdle blocks while a build runs, so no request gets output or a page
+// older than the change that started it. It returns false if the request
+// was cancelled meanwhile.
+func (s *Server) waitIdle(r *http.Request) bool {
+	s.mu.Lock()
+	idle := s.idle
+	s.mu.Unlock()
+	select {
+	case <-idle:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
+}
+
+// serveBytes answers with content that revalidates on every use: the
+// browser keeps it but asks with If-None-Match, so a reload costs a 304
+// for what did not change and never shows stale code.
+func serveBytes(w http.ResponseWriter, r *http.Request, ctype, etag string, b []byte) {
+	h := w.Header()
+	h.Set("Content-Type", ctype)
+	h.Set("Cache-Control", "no-cache")
+	h.Set("ETag", etag)
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(b))
+}
+
+// serveFile serves rel from the root: index.html for folders, the client
+// injected into HTML, never a file outside the root (os.Root refuses ".."
+// and symlinks that leave it) and never a directory listing.
+func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, rel string, dir bool) {
+	root, err := os.OpenRoot(s.root)
+	if err != nil {
+		http.Error(w, "project folder is missing", http.StatusNotFound)
+		return
+	}
+	defer root.Close()
+	name := rel
+	if name == "" {
+		name = "."
+	}
+	f, err := root.Open(name)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	if fi.IsDir() {
+		if !dir {
+			// Relative URLs in the folder's index.html need the slash.
+			target := r.URL.Path + "/"
+			if r.URL.RawQuery != "" {
+				target += "?" + r.URL.RawQuery
+			}
+			http.Redirect(w, r, target, http.StatusMovedPermanently)
+			return
+		}
+		f.Close()
+		name = filepath.Join(name, "index.html")
+		if f, err = root.Open(name); err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		defer f.Close()
+		if fi, err = f.Stat(); err != nil || fi.IsDir() {
+			http.NotFound(w, r)
+			return
+		}
+	} else if dir {
+		http.NotFound(w, r)
+		return
+	}
+	if !fi.Mode().IsRegular() {
+		http.NotFound(w, r)
+		return
+	}
+	ext := strings.ToLower(filepath.Ext(name))
+	if ext == ".html" || ext == ".htm" {
+		b, err := s.pages.get(root, filepath.ToSlash(name))
+		if err != nil {
+			http.Error(w, "cannot read "+rel, http.StatusInternalServerError)
+			return
+		}
+		s.mu.Lock()
+		build := s.build
+		s.mu.Unlock()
+		b = InjectScript(s.bundler.LinkCSS(b, filepath.ToSlash(name)), client.Tag(build))
+		serveBytes(w, r, "text/html; charset=utf-8", etagOf(b), b)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-cache")
+	http.ServeContent(w, r, name, fi.ModTime(), f)
+}
+
+// NewHTTPServer returns an http.Server for h with limits that bound slow
+// or hostile clients (header size and time, idle connections, writes)
+// without cutting event streams: the broker lifts the write deadline of
+// each stream. Errors of the server itself go to log (nil: discarded).
+func NewHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+}

@@ -1,0 +1,155 @@
+package hmr
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/devserve/devserve/watcher"
+)
+
+// copyFixture copies testdata/<name> from the repository into a temporary
+// folder that the test may edit.
+func copyFixture(t testing.TB, name string) string {
+	t.Helper()
+	src := filepath.Join("..", "testdata", name)
+	dst := t.TempDir()
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatalf("copy fixture %s: %v", name, err)
+	}
+	return dst
+}
+
+// testServer is a Server listening on 127.0.0.1 for a test, with what its
+// build loop reports.
+type testServer struct {
+	*Server
+	URL     string
+	dir     string
+	reports chan Report
+	batches chan batchSeen
+	http    *http.Server
+}
+
+type batchSeen struct {
+	batch   []watcher.Change
+	started bool
+}
+
+// startServer serves dir on addr ("127.0.0.1:0" for any port) until the test
+// ends.
+func startServer(t testing.TB, dir, addr string, opts Options) *testServer {
+	t.Helper()
+	ts := &testServer{dir: dir, reports: make(chan Report, 1000), batches: make(chan batchSeen, 1000)}
+	opts.Root = dir
+	opts.OnReport = func(r Report) { ts.reports <- r }
+	opts.batchHook = func(b []watcher.Change, started bool) { ts.batches <- batchSeen{b, started} }
+	srv, err := New(opts)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		srv.Close()
+		t.Fatalf("listen: %v", err)
+	}
+	ts.Server = srv
+	ts.URL = "http://" + ln.Addr().String()
+	ts.http = NewHTTPServer(srv, nil)
+	go ts.http.Serve(ln)
+	t.Cleanup(ts.stop)
+	return ts
+}
+
+// stop closes the server the way the command does: event streams first,
+// then the listener and idle connections.
+func (ts *testServer) stop() {
+	ts.Server.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := ts.http.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		ts.http.Close()
+	}
+}
+
+// write writes a file of the served project.
+func (ts *testServer) write(t testing.TB, rel, content string) {
+	t.Helper()
+	p := filepath.Join(ts.dir, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// nextReport waits for the build loop's next report.
+func (ts *testServer) nextReport(t testing.TB) Report {
+	t.Helper()
+	select {
+	case r := <-ts.reports:
+		return r
+	case <-time.After(20 * time.Second):
+		t.Fatal("timed out waiting for a build report")
+		return Report{}
+	}
+}
+
+// nextBatch waits until the build loop has handled a watcher batch that
+// names path.
+func (ts *testServer) nextBatch(t testing.TB, path string) batchSeen {
+	t.Helper()
+	timeout := time.After(20 * time.Second)
+	for {
+		select {
+		case b := <-ts.batches:
+			for _, c := range b.batch {
+				if c.Path == path {
+					return b
+				}
+			}
+		case <-timeout:
+			t.Fatalf("timed out waiting for a change of %s", path)
+		}
+	}
+}
+
+// noReport fails if a report is waiting.
+func (ts *testServer) noReport(t testing.TB) {
+	t.Helper()
+	select {
+	case r := <-ts.reports:
+		t.Fatalf("unexpected report: %+v", r)
+	default:
+	}
+}
+
+func readFile(t testing.TB, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
