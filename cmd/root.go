@@ -1,29 +1,37 @@
 // Package cmd holds devserve's cobra commands. Commands only parse flags,
-// build option structs and call the library packages.
+// build option structs and call the library packages, so every behaviour
+// can be tested without the binary.
 package cmd
 
 import (
+	"context"
+	"fmt"
+	"io"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
 )
 
-// newRootCommand returns the `devserve [dir]` command with its subcommands.
-func newRootCommand() *cobra.Command {
-	root := &cobra.Command{
-		Use:           "devserve [dir]",
-		Short:         "Serve a web project and update the browser on every save",
-		Args:          cobra.MaximumNArgs(1),
-		SilenceUsage:  true,
-		SilenceErrors: true,
-	}
+// newRootCommand returns the `devserve [dir]` command with its subcommands,
+// writing to out and errOut.
+func newRootCommand(out, errOut io.Writer) *cobra.Command {
+	root := newServeCommand(out)
+	root.SetOut(out)
+	root.SetErr(errOut)
+	root.AddCommand(newBuildCommand(out), newVersionCommand(out))
 	return root
 }
 
-// Execute runs devserve with os.Args and exits non-zero on error.
+// Execute runs devserve with os.Args until it is done or interrupted, and
+// exits with status 1 after printing a one-line error.
 func Execute() {
-	if err := newRootCommand().Execute(); err != nil {
-		os.Stderr.WriteString("devserve: " + err.Error() + "\n")
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := newRootCommand(os.Stdout, os.Stderr).ExecuteContext(ctx)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "devserve: "+err.Error())
 		os.Exit(1)
 	}
 }

@@ -1,0 +1,73 @@
+package cmd
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	"github.com/devserve/devserve/bundler"
+	"github.com/devserve/devserve/hmr"
+	"github.com/spf13/cobra"
+)
+
+func newBuildCommand(out io.Writer) *cobra.Command {
+	var (
+		outdir  string
+		minify  bool
+		entries []string
+	)
+	c := &cobra.Command{
+		Use:   "build [dir]",
+		Short: "Bundle the project for production into --outdir",
+		Long: `build bundles the entries of dir's HTML pages (or --entry) once, with no
+client and no watcher, and writes the bundles and the pages to --outdir with
+the pages' script and stylesheet URLs pointing at the built files.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			dir := "."
+			if len(args) == 1 {
+				dir = args[0]
+			}
+			return build(dir, outdir, minify, entries, out)
+		},
+	}
+	c.Flags().StringVarP(&outdir, "outdir", "o", "dist", "folder to write the build to")
+	c.Flags().BoolVar(&minify, "minify", false, "minify JavaScript and CSS")
+	c.Flags().StringArrayVar(&entries, "entry", nil, "entry point to bundle (repeatable); default: the scripts and stylesheets of the HTML pages")
+	return c
+}
+
+// build runs one production build of dir into outdir.
+func build(dir, outdir string, minify bool, entries []string, out io.Writer) error {
+	p := newPrinter(out, false)
+	rel, err := rootRelative(dir, entries)
+	if err != nil {
+		return err
+	}
+	absOut, err := filepath.Abs(outdir)
+	if err != nil {
+		return err
+	}
+	b, err := bundler.New(bundler.Options{Root: dir, Entries: rel, Minify: minify, Logger: p.logger()})
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	start := time.Now()
+	res := b.Build(nil)
+	for _, m := range res.Warnings {
+		p.printf("%s", p.message(hmr.Message(m)))
+	}
+	if !res.OK() {
+		for _, m := range res.Errors {
+			p.printf("%s", p.message(hmr.Message(m)))
+		}
+		return fmt.Errorf("build failed with %d %s", len(res.Errors), plural(len(res.Errors), "error"))
+	}
+	if err := b.WriteSite(absOut); err != nil {
+		return err
+	}
+	p.info("built %s into %s in %s (%d files)", dir, outdir, time.Since(start).Round(time.Millisecond), len(res.Outputs))
+	return nil
+}

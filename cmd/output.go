@@ -1,0 +1,206 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/devserve/devserve/hmr"
+)
+
+// printer writes devserve's terminal output: the URL, one line per build,
+// errors with their code line. Color only on a terminal, never with
+// NO_COLOR.
+type printer struct {
+	mu    sync.Mutex
+	out   io.Writer
+	quiet bool
+	color bool
+}
+
+func newPrinter(out io.Writer, quiet bool) *printer {
+	return &printer{out: out, quiet: quiet, color: useColor(out)}
+}
+
+// useColor reports whether out is a terminal and NO_COLOR is not set
+// (https://no-color.org: any non-empty value).
+func useColor(out io.Writer) bool {
+	if os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
+		return false
+	}
+	f, ok := out.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+const (
+	bold   = "\x1b[1m"
+	red    = "\x1b[31m"
+	green  = "\x1b[32m"
+	yellow = "\x1b[33m"
+	dim    = "\x1b[2m"
+	reset  = "\x1b[0m"
+)
+
+func (p *printer) paint(code, s string) string {
+	if !p.color {
+		return s
+	}
+	return code + s + reset
+}
+
+func (p *printer) printf(format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(p.out, format, args...)
+}
+
+func (p *printer) info(format string, args ...any) {
+	if !p.quiet {
+		p.printf(format+"\n", args...)
+	}
+}
+
+func (p *printer) warn(format string, args ...any) {
+	p.printf("%s %s\n", p.paint(yellow+bold, "warning:"), fmt.Sprintf(format, args...))
+}
+
+func (p *printer) serving(dir, url string, st hmr.Status) {
+	if !p.quiet {
+		p.printf("devserve: serving %s at %s\n", dir, p.paint(bold, url))
+		if len(st.Entries) > 0 {
+			p.printf("%s\n", p.paint(dim, "  entries: "+strings.Join(st.Entries, ", ")))
+		}
+	}
+}
+
+// report prints one build or reload.
+func (p *printer) report(r hmr.Report) {
+	t := p.paint(dim, r.Time.Format("15:04:05"))
+	changed := ""
+	if len(r.Changed) > 0 {
+		changed = " " + summarize(r.Changed)
+	}
+	told := fmt.Sprintf(" → %d %s", r.Clients, plural(r.Clients, "browser"))
+	switch r.Event {
+	case hmr.EventErrors:
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s %s%s%s\n", t, p.paint(red+bold, "build failed"), changed, told)
+		for _, m := range r.Errors {
+			b.WriteString(p.message(m))
+		}
+		p.printf("%s", b.String())
+	case hmr.EventBuilt:
+		if p.quiet {
+			return
+		}
+		what := "reload"
+		if !r.Reload {
+			what = fmt.Sprintf("%d %s", len(r.Updates), plural(len(r.Updates), "update"))
+		}
+		p.printf("%s %s in %s%s (%s)%s\n", t, p.paint(green, "built"), r.Duration.Round(100_000), changed, what, told)
+		for _, m := range r.Warnings {
+			p.printf("%s", p.message(m))
+		}
+	case hmr.EventReload:
+		if !p.quiet {
+			p.printf("%s %s%s%s\n", t, p.paint(green, "reload"), changed, told)
+		}
+	}
+}
+
+// message formats an esbuild message as an editor would locate it:
+// file:line:column with the column counted in characters from 1, then the
+// code line with a caret under that column.
+func (p *printer) message(m hmr.Message) string {
+	var b strings.Builder
+	loc := m.File
+	if loc != "" && m.Line > 0 {
+		loc = fmt.Sprintf("%s:%d:%d", m.File, m.Line, editorColumn(m.LineText, m.Column))
+	}
+	if loc != "" {
+		loc = p.paint(bold, loc) + ": "
+	}
+	fmt.Fprintf(&b, "  %s%s\n", loc, m.Text)
+	if m.LineText != "" {
+		gutter := fmt.Sprintf("%6d | ", m.Line)
+		fmt.Fprintf(&b, "%s%s\n", p.paint(dim, gutter), m.LineText)
+		pad := strings.Repeat(" ", editorColumn(m.LineText, m.Column)-1)
+		fmt.Fprintf(&b, "%s%s%s\n", p.paint(dim, "       | "), pad, p.paint(red, "^"))
+	}
+	if m.Suggestion != "" {
+		fmt.Fprintf(&b, "  %s %s\n", p.paint(dim, "suggestion:"), m.Suggestion)
+	}
+	return b.String()
+}
+
+// editorColumn converts esbuild's column (a 0-based count of bytes into
+// line) into the 1-based character column an editor shows.
+func editorColumn(line string, col int) int {
+	if col > len(line) {
+		col = len(line)
+	}
+	if col < 0 {
+		col = 0
+	}
+	return utf8.RuneCountInString(line[:col]) + 1
+}
+
+func summarize(paths []string) string {
+	if len(paths) <= 3 {
+		return strings.Join(paths, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(paths[:3], ", "), len(paths)-3)
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}
+
+// logger returns the logger devserve's packages write diagnostics to:
+// warnings and errors, as plain lines.
+func (p *printer) logger() *slog.Logger {
+	return slog.New(&lineHandler{p: p})
+}
+
+// lineHandler is a slog.Handler printing "warning: msg key=value" lines
+// through the printer, so that logs and build lines do not interleave.
+type lineHandler struct {
+	p     *printer
+	attrs []slog.Attr
+}
+
+func (h *lineHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
+
+func (h *lineHandler) Handle(_ context.Context, r slog.Record) error {
+	var b strings.Builder
+	b.WriteString(r.Message)
+	add := func(a slog.Attr) bool { fmt.Fprintf(&b, " %s=%v", a.Key, a.Value); return true }
+	for _, a := range h.attrs {
+		add(a)
+	}
+	r.Attrs(add)
+	if r.Level >= slog.LevelError {
+		h.p.printf("%s %s\n", h.p.paint(red+bold, "error:"), b.String())
+	} else {
+		h.p.warn("%s", b.String())
+	}
+	return nil
+}
+
+func (h *lineHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return &lineHandler{p: h.p, attrs: append(append([]slog.Attr{}, h.attrs...), as...)}
+}
+
+func (h *lineHandler) WithGroup(string) slog.Handler { return h }

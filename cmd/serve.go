@@ -1,0 +1,210 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/devserve/devserve/bundler"
+	"github.com/devserve/devserve/hmr"
+	"github.com/devserve/devserve/watcher"
+	"github.com/spf13/cobra"
+)
+
+// serveFlags are the flags of `devserve [dir]`.
+type serveFlags struct {
+	port     int
+	portSet  bool // --port was given, so a taken port is an error
+	host     string
+	entries  []string
+	ignores  []string
+	allowed  []string
+	poll     time.Duration
+	quiet    bool
+	dotfiles bool
+}
+
+func newServeCommand(out io.Writer) *cobra.Command {
+	var f serveFlags
+	c := &cobra.Command{
+		Use:   "devserve [dir]",
+		Short: "Serve a web project and update the browser on every save",
+		Long: `devserve serves dir (default ".") on http://127.0.0.1:8000/, bundles the
+scripts and stylesheets its HTML pages name with esbuild, and updates every
+open page when a file changes: CSS in place, anything else by a reload, and
+build errors over the page.`,
+		Args:          cobra.MaximumNArgs(1),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(c *cobra.Command, args []string) error {
+			dir := "."
+			if len(args) == 1 {
+				dir = args[0]
+			}
+			f.portSet = c.Flags().Changed("port")
+			return serve(c.Context(), dir, f, out)
+		},
+	}
+	fl := c.Flags()
+	fl.IntVarP(&f.port, "port", "p", 8000, "port to listen on; if taken and not given, the next free one")
+	fl.StringVar(&f.host, "host", "127.0.0.1", "address to listen on; anything but loopback exposes your source to the network")
+	fl.StringArrayVar(&f.entries, "entry", nil, "entry point to bundle (repeatable); default: the scripts and stylesheets of the HTML pages")
+	fl.StringArrayVar(&f.ignores, "ignore", nil, "path pattern the watcher ignores (repeatable), e.g. 'dist' or '*.log'")
+	fl.StringArrayVar(&f.allowed, "allowed-host", nil, "Host header to accept besides loopback names (repeatable; '*' accepts any)")
+	fl.DurationVar(&f.poll, "poll", 0, "poll for changes at this interval instead of inotify (network and container file systems)")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only errors")
+	fl.BoolVar(&f.dotfiles, "allow-dotfiles", false, "serve files and folders whose name starts with a dot (.env, .git)")
+	return c
+}
+
+// serve runs the dev server until ctx is done.
+func serve(ctx context.Context, dir string, f serveFlags, out io.Writer) error {
+	p := newPrinter(out, f.quiet)
+	entries, err := rootRelative(dir, f.entries)
+	if err != nil {
+		return err
+	}
+	ln, err := listen(f.host, f.port, f.portSet)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	srv, err := hmr.New(hmr.Options{
+		Root:          dir,
+		Bundler:       bundler.Options{Entries: entries},
+		Watcher:       watcher.Options{Ignore: f.ignores, Poll: f.poll},
+		AllowedHosts:  append(listenHosts(f.host), f.allowed...),
+		AllowDotfiles: f.dotfiles,
+		OnReport:      p.report,
+		Logger:        p.logger(),
+	})
+	if err != nil {
+		return err
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	if f.port != 0 && port != f.port {
+		p.info("port %d is in use, using %d", f.port, port)
+	}
+	p.serving(dir, urlFor(f.host, port), srv.Status())
+	if !isLoopbackIP(f.host) {
+		p.warn("listening on %s: anyone on your network can read your source code at %s", f.host, urlFor(f.host, port))
+	}
+
+	hs := hmr.NewHTTPServer(srv, p.logger())
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	select {
+	case <-ctx.Done():
+	case err = <-served:
+	}
+	// Close ends the event streams first; Shutdown then finds idle
+	// connections and returns at once.
+	srv.Close()
+	sctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if serr := hs.Shutdown(sctx); serr != nil {
+		hs.Close()
+	}
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// listen opens host:port. When the port is taken and was not asked for
+// explicitly it tries the next ones, as a user who runs two projects
+// expects.
+func listen(host string, port int, explicit bool) (net.Listener, error) {
+	tries := 1
+	if !explicit && port != 0 {
+		tries = 20
+	}
+	var err error
+	for i := 0; i < tries && port+i <= 65535; i++ {
+		var ln net.Listener
+		ln, err = net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port+i)))
+		if err == nil {
+			return ln, nil
+		}
+		if !errors.Is(err, syscall.EADDRINUSE) {
+			break
+		}
+	}
+	if errors.Is(err, syscall.EADDRINUSE) {
+		if explicit {
+			return nil, fmt.Errorf("port %d is already in use (try another --port, or leave it out to take the next free one)", port)
+		}
+		return nil, fmt.Errorf("ports %d to %d are all in use", port, port+tries-1)
+	}
+	return nil, fmt.Errorf("listen on %s: %w", net.JoinHostPort(host, strconv.Itoa(port)), err)
+}
+
+// listenHosts returns the Host names the server must accept besides
+// loopback names when it listens on host: the host itself, and for an
+// unspecified address (0.0.0.0, ::) this machine's addresses and name.
+func listenHosts(host string) []string {
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsUnspecified() {
+		return []string{host}
+	}
+	hosts := []string{}
+	if name, err := os.Hostname(); err == nil {
+		hosts = append(hosts, name)
+	}
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok {
+			hosts = append(hosts, n.IP.String())
+		}
+	}
+	return hosts
+}
+
+func isLoopbackIP(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func urlFor(host string, port int) string {
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, strconv.Itoa(port)) + "/"
+}
+
+// rootRelative turns --entry values into paths relative to dir. A value may
+// be given relative to the current folder (as a shell completes it) or to
+// dir; one that leaves dir is an error.
+func rootRelative(dir string, entries []string) ([]string, error) {
+	absDir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(entries))
+	for _, e := range entries {
+		p := filepath.Join(absDir, e)
+		if filepath.IsAbs(e) {
+			p = filepath.Clean(e)
+		} else if _, err := os.Stat(e); err == nil {
+			p, _ = filepath.Abs(e)
+		}
+		rel, err := filepath.Rel(absDir, p)
+		if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return nil, fmt.Errorf("entry %s is outside %s", e, dir)
+		}
+		out = append(out, filepath.ToSlash(rel))
+	}
+	return out, nil
+}

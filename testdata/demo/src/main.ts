@@ -1,0 +1,5 @@
+import { message } from "./message";
+import { counter } from "./counter";
+
+document.getElementById("message")!.textContent = message;
+counter(document.getElementById("count") as HTMLButtonElement);

@@ -1,0 +1,1 @@
+export const message: string = "Hello from devserve. Edit src/message.ts and save.";
