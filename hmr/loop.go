@@ -106,7 +106,7 @@ func (s *Server) startBuild(pending map[string]watcher.Op, dirty map[string]bool
 		return nil
 	}
 	s.mu.Lock()
-	s.status = "building"
+	s.status = StatusBuilding
 	s.idle = make(chan struct{})
 	build := s.build
 	s.mu.Unlock()
@@ -127,9 +127,9 @@ func (s *Server) finishBuild(res *bundler.Result, changed []string, html bool, e
 	s.mu.Lock()
 	if res.OK() {
 		s.build = s.buildID(res.ID)
-		s.status = "ok"
+		s.status = StatusOK
 	} else {
-		s.status = "error"
+		s.status = StatusError
 	}
 	s.errs, s.warnings = rep.Errors, rep.Warnings
 	build := s.build
@@ -152,7 +152,7 @@ func (s *Server) finishBuild(res *bundler.Result, changed []string, html bool, e
 		rep.Updates = updates(res.Changed)
 		rep.Reload = html
 		for _, u := range rep.Updates {
-			if u.Type == "js" { // module hot updates: issue #7
+			if u.Type == UpdateJS { // module hot updates: issue #7
 				rep.Reload = true
 			}
 		}

@@ -130,7 +130,7 @@ func New(opts Options) (*Server, error) {
 		log:      log,
 		guard:    newGuard(opts.AllowedHosts),
 		same:     newSameBytes(abs),
-		status:   "ok",
+		status:   StatusOK,
 		idle:     make(chan struct{}),
 		quit:     make(chan struct{}),
 		loopDone: make(chan struct{}),

@@ -1,11 +1,9 @@
 package hmr
 
 import (
-	"context"
-	"errors"
 	"io/fs"
 	"net"
-	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -48,7 +46,7 @@ type testServer struct {
 	dir     string
 	reports chan Report
 	batches chan batchSeen
-	http    *http.Server
+	http    *httptest.Server
 }
 
 type batchSeen struct {
@@ -74,22 +72,21 @@ func startServer(t testing.TB, dir, addr string, opts Options) *testServer {
 		t.Fatalf("listen: %v", err)
 	}
 	ts.Server = srv
-	ts.URL = "http://" + ln.Addr().String()
-	ts.http = NewHTTPServer(srv, nil)
-	go ts.http.Serve(ln)
+	ts.http = httptest.NewUnstartedServer(srv)
+	ts.http.Listener.Close()
+	ts.http.Listener = ln
+	ts.http.Config = NewHTTPServer(srv, nil)
+	ts.http.Start()
+	ts.URL = ts.http.URL
 	t.Cleanup(ts.stop)
 	return ts
 }
 
 // stop closes the server the way the command does: event streams first,
-// then the listener and idle connections.
+// then the listener and the connections.
 func (ts *testServer) stop() {
 	ts.Server.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := ts.http.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		ts.http.Close()
-	}
+	ts.http.Close()
 }
 
 // write writes a file of the served project.

@@ -1,0 +1,285 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/devserve/devserve/hmr"
+)
+
+// syncBuffer is an io.Writer that tests can read while a command writes,
+// and that signals each write.
+type syncBuffer struct {
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	wrote chan struct{}
+}
+
+func newSyncBuffer() *syncBuffer { return &syncBuffer{wrote: make(chan struct{}, 1)} }
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	select {
+	case b.wrote <- struct{}{}:
+	default:
+	}
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// waitFor waits until the output matches re and returns the first match's
+// groups.
+func (b *syncBuffer) waitFor(t *testing.T, re *regexp.Regexp) []string {
+	t.Helper()
+	timeout := time.After(20 * time.Second)
+	for {
+		if m := re.FindStringSubmatch(b.String()); m != nil {
+			return m
+		}
+		select {
+		case <-b.wrote:
+		case <-timeout:
+			t.Fatalf("output never matched %s:\n%s", re, b.String())
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	var out bytes.Buffer
+	c := newRootCommand(&out, io.Discard)
+	c.SetArgs([]string{"version"})
+	if err := c.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`^devserve \S+.* go1\.\d+.* linux/\w+\n$`).MatchString(out.String()) {
+		t.Errorf("version printed %q", out.String())
+	}
+}
+
+func TestServeCommand(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "index.html"), []byte(`<script type="module" src="main.ts"></script>`), 0o644)
+	os.WriteFile(filepath.Join(dir, "main.ts"), []byte(`const n: number = 1; console.log(n);`), 0o644)
+	out := newSyncBuffer()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c := newRootCommand(out, out)
+	c.SetArgs([]string{"--port", "0", dir})
+	done := make(chan error, 1)
+	go func() { done <- c.ExecuteContext(ctx) }()
+
+	url := out.waitFor(t, regexp.MustCompile(`serving .* at (http://127\.0\.0\.1:\d+/)`))[1]
+	resp, err := http.Get(url + "main.ts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "console.log(n)") || strings.Contains(string(body), ": number") {
+		t.Fatalf("GET main.ts: %s\n%s", resp.Status, body)
+	}
+	// An open event stream must not hold up the stop.
+	stream, err := http.Get(url + "__devserve/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Body.Close()
+
+	os.WriteFile(filepath.Join(dir, "main.ts"), []byte(`const n: number = 2; console.log(n);`), 0o644)
+	out.waitFor(t, regexp.MustCompile(`\d\d:\d\d:\d\d built in .* main\.ts \(reload\) → 1 browser`))
+
+	stopped := time.Now()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve returned %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	if d := time.Since(stopped); d > time.Second {
+		t.Errorf("stopping took %v, want under a second", d)
+	}
+}
+
+func TestBuildCommand(t *testing.T) {
+	outdir := t.TempDir()
+	var out bytes.Buffer
+	c := newRootCommand(&out, &out)
+	c.SetArgs([]string{"build", filepath.Join("..", "testdata", "app"), "--outdir", outdir, "--minify"})
+	if err := c.Execute(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out.String())
+	}
+	page, err := os.ReadFile(filepath.Join(outdir, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(page), `src="/src/main.js"`) || strings.Contains(string(page), "__devserve") {
+		t.Errorf("built page:\n%s", page)
+	}
+	js, err := os.ReadFile(filepath.Join(outdir, "src", "main.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(js, []byte("__devserve")) || bytes.Contains(js, []byte("\n  ")) {
+		t.Errorf("built JS is not minified or has the client:\n%s", js)
+	}
+}
+
+func TestBuildCommandFails(t *testing.T) {
+	var out bytes.Buffer
+	c := newRootCommand(&out, &out)
+	c.SetArgs([]string{"build", filepath.Join("..", "testdata", "broken"), "--outdir", t.TempDir()})
+	err := c.Execute()
+	if err == nil || !strings.Contains(err.Error(), "build failed") {
+		t.Fatalf("build of a broken project: %v", err)
+	}
+	if !regexp.MustCompile(`main\.ts:\d+:\d+: `).MatchString(out.String()) {
+		t.Errorf("errors not printed with file:line:column:\n%s", out.String())
+	}
+}
+
+func TestListen(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	port := taken.Addr().(*net.TCPAddr).Port
+
+	ln, err := listen("127.0.0.1", port, false)
+	if err != nil {
+		t.Fatalf("listen with a default port that is taken: %v", err)
+	}
+	if got := ln.Addr().(*net.TCPAddr).Port; got == port {
+		t.Errorf("listened on the taken port")
+	}
+	ln.Close()
+
+	_, err = listen("127.0.0.1", port, true)
+	if err == nil || !strings.Contains(err.Error(), "port "+strconv.Itoa(port)+" is already in use") {
+		t.Errorf("listen on an explicit taken port: %v", err)
+	}
+}
+
+func TestRootRelative(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "src"), 0o755)
+	os.WriteFile(filepath.Join(dir, "src", "main.ts"), nil, 0o644)
+	t.Chdir(filepath.Dir(dir))
+	base := filepath.Base(dir)
+	tests := []struct {
+		in      string
+		want    string
+		wantErr bool
+	}{
+		{"src/main.ts", "src/main.ts", false},
+		{filepath.Join(base, "src", "main.ts"), "src/main.ts", false},
+		{filepath.Join(dir, "src", "main.ts"), "src/main.ts", false},
+		{"../outside.ts", "", true},
+		{"/etc/passwd", "", true},
+	}
+	for _, tt := range tests {
+		got, err := rootRelative(base, []string{tt.in})
+		if tt.wantErr {
+			if err == nil {
+				t.Errorf("rootRelative(%q) = %v, want an error", tt.in, got)
+			}
+			continue
+		}
+		if err != nil || len(got) != 1 || got[0] != tt.want {
+			t.Errorf("rootRelative(%q) = %v, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+}
+
+func TestEditorColumn(t *testing.T) {
+	tests := []struct {
+		line string
+		col  int
+		want int
+	}{
+		{"let x = 1", 0, 1},
+		{"let x = 1", 4, 5},
+		{"const s = \"日本\"; x", 18, 15}, // two 3-byte characters before
+		{"😀 = 1", 5, 3},                  // a 4-byte character
+		{"short", 99, 6},
+		{"", -1, 1},
+	}
+	for _, tt := range tests {
+		if got := editorColumn(tt.line, tt.col); got != tt.want {
+			t.Errorf("editorColumn(%q, %d) = %d, want %d", tt.line, tt.col, got, tt.want)
+		}
+	}
+}
+
+func TestReportOutput(t *testing.T) {
+	var out bytes.Buffer
+	p := newPrinter(&out, false)
+	p.report(hmr.Report{
+		Time:    time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC),
+		Event:   hmr.EventErrors,
+		Changed: []string{"src/a.ts"},
+		Clients: 2,
+		Errors: []hmr.Message{{Text: `Expected ";" but found "y"`, File: "src/a.ts", Line: 3, Column: 13,
+			LineText: `let s = "é" y`, Suggestion: ";"}},
+	})
+	want := `15:04:05 build failed src/a.ts → 2 browsers
+  src/a.ts:3:13: Expected ";" but found "y"
+     3 | let s = "é" y
+       |             ^
+  suggestion: ;
+`
+	if out.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", out.String(), want)
+	}
+	if strings.Contains(out.String(), "\x1b[") {
+		t.Error("colors written to a buffer")
+	}
+
+	out.Reset()
+	quiet := newPrinter(&out, true)
+	quiet.report(hmr.Report{Event: hmr.EventBuilt, Changed: []string{"a.ts"}})
+	quiet.report(hmr.Report{Event: hmr.EventReload})
+	if out.Len() != 0 {
+		t.Errorf("--quiet printed %q", out.String())
+	}
+}
+
+func TestUseColor(t *testing.T) {
+	t.Setenv("NO_COLOR", "1")
+	if useColor(os.Stdout) {
+		t.Error("color with NO_COLOR set")
+	}
+	t.Setenv("NO_COLOR", "")
+	if useColor(&bytes.Buffer{}) {
+		t.Error("color on a buffer")
+	}
+	f, err := os.CreateTemp(t.TempDir(), "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if useColor(f) {
+		t.Error("color on a regular file")
+	}
+}
+
