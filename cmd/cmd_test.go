@@ -220,7 +220,7 @@ func TestEditorColumn(t *testing.T) {
 		{"let x = 1", 0, 1},
 		{"let x = 1", 4, 5},
 		{"const s = \"日本\"; x", 18, 15}, // two 3-byte characters before
-		{"😀 = 1", 5, 3},                  // a 4-byte character
+		{"😀 = 1", 5, 3},                 // a 4-byte character
 		{"short", 99, 6},
 		{"", -1, 1},
 	}
@@ -282,4 +282,3 @@ func TestUseColor(t *testing.T) {
 		t.Error("color on a regular file")
 	}
 }
-
