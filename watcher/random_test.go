@@ -21,7 +21,7 @@ import (
 func TestRandomOps(t *testing.T) {
 	t.Parallel()
 	modes(t, func(t *testing.T, opts Options) {
-		for seed := range uint64(40) {
+		for seed := range uint64(60) {
 			randomOps(t, opts, seed)
 		}
 	})
@@ -64,7 +64,7 @@ func randomOps(t *testing.T, opts Options, seed uint64) {
 	// Errors are ignored: a random rename may meet a folder that is not
 	// empty, a random path may be a folder; whatever happens, happens.
 	for range 120 {
-		switch r.IntN(8) {
+		switch r.IntN(9) {
 		case 0: // a new file
 			os.WriteFile(abs(pick(true)+"/"+name()+".js"), content(), 0o644)
 		case 1: // a write
@@ -87,6 +87,12 @@ func randomOps(t *testing.T, opts Options, seed uint64) {
 			f := pick(false)
 			os.WriteFile(abs(f+".tmp"), content(), 0o644)
 			os.Rename(abs(f+".tmp"), abs(f))
+		case 8: // mkdir -p a new folder, and mv a folder into it
+			p := pick(true) + "/" + name() + "/" + name()
+			os.MkdirAll(abs(p), 0o755)
+			if d := pick(true); d != "." {
+				os.Rename(abs(d), abs(p+"/"+name()))
+			}
 		case 7: // mv a folder out, and maybe back in under another name
 			out := filepath.Join(t.TempDir(), "out")
 			if d := pick(true); d != "." && os.Rename(abs(d), out) == nil && r.IntN(2) == 0 {

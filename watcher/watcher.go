@@ -146,9 +146,18 @@ type Watcher struct {
 	once    sync.Once
 	err     error // from closing fsnotify, set before stopped is closed
 
+	// fsnotify's errors, queued by a goroutine of their own (see forward).
+	fsMu       sync.Mutex
+	fsErrs     []error
+	fsOverflow bool
+	fsPoke     chan struct{} // a value when something is queued
+	fsDone     chan struct{} // closed when forward returns
+
 	// Owned by New, then by the run goroutine.
 	fs     *fsnotify.Watcher           // nil while polling
 	dirs   map[string]map[string]entry // folder ("" is root) -> name -> entry
+	ids    map[string]fileID           // watched folder -> its identity
+	byID   map[fileID]string           // and back
 	seen   map[string]struct{}         // scratch for sync
 	failed map[string]bool             // folders whose problem was reported
 	gone   bool                        // the root is missing
@@ -220,12 +229,15 @@ func newWatcher(root string, opts Options, h hooks) (*Watcher, error) {
 		done:    make(chan struct{}),
 		stopped: make(chan struct{}),
 		dirs:    make(map[string]map[string]entry),
+		ids:     make(map[string]fileID),
+		byID:    make(map[fileID]string),
 		seen:    make(map[string]struct{}),
 		failed:  make(map[string]bool),
 		setup:   true,
 		cur:     batch{},
 		calm:    time.Now(),
 		flush:   time.NewTimer(time.Hour),
+		fsPoke:  make(chan struct{}, 1),
 	}
 	w.flush.Stop()
 	if !strings.HasSuffix(w.prefix, string(filepath.Separator)) {
@@ -247,6 +259,9 @@ func newWatcher(root string, opts Options, h hooks) (*Watcher, error) {
 		w.fs = nil
 		w.report(fmt.Errorf("watch %s: %w%s; polling every %s instead", abs, err, limitHint(err), w.fallbackEvery()))
 		w.startPolling(w.fallbackEvery())
+	} else {
+		w.fsDone = make(chan struct{})
+		go w.forward(w.fs.Errors, w.fsDone)
 	}
 	if err := w.sync("", true, false); err != nil {
 		w.fallback(err)
@@ -288,9 +303,8 @@ func (w *Watcher) run() {
 	defer w.stop()
 	for {
 		var events <-chan fsnotify.Event
-		var fsErrs <-chan error
 		if w.fs != nil {
-			events, fsErrs = w.fs.Events, w.fs.Errors
+			events = w.fs.Events
 		}
 		var ticks <-chan time.Time
 		if w.tick != nil {
@@ -311,12 +325,8 @@ func (w *Watcher) run() {
 				break
 			}
 			err = w.handle(ev)
-		case e, ok := <-fsErrs:
-			if !ok {
-				err = fmt.Errorf("watch %s: inotify stopped", w.root)
-				break
-			}
-			err = w.fsError(e)
+		case <-w.fsPoke:
+			err = w.fsErrors()
 		case <-ticks:
 			err = w.poll()
 		case <-w.flush.C:
@@ -354,6 +364,7 @@ func (w *Watcher) stop() {
 		if err := w.fs.Close(); err != nil {
 			w.err = fmt.Errorf("watch %s: close: %w", w.root, err)
 		}
+		<-w.fsDone
 	}
 	close(w.batches)
 	close(w.errs)
@@ -418,17 +429,50 @@ func (w *Watcher) handle(ev fsnotify.Event) error {
 	return nil
 }
 
-// fsError handles an error from fsnotify.
-func (w *Watcher) fsError(err error) error {
-	if errors.Is(err, fsnotify.ErrEventOverflow) {
-		w.report(fmt.Errorf("watch %s: %w: changes were lost, reporting every file as changed", w.root, err))
-		if w.gone {
-			return nil
+// forward queues fsnotify's errors for run until fsnotify closes errs. It
+// never blocks fsnotify, which sends some errors while holding the lock that
+// Add and Remove take: were run to receive them itself, a run inside Remove
+// and fsnotify inside such a send would wait for each other forever.
+func (w *Watcher) forward(errs <-chan error, done chan<- struct{}) {
+	defer close(done)
+	for err := range errs {
+		w.fsMu.Lock()
+		if errors.Is(err, fsnotify.ErrEventOverflow) {
+			w.fsOverflow = true
+		} else if len(w.fsErrs) < errorBuffer {
+			w.fsErrs = append(w.fsErrs, err)
 		}
-		return w.sync("", true, true)
+		w.fsMu.Unlock()
+		select {
+		case w.fsPoke <- struct{}{}:
+		default:
+		}
 	}
-	w.report(fmt.Errorf("watch %s: %w", w.root, err))
-	return nil
+}
+
+// fsErrors handles the errors forward queued.
+func (w *Watcher) fsErrors() error {
+	w.fsMu.Lock()
+	errs, overflow := w.fsErrs, w.fsOverflow
+	w.fsErrs, w.fsOverflow = nil, false
+	w.fsMu.Unlock()
+	for _, err := range errs {
+		if errors.Is(err, syscall.EINVAL) {
+			// fsnotify dropping the watch of a moved folder the kernel
+			// had dropped already: nothing was lost.
+			w.log.Debug("watcher: fsnotify", "err", err)
+			continue
+		}
+		w.report(fmt.Errorf("watch %s: %w", w.root, err))
+	}
+	if !overflow {
+		return nil
+	}
+	w.report(fmt.Errorf("watch %s: %w: changes were lost, reporting every file as changed", w.root, fsnotify.ErrEventOverflow))
+	if w.gone {
+		return nil
+	}
+	return w.sync("", true, true)
 }
 
 // poll runs on each tick: it lists the tree when polling, and looks for the
@@ -474,6 +518,7 @@ func (w *Watcher) fallback(err error) {
 		if err := w.fs.Close(); err != nil {
 			w.log.Warn("watcher: closing inotify", "err", err)
 		}
+		<-w.fsDone
 		w.fs = nil
 	}
 	w.since = w.calm.Add(-100 * time.Millisecond) // mtime is coarse, and lags the clock
@@ -513,7 +558,7 @@ func (w *Watcher) setTicker(every time.Duration) {
 func (w *Watcher) sync(rel string, deep, touch bool) error {
 	abs := w.abs(rel)
 	if w.fs != nil {
-		if err := w.watch(abs); err != nil {
+		if err := w.watch(rel, abs); err != nil {
 			if hint := limitHint(err); hint != "" {
 				return fmt.Errorf("watch %s: %w%s", abs, err, hint)
 			}
@@ -625,6 +670,12 @@ func (w *Watcher) forgetDir(rel string) {
 	}
 	delete(w.dirs, rel)
 	delete(w.failed, rel)
+	if id, ok := w.ids[rel]; ok {
+		if w.byID[id] == rel {
+			delete(w.byID, id)
+		}
+		delete(w.ids, rel)
+	}
 	if w.fs != nil {
 		// The kernel drops the watch of a removed folder by itself, and
 		// fsnotify its record of it; this is for folders moved away.
@@ -695,13 +746,51 @@ func (w *Watcher) problem(rel string, err error) {
 	w.report(err)
 }
 
-func (w *Watcher) watch(abs string) error {
+// watch adds the inotify watch of folder rel.
+//
+// A watch follows its folder, not its name, and a listing can run ahead of
+// the events: a folder found here may be one already watched under the
+// name it had before a move whose event has not come yet. fsnotify would
+// then keep the watch under the old name, and drop it for good when that
+// event comes. So the old name is forgotten first, as that event would
+// have it, and the watch added afresh under the new one.
+func (w *Watcher) watch(rel, abs string) error {
+	if info, err := os.Lstat(abs); err == nil {
+		if id, ok := idOf(info); ok {
+			if old, ok := w.byID[id]; ok && old != rel && !w.sameDir(old, id) {
+				w.moved(old)
+			}
+			w.ids[rel], w.byID[id] = id, rel
+		}
+	}
 	if w.hooks.failAdd != nil {
 		if err := w.hooks.failAdd(abs); err != nil {
 			return err
 		}
 	}
 	return w.fs.Add(abs)
+}
+
+// sameDir reports whether folder rel is still the folder id: the same
+// folder seen at two paths through a bind mount.
+func (w *Watcher) sameDir(rel string, id fileID) bool {
+	info, err := os.Lstat(w.abs(rel))
+	if err != nil {
+		return false
+	}
+	got, _ := idOf(info)
+	return got == id
+}
+
+// moved forgets folder rel, which was moved away.
+func (w *Watcher) moved(rel string) {
+	parent, name := split(rel)
+	if e, ok := w.dirs[parent][name]; ok && e.dir {
+		w.forget(rel, e)
+		delete(w.dirs[parent], name)
+		return
+	}
+	w.forgetDir(rel)
 }
 
 func (w *Watcher) readDir(abs string) ([]fs.DirEntry, error) {

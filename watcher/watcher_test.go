@@ -339,6 +339,35 @@ func TestFolderMovedIn(t *testing.T) {
 	})
 }
 
+func TestFolderMovedIntoNewFolder(t *testing.T) {
+	// mkdir p && mv x p/y: the listing of the new folder p finds y before
+	// the event of x's move is handled, and y is the folder watched as x.
+	t.Parallel()
+	modes(t, func(t *testing.T, opts Options) {
+		root := t.TempDir()
+		tree(t, root, "x/sub/old.js")
+		w := start(t, root, opts)
+		act(t, w, func() {
+			mkdir(t, root, "p")
+			must(t, os.Rename(filepath.Join(root, "x"), filepath.Join(root, "p/y")))
+		})
+		expect(t, w,
+			Change{"p", Created}, Change{"p/y", Created}, Change{"p/y/sub", Created}, Change{"p/y/sub/old.js", Created},
+			Change{"x", Removed}, Change{"x/sub", Removed}, Change{"x/sub/old.js", Removed},
+		)
+		if opts.Poll == 0 {
+			if got, want := watched(t, w, root), []string{".", "p", "p/y", "p/y/sub"}; !slices.Equal(got, want) {
+				t.Errorf("watched %v, want %v", got, want)
+			}
+		}
+		act(t, w, func() {
+			write(t, root, "p/y/new.js", "x")
+			write(t, root, "p/y/sub/old.js", "changed")
+		})
+		expect(t, w, Change{"p/y/new.js", Created}, Change{"p/y/sub/old.js", Changed})
+	})
+}
+
 func TestFolderRemoved(t *testing.T) {
 	t.Parallel()
 	modes(t, func(t *testing.T, opts Options) {
@@ -780,7 +809,7 @@ func TestOverflow(t *testing.T) {
 	root := t.TempDir()
 	tree(t, root, "a/x.js", "y.js")
 	w := start(t, root, testOptions())
-	w.fs.Errors <- fsnotify.ErrEventOverflow
+	w.fs.Errors <- fmt.Errorf("wrapped: %w", fsnotify.ErrEventOverflow)
 	if err := nextErr(t, w); !errors.Is(err, fsnotify.ErrEventOverflow) {
 		t.Fatalf("error %v", err)
 	}
