@@ -1,0 +1,302 @@
+// Command bench compares devserve with other dev servers in a real browser.
+//
+// For each project size and each tool it generates a project of plain ES
+// modules, starts the tool's server on a free port and drives headless
+// Chromium through chromedp to time cold starts, JS edits, CSS edits and
+// bursts of writes, then reads the server's memory. It prints medians and
+// p95s and writes every sample to a JSON file.
+//
+//	go run ./bench -sizes 10,1000,5000 -edits 20 -tools devserve,vite,esbuild
+//
+// The peers (vite, esbuild) run on Node from testdata/bench-peers, installed
+// there with `npm ci` when missing. With -tools devserve nothing needs Node.
+// See bench/README.md for the method.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Config is the run's configuration, from the flags.
+type Config struct {
+	Sizes      []int
+	Tools      []*Tool
+	Edits      int           // JS edits and CSS edits per tool and size
+	Cold       int           // cold starts per tool and size
+	Bursts     int           // bursts per tool and size
+	BurstFiles int           // tree modules written in a burst, besides leaf.js
+	Timeout    time.Duration // limit for one cold start, edit or burst
+	Gap        time.Duration // pause before each edit
+	Poll       time.Duration // Go-side poll interval
+	Quiet      time.Duration // a burst is over after this long without a load
+	Out        string        // JSON results path
+	Devserve   string        // prebuilt devserve binary, or "" to build one
+	Chromium   string        // browser binary
+	Install    bool          // run npm ci even if node_modules looks current
+	Keep       bool          // keep the generated projects and server logs
+}
+
+// parseFlags reads the command line into a Config.
+func parseFlags(args []string) (*Config, error) {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	sizes := fs.String("sizes", "10,1000,5000", "comma-separated project sizes, in ES modules")
+	toolList := fs.String("tools", "devserve,vite,esbuild", "comma-separated tools: devserve, vite, esbuild, webpack (webpack-dev-server)")
+	cfg := &Config{}
+	fs.IntVar(&cfg.Edits, "edits", 20, "JS edits and CSS edits per tool and size")
+	fs.IntVar(&cfg.Cold, "cold", -1, "cold starts per tool and size (-1: same as -edits)")
+	fs.IntVar(&cfg.Bursts, "bursts", 3, "bursts of writes per tool and size")
+	fs.IntVar(&cfg.BurstFiles, "burst-files", 50, "tree modules written in one burst, besides leaf.js")
+	fs.DurationVar(&cfg.Timeout, "timeout", 90*time.Second, "limit for one cold start, edit or burst")
+	fs.DurationVar(&cfg.Gap, "gap", 300*time.Millisecond, "pause before each edit, so watchers are idle")
+	fs.DurationVar(&cfg.Poll, "poll", 10*time.Millisecond, "interval of the Go-side poll of the page")
+	fs.DurationVar(&cfg.Quiet, "quiet", 2*time.Second, "after a burst, wait until no page load for this long")
+	fs.StringVar(&cfg.Out, "out", filepath.Join("bench", "out", "results.json"), "JSON file for every sample")
+	fs.StringVar(&cfg.Devserve, "devserve", "", "prebuilt devserve binary (default: go build the repository)")
+	fs.StringVar(&cfg.Chromium, "chromium", "/usr/bin/chromium", "Chromium binary")
+	fs.BoolVar(&cfg.Install, "install", false, "run npm ci in testdata/bench-peers even if installed")
+	fs.BoolVar(&cfg.Keep, "keep", false, "keep the generated projects and server logs")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	var err error
+	if cfg.Sizes, err = parseSizes(*sizes); err != nil {
+		return nil, err
+	}
+	if cfg.Tools, err = lookupTools(*toolList); err != nil {
+		return nil, err
+	}
+	if cfg.Cold < 0 {
+		cfg.Cold = cfg.Edits
+	}
+	if cfg.Cold < 1 {
+		return nil, errors.New("-cold must be at least 1: the edits use the server of the last cold start")
+	}
+	return cfg, nil
+}
+
+// parseSizes parses "10,1000,5000".
+func parseSizes(list string) ([]int, error) {
+	var sizes []int
+	for f := range strings.SplitSeq(list, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 3 {
+			return nil, fmt.Errorf("bad size %q in -sizes: want a number of modules >= 3", f)
+		}
+		sizes = append(sizes, n)
+	}
+	return sizes, nil
+}
+
+func main() {
+	cfg, err := parseFlags(os.Args[1:])
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err = run(ctx, cfg)
+	stop()
+	stopAllServers()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// run prepares the tools and the browser, measures every size and tool, and
+// reports.
+func run(ctx context.Context, cfg *Config) error {
+	res := &Results{Started: time.Now(), Command: os.Args, Method: methodNote,
+		Host: Host{GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, CPUs: runtime.NumCPU(), Go: runtime.Version()}}
+	workDir, err := os.MkdirTemp("", "devserve-bench-")
+	if err != nil {
+		return fmt.Errorf("create work dir: %w", err)
+	}
+	if cfg.Keep {
+		progress("keeping projects and logs in %s", workDir)
+	} else {
+		defer os.RemoveAll(workDir)
+	}
+	env, err := prepareEnv(ctx, cfg, workDir)
+	if err != nil {
+		return err
+	}
+	if env.Node != "" {
+		res.Host.Node = commandOutput(env.Node, "--version")
+	}
+	res.Versions = map[string]string{}
+	for _, t := range cfg.Tools {
+		res.Versions[t.Name] = t.Version(env)
+	}
+	b, err := StartBrowser(ctx, cfg.Chromium)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	res.Host.Chromium = b.Version
+
+	for _, n := range cfg.Sizes {
+		for _, t := range cfg.Tools {
+			progress("== %s, %d modules", t.Name, n)
+			r := measureTool(ctx, cfg, env, b, t, n, workDir)
+			res.Runs = append(res.Runs, r)
+			for _, e := range r.Errors {
+				progress("%s %d: %s", t.Name, n, e)
+			}
+			if ctx.Err() != nil {
+				break
+			}
+		}
+	}
+	res.Finished = time.Now()
+	printTable(os.Stdout, res)
+	if err := res.WriteJSON(cfg.Out); err != nil {
+		return err
+	}
+	progress("wrote %s", cfg.Out)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if n := failures(res.Runs); n > 0 {
+		return fmt.Errorf("%d failures (see the table and %s)", n, cfg.Out)
+	}
+	return nil
+}
+
+// failures counts the run errors, failed samples and bursts that did not end
+// on the final content.
+func failures(runs []*Run) int {
+	n := 0
+	for _, r := range runs {
+		n += len(r.Errors)
+		for _, group := range [][]*Sample{r.Cold, r.JS, r.CSS} {
+			for _, s := range group {
+				if s.Error != "" {
+					n++
+				}
+			}
+		}
+		for _, b := range r.Bursts {
+			if !b.Final {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// prepareEnv finds the repository, builds devserve if needed and installs
+// the peers if needed.
+func prepareEnv(ctx context.Context, cfg *Config, workDir string) (*Env, error) {
+	root, err := repoRoot()
+	if err != nil {
+		return nil, err
+	}
+	env := &Env{Root: root, Peers: filepath.Join(root, "testdata", "bench-peers"), Devserve: cfg.Devserve}
+	needNode := false
+	for _, t := range cfg.Tools {
+		needNode = needNode || t.NeedsNode
+		if t.Name == "devserve" && env.Devserve == "" {
+			if env.Devserve, err = buildDevserve(ctx, root, workDir); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if needNode {
+		if env.Node, err = exec.LookPath("node"); err != nil {
+			return nil, fmt.Errorf("vite and esbuild run on Node, which is not installed (use -tools devserve): %w", err)
+		}
+		if err := ensurePeers(ctx, env.Peers, cfg.Install); err != nil {
+			return nil, err
+		}
+	}
+	return env, nil
+}
+
+// repoRoot walks up from the working directory to the devserve module root.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("working directory: %w", err)
+	}
+	for {
+		data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+		if err == nil && strings.Contains(string(data), "module github.com/devserve/devserve\n") {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("run the benchmark inside the devserve repository (no go.mod of github.com/devserve/devserve found)")
+		}
+		dir = parent
+	}
+}
+
+// buildDevserve builds the repository's command into workDir.
+func buildDevserve(ctx context.Context, root, workDir string) (string, error) {
+	bin := filepath.Join(workDir, "devserve")
+	progress("building devserve")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build devserve: %w\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// ensurePeers runs `npm ci` in the peers directory when forced or when
+// node_modules is missing or older than package-lock.json.
+func ensurePeers(ctx context.Context, dir string, force bool) error {
+	lock, err := os.Stat(filepath.Join(dir, "package-lock.json"))
+	if err != nil {
+		return fmt.Errorf("peers lock file: %w", err)
+	}
+	installed, err := os.Stat(filepath.Join(dir, "node_modules", ".package-lock.json"))
+	if !force && err == nil && !installed.ModTime().Before(lock.ModTime()) {
+		return nil
+	}
+	npm, err := exec.LookPath("npm")
+	if err != nil {
+		return fmt.Errorf("installing the peers needs npm: %w", err)
+	}
+	progress("installing the peers: npm ci in %s", dir)
+	cmd := exec.CommandContext(ctx, npm, "ci", "--no-audit", "--no-fund")
+	cmd.Dir = dir
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("npm ci in %s: %w", dir, err)
+	}
+	return nil
+}
+
+// commandOutput runs a command and returns its trimmed output, or "".
+func commandOutput(name string, args ...string) string {
+	out, err := exec.Command(name, args...).Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// progress prints a progress line to stderr.
+func progress(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05.000")}, args...)...)
+}

@@ -1,0 +1,474 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// session measures one tool on one generated project. It owns at most one
+// server and one tab at a time.
+type session struct {
+	cfg     *Config
+	env     *Env
+	tool    *Tool
+	browser *Browser
+	project *Project
+	logDir  string
+	run     *Run
+
+	srv   *Server
+	tab   *Tab
+	leaf  string // the value leaf.js exports now
+	color string // the color style.css gives #out now
+	cold  int    // cold starts so far, to name server logs
+}
+
+// errNoProbe means the tab showed no page of the project for a while: an
+// error page, or a server that answered without the page.
+var errNoProbe = errors.New("the page has no probe")
+
+// measureTool runs every measurement of one tool on a project of n modules
+// generated under workDir. Failures are recorded in the returned Run.
+func measureTool(ctx context.Context, cfg *Config, env *Env, b *Browser, tool *Tool, n int, workDir string) *Run {
+	start := time.Now()
+	run := &Run{Tool: tool.Name, Version: tool.Version(env), Modules: n, LoadAvg: []string{loadAvg()}}
+	defer func() {
+		run.Duration = time.Since(start).Seconds()
+		run.LoadAvg = append(run.LoadAvg, loadAvg())
+	}()
+
+	dir := filepath.Join(workDir, fmt.Sprintf("%s-%d", tool.Name, n))
+	p, err := GenerateProject(filepath.Join(dir, "project"), n, tool.Layout)
+	if err != nil {
+		run.Errors = append(run.Errors, err.Error())
+		return run
+	}
+	s := &session{cfg: cfg, env: env, tool: tool, browser: b, project: p, logDir: dir, run: run,
+		leaf: InitialLeaf, color: InitialColor}
+	defer s.stop()
+	if err := s.measure(ctx); err != nil {
+		run.Errors = append(run.Errors, err.Error())
+	}
+	return run
+}
+
+// measure runs the cold starts, the edits, the bursts and the memory reading
+// in that order. The edits use the server of the last cold start.
+func (s *session) measure(ctx context.Context) error {
+	for _, step := range []func(context.Context) error{s.coldStarts, s.edits, s.bursts} {
+		if err := step(ctx); err != nil {
+			return err
+		}
+	}
+	mem, err := s.srv.Memory()
+	if err != nil {
+		return fmt.Errorf("server memory: %w", err)
+	}
+	s.run.Memory = &mem
+	return nil
+}
+
+// coldStarts runs cfg.Cold cold starts and leaves the last server running.
+// It gives up after two failures.
+func (s *session) coldStarts(ctx context.Context) error {
+	failures := 0
+	for i := range s.cfg.Cold {
+		sample := s.coldStart(ctx, i)
+		s.run.Cold = append(s.run.Cold, sample)
+		progress("%s %d cold start %d: %s", s.tool.Name, s.project.Modules, i, sampleText(sample))
+		if sample.Error != "" {
+			if failures++; failures >= 2 || ctx.Err() != nil {
+				return fmt.Errorf("cold start keeps failing: %s", sample.Error)
+			}
+		}
+	}
+	if last := s.run.Cold[len(s.run.Cold)-1]; last.Error != "" || s.srv == nil || s.srv.Exited() {
+		return errors.New("no server with a loaded page after the cold starts: the last cold start failed")
+	}
+	return nil
+}
+
+// edits runs cfg.Edits JS edits and as many CSS edits, alternating. After a
+// failed edit it reloads the page to the current content, or gives up.
+func (s *session) edits(ctx context.Context) error {
+	for i := range s.cfg.Edits {
+		for _, kind := range []string{"js", "css"} {
+			sample := s.edit(ctx, kind, i)
+			if kind == "js" {
+				s.run.JS = append(s.run.JS, sample)
+			} else {
+				s.run.CSS = append(s.run.CSS, sample)
+			}
+			progress("%s %d %s edit %d: %s", s.tool.Name, s.project.Modules, kind, i, sampleText(sample))
+			if sample.Error != "" {
+				if err := s.resync(ctx); err != nil {
+					return fmt.Errorf("after a failed %s edit: %w", kind, err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// bursts runs cfg.Bursts bursts. After one that did not end on the final
+// content it reloads the page to the current content, or gives up.
+func (s *session) bursts(ctx context.Context) error {
+	for i := range s.cfg.Bursts {
+		b := s.burst(ctx, i)
+		s.run.Bursts = append(s.run.Bursts, b)
+		progress("%s %d burst %d: %.1f ms, %d loads, %d runs, final=%v %s",
+			s.tool.Name, s.project.Modules, i, b.Ms, b.Loads, b.Runs, b.Final, b.Error)
+		if !b.Final {
+			if err := s.resync(ctx); err != nil {
+				return fmt.Errorf("after a burst: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// coldStart starts a fresh server and a fresh tab and times from just before
+// the spawn until the page shows the leaf value and the tree's total.
+func (s *session) coldStart(ctx context.Context, i int) *Sample {
+	sample := &Sample{Index: i, Navigated: true}
+	fail := func(err error) *Sample {
+		sample.Error = err.Error()
+		return sample
+	}
+	s.stop()
+	for _, d := range s.tool.CacheDirs {
+		if err := os.RemoveAll(filepath.Join(s.project.Dir, d)); err != nil {
+			return fail(fmt.Errorf("remove cache %s: %w", d, err))
+		}
+	}
+	tab, err := s.browser.NewTab()
+	if err != nil {
+		return fail(err)
+	}
+	s.tab = tab
+	port, err := freePort()
+	if err != nil {
+		return fail(err)
+	}
+	s.cold++
+	logPath := filepath.Join(s.logDir, fmt.Sprintf("server-%d.log", s.cold))
+	cmd := s.tool.Command(s.env, s.project.Dir, port)
+
+	t0 := time.Now()
+	srv, err := StartServer(cmd, port, logPath)
+	if err != nil {
+		return fail(err)
+	}
+	s.srv = srv
+	want := s.want()
+	st, attempts, err := s.load(ctx, want, t0.Add(s.cfg.Timeout))
+	sample.Attempts = attempts
+	if err != nil {
+		return fail(fmt.Errorf("%w; server log:\n%s", err, s.srv.LogTail(10)))
+	}
+	sample.DetectMs = msSince(t0, time.Now())
+	return s.finish(ctx, sample, t0, max(st.OutAt, st.TotalAt))
+}
+
+// load navigates the tab to the server until the page shows want. A
+// navigation that fails, or a page without the probe for two seconds, is
+// retried until the deadline. It returns the state and how many navigations
+// it took.
+func (s *session) load(ctx context.Context, want Want, deadline time.Time) (*ProbeState, int, error) {
+	if err := s.srv.WaitListening(ctx, time.Until(deadline)); err != nil {
+		return nil, 0, err
+	}
+	attempts := 0
+	for {
+		attempts++
+		err := s.tab.Navigate(ctx, s.srv.URL())
+		if err == nil {
+			var st *ProbeState
+			st, _, err = s.waitFor(ctx, want, shows(want), time.Until(deadline), 2*time.Second)
+			if err == nil {
+				return st, attempts, nil
+			}
+		}
+		if !errors.Is(err, errNavigation) && !errors.Is(err, errNoProbe) {
+			return nil, attempts, err
+		}
+		if time.Now().After(deadline) {
+			return nil, attempts, fmt.Errorf("page never loaded: %w", err)
+		}
+		if err := sleep(ctx, 20*time.Millisecond); err != nil {
+			return nil, attempts, err
+		}
+	}
+}
+
+// edit writes one JS edit (a new leaf value) or CSS edit (a new color) and
+// times until the page has it.
+func (s *session) edit(ctx context.Context, kind string, i int) *Sample {
+	var want Want
+	var write func() error
+	var at func(*ProbeState) float64
+	switch kind {
+	case "js":
+		value := fmt.Sprintf("js-%d", i)
+		want = Want{Out: value}
+		write = func() error { s.leaf = value; return s.project.WriteLeaf(value) }
+		at = func(st *ProbeState) float64 { return st.OutAt }
+	default:
+		color := EditColor(i)
+		want = Want{Color: color}
+		write = func() error { s.color = color; return s.project.WriteStyle(color) }
+		at = func(st *ProbeState) float64 { return st.ColorAt }
+	}
+	return s.timeChange(ctx, &Sample{Index: i}, fmt.Sprintf("%s-%d", kind, i), write, want, at)
+}
+
+// timeChange waits the configured gap, marks the document, writes, and waits
+// until the page shows want. at picks the page's timestamp of the change.
+func (s *session) timeChange(ctx context.Context, sample *Sample, marker string, write func() error,
+	want Want, at func(*ProbeState) float64) *Sample {
+	fail := func(err error) *Sample {
+		sample.Error = err.Error()
+		return sample
+	}
+	if err := sleep(ctx, s.cfg.Gap); err != nil {
+		return fail(err)
+	}
+	before, err := s.markPage(ctx, marker)
+	if err != nil {
+		return fail(err)
+	}
+	t0 := time.Now()
+	if err := write(); err != nil {
+		return fail(err)
+	}
+	st, seen, err := s.waitFor(ctx, want, shows(want), s.cfg.Timeout, 0)
+	if err != nil {
+		return fail(err)
+	}
+	sample.DetectMs = msSince(t0, seen)
+	sample.Navigated = st.Marker != marker
+	sample.Loads = st.Loads - before.Loads
+	return s.finish(ctx, sample, t0, at(st))
+}
+
+// finish converts the page's timestamp pageAt to a latency since t0 by Go's
+// clock, calibrating on the document that showed the change.
+func (s *session) finish(ctx context.Context, sample *Sample, t0 time.Time, pageAt float64) *Sample {
+	offset, uncertainty, err := s.tab.ClockOffset(ctx)
+	if err != nil {
+		sample.Error = err.Error()
+		return sample
+	}
+	sample.ClockErrMs = uncertainty
+	sample.Ms = round3(pageAt - offset - epochMs(t0))
+	return sample
+}
+
+// burst writes cfg.BurstFiles tree modules and the leaf at once, waits until
+// the page shows the final leaf value and total, then until no document has
+// loaded for cfg.Quiet, and counts the loads and runs of main.js.
+func (s *session) burst(ctx context.Context, i int) *Burst {
+	b := &Burst{Index: i}
+	if err := sleep(ctx, s.cfg.Gap); err != nil {
+		b.Error = err.Error()
+		return b
+	}
+	before, err := s.markPage(ctx, fmt.Sprintf("burst-%d", i))
+	if err != nil {
+		b.Error = err.Error()
+		return b
+	}
+	leaf := fmt.Sprintf("burst-%d", i)
+	t0 := time.Now()
+	b.Files, err = s.project.Burst(s.cfg.BurstFiles, leaf)
+	s.leaf = leaf
+	if err != nil {
+		b.Error = err.Error()
+		return b
+	}
+	want := s.want()
+	st, _, err := s.waitFor(ctx, want, shows(want), s.cfg.Timeout, 0)
+	if err != nil {
+		b.Error = err.Error()
+	} else if offset, _, err := s.tab.ClockOffset(ctx); err != nil {
+		b.Error = err.Error()
+	} else {
+		b.Ms = round3(max(st.OutAt, st.TotalAt) - offset - epochMs(t0))
+	}
+	last, err := s.settle(ctx, s.cfg.Quiet, s.cfg.Timeout)
+	if err != nil {
+		b.Error = strings.TrimPrefix(b.Error+"; "+err.Error(), "; ")
+		return b
+	}
+	b.Loads = last.Loads - before.Loads
+	b.Runs = last.Runs - before.Runs
+	b.Final = last.Out == want.Out && last.Total == want.Total
+	return b
+}
+
+// settle polls until the tab's load count has not changed for quiet (at most
+// limit) and returns the last state.
+func (s *session) settle(ctx context.Context, quiet, limit time.Duration) (*ProbeState, error) {
+	end := time.Now().Add(limit)
+	var last *ProbeState
+	since := time.Now()
+	for {
+		st, err := s.tab.Query(ctx, Want{})
+		switch {
+		case err != nil || st == nil:
+			since = time.Now() // between documents: not quiet
+		case last == nil || st.Loads != last.Loads:
+			last, since = st, time.Now()
+		default:
+			last = st
+		}
+		if last != nil && time.Since(since) >= quiet {
+			return last, nil
+		}
+		if time.Now().After(end) {
+			return last, fmt.Errorf("page never quiet for %s within %s", quiet, limit)
+		}
+		if err := sleep(ctx, 50*time.Millisecond); err != nil {
+			return last, err
+		}
+	}
+}
+
+// resync reloads the page after a failed measurement and waits until it
+// shows the project's current content, so the next measurement starts clean.
+func (s *session) resync(ctx context.Context) error {
+	if s.srv.Exited() {
+		return fmt.Errorf("server exited; log:\n%s", s.srv.LogTail(10))
+	}
+	want := s.want()
+	want.Color = s.color
+	_, _, err := s.load(ctx, want, time.Now().Add(s.cfg.Timeout))
+	return err
+}
+
+// markPage waits until the current document has finished loading, sets a
+// marker in it and returns its state before the change.
+func (s *session) markPage(ctx context.Context, marker string) (*ProbeState, error) {
+	ready := func(st *ProbeState) bool { return st.Ready }
+	st, _, err := s.waitFor(ctx, Want{}, ready, s.cfg.Timeout, 0)
+	if err != nil {
+		return nil, fmt.Errorf("page not ready for the next change: %w", err)
+	}
+	if err := s.tab.SetMarker(ctx, marker); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// waitFor polls the probe every cfg.Poll until done(state) or timeout. With
+// noProbe > 0 it gives up with errNoProbe when the tab has shown no probe for
+// that long. It returns the state and when the poll saw it.
+func (s *session) waitFor(ctx context.Context, want Want, done func(*ProbeState) bool,
+	timeout, noProbe time.Duration) (*ProbeState, time.Time, error) {
+	deadline := time.Now().Add(timeout)
+	var missingSince time.Time
+	for {
+		st, err := s.tab.Query(ctx, want)
+		now := time.Now()
+		if err == nil && st != nil && done(st) {
+			return st, now, nil
+		}
+		if ctx.Err() != nil {
+			return nil, now, ctx.Err()
+		}
+		if st == nil {
+			if missingSince.IsZero() {
+				missingSince = now
+			}
+			if noProbe > 0 && now.Sub(missingSince) >= noProbe {
+				return nil, now, errNoProbe
+			}
+		} else {
+			missingSince = time.Time{}
+		}
+		if now.After(deadline) {
+			return nil, now, fmt.Errorf("timed out after %s waiting for %+v (page: %s)", timeout, want, stateText(st, err))
+		}
+		if s.srv.Exited() {
+			return nil, now, fmt.Errorf("server exited; log:\n%s", s.srv.LogTail(10))
+		}
+		if err := sleep(ctx, s.cfg.Poll); err != nil {
+			return nil, now, err
+		}
+	}
+}
+
+// want is the content the page must show for the project as it is now.
+func (s *session) want() Want {
+	return Want{Out: s.leaf, Total: strconv.Itoa(s.project.Total())}
+}
+
+// stop ends the current server and closes the current tab, if any.
+func (s *session) stop() {
+	if s.srv != nil {
+		s.srv.Stop()
+		s.srv = nil
+	}
+	if s.tab != nil {
+		s.tab.Close()
+		s.tab = nil
+	}
+}
+
+// shows returns the condition "the current document has shown every
+// non-empty part of w".
+func shows(w Want) func(*ProbeState) bool {
+	return func(st *ProbeState) bool {
+		return (w.Out == "" || st.OutAt > 0) &&
+			(w.Total == "" || st.TotalAt > 0) &&
+			(w.Color == "" || st.ColorAt > 0)
+	}
+}
+
+// stateText describes the last poll result for an error message.
+func stateText(st *ProbeState, err error) string {
+	switch {
+	case err != nil:
+		return err.Error()
+	case st == nil:
+		return "no probe"
+	default:
+		return fmt.Sprintf("out=%q total=%q loads=%d", st.Out, st.Total, st.Loads)
+	}
+}
+
+// sampleText is a one-line description of a sample for progress output.
+func sampleText(s *Sample) string {
+	if s.Error != "" {
+		return "FAILED: " + s.Error
+	}
+	return fmt.Sprintf("%.1f ms (poll saw it at %.1f ms, ±%.2f ms, navigated=%v)", s.Ms, s.DetectMs, s.ClockErrMs, s.Navigated)
+}
+
+// loadAvg returns the 1, 5 and 15 minute load averages from /proc/loadavg.
+func loadAvg() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(data))
+	return strings.Join(f[:min(3, len(f))], " ")
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

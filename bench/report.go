@@ -1,0 +1,132 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+)
+
+// methodNote is stored in the results to say how the numbers were taken.
+const methodNote = "Latencies run from just before the Go side starts the spawn or the write to the " +
+	"page's own timestamp (performance.timeOrigin + performance.now(), taken by an inline probe on DOM " +
+	"mutation, load events and animation frames) of when the new text or computed color first appeared, " +
+	"converted to Go's wall clock by a calibration on the same document (error: clock_err_ms). " +
+	"detect_ms is when the Go poll (Runtime.evaluate, no Network domain) saw it. " +
+	"Loads and runs are counted in sessionStorage by the probe and by main.js."
+
+// printTable prints the versions and one row per tool, size and kind.
+func printTable(w io.Writer, r *Results) {
+	fmt.Fprintf(w, "\nchromium %s, %s, %d CPUs", r.Host.Chromium, r.Host.Go, r.Host.CPUs)
+	if r.Host.Node != "" {
+		fmt.Fprintf(w, ", node %s", r.Host.Node)
+	}
+	fmt.Fprintln(w)
+	names := make([]string, 0, len(r.Versions))
+	for name := range r.Versions {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		fmt.Fprintf(w, "  %-9s %s\n", name, r.Versions[name])
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "tool\tmodules\tkind\tok/n\tmedian ms\tp95 ms\tmin ms\tmax ms\t\tnotes")
+	for _, run := range r.Runs {
+		for _, row := range runRows(run) {
+			fmt.Fprintln(tw, strings.Join(row, "\t"))
+		}
+	}
+	tw.Flush()
+}
+
+// runRows returns the table rows of one run.
+func runRows(run *Run) [][]string {
+	head := []string{run.Tool, fmt.Sprint(run.Modules)}
+	var rows [][]string
+	add := func(kind string, ok, n int, xs []float64, notes string) {
+		s := Summarize(xs)
+		row := append(slices.Clone(head), kind, fmt.Sprintf("%d/%d", ok, n))
+		if s.N == 0 {
+			row = append(row, "-", "-", "-", "-")
+		} else {
+			row = append(row, ms(s.Median), ms(s.P95), ms(s.Min), ms(s.Max))
+		}
+		rows = append(rows, append(row, "", notes))
+	}
+	for _, k := range []struct {
+		kind    string
+		samples []*Sample
+	}{{"cold start", run.Cold}, {"js edit", run.JS}, {"css edit", run.CSS}} {
+		xs := latencies(k.samples)
+		add(k.kind, len(xs), len(k.samples), xs, sampleNotes(k.kind, k.samples))
+	}
+	var burstMs []float64
+	final := 0
+	for _, b := range run.Bursts {
+		if b.Ms > 0 {
+			burstMs = append(burstMs, b.Ms)
+		}
+		if b.Final {
+			final++
+		}
+	}
+	add("burst", final, len(run.Bursts), burstMs, burstNotes(run.Bursts))
+	if m := run.Memory; m != nil {
+		rows = append(rows, append(slices.Clone(head), "memory", "", "", "", "", "", "",
+			fmt.Sprintf("RSS %.1f MiB, PSS %.1f MiB, %d processes; load avg %s", mib(m.RSSBytes), mib(m.PSSBytes),
+				m.Processes, strings.Join(run.LoadAvg, " -> "))))
+	}
+	for _, e := range run.Errors {
+		first, _, _ := strings.Cut(e, "\n")
+		rows = append(rows, append(slices.Clone(head), "error", "", "", "", "", "", "", first))
+	}
+	return rows
+}
+
+// sampleNotes says how many samples navigated, and the first failure.
+func sampleNotes(kind string, samples []*Sample) string {
+	if len(samples) == 0 {
+		return ""
+	}
+	nav := 0
+	var firstErr string
+	for _, s := range samples {
+		if s.Navigated && s.Error == "" {
+			nav++
+		}
+		if s.Error != "" && firstErr == "" {
+			firstErr, _, _ = strings.Cut(s.Error, "\n")
+		}
+	}
+	notes := ""
+	if kind != "cold start" {
+		notes = fmt.Sprintf("page reloaded %d/%d", nav, len(samples))
+	}
+	if firstErr != "" {
+		notes = strings.TrimPrefix(notes+"; first failure: "+firstErr, "; ")
+	}
+	return notes
+}
+
+// burstNotes lists the loads, runs and files of each burst.
+func burstNotes(bursts []*Burst) string {
+	if len(bursts) == 0 {
+		return ""
+	}
+	var loads, runs []string
+	for _, b := range bursts {
+		loads = append(loads, fmt.Sprint(b.Loads))
+		runs = append(runs, fmt.Sprint(b.Runs))
+	}
+	return fmt.Sprintf("%d files; page loads %s; main.js runs %s; ok = ended on final content",
+		bursts[0].Files, strings.Join(loads, ","), strings.Join(runs, ","))
+}
+
+// ms formats milliseconds.
+func ms(x float64) string { return fmt.Sprintf("%.1f", x) }
+
+// mib converts bytes to MiB.
+func mib(b int64) float64 { return float64(b) / (1 << 20) }

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Env is where the harness finds the programs it compares.
+type Env struct {
+	// Root is the devserve repository (the directory holding go.mod).
+	Root string
+	// Peers is testdata/bench-peers: package.json, package-lock.json,
+	// node_modules and esbuild-serve.cjs.
+	Peers string
+	// Devserve is the devserve binary.
+	Devserve string
+	// Node is the node binary, empty when no peer is benchmarked.
+	Node string
+}
+
+// Tool is one dev server under test.
+type Tool struct {
+	// Name is the name used by -tools and in the results.
+	Name string
+	// Layout is the index.html variant this tool serves.
+	Layout Layout
+	// NeedsNode is true for the peers, which run on Node.
+	NeedsNode bool
+	// Command returns the command that serves dir on 127.0.0.1:port.
+	Command func(env *Env, dir string, port int) *exec.Cmd
+	// Version returns the version reported in the results.
+	Version func(env *Env) string
+	// CacheDirs are directories inside the project that the tool may write
+	// caches or outputs to; they are removed before each cold start.
+	CacheDirs []string
+}
+
+// esbuildLayout points the page at esbuild's in-memory outputs under /out/
+// and adds the live-reload snippet from esbuild's documentation. style.css is
+// an entry point, so that a CSS edit is seen by esbuild's watcher.
+var esbuildLayout = Layout{
+	ScriptSrc: "/out/main.js",
+	StyleHref: "/out/style.css",
+	HeadExtra: "<script>new EventSource('/esbuild').addEventListener('change', () => location.reload());</script>",
+}
+
+// webpackLayout loads webpack's in-memory bundle under /out/ as a classic
+// deferred script (what html-webpack-plugin writes); style.css stays a
+// static file.
+var webpackLayout = Layout{ScriptSrc: "/out/main.js", StyleHref: "/style.css", Classic: true}
+
+// tools lists every tool the harness knows, in the order of the table.
+var tools = []*Tool{
+	{
+		Name:   "devserve",
+		Layout: plainLayout,
+		Command: func(env *Env, dir string, port int) *exec.Cmd {
+			return exec.Command(env.Devserve, "--port", strconv.Itoa(port), "--quiet", dir)
+		},
+		Version: devserveVersion,
+	},
+	{
+		Name:      "vite",
+		Layout:    plainLayout,
+		NeedsNode: true,
+		Command: func(env *Env, dir string, port int) *exec.Cmd {
+			vite := filepath.Join(env.Peers, "node_modules", "vite", "bin", "vite.js")
+			return exec.Command(env.Node, vite, dir,
+				"--host", "127.0.0.1", "--port", strconv.Itoa(port), "--strictPort",
+				"--clearScreen", "false", "--logLevel", "warn")
+		},
+		Version:   func(env *Env) string { return peerVersion(env, "vite") },
+		CacheDirs: []string{".vite", "node_modules"},
+	},
+	{
+		Name:      "esbuild",
+		Layout:    esbuildLayout,
+		NeedsNode: true,
+		Command: func(env *Env, dir string, port int) *exec.Cmd {
+			return exec.Command(env.Node, filepath.Join(env.Peers, "esbuild-serve.cjs"), dir, strconv.Itoa(port))
+		},
+		Version:   func(env *Env) string { return peerVersion(env, "esbuild") },
+		CacheDirs: []string{"out"},
+	},
+	{
+		Name:      "webpack",
+		Layout:    webpackLayout,
+		NeedsNode: true,
+		Command: func(env *Env, dir string, port int) *exec.Cmd {
+			return exec.Command(env.Node, filepath.Join(env.Peers, "webpack-serve.cjs"), dir, strconv.Itoa(port))
+		},
+		Version: func(env *Env) string {
+			return "webpack " + peerVersion(env, "webpack") + ", webpack-dev-server " + peerVersion(env, "webpack-dev-server")
+		},
+	},
+}
+
+// lookupTools returns the tools named in a comma-separated list.
+func lookupTools(list string) ([]*Tool, error) {
+	var out []*Tool
+	for name := range strings.SplitSeq(list, ",") {
+		name = strings.TrimSpace(name)
+		if name == "" {
+			continue
+		}
+		t := findTool(name)
+		if t == nil {
+			return nil, fmt.Errorf("unknown tool %q (known: devserve, vite, esbuild, webpack)", name)
+		}
+		out = append(out, t)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no tool in %q", list)
+	}
+	return out, nil
+}
+
+// findTool returns the tool called name, or nil.
+func findTool(name string) *Tool {
+	for _, t := range tools {
+		if t.Name == name {
+			return t
+		}
+	}
+	return nil
+}
+
+// peerVersion reads the installed version of an npm package of the peers.
+func peerVersion(env *Env, pkg string) string {
+	data, err := os.ReadFile(filepath.Join(env.Peers, "node_modules", pkg, "package.json"))
+	if err != nil {
+		return "unknown"
+	}
+	var meta struct {
+		Version string `json:"version"`
+	}
+	if err := json.Unmarshal(data, &meta); err != nil || meta.Version == "" {
+		return "unknown"
+	}
+	return meta.Version
+}
+
+// devserveVersion describes the devserve under test: the first line of
+// `devserve version` when the binary has that command, and the repository's
+// git commit.
+func devserveVersion(env *Env) string {
+	var parts []string
+	if out, err := exec.Command(env.Devserve, "version").Output(); err == nil {
+		if line, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n"); line != "" {
+			parts = append(parts, line)
+		}
+	}
+	if out, err := exec.Command("git", "-C", env.Root, "describe", "--always", "--dirty").Output(); err == nil {
+		parts = append(parts, "git "+strings.TrimSpace(string(out)))
+	}
+	if len(parts) == 0 {
+		return "dev"
+	}
+	return strings.Join(parts, ", ")
+}
