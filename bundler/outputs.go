@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"mime"
 	"path"
@@ -57,16 +56,6 @@ func contentType(kind Kind, urlPath string) string {
 	return "application/octet-stream"
 }
 
-// metafile is the part of esbuild's metafile the bundler reads. Paths are
-// absolute (api.MetafileAbsPath) except for inputs in virtual namespaces.
-type metafile struct {
-	Inputs  map[string]struct{} `json:"inputs"`
-	Outputs map[string]struct {
-		EntryPoint string `json:"entryPoint"`
-		CSSBundle  string `json:"cssBundle"`
-	} `json:"outputs"`
-}
-
 // ctxState is what one successful build of one context leaves behind.
 type ctxState struct {
 	inputs  map[string]struct{} // root-relative slash paths
@@ -79,8 +68,8 @@ type ctxState struct {
 // collect turns a successful esbuild result of context c into served
 // outputs. See the package documentation for the URL mapping.
 func (b *Bundler) collect(c *entryCtx, res *api.BuildResult) (*ctxState, []Message, error) {
-	var meta metafile
-	if err := json.Unmarshal([]byte(res.Metafile), &meta); err != nil {
+	meta, err := parseMetafile(res.Metafile)
+	if err != nil {
 		return nil, nil, fmt.Errorf("entry %s: read esbuild metafile: %w", c.entry, err)
 	}
 	st := &ctxState{
@@ -89,7 +78,8 @@ func (b *Bundler) collect(c *entryCtx, res *api.BuildResult) (*ctxState, []Messa
 	}
 	for in := range meta.Inputs {
 		if rel, ok := b.relInput(in); ok {
-			st.inputs[rel] = struct{}{}
+			// A clone: rel may share the metafile's memory.
+			st.inputs[strings.Clone(rel)] = struct{}{}
 		}
 	}
 
