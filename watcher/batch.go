@@ -3,6 +3,7 @@ package watcher
 import (
 	"slices"
 	"strings"
+	"time"
 )
 
 // existence is what a batch knows of one path: whether it existed before the
@@ -60,4 +61,51 @@ func (b batch) changes() []Change {
 	}
 	slices.SortFunc(out, func(x, y Change) int { return strings.Compare(x.Path, y.Path) })
 	return out
+}
+
+// note records a change to rel for the burst under way.
+func (w *Watcher) note(rel string, before, now bool) {
+	if w.setup {
+		return
+	}
+	w.cur.note(rel, before, now)
+	w.noted = true
+}
+
+// arm sets the flush timer after the burst grew: Quiet from now, but no
+// later than MaxWait from the burst's first change.
+func (w *Watcher) arm() {
+	now := time.Now()
+	if w.first.IsZero() {
+		w.first = now
+	}
+	w.last = now
+	w.flush.Reset(min(w.quiet, w.first.Add(w.maxWait).Sub(now)))
+}
+
+// seal ends the burst under way, folding it into the batch waiting for the
+// receiver.
+func (w *Watcher) seal() {
+	if time.Since(w.last) >= w.quiet {
+		w.calm = w.last
+	}
+	w.first = time.Time{}
+	if len(w.cur) == 0 {
+		return
+	}
+	if w.ready == nil {
+		w.ready = w.cur
+	} else {
+		w.ready.merge(w.cur)
+	}
+	w.cur = batch{}
+	select {
+	case w.hooks.sealed <- struct{}{}:
+	default:
+	}
+	w.out = w.ready.changes()
+	if w.out == nil {
+		w.ready = nil
+	}
+	w.log.Debug("watcher: batch ready", "changes", len(w.out))
 }
