@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"unicode/utf8"
 )
@@ -100,18 +101,25 @@ func (g *guard) check(r *http.Request) (int, string) {
 		return http.StatusBadRequest, "devserve: malformed Host header"
 	}
 	if !ok {
+		host, _ := splitHost(r.Host) // valid: only [a-z0-9.:_%-]
 		return http.StatusForbidden, "devserve: refused Host " + quote(r.Host) +
-			": only loopback names are served by default (DNS rebinding protection); allow it with --allowed-host"
+			": only loopback names are served by default (DNS rebinding protection);" +
+			" to serve this name, start devserve with --allowed-host " + host +
+			" (hmr.Options.AllowedHosts)"
 	}
 	if origin := r.Header.Get("Origin"); origin != "" && origin != "null" {
 		u, err := url.Parse(origin)
 		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 			return http.StatusBadRequest, "devserve: malformed Origin header"
 		}
-		if !strings.EqualFold(u.Host, r.Host) {
-			if ok, _ := g.hostAllowed(u.Host); !ok {
-				return http.StatusForbidden, "devserve: refused cross-origin request from " + quote(origin)
-			}
+		// Another loopback port is allowed: without
+		// Access-Control-Allow-Origin its pages cannot read the answer
+		// anyway, and a Go app behind --proxy may live there.
+		switch ok, valid := g.hostAllowed(u.Host); {
+		case !valid:
+			return http.StatusBadRequest, "devserve: malformed Origin header"
+		case !ok:
+			return http.StatusForbidden, "devserve: refused cross-origin request from " + quote(origin)
 		}
 	} else if origin == "null" && r.Header.Get("Sec-Fetch-Mode") != "navigate" {
 		return http.StatusForbidden, "devserve: refused request from an opaque origin"
@@ -157,6 +165,37 @@ func cleanPath(p string) (rel string, dir bool, ok bool) {
 func hasDotSegment(rel string) bool {
 	for _, seg := range strings.Split(rel, "/") {
 		if strings.HasPrefix(seg, ".") {
+			return true
+		}
+	}
+	return false
+}
+
+// linksToDotfile reports whether name, a file's path relative to root in
+// the OS's form, leads through symbolic links to a dotfile or into a
+// dot-folder of root: a link env.txt -> .env must not serve what /.env may
+// not. A path that cannot be resolved counts as one. Folders below a
+// node_modules folder are exempt: package managers link dependencies
+// through folders such as node_modules/.pnpm, which hold none of the
+// project's secrets.
+func linksToDotfile(root, name string) bool {
+	realRoot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return true
+	}
+	real, err := filepath.EvalSymlinks(filepath.Join(realRoot, name))
+	if err != nil {
+		return true
+	}
+	rel, err := filepath.Rel(realRoot, real)
+	if err != nil || !filepath.IsLocal(rel) {
+		return true // outside the root, which os.Root refuses anyway
+	}
+	for _, seg := range strings.Split(filepath.ToSlash(rel), "/") {
+		if seg == "node_modules" {
+			return false
+		}
+		if strings.HasPrefix(seg, ".") && seg != "." {
 			return true
 		}
 	}

@@ -3,6 +3,8 @@ package hmr
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -14,6 +16,16 @@ import (
 	"github.com/devserve/devserve/watcher"
 )
 
+// While saves stream in (a tool rewriting a file many times a second), a
+// build starts at most every streamGap: every build of a JS change reloads
+// the pages, and a reload every few milliseconds helps no one. A batch is
+// part of a stream when it arrives during a build or within streamWindow
+// of the batch before; a save after a pause builds at once.
+const (
+	streamWindow = 30 * time.Millisecond
+	streamGap    = 100 * time.Millisecond
+)
+
 // loop turns watcher batches into builds and events. It owns the build
 // goroutine: one build at a time, and changes that arrive during a build
 // cause exactly one more build when it ends.
@@ -23,7 +35,26 @@ func (s *Server) loop() {
 	// dirty are paths that changed while a build ran: what that build
 	// read of them is unknown, so they are never skipped as unchanged.
 	dirty := map[string]bool{}
+	// owed: a page changed in a build that failed, so no browser was
+	// told; the next good build must reload them.
+	owed := false
 	var done chan buildOutcome
+	var due <-chan time.Time // when set, the stream's next build
+	var lastBatch, lastStart time.Time
+	// start builds pending now or, in a stream, once streamGap has passed
+	// since the last build started.
+	start := func(stream bool) {
+		if wait := streamGap - time.Since(lastStart); stream && wait > 0 {
+			if due == nil {
+				due = time.After(wait)
+			}
+			return
+		}
+		due = nil
+		if done = s.startBuild(pending, dirty); done != nil {
+			lastStart = time.Now()
+		}
+	}
 	batches, errs := s.watcher.Batches(), s.watcher.Errors()
 	for {
 		select {
@@ -38,6 +69,9 @@ func (s *Server) loop() {
 				continue
 			}
 			s.log.Warn("watch: " + err.Error())
+			if errors.Is(err, fs.ErrNotExist) {
+				s.rootMissing()
+			}
 		case batch, ok := <-batches:
 			if !ok {
 				batches = nil
@@ -49,9 +83,11 @@ func (s *Server) loop() {
 					dirty[c.Path] = true
 				}
 			}
+			stream := done != nil || time.Since(lastBatch) < streamWindow
+			lastBatch = time.Now()
 			started := false
-			if done == nil {
-				done = s.startBuild(pending, dirty)
+			if done == nil && due == nil {
+				start(stream)
 				started = done != nil
 			}
 			if s.opts.batchHook != nil {
@@ -59,10 +95,14 @@ func (s *Server) loop() {
 			}
 		case out := <-done:
 			done = nil
-			s.finishBuild(out.res, out.changed, out.html, out.elapsed)
+			html := out.html || owed
+			owed = html && !out.res.OK()
+			s.finishBuild(out.res, out.changed, html, out.elapsed)
 			if len(pending) > 0 {
-				done = s.startBuild(pending, dirty)
+				start(true)
 			}
+		case <-due:
+			start(false)
 		}
 	}
 }
@@ -78,6 +118,9 @@ type buildOutcome struct {
 // if a build is needed, starts it and returns the channel its outcome
 // arrives on. A change to HTML alone asks the browsers to reload.
 func (s *Server) startBuild(pending map[string]watcher.Op, dirty map[string]bool) chan buildOutcome {
+	if s.rootMissing() {
+		return nil // pending waits for the root to come back
+	}
 	var changed, html []string
 	for p, op := range pending {
 		if isHTML(p) {

@@ -13,8 +13,9 @@ import (
 // can have: a save that leaves a page as it was reloads nothing, and one
 // that changes it always does.
 type pages struct {
-	mu sync.Mutex
-	m  map[string][]byte // by slash path relative to the root
+	mu     sync.Mutex
+	m      map[string][]byte // by slash path relative to the root
+	missed map[string]bool   // pages answered 404 to a browser; see miss
 }
 
 // get returns the page rel, reading it through root the first time.
@@ -48,6 +49,11 @@ func (p *pages) changed(root, rel string) bool {
 	defer p.mu.Unlock()
 	old, ok := p.m[rel]
 	if !ok {
+		// A page a browser was told is missing: now it is not.
+		if _, err := os.Stat(filepath.Join(root, filepath.FromSlash(rel))); p.missed[rel] && err == nil {
+			delete(p.missed, rel)
+			return true
+		}
 		return false
 	}
 	now, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(rel)))

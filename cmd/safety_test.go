@@ -1,0 +1,259 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// tinyProject writes a project with one page and one module to a new
+// folder.
+func tinyProject(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "index.html"), []byte(`<script type="module" src="main.ts"></script>`), 0o644)
+	os.WriteFile(filepath.Join(dir, "main.ts"), []byte(`console.log("tiny");`), 0o644)
+	return dir
+}
+
+// startServe runs the serve command with args until the test ends, and
+// returns its output once it printed the URL it serves at, with that URL.
+func startServe(t *testing.T, args ...string) (*syncBuffer, string) {
+	t.Helper()
+	out := newSyncBuffer()
+	ctx, cancel := context.WithCancel(context.Background())
+	c := newRootCommand(out, out)
+	c.SetArgs(args)
+	done := make(chan error, 1)
+	go func() { done <- c.ExecuteContext(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve %q returned %v", args, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Errorf("serve %q did not stop", args)
+		}
+	})
+	url := out.waitFor(t, regexp.MustCompile(`serving .* at (http://\S+/)`))[1]
+	return out, url
+}
+
+// get requests url (at the address dial, with Host host when not empty).
+func get(t *testing.T, dial, url, host string) (int, string) {
+	t.Helper()
+	tr := &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "tcp", dial)
+	}}
+	defer tr.CloseIdleConnections()
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if host != "" {
+		req.Host = host
+	}
+	resp, err := (&http.Client{Transport: tr, Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+// nonLoopbackIP returns an IPv4 address of this machine other than
+// loopback, or "".
+func nonLoopbackIP() string {
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && !n.IP.IsLoopback() && n.IP.To4() != nil && n.IP.IsGlobalUnicast() {
+			return n.IP.String()
+		}
+	}
+	return ""
+}
+
+// TestServeHost checks where devserve listens, what it says about it, and
+// which Host headers it then accepts.
+func TestServeHost(t *testing.T) {
+	ip := nonLoopbackIP()
+	tests := []struct {
+		name   string
+		args   []string
+		dialIP string // "" is 127.0.0.1
+		url    string // regexp of the printed URL
+		warn   bool
+		hosts  map[string]int // Host header (with port when it ends in ":") -> status
+		needIP bool           // the case needs a network address
+	}{
+		{name: "default is loopback", url: `http://127\.0\.0\.1:\d+/`,
+			hosts: map[string]int{"127.0.0.1:": 200, "localhost:": 200, "[::1]:": 200, "evil.example": 403, "192.0.2.9:": 403}},
+		{name: "localhost", args: []string{"--host", "localhost"}, url: `http://localhost:\d+/`,
+			hosts: map[string]int{"localhost:": 200, "evil.example": 403}},
+		{name: "all interfaces", args: []string{"--host", "0.0.0.0"}, url: `http://localhost:\d+/`, warn: true,
+			hosts: map[string]int{"localhost:": 200, "evil.example": 403, "evil.example:": 403}},
+		{name: "allowed host", args: []string{"--allowed-host", "dev.example"}, url: `http://127\.0\.0\.1:\d+/`,
+			hosts: map[string]int{"dev.example:": 200, "dev.example": 200, "evil.example": 403}},
+		{name: "a network address", args: []string{"--host", ip}, dialIP: ip,
+			url: regexp.QuoteMeta("http://"+ip) + `:\d+/`, warn: true,
+			hosts: map[string]int{ip + ":": 200, "localhost:": 200, "evil.example": 403}, needIP: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.needIP && ip == "" {
+				t.Skip("this machine has no network address")
+			}
+			out, url := startServe(t, append(tt.args, "--port", "0", tinyProject(t))...)
+			if !regexp.MustCompile(`^` + tt.url + `$`).MatchString(url) {
+				t.Errorf("serving at %s, want %s", url, tt.url)
+			}
+			port := url[strings.LastIndexByte(url[:len(url)-1], ':')+1 : len(url)-1]
+			dialIP := tt.dialIP
+			if dialIP == "" {
+				dialIP = "127.0.0.1"
+			}
+			dial := net.JoinHostPort(dialIP, port)
+			for host, want := range tt.hosts {
+				if strings.HasSuffix(host, ":") {
+					host += port
+				}
+				code, body := get(t, dial, "http://"+dial+"/main.ts", host)
+				if code != want {
+					t.Errorf("Host %s: %d, want %d\n%s", host, code, want, body)
+				}
+				if code == 403 {
+					name, _, err := net.SplitHostPort(host)
+					if err != nil {
+						name = host
+					}
+					if !strings.Contains(body, "--allowed-host "+name) {
+						t.Errorf("Host %s: 403 does not say which flag allows it:\n%s", host, body)
+					}
+				}
+			}
+			// The requests were served, so everything printed before
+			// serving is out.
+			warning := regexp.MustCompile(`(?m)^warning: .*anyone on your network can read your source code at ` + regexp.QuoteMeta(url) + `$`)
+			if got := warning.MatchString(out.String()); got != tt.warn {
+				t.Errorf("warning printed: %v, want %v\n%s", got, tt.warn, out.String())
+			}
+		})
+	}
+}
+
+// TestServeDoesNotListenBeyondLoopback checks that by default the port is
+// closed to other addresses of the machine.
+func TestServeDoesNotListenBeyondLoopback(t *testing.T) {
+	ip := nonLoopbackIP()
+	if ip == "" {
+		t.Skip("this machine has no network address")
+	}
+	_, url := startServe(t, "--port", "0", tinyProject(t))
+	port := url[strings.LastIndexByte(url[:len(url)-1], ':')+1 : len(url)-1]
+	conn, err := net.DialTimeout("tcp", net.JoinHostPort(ip, port), 5*time.Second)
+	if err == nil {
+		conn.Close()
+		t.Fatalf("port %s is open on %s", port, ip)
+	}
+}
+
+// startupFailures are the ways devserve cannot start: each must be one
+// line of error and exit status 1.
+func startupFailures(t *testing.T) []struct {
+	name string
+	args []string
+	want string
+} {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { taken.Close() })
+	port := strconv.Itoa(taken.Addr().(*net.TCPAddr).Port)
+	dir := tinyProject(t)
+	outside := filepath.Join(filepath.Dir(dir), "outside.ts")
+	os.WriteFile(outside, []byte("export {};"), 0o644)
+	file := filepath.Join(dir, "main.ts")
+	missing := filepath.Join(dir, "no", "such", "folder")
+	return []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"port in use", []string{"--port", port, dir}, "port " + port + " is already in use"},
+		{"root missing", []string{"--port", "0", missing}, missing + ": no such file or directory"},
+		{"root is a file", []string{"--port", "0", file}, "not a directory"},
+		{"entry outside the root", []string{"--port", "0", "--entry", outside, dir}, "entry " + outside + " is outside " + dir},
+		{"entry outside the root, relative", []string{"--port", "0", "--entry", "../outside.ts", dir}, "is outside " + dir},
+		{"entry missing", []string{"--port", "0", "--entry", "nope.ts", dir}, "nope.ts"},
+		{"entry not a script", []string{"--port", "0", "--entry", "index.html", dir}, "index.html"},
+		{"address of another machine", []string{"--port", "0", "--host", "198.51.100.1", dir}, "listen on 198.51.100.1:0"},
+		{"build of a missing root", []string{"build", missing, "--outdir", t.TempDir()}, "no such file or directory"},
+	}
+}
+
+// TestStartupFailures runs each failure through the command: an error of
+// one line, at once.
+func TestStartupFailures(t *testing.T) {
+	for _, tt := range startupFailures(t) {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			c := newRootCommand(&out, &out)
+			c.SetArgs(tt.args)
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			err := c.ExecuteContext(ctx)
+			if err == nil || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				t.Fatalf("devserve %q: %v, want an error at once\n%s", tt.args, err, out.String())
+			}
+			if !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("devserve %q: error %q, want one line with %q", tt.args, err, tt.want)
+			}
+		})
+	}
+}
+
+// TestExitStatus builds the binary and checks what a user sees when it
+// cannot start: exit status 1 and one line on stderr.
+func TestExitStatus(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "devserve")
+	build := exec.Command("go", "build", "-o", bin, "github.com/devserve/devserve")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	for _, tt := range startupFailures(t) {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, bin, tt.args...)
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+				t.Fatalf("devserve %q: %v, want exit status 1\nstderr: %s", tt.args, err, stderr.String())
+			}
+			line := stderr.String()
+			if !strings.HasPrefix(line, "devserve: ") || !strings.HasSuffix(line, "\n") || strings.Count(line, "\n") != 1 || !strings.Contains(line, tt.want) {
+				t.Errorf("devserve %q: stderr %q, want one line \"devserve: ...%s...\"", tt.args, line, tt.want)
+			}
+		})
+	}
+}
