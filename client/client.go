@@ -4,6 +4,11 @@
 // CSS, reloads the page or shows build errors over it, as docs/DESIGN.md
 // describes under "Wire protocol" and "Client rules".
 //
+// The tabs of one origin share one event stream: the client connects to a
+// SharedWorker, worker.js (served at [WorkerPath]), that holds the stream
+// and forwards its events to every tab. Where there is no SharedWorker, or
+// it cannot start, each tab holds its own stream.
+//
 // The package only provides the script and the tag; serving them is the
 // job of package hmr.
 package client
@@ -15,6 +20,7 @@ import (
 	"encoding/base64"
 	"html"
 	"net/url"
+	"strconv"
 	"sync"
 )
 
@@ -25,8 +31,15 @@ const Path = "/__devserve/client.js"
 // listens to. The client adds ?lastEventId=N when it reconnects.
 const EventsPath = "/__devserve/events"
 
+// WorkerPath is the URL path under which the server serves the shared
+// worker script. The client finds it next to itself.
+const WorkerPath = "/__devserve/worker.js"
+
 //go:embed client.js
 var source []byte
+
+//go:embed worker.js
+var workerSource []byte
 
 // Source returns the client script, JavaScript to serve at [Path] with the
 // content type text/javascript. The caller owns the returned slice.
@@ -35,10 +48,13 @@ func Source() []byte {
 }
 
 // etag is computed once, on first use, from the embedded script.
-var etag = sync.OnceValue(func() string {
-	sum := sha256.Sum256(source)
+var etag = sync.OnceValue(func() string { return etagOf(source) })
+
+// etagOf returns a strong entity tag of b: a hash of it, quoted.
+func etagOf(b []byte) string {
+	sum := sha256.Sum256(b)
 	return `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
-})
+}
 
 // ETag returns a strong entity tag of the script, quotes included, for the
 // ETag header of responses at [Path]. It is a hash of the script, so it
@@ -47,12 +63,53 @@ func ETag() string {
 	return etag()
 }
 
+// WorkerSource returns the shared worker script, JavaScript to serve at
+// [WorkerPath] with the content type text/javascript. The caller owns the
+// returned slice.
+func WorkerSource() []byte {
+	return bytes.Clone(workerSource)
+}
+
+var workerETag = sync.OnceValue(func() string { return etagOf(workerSource) })
+
+// WorkerETag returns a strong entity tag of the worker script, quotes
+// included, for the ETag header of responses at [WorkerPath].
+func WorkerETag() string {
+	return workerETag()
+}
+
 // Tag returns the script element that the server injects into each HTML
 // page: a module script that loads the client from [Path]. build is the ID
 // of the build the page belongs to; the client compares it with the
 // server's current build to tell when the page is out of date. The ID is
 // query-escaped and HTML-escaped, so any string is safe.
 func Tag(build string) []byte {
-	return []byte(`<script type="module" src="` + Path + `?build=` +
-		html.EscapeString(url.QueryEscape(build)) + `"></script>`)
+	return TagWith(build, TagOptions{})
+}
+
+// TagOptions are the optional parts of the tag of [TagWith]. The zero value
+// gives the tag of [Tag].
+type TagOptions struct {
+	// Nonce is the value of the tag's nonce attribute: a nonce that the
+	// page's Content-Security-Policy allows scripts with. "" means none.
+	Nonce string
+	// ReloadAfter, if not 0, makes the page reload on the first event whose
+	// id is greater: for a page that stands in for one the server could not
+	// make, such as a notice that the backend is down, which must reload
+	// once anything happened since it was made.
+	ReloadAfter uint64
+}
+
+// TagWith is [Tag] with options. Every value is escaped, so any string is
+// safe.
+func TagWith(build string, o TagOptions) []byte {
+	src := Path + "?build=" + url.QueryEscape(build)
+	if o.ReloadAfter != 0 {
+		src += "&after=" + strconv.FormatUint(o.ReloadAfter, 10)
+	}
+	tag := `<script type="module" src="` + html.EscapeString(src) + `"`
+	if o.Nonce != "" {
+		tag += ` nonce="` + html.EscapeString(o.Nonce) + `"`
+	}
+	return []byte(tag + `></script>`)
 }

@@ -15,23 +15,30 @@ const log = (level, msg) => console[level](`${TAG} ${msg}`);
 if (!window.__devserve) start();
 
 function start() {
+  const params = new URL(import.meta.url).searchParams;
+  // ?after=ID: the page stands in for one the server could not make (its
+  // backend was down), and reloads on the first event newer than ID.
+  const after = Number(params.get("after")) || 0;
   const state = (window.__devserve = {
-    build: new URL(import.meta.url).searchParams.get("build") || "",
+    build: params.get("build") || "",
     status: "connecting", // "ok" | "building" | "error" | "disconnected"
     errors: [],
     connected: false,
     lastEventId: "",
     events: 0,
   });
-  let es = null, timer = 0, delay = RETRY_MIN, lost = false, reloading = false;
+  let es = null, port = null, timer = 0, stormTimer = 0, delay = RETRY_MIN, lost = false, reloading = false;
 
   const handlers = {
     sync(d) {
       if (d.build && state.build && d.build !== state.build) {
         // The server rebuilt or restarted while we were away.
-        if (syncReloadAllowed()) return reload(`page is build ${state.build}, server has ${d.build}`);
-        log("error", `page is build ${state.build}, server has ${d.build}, but the page ` +
-          `reloaded ${STORM_MAX} times in ${STORM_MS / 1000} s; not reloading again`);
+        const why = `page is build ${state.build}, server has ${d.build}`, wait = syncReloadWait();
+        if (!wait) return reload(why);
+        // Never stay on old code: reload as soon as the window allows.
+        log("warn", `${why}, but the page reloaded ${STORM_MAX} times in ${STORM_MS / 1000} s; reloading in ${Math.ceil(wait / 1000)} s`);
+        clearTimeout(stormTimer);
+        stormTimer = setTimeout(() => handlers.sync(d), wait);
       } else if (d.build) {
         state.build = d.build;
       }
@@ -66,6 +73,32 @@ function start() {
     },
   };
 
+  // share follows the stream through the origin's SharedWorker
+  // (worker.js), which holds one stream for all tabs: browsers allow about
+  // six HTTP/1.1 connections per origin. Without it, the tab holds its own.
+  function share() {
+    let w;
+    try {
+      w = new SharedWorker(new URL("worker.js", import.meta.url), { name: "devserve-1" });
+    } catch {
+      return connect();
+    }
+    let heard = false;
+    const alone = () => heard || reloading || port !== w.port || (close(), connect());
+    port = w.port;
+    port.onmessage = ({ data: m }) => {
+      heard = true;
+      if (m.name) onEvent(m.name, m.id, m.data);
+      else if (m.connected) state.connected = true;
+      else if (m.connected === false) onLost();
+    };
+    port.postMessage({ hello: 1 });
+    // The worker answers at once. One that fails to load fires error, or,
+    // in a browser under load, may just say nothing.
+    w.onerror = alone;
+    setTimeout(alone, 3000);
+  }
+
   function connect() {
     timer = 0;
     const url = new URL(EVENTS, import.meta.url);
@@ -76,32 +109,42 @@ function start() {
     // letting EventSource retry at the server's fixed interval.
     es.onerror = () => {
       close();
+      onLost();
       if (reloading) return;
-      state.status = "disconnected";
-      if (!lost) log("warn", "connection lost, reconnecting…");
-      lost = true;
       timer = setTimeout(connect, delay * (1 + JITTER * (2 * Math.random() - 1)));
       delay = Math.min(delay * 2, RETRY_MAX);
     };
-    for (const [name, handle] of Object.entries(handlers)) {
-      es.addEventListener(name, (e) => {
-        if (reloading) return;
-        state.events++;
-        if (e.lastEventId) state.lastEventId = e.lastEventId;
-        // Back off only while connections fail before the first event.
-        delay = RETRY_MIN;
-        if (lost) log("info", "reconnected");
-        lost = false;
-        let data;
-        try { data = JSON.parse(e.data) || {}; } catch { return log("warn", `bad ${name} event: ${e.data}`); }
-        handle(data);
-      });
-    }
+    for (const name in handlers) es.addEventListener(name, (e) => onEvent(name, e.lastEventId, e.data));
+  }
+
+  function onLost() {
+    state.connected = false;
+    if (reloading) return;
+    state.status = "disconnected";
+    if (!lost) log("warn", "connection lost, reconnecting…");
+    lost = true;
+  }
+
+  function onEvent(name, id, raw) {
+    if (reloading) return;
+    state.events++;
+    if (id) state.lastEventId = id;
+    if (after && +id > after) return reload("the page is out of date");
+    // Back off only while connections fail before the first event.
+    delay = RETRY_MIN;
+    if (lost) log("info", "reconnected");
+    lost = false;
+    let data;
+    try { data = JSON.parse(raw) || {}; } catch { return log("warn", `bad ${name} event: ${raw}`); }
+    handlers[name](data);
   }
 
   function close() {
-    if (es) es.close();
+    es?.close();
     es = null;
+    port?.postMessage({ bye: 1 });
+    port?.close();
+    port = null;
     clearTimeout(timer);
     timer = 0;
     state.connected = false;
@@ -115,16 +158,17 @@ function start() {
     location.reload();
   }
 
-  // A sync-reload is allowed unless STORM_MAX of them happened in the last
-  // STORM_MS (say, a server whose pages are of another build than it says).
+  // syncReloadWait returns 0, and records a reload, unless STORM_MAX
+  // sync-reloads happened in the last STORM_MS (say, a server whose pages
+  // are of another build than it says); then the ms until one is allowed.
   // The times live in sessionStorage, which survives reloads.
-  function syncReloadAllowed() {
+  function syncReloadWait() {
     const now = Date.now();
     let times = [];
     try { times = JSON.parse(sessionStorage.getItem(RELOADS_KEY)).filter((t) => now - t < STORM_MS); } catch {}
-    if (times.length >= STORM_MAX) return false;
+    if (times.length >= STORM_MAX) return Math.min(...times) + STORM_MS - now + 10;
     try { sessionStorage.setItem(RELOADS_KEY, JSON.stringify([...times, now])); } catch {}
-    return true;
+    return 0;
   }
 
   function showErrors(errors) {
@@ -137,8 +181,8 @@ function start() {
   addEventListener("pagehide", close);
   // Back from the back/forward cache: the page lives again, and so does
   // the connection.
-  addEventListener("pageshow", (e) => e.persisted && !es && !reloading && connect());
-  connect();
+  addEventListener("pageshow", (e) => e.persisted && !es && !port && !reloading && share());
+  share();
 }
 
 // applyJS applies hot updates of JS modules and reports whether it could.
@@ -252,7 +296,11 @@ function showOverlay(errors) {
   }
   panel.append(el("div", "hint", "Esc or a click outside closes this. The next good build clears it."));
   backdrop.append(panel);
-  root.append(el("style", "", CSS), backdrop);
+  // A constructed sheet, not a <style>: a page's CSP (style-src) cannot block it.
+  const sheet = new CSSStyleSheet();
+  sheet.replaceSync(CSS);
+  root.adoptedStyleSheets = [sheet];
+  root.append(backdrop);
   (document.body || document.documentElement).append(host);
   overlay = host;
   addEventListener("keydown", onKey, true);

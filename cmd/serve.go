@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -31,6 +32,8 @@ type serveFlags struct {
 	poll     time.Duration
 	quiet    bool
 	dotfiles bool
+	proxy    string
+	watch    []string
 }
 
 func newServeCommand(out io.Writer) *cobra.Command {
@@ -41,7 +44,12 @@ func newServeCommand(out io.Writer) *cobra.Command {
 		Long: `devserve serves dir (default ".") on http://127.0.0.1:8000/, bundles the
 scripts and stylesheets its HTML pages name with esbuild, and updates every
 open page when a file changes: CSS in place, anything else by a reload, and
-build errors over the page.`,
+build errors over the page.
+
+With --proxy, devserve stands in front of an app (a Go server, say): it
+serves its own files and bundles, sends every other request to the app, and
+adds its client to the app's HTML pages; when the app restarts, the pages
+reload.`,
 		Args:          cobra.MaximumNArgs(1),
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -63,6 +71,8 @@ build errors over the page.`,
 	fl.DurationVar(&f.poll, "poll", 0, "poll for changes at this interval instead of inotify (network and container file systems)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only errors")
 	fl.BoolVar(&f.dotfiles, "allow-dotfiles", false, "serve files and folders whose name starts with a dot (.env, .git)")
+	fl.StringVar(&f.proxy, "proxy", "", "URL of an app to serve what dir does not have, with live reload in its pages, e.g. http://127.0.0.1:8080")
+	fl.StringArrayVar(&f.watch, "watch", nil, "folder whose changes reload the pages, with no build (repeatable), e.g. templates")
 	return c
 }
 
@@ -72,6 +82,12 @@ func serve(ctx context.Context, dir string, f serveFlags, out io.Writer) error {
 	entries, err := rootRelative(dir, f.entries)
 	if err != nil {
 		return err
+	}
+	var backend *url.URL
+	if f.proxy != "" {
+		if backend, err = parseBackend(f.proxy); err != nil {
+			return err
+		}
 	}
 	ln, err := listen(f.host, f.port, f.portSet)
 	if err != nil {
@@ -84,6 +100,8 @@ func serve(ctx context.Context, dir string, f serveFlags, out io.Writer) error {
 		Watcher:       watcher.Options{Ignore: f.ignores, Poll: f.poll},
 		AllowedHosts:  append(listenHosts(f.host), f.allowed...),
 		AllowDotfiles: f.dotfiles,
+		Proxy:         backend,
+		Watch:         f.watch,
 		OnReport:      p.report,
 		Logger:        p.logger(),
 	})
@@ -95,6 +113,9 @@ func serve(ctx context.Context, dir string, f serveFlags, out io.Writer) error {
 		p.info("port %d is in use, using %d", f.port, port)
 	}
 	p.serving(dir, urlFor(f.host, port), srv.Status())
+	if backend != nil {
+		p.info("  proxying everything else to %s", backend.Redacted())
+	}
 	if !isLoopbackIP(f.host) {
 		p.warn("listening on %s: anyone on your network can read your source code at %s", f.host, urlFor(f.host, port))
 	}
@@ -118,6 +139,25 @@ func serve(ctx context.Context, dir string, f serveFlags, out io.Writer) error {
 		return err
 	}
 	return nil
+}
+
+// parseBackend parses the --proxy URL. A bare host:port or :port means
+// http:// on it (localhost for :port).
+func parseBackend(s string) (*url.URL, error) {
+	if !strings.Contains(s, "://") {
+		if strings.HasPrefix(s, ":") {
+			s = "localhost" + s
+		}
+		s = "http://" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("--proxy: %w", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return nil, fmt.Errorf("--proxy %s: want an http:// URL such as http://127.0.0.1:8080", s)
+	}
+	return u, nil
 }
 
 // listen opens host:port. When the port is taken and was not asked for

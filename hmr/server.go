@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,6 +27,7 @@ const Prefix = "/__devserve/"
 // Endpoint paths of the wire protocol (see docs/DESIGN.md).
 const (
 	ClientPath = Prefix + "client.js"
+	WorkerPath = Prefix + "worker.js"
 	EventsPath = Prefix + "events"
 	StatusPath = Prefix + "status"
 )
@@ -46,8 +48,18 @@ type Options struct {
 	// AllowDotfiles serves files and folders whose name starts with a dot
 	// (.env, .git), which are 404 by default.
 	AllowDotfiles bool
-	// OnReport, if set, is called from the build loop after every build
-	// and every reload request, for terminal output. It must not block long.
+	// Proxy, if set, is the URL of a backend, such as a Go app, to serve
+	// everything else: requests that are not for devserve's endpoints, the
+	// bundler's outputs or a file under Root go to it, and its HTML pages
+	// get the client injected (as with Inject). When the backend goes down
+	// and comes back, the pages reload. See proxy.go.
+	Proxy *url.URL
+	// Watch are folders besides Root whose changes reload the pages, with
+	// no build: the templates of a Go app, say.
+	Watch []string
+	// OnReport, if set, is called after every build and every reload
+	// request, for terminal output. It must not block long. It is called
+	// from the build loop, and for reloads from other goroutines too.
 	OnReport func(Report)
 	// Logger receives diagnostics; nil is silent.
 	Logger *slog.Logger
@@ -97,6 +109,11 @@ type Server struct {
 	errs     []Message
 	warnings []Message
 	idle     chan struct{} // closed while no build runs
+	rootGone bool          // the root is missing (build loop only; see rootMissing)
+
+	proxy  *proxy      // nil unless Options.Proxy
+	dirs   []*watchDir // Options.Watch
+	extras sync.WaitGroup
 
 	quit      chan struct{}
 	loopDone  chan struct{}
@@ -155,23 +172,47 @@ func New(opts Options) (*Server, error) {
 		s.bundler.Close()
 		return nil, err
 	}
+	if err := s.watchDirs(opts.Watch, wopts); err != nil {
+		s.watcher.Close()
+		s.bundler.Close()
+		return nil, err
+	}
+	if opts.Proxy != nil {
+		if s.proxy, err = newProxy(s, opts.Proxy); err != nil {
+			s.closeWatchDirs()
+			s.watcher.Close()
+			s.bundler.Close()
+			return nil, err
+		}
+	}
 	s.broker = NewBroker(BrokerOptions{Sync: s.syncData, Logger: opts.Logger})
 
 	start := time.Now()
 	res := s.bundler.Build(nil)
 	s.finishBuild(res, nil, false, time.Since(start))
 	go s.loop()
+	s.followWatchDirs()
+	if s.proxy != nil {
+		s.proxy.start()
+	}
 	return s, nil
 }
 
-// Close stops the build loop, the watcher and the bundler and ends every
-// event stream. It waits for a build in progress to end.
+// Close stops the build loop, the watchers and the bundler, ends every
+// event stream and, in proxy mode, every proxied request. It waits for a
+// build in progress to end. Every goroutine of the Server has ended when
+// it returns.
 func (s *Server) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
 		close(s.quit)
 		<-s.loopDone
-		err = errors.Join(s.watcher.Close(), s.broker.Close(), s.bundler.Close())
+		s.extras.Wait()
+		var perr error
+		if s.proxy != nil {
+			perr = s.proxy.close()
+		}
+		err = errors.Join(s.watcher.Close(), s.closeWatchDirs(), perr, s.broker.Close(), s.bundler.Close())
 	})
 	return err
 }
@@ -222,23 +263,27 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, msg, code)
 		return
 	}
+	p := r.URL.Path
+	if s.proxy != nil && !strings.HasPrefix(p, Prefix) && r.Method != http.MethodGet && r.Method != http.MethodHead {
+		s.proxy.ServeHTTP(w, r)
+		return
+	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		h.Set("Allow", "GET, HEAD")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	p := r.URL.Path
 	if strings.HasPrefix(p, Prefix) {
 		s.serveInternal(w, r, p)
 		return
 	}
 	rel, dir, ok := cleanPath(p)
-	if !ok {
+	if !ok && s.proxy == nil {
 		http.Error(w, "bad path", http.StatusBadRequest)
 		return
 	}
-	if !s.opts.AllowDotfiles && hasDotSegment(rel) {
-		http.NotFound(w, r)
+	if !ok || !s.opts.AllowDotfiles && hasDotSegment(rel) {
+		s.notFound(w, r)
 		return
 	}
 	if !s.waitIdle(r) {
@@ -257,6 +302,8 @@ func (s *Server) serveInternal(w http.ResponseWriter, r *http.Request, p string)
 	switch p {
 	case ClientPath:
 		serveBytes(w, r, "text/javascript; charset=utf-8", client.ETag(), client.Source())
+	case WorkerPath:
+		serveBytes(w, r, "text/javascript; charset=utf-8", client.WorkerETag(), client.WorkerSource())
 	case EventsPath:
 		s.broker.ServeHTTP(w, r)
 	case StatusPath:
@@ -300,7 +347,11 @@ func serveBytes(w http.ResponseWriter, r *http.Request, ctype, etag string, b []
 func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, rel string, dir bool) {
 	root, err := os.OpenRoot(s.root)
 	if err != nil {
-		http.Error(w, "project folder is missing", http.StatusNotFound)
+		if s.proxy != nil {
+			s.proxy.ServeHTTP(w, r)
+			return
+		}
+		s.notFound(w, r)
 		return
 	}
 	defer root.Close()
@@ -310,17 +361,21 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, rel string, d
 	}
 	f, err := root.Open(name)
 	if err != nil {
-		http.NotFound(w, r)
+		s.notFound(w, r)
 		return
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		http.NotFound(w, r)
+		s.notFound(w, r)
 		return
 	}
 	if fi.IsDir() {
 		if !dir {
+			if s.proxy != nil && !hasIndex(root, name) {
+				s.proxy.ServeHTTP(w, r) // not a page of the root
+				return
+			}
 			// Relative URLs in the folder's index.html need the slash.
 			target := r.URL.Path + "/"
 			if r.URL.RawQuery != "" {
@@ -332,20 +387,20 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, rel string, d
 		f.Close()
 		name = filepath.Join(name, "index.html")
 		if f, err = root.Open(name); err != nil {
-			http.NotFound(w, r)
+			s.notFound(w, r)
 			return
 		}
 		defer f.Close()
 		if fi, err = f.Stat(); err != nil || fi.IsDir() {
-			http.NotFound(w, r)
+			s.notFound(w, r)
 			return
 		}
 	} else if dir {
-		http.NotFound(w, r)
+		s.notFound(w, r)
 		return
 	}
-	if !fi.Mode().IsRegular() {
-		http.NotFound(w, r)
+	if !fi.Mode().IsRegular() || (!s.opts.AllowDotfiles && linksToDotfile(s.root, name)) {
+		s.notFound(w, r)
 		return
 	}
 	ext := strings.ToLower(filepath.Ext(name))
@@ -364,6 +419,22 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, rel string, d
 	}
 	w.Header().Set("Cache-Control", "no-cache")
 	http.ServeContent(w, r, name, fi.ModTime(), f)
+}
+
+// notFound answers a request for a file that the root does not have: in
+// proxy mode the backend answers it, else it is 404 Not Found.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	if s.proxy != nil {
+		s.proxy.ServeHTTP(w, r)
+		return
+	}
+	s.missingPage(w, r)
+}
+
+// hasIndex reports whether folder dir of root holds an index.html.
+func hasIndex(root *os.Root, dir string) bool {
+	fi, err := root.Stat(filepath.Join(dir, "index.html"))
+	return err == nil && fi.Mode().IsRegular()
 }
 
 // NewHTTPServer returns an http.Server for h with limits that bound slow

@@ -1,0 +1,105 @@
+// devserve shared worker, served at /__devserve/worker.js. The client
+// (client.js) of every tab of an origin connects to this one worker, which
+// holds the origin's one event stream (/__devserve/events) and forwards its
+// events to every tab. Browsers allow about six HTTP/1.1 connections per
+// origin: with a stream per tab, the seventh tab would never load.
+//
+// Messages on each tab's MessagePort:
+//   tab -> worker: {hello: 1} joins; {bye: 1} leaves (pagehide), as does
+//   closing the port.
+//   worker -> tab: {} answers a join at once; {name, id, data} is an event
+//   of the stream, data its JSON text; {connected: true|false} says the
+//   stream opened or was lost.
+//
+// A tab that joins while the stream is open gets {connected: true} and a
+// sync of the current state, kept from the events, as the server would
+// send it on a new stream; one that joins while the stream is lost gets
+// {connected: false}. The worker reconnects as a lone client does: backoff
+// with jitter, resuming with ?lastEventId=. When the last tab leaves, the
+// stream closes, and the next tab starts afresh.
+
+const EVENTS = new URL("events", location.href);
+const NAMES = ["sync", "building", "built", "errors", "reload"];
+const RETRY_MIN = 100, RETRY_MAX = 3000, JITTER = 0.3;
+
+const tabs = new Set();
+let es = null, timer = 0, delay = RETRY_MIN, open = false, lost = false;
+let lastId = "", state = null; // the sync data as of event lastId
+
+onconnect = (e) => {
+  const port = e.ports[0];
+  port.onmessage = ({ data }) => (data.bye ? leave(port) : join(port));
+  // A tab's bye is lost when its renderer goes away at once; the port's
+  // close event (where there is one) still comes.
+  port.onclose = () => leave(port);
+};
+
+function join(port) {
+  tabs.add(port);
+  port.postMessage({}); // here
+  if (!es && !timer) return connect();
+  if (open || lost) port.postMessage({ connected: open });
+  if (open && state) port.postMessage({ name: "sync", id: lastId, data: JSON.stringify(state) });
+}
+
+function leave(port) {
+  if (!tabs.delete(port) || tabs.size) return;
+  es?.close();
+  clearTimeout(timer);
+  es = null;
+  timer = 0;
+  delay = RETRY_MIN;
+  open = lost = false;
+  lastId = "";
+  state = null;
+}
+
+function send(m) {
+  for (const port of tabs) port.postMessage(m);
+}
+
+function connect() {
+  timer = 0;
+  const url = new URL(EVENTS);
+  if (lastId) url.searchParams.set("lastEventId", lastId);
+  es = new EventSource(url);
+  es.onopen = () => {
+    open = true;
+    send({ connected: true });
+  };
+  // As in client.js: our own backoff, not EventSource's fixed retry.
+  es.onerror = () => {
+    es.close();
+    es = null;
+    open = false;
+    lost = true;
+    send({ connected: false });
+    timer = setTimeout(connect, delay * (1 + JITTER * (2 * Math.random() - 1)));
+    delay = Math.min(delay * 2, RETRY_MAX);
+  };
+  for (const name of NAMES) {
+    es.addEventListener(name, (e) => {
+      if (e.lastEventId) lastId = e.lastEventId;
+      delay = RETRY_MIN;
+      lost = false;
+      track(name, e.data);
+      send({ name, id: e.lastEventId, data: e.data });
+    });
+  }
+}
+
+// track keeps state, the data of the sync a new stream would start with,
+// up to date with an event.
+function track(name, raw) {
+  let d;
+  try {
+    d = JSON.parse(raw) || {};
+  } catch {
+    return;
+  }
+  if (name === "sync") state = d;
+  else if (!state) return;
+  else if (name === "building") state = { ...state, status: "building" };
+  else if (name === "built") state = { ...state, build: d.build || state.build, status: "ok", errors: [], warnings: d.warnings || [] };
+  else if (name === "errors") state = { ...state, status: "error", errors: d.errors || [], warnings: d.warnings || [] };
+}

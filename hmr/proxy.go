@@ -1,0 +1,383 @@
+package hmr
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"html"
+	"io"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/devserve/devserve/client"
+)
+
+// Proxy mode: the Server in front of a backend (Options.Proxy), typically
+// a Go app that renders HTML on the server. The Server answers its own
+// endpoints, the bundler's outputs and the files under its root, and
+// proxies everything else to the backend with the client injected into
+// the backend's pages (see Server.Inject for which responses get it).
+//
+// The backend restarts whenever its code changes (air, wgo, go run), and
+// the pages must then reload once. A monitor goroutine holds one idle TCP
+// connection to the backend, which costs nothing while nothing happens.
+// When it ends (the backend exited, or closed an idle connection), the
+// monitor dials again at once: a refused dial means the backend is down,
+// and the monitor then dials with backoff until one succeeds, and
+// publishes a reload. A proxied request whose dial fails tells the monitor
+// too, and gets a page that says the backend is down and reloads on the
+// next event, which that reload is at the latest.
+
+// Timings of the backend monitor.
+const (
+	dialTimeout = 5 * time.Second
+	// While the backend is down, dials start this often and back off to
+	// maxRedial.
+	minRedial = 20 * time.Millisecond
+	maxRedial = 250 * time.Millisecond
+	// A watch connection that ends sooner than this after its dial (a port
+	// forwarder that accepts while nothing answers behind it) is followed
+	// by a wait, so the monitor never spins.
+	shortConn = 100 * time.Millisecond
+)
+
+// proxy is the handler of proxy mode.
+type proxy struct {
+	s      *Server
+	target *url.URL
+	rp     *httputil.ReverseProxy
+	tr     *http.Transport
+	log    *slog.Logger
+
+	// kick tells the monitor that a proxied request failed; true if its
+	// dial failed, which means the backend was down.
+	kick chan bool
+
+	// ctx is cancelled by close, which ends the proxied requests in
+	// progress (upgraded connections and streams among them).
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu       sync.Mutex
+	closed   bool
+	writers  map[*http.ResponseController]bool // of the requests in progress
+	inflight sync.WaitGroup
+	done     chan struct{} // closed when the monitor returns
+}
+
+// writerKey is the context key of the ResponseWriter of a proxied request,
+// for ModifyResponse.
+type writerKey struct{}
+
+func newProxy(s *Server, target *url.URL) (*proxy, error) {
+	if target.Scheme != "http" && target.Scheme != "https" || target.Host == "" {
+		return nil, fmt.Errorf("proxy %s: want an http:// or https:// URL with a host", target.Redacted())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &proxy{
+		s:       s,
+		target:  target,
+		log:     s.log,
+		kick:    make(chan bool, 1),
+		writers: map[*http.ResponseController]bool{},
+		ctx:     ctx,
+		cancel:  cancel,
+		done:    make(chan struct{}),
+	}
+	p.tr = &http.Transport{
+		Proxy:                 nil, // the backend is local; never an HTTP_PROXY
+		DialContext:           (&net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConnsPerHost:   16,
+		IdleConnTimeout:       30 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		// The browser's Accept-Encoding goes to the backend as it is (less
+		// the codings decodeBody cannot undo, for pages), and its answer comes
+		// back as it is: no transparent gzip.
+		DisableCompression: true,
+	}
+	p.rp = &httputil.ReverseProxy{
+		Rewrite:        p.rewrite,
+		Transport:      p.tr,
+		ModifyResponse: p.modifyResponse,
+		ErrorHandler:   p.fail,
+		ErrorLog:       slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	return p, nil
+}
+
+// start starts the monitor.
+func (p *proxy) start() {
+	go p.monitor()
+}
+
+// close ends the proxied requests in progress and waits for them, and
+// stops the monitor.
+func (p *proxy) close() error {
+	p.mu.Lock()
+	p.closed = true
+	for rc := range p.writers {
+		// Unblocks a write to a browser that does not read.
+		_ = rc.SetWriteDeadline(time.Now())
+	}
+	p.mu.Unlock()
+	p.cancel()
+	p.inflight.Wait()
+	<-p.done
+	p.tr.CloseIdleConnections()
+	return nil
+}
+
+// ServeHTTP proxies r to the backend.
+func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		http.Error(w, "devserve: shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	p.inflight.Add(1)
+	rc := http.NewResponseController(w)
+	p.writers[rc] = true
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		delete(p.writers, rc)
+		p.mu.Unlock()
+		p.inflight.Done()
+	}()
+
+	// The Server's own headers are for what it serves itself; the
+	// backend's answer has its own.
+	h := w.Header()
+	h.Del("Cross-Origin-Resource-Policy")
+	h.Del("X-Content-Type-Options")
+
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	defer context.AfterFunc(p.ctx, cancel)()
+	ctx = context.WithValue(ctx, writerKey{}, w)
+	p.rp.ServeHTTP(w, r.WithContext(ctx))
+}
+
+// rewrite makes the request to the backend. The Host header stays the
+// browser's, so that the URLs, redirects, cookies and same-origin checks
+// of the app see the origin the browser sees; X-Forwarded-For, -Host and
+// -Proto say where the request came from.
+func (p *proxy) rewrite(pr *httputil.ProxyRequest) {
+	pr.SetURL(p.target)
+	pr.Out.Host = pr.In.Host
+	pr.SetXForwarded()
+	if wantsPage(pr.In) {
+		pr.Out.Header = withDecodableEncodings(pr.Out).Header
+	}
+}
+
+// modifyResponse injects the client into the backend's pages.
+func (p *proxy) modifyResponse(resp *http.Response) error {
+	r := resp.Request
+	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt == "text/event-stream" {
+		// An event stream of the app lasts as long as it likes, not the
+		// http.Server's WriteTimeout. (ReverseProxy flushes it as it comes.)
+		if w, ok := r.Context().Value(writerKey{}).(http.ResponseWriter); ok {
+			_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
+		}
+		return nil
+	}
+	if !wantsPage(r) || !isPage(resp.StatusCode, resp.Header) {
+		return nil
+	}
+	if r.Method == http.MethodHead {
+		resp.Header.Del("Content-Length")
+		resp.Header.Del("Content-Encoding")
+		dropValidators(resp.Header)
+		return nil
+	}
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxPage+1))
+	if err != nil {
+		return fmt.Errorf("read page %s: %w", r.URL.Path, err)
+	}
+	if len(raw) > maxPage {
+		p.log.Warn("hmr: page too big for the client", "path", r.URL.Path, "limit", maxPage)
+		resp.Body = readCloser{io.MultiReader(bytes.NewReader(raw), resp.Body), resp.Body}
+		return nil
+	}
+	resp.Body.Close()
+	page, err := decodeBody(resp.Header.Get("Content-Encoding"), raw)
+	if err != nil {
+		p.log.Warn("hmr: page served without the client", "path", r.URL.Path, "err", err)
+		resp.Body = io.NopCloser(bytes.NewReader(raw))
+		return nil
+	}
+	page = p.s.injectPage(resp.Header, r, page)
+	setPageHeader(resp.Header, len(page))
+	resp.Body = io.NopCloser(bytes.NewReader(page))
+	resp.ContentLength = int64(len(page))
+	resp.TransferEncoding = nil
+	resp.Uncompressed = false
+	return nil
+}
+
+// readCloser reads from one reader and closes another.
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
+// fail answers a request that the backend did not answer. A page request
+// gets a page that says so and reloads on the next event; others get a
+// plain 502 Bad Gateway.
+func (p *proxy) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if p.ctx.Err() != nil {
+		http.Error(w, "devserve: shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	if r.Context().Err() != nil {
+		return // the browser went away
+	}
+	var op *net.OpError
+	down := errors.As(err, &op) && op.Op == "dial"
+	// The page must reload on any event after this one: the reload that
+	// the monitor publishes when the backend is back is one.
+	after := p.s.broker.lastID.Load()
+	select {
+	case p.kick <- down:
+	default:
+	}
+	what := "did not answer"
+	if down {
+		what = "is not running"
+		p.log.Debug("hmr: backend down", "path", r.URL.Path, "err", err)
+	} else {
+		p.log.Warn("hmr: backend failed", "path", r.URL.Path, "err", err)
+	}
+	if !wantsPage(r) {
+		http.Error(w, "devserve: the backend "+p.target.Redacted()+" "+what+": "+err.Error(), http.StatusBadGateway)
+		return
+	}
+	page := fmt.Appendf(nil, downPage, html.EscapeString(p.target.Redacted()), what,
+		html.EscapeString(err.Error()))
+	page = InjectScript(page, client.TagWith(p.s.currentBuild(), client.TagOptions{ReloadAfter: after}))
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Length", strconv.Itoa(len(page)))
+	w.WriteHeader(http.StatusBadGateway)
+	if r.Method != http.MethodHead {
+		w.Write(page)
+	}
+}
+
+// downPage is the page served for a page request that the backend did not
+// answer: the backend's URL, what happened and the error, HTML-escaped.
+const downPage = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Backend not answering · devserve</title>
+<style>body{font:15px/1.5 system-ui,sans-serif;max-width:40em;margin:4em auto;padding:0 1em;color:#222}
+code{background:#eee;padding:0 .3em}.err{color:#a00;white-space:pre-wrap}</style></head>
+<body><h1>The backend %[2]s</h1>
+<p>devserve could not get this page from <code>%[1]s</code>:</p>
+<p class="err">%[3]s</p>
+<p>This page reloads as soon as the backend answers again.</p>
+</body></html>
+`
+
+// monitor notices when the backend goes down and comes back, and then
+// publishes a reload (see the comment at the top of this file). It returns
+// when close cancels p.ctx.
+func (p *proxy) monitor() {
+	defer close(p.done)
+	addr := p.target.Host
+	if p.target.Port() == "" {
+		addr = net.JoinHostPort(p.target.Hostname(), map[string]string{"http": "80", "https": "443"}[p.target.Scheme])
+	}
+	dialer := net.Dialer{Timeout: dialTimeout}
+	down := false
+	wait := minRedial
+	for {
+		conn, err := dialer.DialContext(p.ctx, "tcp", addr)
+		if p.ctx.Err() != nil {
+			if conn != nil {
+				conn.Close()
+			}
+			return
+		}
+		if err != nil {
+			if !down {
+				p.log.Info("hmr: backend is down", "backend", p.target.Redacted(), "err", err)
+			}
+			down = true
+			if _, ok := p.sleep(&wait); !ok {
+				return
+			}
+			continue
+		}
+		if down {
+			down = false
+			p.log.Info("hmr: backend is back", "backend", p.target.Redacted())
+			p.s.reload(nil, "the backend "+p.target.Redacted()+" is back")
+		}
+		began := time.Now()
+		var ok bool
+		if down, ok = p.hold(conn); !ok {
+			return
+		}
+		if time.Since(began) >= shortConn {
+			wait = minRedial
+		} else {
+			kicked, ok := p.sleep(&wait)
+			if !ok {
+				return
+			}
+			down = down || kicked
+		}
+	}
+}
+
+// hold holds conn until the backend closes it, a proxied request fails
+// (down reports whether its dial failed) or close stops the monitor (ok is
+// false).
+func (p *proxy) hold(conn net.Conn) (down, ok bool) {
+	gone := make(chan struct{})
+	go func() {
+		defer close(gone)
+		var buf [256]byte
+		for {
+			if _, err := conn.Read(buf[:]); err != nil {
+				return
+			}
+		}
+	}()
+	ok = true
+	select {
+	case <-gone:
+	case down = <-p.kick:
+	case <-p.ctx.Done():
+		ok = false
+	}
+	conn.Close()
+	<-gone
+	return down, ok
+}
+
+// sleep waits for *wait, or less when a proxied request fails (down
+// reports whether its dial failed), and doubles *wait up to maxRedial. ok
+// is false when close stops the monitor.
+func (p *proxy) sleep(wait *time.Duration) (down, ok bool) {
+	t := time.NewTimer(*wait)
+	defer t.Stop()
+	*wait = min(*wait*2, maxRedial)
+	select {
+	case <-t.C:
+	case down = <-p.kick:
+	case <-p.ctx.Done():
+		return false, false
+	}
+	return down, true
+}
