@@ -301,18 +301,8 @@ func TestBrowserThousandEdits(t *testing.T) {
 			}
 		}
 	}()
-	// The load: on each tick, the saves due by then, so that a writer
-	// that gets the CPU late still saves 100 times a second on average.
 	began := time.Now()
-	tick := time.NewTicker(every)
-	for i := 0; i < edits; {
-		<-tick.C
-		for due := min(int(time.Since(began)/every), edits); i < due; i++ {
-			ts.write(t, "value.js", fmt.Sprintf(`export const value = "edit %d";`, i))
-		}
-	}
-	tick.Stop()
-	wrote := time.Since(began)
+	wrote := ts.saveAtRate(t, "value.js", `export const value = "edit %d";`, edits, every)
 	final := fmt.Sprintf("edit %d", edits-1)
 	if err := browsertest.WaitJS(tab, outText(final)+` && `+pageOK, browserWait); err != nil {
 		_, body := request(t, ts.http, "GET", "/main.js")

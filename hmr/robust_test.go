@@ -263,16 +263,7 @@ func TestSaveStream(t *testing.T) {
 	t.Parallel()
 	const saves, every = 100, 10 * time.Millisecond
 	ts := startServer(t, copyFixture(t, "live"), "127.0.0.1:0", Options{})
-	began := time.Now()
-	tick := time.NewTicker(every)
-	for i := 0; i < saves; {
-		<-tick.C
-		for due := min(int(time.Since(began)/every), saves); i < due; i++ {
-			ts.write(t, "value.js", fmt.Sprintf(`export const value = "save %d";`, i))
-		}
-	}
-	tick.Stop()
-	took := time.Since(began)
+	took := ts.saveAtRate(t, "value.js", `export const value = "save %d";`, saves, every)
 	builds, last := 0, fmt.Sprintf(`"save %d"`, saves-1)
 	for {
 		r := ts.nextReport(t)

@@ -1,6 +1,7 @@
 package hmr
 
 import (
+	"fmt"
 	"io/fs"
 	"net"
 	"net/http/httptest"
@@ -149,4 +150,22 @@ func readFile(t testing.TB, p string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// saveAtRate writes rel n times, one save every period, with format's %d
+// the save's number, and returns how long it took. On each tick it makes
+// the saves due by then, so a writer that gets the CPU late still saves at
+// the rate on average. This is the load of a test, not a wait.
+func (ts *testServer) saveAtRate(t testing.TB, rel, format string, n int, every time.Duration) time.Duration {
+	t.Helper()
+	began := time.Now()
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for i := 0; i < n; {
+		<-tick.C
+		for due := min(int(time.Since(began)/every), n); i < due; i++ {
+			ts.write(t, rel, fmt.Sprintf(format, i))
+		}
+	}
+	return time.Since(began)
 }
