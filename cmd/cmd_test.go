@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"net"
 	"net/http"
@@ -77,15 +76,10 @@ func TestServeCommand(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "index.html"), []byte(`<script type="module" src="main.ts"></script>`), 0o644)
 	os.WriteFile(filepath.Join(dir, "main.ts"), []byte(`const n: number = 1; console.log(n);`), 0o644)
-	out := newSyncBuffer()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	c := newRootCommand(out, out)
-	c.SetArgs([]string{"--port", "0", dir})
-	done := make(chan error, 1)
-	go func() { done <- c.ExecuteContext(ctx) }()
-
-	url := out.waitFor(t, regexp.MustCompile(`serving .* at (http://127\.0\.0\.1:\d+/)`))[1]
+	out, url, stop := startServe(t, "--port", "0", dir)
+	if !strings.HasPrefix(url, "http://127.0.0.1:") {
+		t.Errorf("serving at %s, want loopback", url)
+	}
 	resp, err := http.Get(url + "main.ts")
 	if err != nil {
 		t.Fatal(err)
@@ -106,14 +100,8 @@ func TestServeCommand(t *testing.T) {
 	out.waitFor(t, regexp.MustCompile(`\d\d:\d\d:\d\d built in .* main\.ts \(reload\) → 1 browser`))
 
 	stopped := time.Now()
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("serve returned %v", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("serve did not stop")
+	if err := stop(); err != nil {
+		t.Fatalf("serve returned %v", err)
 	}
 	if d := time.Since(stopped); d > time.Second {
 		t.Errorf("stopping took %v, want under a second", d)

@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -10,7 +9,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestParseBackend(t *testing.T) {
@@ -50,15 +48,7 @@ func TestServeProxy(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "style.css"), []byte("body { color: red }"), 0o644)
 	os.WriteFile(filepath.Join(templates, "page.tmpl"), []byte("{{.}}"), 0o644)
 
-	out := newSyncBuffer()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	c := newRootCommand(out, out)
-	c.SetArgs([]string{"--port", "0", "--proxy", app.URL, "--watch", templates, dir})
-	done := make(chan error, 1)
-	go func() { done <- c.ExecuteContext(ctx) }()
-
-	url := out.waitFor(t, regexp.MustCompile(`serving .* at (http://127\.0\.0\.1:\d+/)`))[1]
+	out, url, stop := startServe(t, "--port", "0", "--proxy", app.URL, "--watch", templates, dir)
 	out.waitFor(t, regexp.MustCompile(`proxying everything else to `+regexp.QuoteMeta(app.URL)))
 	for path, want := range map[string]string{
 		"":          `<script type="module" src="/__devserve/client.js?build=`,
@@ -82,14 +72,8 @@ func TestServeProxy(t *testing.T) {
 	os.WriteFile(filepath.Join(templates, "page.tmpl"), []byte("{{.Name}}"), 0o644)
 	out.waitFor(t, regexp.MustCompile(`\d\d:\d\d:\d\d reload .*page\.tmpl → 1 browser`))
 
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("serve returned %v", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("serve did not stop")
+	if err := stop(); err != nil {
+		t.Fatalf("serve returned %v", err)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -28,8 +30,10 @@ func tinyProject(t *testing.T) string {
 }
 
 // startServe runs the serve command with args until the test ends, and
-// returns its output once it printed the URL it serves at, with that URL.
-func startServe(t *testing.T, args ...string) (*syncBuffer, string) {
+// returns its output once it printed the URL it serves at, with that URL,
+// and a stop function that interrupts the command, waits for it and returns
+// its error. Cleanup stops it if the test did not.
+func startServe(t *testing.T, args ...string) (*syncBuffer, string, func() error) {
 	t.Helper()
 	out := newSyncBuffer()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -37,19 +41,26 @@ func startServe(t *testing.T, args ...string) (*syncBuffer, string) {
 	c.SetArgs(args)
 	done := make(chan error, 1)
 	go func() { done <- c.ExecuteContext(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("serve %q returned %v", args, err)
+	var once sync.Once
+	var err error
+	stop := func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case err = <-done:
+			case <-time.After(10 * time.Second):
+				err = fmt.Errorf("serve %q did not stop", args)
 			}
-		case <-time.After(10 * time.Second):
-			t.Errorf("serve %q did not stop", args)
+		})
+		return err
+	}
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Errorf("serve %q: %v", args, err)
 		}
 	})
 	url := out.waitFor(t, regexp.MustCompile(`serving .* at (http://\S+/)`))[1]
-	return out, url
+	return out, url, stop
 }
 
 // get requests url (at the address dial, with Host host when not empty).
@@ -117,7 +128,7 @@ func TestServeHost(t *testing.T) {
 			if tt.needIP && ip == "" {
 				t.Skip("this machine has no network address")
 			}
-			out, url := startServe(t, append(tt.args, "--port", "0", tinyProject(t))...)
+			out, url, _ := startServe(t, append(tt.args, "--port", "0", tinyProject(t))...)
 			if !regexp.MustCompile(`^` + tt.url + `$`).MatchString(url) {
 				t.Errorf("serving at %s, want %s", url, tt.url)
 			}
@@ -162,7 +173,7 @@ func TestServeDoesNotListenBeyondLoopback(t *testing.T) {
 	if ip == "" {
 		t.Skip("this machine has no network address")
 	}
-	_, url := startServe(t, "--port", "0", tinyProject(t))
+	_, url, _ := startServe(t, "--port", "0", tinyProject(t))
 	port := url[strings.LastIndexByte(url[:len(url)-1], ':')+1 : len(url)-1]
 	conn, err := net.DialTimeout("tcp", net.JoinHostPort(ip, port), 5*time.Second)
 	if err == nil {
