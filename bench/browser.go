@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/devserve/devserve/internal/browsertest"
 )
 
 // Browser is one headless Chromium for the whole run.
@@ -29,24 +30,10 @@ type Browser struct {
 // --remote-debugging-pipe, about:blank and, since no user-data-dir is given,
 // a fresh temporary --user-data-dir that it deletes when the browser exits.
 func chromiumFlags(execPath string) []chromedp.ExecAllocatorOption {
-	return []chromedp.ExecAllocatorOption{
+	return append(browsertest.Flags(),
 		chromedp.ExecPath(execPath),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("no-default-browser-check", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-extensions", true),
-		// Keep timers and frames of the page at full speed.
-		chromedp.Flag("disable-background-timer-throttling", true),
-		chromedp.Flag("disable-renderer-backgrounding", true),
-		chromedp.Flag("disable-backgrounding-occluded-windows", true),
-		chromedp.Flag("mute-audio", true),
-	}
+	)
 }
 
 // StartBrowser starts Chromium at execPath. Cancelling ctx kills it.

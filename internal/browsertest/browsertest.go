@@ -51,30 +51,15 @@ func New(t testing.TB) context.Context {
 	// TempDir first: cleanups run last in, first out, so the browser stops
 	// before its directory is removed.
 	dir := t.TempDir()
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+	opts := append(Flags(),
 		chromedp.ExecPath(path),
 		chromedp.UserDataDir(dir),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("no-default-browser-check", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
 		// Containers often have a tiny /dev/shm, and Chromium crashes
 		// when it fills up.
 		chromedp.Flag("disable-dev-shm-usage", true),
-		// Timers of a tab that is not in front must not slow down: the
-		// client's reconnect timer and WaitJS's polling rely on them in
-		// tests with several tabs.
-		chromedp.Flag("disable-background-timer-throttling", true),
-		chromedp.Flag("disable-backgrounding-occluded-windows", true),
-		chromedp.Flag("disable-renderer-backgrounding", true),
 		chromedp.Flag("disable-breakpad", true),
-		chromedp.Flag("mute-audio", true),
 	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelBrowser := chromedp.NewContext(allocCtx)
 	t.Cleanup(func() {
 		// Close the browser gracefully so it stops its helper processes,
@@ -94,6 +79,29 @@ func New(t testing.TB) context.Context {
 		t.Fatalf("browsertest: starting %s: %v", path, err)
 	}
 	return ctx
+}
+
+// Flags are the Chromium flags every headless browser of this project
+// runs with, in tests and in the benchmark: headless as root, and none of
+// the background traffic this machine's closed network refuses. Timers of a
+// tab that is not in front keep full speed: the client's reconnect timer
+// and the polling of waits rely on them with several tabs open.
+func Flags() []chromedp.ExecAllocatorOption {
+	return []chromedp.ExecAllocatorOption{
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("no-default-browser-check", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-background-timer-throttling", true),
+		chromedp.Flag("disable-backgrounding-occluded-windows", true),
+		chromedp.Flag("disable-renderer-backgrounding", true),
+		chromedp.Flag("mute-audio", true),
+	}
 }
 
 // NewTab opens another tab in the browser of ctx, a context from [New], and
