@@ -106,6 +106,13 @@ type Options struct {
 	Minify bool
 	// Logger receives debug logs of builds; nil is silent.
 	Logger *slog.Logger
+	// Modules serves JS unbundled, for hot module replacement: every
+	// source module is compiled alone and served as a native ES module
+	// with import.meta.hot, packages from node_modules are bundled once
+	// under DepsPrefix, and CSS imported from JS becomes a module that
+	// links it. See "Modules" in the package documentation, LookupURL,
+	// ImportMap and Result.Hot. CSS entries are built as without it.
+	Modules bool
 }
 
 // Kind says what an Output is, so a client knows how to apply an update.
@@ -174,6 +181,9 @@ type Result struct {
 	// nil when this build failed. After a failure, the next successful build
 	// reports everything changed since the last successful one.
 	Changed []*Output
+	// Hot are the module-level updates of this build in module mode
+	// (Options.Modules): nil when no module changed or the build failed.
+	Hot []HotUpdate
 	// Errors are the current errors of every entry; never nil.
 	Errors []Message
 	// Warnings are the current warnings of every entry; never nil.
@@ -204,6 +214,9 @@ type Bundler struct {
 	building bool
 	closed   bool
 	ctxs     []*entryCtx        // sorted by entry
+	entries  []string           // every entry, sorted; in module mode JS entries have no context
+	graph    *graph             // module mode's state; nil without Options.Modules
+	cssUsed  []string           // module mode: CSS files imported from JS, sorted
 	missing  map[string]bool    // files pages refer to that do not exist; see discover
 	served   map[string]*Output // what Lookup answers
 	reported map[string]string  // URL path -> hash as of the last successful Build
@@ -267,6 +280,9 @@ func New(opts Options) (*Bundler, error) {
 		b.log = slog.New(slog.DiscardHandler)
 	}
 	b.idle = sync.NewCond(&b.mu)
+	if opts.Modules {
+		b.graph = newGraph()
+	}
 	if b.base, err = esbuildOptions(root, b.outdir, &opts); err != nil {
 		return nil, fmt.Errorf("bundler: %w", err)
 	}
@@ -299,15 +315,11 @@ func New(opts Options) (*Bundler, error) {
 		sort.Strings(entries)
 		entries = slices.Compact(entries)
 	}
-	for _, e := range entries {
-		c, err := b.newCtx(e)
-		if err != nil {
-			for _, c := range b.ctxs {
-				c.ctx.Dispose()
-			}
-			return nil, fmt.Errorf("bundler: %w", err)
+	if errs := b.setEntries(entries); len(errs) > 0 {
+		for _, c := range b.ctxs {
+			c.ctx.Dispose()
 		}
-		b.ctxs = append(b.ctxs, c)
+		return nil, fmt.Errorf("bundler: %s", errs[0].Text)
 	}
 	b.log.Debug("bundler: ready", "root", root, "entries", entries, "discovered", b.discover)
 	return b, nil
@@ -389,11 +401,7 @@ func contextError(cerr *api.ContextError) error {
 func (b *Bundler) Entries() []string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	out := make([]string, len(b.ctxs))
-	for i, c := range b.ctxs {
-		out[i] = c.entry
-	}
-	return out
+	return slices.Clone(b.entries)
 }
 
 // isConfig reports whether a root-relative path is a file that changes how
@@ -465,7 +473,7 @@ func (b *Bundler) Affects(paths []string) bool {
 		if !ok {
 			continue
 		}
-		if b.isConfig(p) || (b.discover && b.pageChange(p)) {
+		if b.isConfig(p) || (b.discover && b.pageChange(p)) || (b.graph != nil && b.graph.affects(p)) {
 			return true
 		}
 		for _, c := range b.ctxs {
@@ -486,12 +494,7 @@ func (b *Bundler) Lookup(urlPath string) (*Output, bool) {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for b.building {
-		if b.lookupWaitHook != nil {
-			b.lookupWaitHook()
-		}
-		b.idle.Wait()
-	}
+	b.waitLocked()
 	o, ok := b.served[urlPath]
 	return o, ok
 }
@@ -550,6 +553,11 @@ func (b *Bundler) Build(changed []string) *Result {
 		errs = append(errs, b.rediscover()...)
 	}
 	config := all || slices.ContainsFunc(paths, b.isConfig)
+	var gb *graphBuild
+	if b.graph != nil {
+		gb = b.buildGraph(paths, config)
+		errs = append(errs, gb.errs...)
+	}
 
 	var todo []*entryCtx
 	for _, c := range b.ctxs {
@@ -583,6 +591,9 @@ func (b *Bundler) Build(changed []string) *Result {
 		}
 	}
 	r := b.resultLocked(start, errs)
+	if b.graph != nil {
+		b.finishGraph(r, gb)
+	}
 	b.last = r
 	b.log.Debug("bundler: build",
 		"rebuilt", len(todo), "entries", len(b.ctxs), "outputs", len(r.Outputs),
@@ -591,8 +602,8 @@ func (b *Bundler) Build(changed []string) *Result {
 	return r
 }
 
-// rediscover re-reads the pages and replaces the contexts of entries that
-// went away or appeared. Problems come back as error messages.
+// rediscover re-reads the pages and sets the entries they name. Problems
+// come back as error messages.
 func (b *Bundler) rediscover() []Message {
 	entries, missing, err := discover(b.root)
 	if err != nil {
@@ -601,13 +612,37 @@ func (b *Bundler) rediscover() []Message {
 	b.mu.Lock()
 	b.missing = missing
 	b.mu.Unlock()
+	return b.setEntries(entries)
+}
+
+// setEntries makes entries (sorted) the entries and creates or disposes
+// contexts to match: one per entry, or in module mode one per CSS entry
+// and per CSS file imported from JS. Called by New and Build.
+func (b *Bundler) setEntries(entries []string) []Message {
+	want := entries
+	if b.graph != nil {
+		want = slices.Clone(b.cssUsed)
+		var js []string
+		for _, e := range entries {
+			if k, _ := entryKind(e); k == CSS {
+				want = append(want, e)
+			} else {
+				js = append(js, e)
+			}
+		}
+		slices.Sort(want)
+		want = slices.Compact(want)
+		b.mu.Lock()
+		b.graph.entries = js
+		b.mu.Unlock()
+	}
 	old := make(map[string]*entryCtx, len(b.ctxs))
 	for _, c := range b.ctxs {
 		old[c.entry] = c
 	}
 	var errs []Message
-	next := make([]*entryCtx, 0, len(entries))
-	for _, e := range entries {
+	next := make([]*entryCtx, 0, len(want))
+	for _, e := range want {
 		if c, ok := old[e]; ok {
 			next = append(next, c)
 			delete(old, e)
@@ -620,16 +655,13 @@ func (b *Bundler) rediscover() []Message {
 		}
 		next = append(next, c)
 	}
-	if len(old) == 0 && len(next) == len(b.ctxs) {
-		return errs
-	}
 	b.mu.Lock()
+	b.entries = entries
 	b.ctxs = next
 	b.mu.Unlock()
 	for _, c := range old {
 		c.ctx.Dispose()
 	}
-	b.log.Debug("bundler: entries changed", "entries", entries)
 	return errs
 }
 
