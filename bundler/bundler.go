@@ -181,9 +181,9 @@ type Result struct {
 	// nil when this build failed. After a failure, the next successful build
 	// reports everything changed since the last successful one.
 	Changed []*Output
-	// Hot are the module-level updates of this build in module mode
-	// (Options.Modules): nil when no module changed or the build failed.
-	Hot []HotUpdate
+	// Modules are the modules whose code changed, in module mode
+	// (Options.Modules); nil when the build failed or outside module mode.
+	Modules []ModuleUpdate
 	// Errors are the current errors of every entry; never nil.
 	Errors []Message
 	// Warnings are the current warnings of every entry; never nil.

@@ -2,13 +2,13 @@ package bundler
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"maps"
 	"net/url"
 	"path"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,104 +16,82 @@ import (
 	"github.com/evanw/esbuild/pkg/api"
 )
 
-// This file is the unbundled mode (Options.Modules): every JS/TS source
-// module is compiled alone by esbuild and served as its own native ES
-// module, so that one module can be replaced in a running page
-// (import.meta.hot). See the package documentation, "Modules".
+// This file is module mode (Options.Modules): every module is compiled
+// alone by esbuild into a factory function registered under its id, and a
+// JS entry is served as one script holding the factories of every module
+// it reaches. A page loads one script, as with a bundle, but the runtime
+// (client/hmr.js) can run a module again with new code: the hot update of
+// one module fetches that module alone. See "Modules" in the package
+// documentation.
 
-// Prefixes and names of what the module mode serves besides the sources.
+// URLs of module mode.
 const (
-	// HMRPath is the URL of the hot-update runtime every module imports.
+	// HMRPath is the URL of the runtime every entry script imports: the
+	// module registry and import.meta.hot.
 	HMRPath = "/__devserve/hmr.js"
-	// DepsPrefix is where packages from node_modules are served, bundled.
+	// ModulePrefix is where one module's new code is served for a hot
+	// update: ModulePrefix + id without its leading slash.
+	ModulePrefix = "/__devserve/m/"
+	// DepsPrefix begins the ids of packages from node_modules, each
+	// bundled into one module.
 	DepsPrefix = "/__devserve/deps/"
-	// cssModuleQuery marks the JS module that stands for a CSS file
-	// imported from JS: "/src/x.css?module".
+	// cssModuleQuery marks the module that stands for a CSS file imported
+	// from JS: "/src/x.css?module".
 	cssModuleQuery = "?module"
-	// bannerMark is esbuild's banner; it is replaced by each module's
-	// prelude. The banner is a line of its own that the source map skips,
-	// so the prelude shifts no mapping.
-	bannerMark = "/*__devserve_prelude__*/"
+	// bannerMark is esbuild's banner, replaced by each module's factory
+	// header; it is a line of its own that the source map skips.
+	bannerMark = "/*__devserve_module__*/"
+	// metaName stands for import.meta in module code: the factory's
+	// argument that carries url and hot.
+	metaName = "__devserve_meta"
 )
 
-// jsModuleExts are the files served as modules of their own; other imports
+// jsModuleExts are the files that are modules of their own; other imports
 // (JSON, text, assets) are inlined into their importer by esbuild.
 var jsModuleExts = map[string]bool{".js": true, ".mjs": true, ".cjs": true, ".jsx": true,
 	".ts": true, ".mts": true, ".cts": true, ".tsx": true}
 
-// module is one served module: a source file compiled alone, or the JS
+// module is one module of the registry: a source file, a package, or the
 // module standing for a CSS file imported from JS.
 type module struct {
-	id       string            // URL path: "/src/b.ts", "/src/x.css?module"
-	file     string            // root-relative source file
-	css      bool              // the module of a CSS file imported from JS
-	body     []byte            // esbuild's output after the banner line
+	id       string            // "/src/b.ts", "/__devserve/deps/tiny-pkg/index.js", "/src/x.css?module"
+	file     string            // root-relative source file; absolute for packages; the CSS file for CSS modules
+	dep      bool              // a package
+	css      bool              // a CSS module
+	out      []byte            // esbuild's output: banner line, code, footer
+	srcMap   []byte            // its source map, sources as URL paths
 	deps     map[string]string // specifier as written -> module id
-	inline   map[string]bool   // other root-relative files esbuild inlined (JSON, text)
-	depFiles map[string]string // dep URL -> absolute file of the package module
-	hash     string            // of the page-load rendering
-	ver      string            // version in URLs; changes with hash or when bumped
-	hist     []version         // ver over time, by build sequence
-	self     bool              // calls import.meta.hot.accept() for itself
-	accept   map[string]bool   // ids it accepts updates of
+	dyn      []string          // ids it imports with import()
+	inline   map[string]bool   // root-relative files esbuild inlined into it (JSON, text)
+	depFiles map[string]string // package module id -> absolute file
 	errs     []Message         // of its last compile; nil when it compiled
 	warns    []Message
-	code     []byte // page-load rendering: prelude + body
+
+	def  []byte // the registration: __devserve_define(id, deps, factory)
+	hash string // of def
 }
 
-type version struct {
-	seq uint64
-	ver string
-}
-
-// verAt returns the version the module had at build sequence seq, "" if it
-// did not exist yet.
-func (m *module) verAt(seq uint64) string {
-	v := ""
-	for _, h := range m.hist {
-		if h.seq > seq {
-			break
-		}
-		v = h.ver
-	}
-	return v
-}
-
-// HotUpdate is one module-level update of a build in module mode.
-type HotUpdate struct {
-	// Boundary is the id (URL path) of the module whose accept handler
-	// takes the update.
-	Boundary string
-	// Accepted is the id of the module being replaced: Boundary itself
-	// when the module accepts its own updates. "" when Reload.
-	Accepted string
-	// URL is where the new version of Accepted is fetched from.
-	URL string
-	// Reload is set when the module Boundary changed and no module
-	// accepts it on some path to an entry: a page that loaded it must
-	// reload.
-	Reload bool
-}
-
-// graph is the state of module mode. Build writes its fields holding
-// Bundler.buildMu and Bundler.mu; readers hold Bundler.mu and wait for the
-// build in progress, as Lookup does.
+// graph is the state of module mode. Build writes it holding buildMu and
+// mu; readers hold mu and wait for a build in progress, as Lookup does.
 type graph struct {
-	entries   []string           // JS entries, root-relative
-	mods      map[string]*module // by id, CSS modules included
-	byFile    map[string]*module // JS modules by root-relative file
-	seq       uint64             // build sequence, one more per Build
-	deps      map[string]string  // dep URL -> absolute file, as last bundled
-	depOut    map[string]*Output // URL path -> bundled package or chunk
-	depFailed bool               // the last bundling of deps failed
-	mapJSON   []byte             // import map of the current state
-	assets    map[string]*Output // by URL path: files JS imports with the "file" loader
-	retry     []string           // files compiled in a failed build: compiled again next time
+	entries []string           // JS entries, root-relative
+	mods    map[string]*module // by id, as last installed
+	scripts map[string]*Output // entry URL and its ".map" -> the entry's script and index source map
+	assets  map[string]*Output // by URL path: files JS imports with the "file" loader
+	retry   []string           // ids compiled in a failed build: compiled again next time
 }
 
 func newGraph() *graph {
-	return &graph{mods: map[string]*module{}, byFile: map[string]*module{},
-		deps: map[string]string{}, depOut: map[string]*Output{}, assets: map[string]*Output{}}
+	return &graph{mods: map[string]*module{}, scripts: map[string]*Output{}, assets: map[string]*Output{}}
+}
+
+// ModuleUpdate is a module whose code changed in a build, in module mode.
+type ModuleUpdate struct {
+	// ID is the module's id: the URL path of its source ("/src/b.ts"),
+	// with "?module" for a CSS file imported from JS.
+	ID string
+	// URL serves its new registration, for the runtime to import.
+	URL string
 }
 
 // resolveMark is PluginData that tells the plugin a resolve is its own.
@@ -130,6 +108,7 @@ type edge struct {
 	spec     string // as written
 	resolved string // absolute file
 	kind     string // "js", "css", "dep", "inline"
+	dynamic  bool   // import()
 }
 
 func (e *edges) add(importer string, ed edge) {
@@ -138,22 +117,41 @@ func (e *edges) add(importer string, ed edge) {
 	e.mu.Unlock()
 }
 
-// moduleOptions are esbuild's options for compiling modules alone.
-func (b *Bundler) moduleOptions(files []string, seen *edges) api.BuildOptions {
+// isBare reports whether an import specifier names a package.
+func isBare(spec string) bool {
+	return !strings.HasPrefix(spec, ".") && !strings.HasPrefix(spec, "/") && !strings.Contains(spec, ":")
+}
+
+// moduleOptions are esbuild's options for compiling each of entries alone
+// (root-relative sources, or absolute package files when deps).
+func (b *Bundler) moduleOptions(entries []string, deps bool, seen *edges) api.BuildOptions {
 	o := b.base
+	o.Format = api.FormatCommonJS
 	o.Metafile = false
-	o.Sourcemap = api.SourceMapInline
+	o.Sourcemap = api.SourceMapExternal
 	o.PublicPath = "/"
 	o.Banner = map[string]string{"js": bannerMark}
-	for _, f := range files {
-		o.EntryPointsAdvanced = append(o.EntryPointsAdvanced, api.EntryPoint{
-			InputPath:  filepath.Join(b.root, filepath.FromSlash(f)),
-			OutputPath: f, // esbuild adds ".js": "src/b.ts.js", unique per source
-		})
+	o.Footer = map[string]string{"js": "});"}
+	o.Define = maps.Clone(o.Define)
+	if o.Define == nil {
+		o.Define = map[string]string{}
+	}
+	o.Define["import.meta"] = metaName
+	if deps {
+		if _, ok := o.Define["process.env.NODE_ENV"]; !ok {
+			o.Define["process.env.NODE_ENV"] = `"development"`
+		}
+	}
+	for _, e := range entries {
+		in, out := filepath.Join(b.root, filepath.FromSlash(e)), e
+		if deps {
+			in, out = e, strings.TrimSuffix(strings.TrimPrefix(b.depURL(e), "/"), ".js")
+		}
+		o.EntryPointsAdvanced = append(o.EntryPointsAdvanced, api.EntryPoint{InputPath: in, OutputPath: out})
 	}
 	o.Plugins = []api.Plugin{{Name: "devserve-modules", Setup: func(pb api.PluginBuild) {
 		pb.OnResolve(api.OnResolveOptions{Filter: ".*"}, func(a api.OnResolveArgs) (api.OnResolveResult, error) {
-			if a.Kind == api.ResolveEntryPoint || a.PluginData == (resolveMark{}) {
+			if a.Kind == api.ResolveEntryPoint || a.PluginData == (resolveMark{}) || (deps && !isBare(a.Path)) {
 				return api.OnResolveResult{}, nil
 			}
 			r := pb.Resolve(a.Path, api.ResolveOptions{Importer: a.Importer, Namespace: a.Namespace,
@@ -165,17 +163,22 @@ func (b *Bundler) moduleOptions(files []string, seen *edges) api.BuildOptions {
 				return api.OnResolveResult{Path: r.Path, External: r.External, Namespace: r.Namespace,
 					PluginData: r.PluginData, Suffix: r.Suffix}, nil
 			}
+			dyn := a.Kind == api.ResolveJSDynamicImport
 			rel, inRoot := b.relInput(r.Path)
 			ext := strings.ToLower(path.Ext(r.Path))
 			switch {
 			case !inRoot || strings.Contains("/"+rel, "/node_modules/"):
-				seen.add(a.Importer, edge{spec: a.Path, resolved: r.Path, kind: "dep"})
+				if !jsModuleExts[ext] && ext != ".json" {
+					break // a package's CSS or asset: inlined as esbuild would
+				}
+				seen.add(a.Importer, edge{spec: a.Path, resolved: r.Path, kind: "dep", dynamic: dyn})
 				return api.OnResolveResult{Path: b.depURL(r.Path), External: true}, nil
+			case deps:
 			case ext == ".css":
 				seen.add(a.Importer, edge{spec: a.Path, resolved: r.Path, kind: "css"})
 				return api.OnResolveResult{Path: "/" + rel + cssModuleQuery, External: true}, nil
 			case jsModuleExts[ext]:
-				seen.add(a.Importer, edge{spec: a.Path, resolved: r.Path, kind: "js"})
+				seen.add(a.Importer, edge{spec: a.Path, resolved: r.Path, kind: "js", dynamic: dyn})
 				return api.OnResolveResult{Path: "/" + rel, External: true}, nil
 			}
 			seen.add(a.Importer, edge{spec: a.Path, resolved: r.Path, kind: "inline"})
@@ -185,114 +188,146 @@ func (b *Bundler) moduleOptions(files []string, seen *edges) api.BuildOptions {
 	return o
 }
 
-// compile compiles files (root-relative) each alone and returns the
-// modules, and the errors and warnings per file. Files whose compile
-// failed come back with errs set. A syntax error in one file fails
-// esbuild's whole build, so the files without errors are compiled again.
-func (b *Bundler) compile(files []string) (map[string]*module, []api.OutputFile) {
+// compile compiles each of entries alone (root-relative sources, or
+// absolute package files when deps) and returns the modules by id, and the
+// assets esbuild emitted. Modules whose compile failed come back with errs
+// set. A syntax error in one file fails esbuild's whole build, so the
+// others are compiled again without it.
+func (b *Bundler) compile(entries []string, deps bool) (map[string]*module, []*Output) {
 	out := map[string]*module{}
-	var assets []api.OutputFile
-	for len(files) > 0 {
+	var assets []*Output
+	newModule := func(e string) *module {
+		m := &module{id: "/" + e, file: e, deps: map[string]string{}, inline: map[string]bool{}, depFiles: map[string]string{}}
+		if deps {
+			m.id, m.dep = b.depURL(e), true
+		}
+		if old := out[m.id]; old != nil {
+			return old
+		}
+		out[m.id] = m
+		return m
+	}
+	for len(entries) > 0 {
 		seen := &edges{seen: map[string][]edge{}}
-		res := api.Build(b.moduleOptions(files, seen))
+		res := api.Build(b.moduleOptions(entries, deps, seen))
 		failed := map[string]bool{}
-		for _, m := range res.Errors {
-			f := ""
-			if m.Location != nil {
-				f, _ = b.relInput(m.Location.File)
+		for _, msg := range res.Errors {
+			blamed := b.blame(msg, entries, seen)
+			for _, e := range blamed {
+				failed[e] = true
+				m := newModule(e)
+				m.errs = append(m.errs, b.message(msg))
 			}
-			if !slices.Contains(files, f) {
-				// An error in no file of ours (an inlined file, a
-				// plugin): blame every file that inlines it, or all.
-				f = ""
-				for _, g := range files {
-					for _, e := range seen.seen[filepath.Join(b.root, filepath.FromSlash(g))] {
-						if m.Location != nil && e.resolved == m.Location.File {
-							f = g
-						}
-					}
-				}
-			}
-			if f == "" {
-				for _, g := range files {
-					failed[g] = true
-					mod := moduleFor(out, g)
-					mod.errs = append(mod.errs, b.message(m))
-				}
-				continue
-			}
-			failed[f] = true
-			mod := moduleFor(out, f)
-			mod.errs = append(mod.errs, b.message(m))
 		}
 		if len(res.Errors) == 0 {
+			files := map[string][]byte{}
 			for _, of := range res.OutputFiles {
-				rel, ok := b.relOutput(of.Path)
-				if !ok {
-					continue
+				files[of.Path] = of.Contents
+			}
+			for _, e := range entries {
+				m := newModule(e)
+				js := filepath.Join(b.outdir, filepath.FromSlash(strings.TrimPrefix(m.id, "/")))
+				if !deps {
+					js += ".js"
 				}
-				src := strings.TrimSuffix(rel, ".js")
-				if !slices.Contains(files, src) || !strings.HasSuffix(rel, ".js") {
-					assets = append(assets, of)
-					continue
+				m.out, m.srcMap = files[js], b.fixMap(files[js+".map"], filepath.Dir(js))
+				delete(files, js)
+				delete(files, js+".map")
+				src := e
+				if !deps {
+					src = filepath.Join(b.root, filepath.FromSlash(e))
 				}
-				mod := moduleFor(out, src)
-				mod.body = of.Contents
-				for _, e := range seen.seen[filepath.Join(b.root, filepath.FromSlash(src))] {
-					b.addEdge(mod, e)
+				for _, ed := range seen.seen[src] {
+					b.addEdge(m, ed)
 				}
 			}
-			for _, m := range res.Warnings {
-				if m.Location != nil {
-					if f, ok := b.relInput(m.Location.File); ok && out[f] != nil {
-						out[f].warns = append(out[f].warns, b.message(m))
-					}
+			for p, c := range files {
+				if rel, ok := b.relOutput(p); ok && !strings.HasSuffix(rel, ".map") {
+					assets = append(assets, &Output{Path: "/" + rel, Kind: Asset, Hash: hashHex(c),
+						ContentType: contentType(Asset, rel), Contents: c})
+				}
+			}
+			for _, msg := range res.Warnings {
+				for _, e := range b.blame(msg, entries, seen) {
+					newModule(e).warns = append(newModule(e).warns, b.message(msg))
 				}
 			}
 			return out, assets
 		}
-		var rest []string
-		for _, f := range files {
-			if !failed[f] {
-				rest = append(rest, f)
-			}
-		}
-		if len(rest) == len(files) {
-			break // no progress; cannot happen, but never loop
-		}
-		files = rest
+		entries = slices.DeleteFunc(entries, func(e string) bool { return failed[e] })
 	}
 	return out, assets
 }
 
-func moduleFor(out map[string]*module, file string) *module {
-	m := out[file]
-	if m == nil {
-		m = &module{id: "/" + file, file: file, deps: map[string]string{}, inline: map[string]bool{},
-			depFiles: map[string]string{}}
-		out[file] = m
+// blame returns the entries of a compile that an esbuild message is about:
+// the entry it is located in or that inlines that file, else all of them.
+func (b *Bundler) blame(msg api.Message, entries []string, seen *edges) []string {
+	if msg.Location == nil {
+		return entries
 	}
-	return m
+	f := msg.Location.File
+	if !filepath.IsAbs(f) {
+		f = filepath.Join(b.root, filepath.FromSlash(f))
+	}
+	var blamed []string
+	for _, e := range entries {
+		src := e
+		if !filepath.IsAbs(e) {
+			src = filepath.Join(b.root, filepath.FromSlash(e))
+		}
+		if src == f || slices.ContainsFunc(seen.seen[src], func(ed edge) bool { return ed.resolved == f }) {
+			blamed = append(blamed, e)
+		}
+	}
+	if len(blamed) == 0 {
+		return entries
+	}
+	return blamed
 }
 
 // addEdge records one import of m seen by the plugin.
 func (b *Bundler) addEdge(m *module, e edge) {
+	var id string
 	switch e.kind {
 	case "inline":
 		if rel, ok := b.relInput(e.resolved); ok {
 			m.inline[rel] = true
 		}
+		return
 	case "dep":
-		m.deps[e.spec] = b.depURL(e.resolved)
-		m.depFiles[b.depURL(e.resolved)] = e.resolved
+		id = b.depURL(e.resolved)
+		m.depFiles[id] = e.resolved
+	case "css":
+		rel, _ := b.relInput(e.resolved)
+		id = "/" + rel + cssModuleQuery
 	default:
 		rel, _ := b.relInput(e.resolved)
-		id := "/" + rel
-		if e.kind == "css" {
-			id += cssModuleQuery
-		}
-		m.deps[e.spec] = id
+		id = "/" + rel
 	}
+	m.deps[e.spec] = id
+	if e.dynamic && !slices.Contains(m.dyn, id) {
+		m.dyn = append(m.dyn, id)
+	}
+}
+
+// fixMap makes the sources of a module's source map absolute URL paths, so
+// that it reads the same in the entry's index map and inlined in an update.
+func (b *Bundler) fixMap(raw []byte, mapDir string) []byte {
+	var sm map[string]any
+	if json.Unmarshal(raw, &sm) != nil {
+		return nil
+	}
+	if srcs, ok := sm["sources"].([]any); ok {
+		for i, s := range srcs {
+			str, _ := s.(string)
+			abs := filepath.Join(mapDir, filepath.FromSlash(str))
+			if rel, ok := b.relInput(abs); ok {
+				srcs[i] = "/" + rel
+			}
+		}
+	}
+	out, _ := json.Marshal(sm)
+	return out
 }
 
 // relOutput maps an esbuild output path to its path relative to the
@@ -305,10 +340,10 @@ func (b *Bundler) relOutput(p string) (string, bool) {
 	return filepath.ToSlash(rel), true
 }
 
-// depURL is the URL a package module (a file under node_modules or
-// outside the root) is served at, bundled: its path under the last
-// node_modules folder, prefixed by a hash of the full path when there is
-// more than one (a nested copy of a package) or none (outside the root).
+// depURL is the id of a package module (a file under node_modules or
+// outside the root): its path under the last node_modules folder,
+// prefixed by a hash of the full path when there is more than one (a
+// nested copy of a package) or none (outside the root).
 func (b *Bundler) depURL(file string) string {
 	slash := filepath.ToSlash(file)
 	key := path.Base(slash)
@@ -325,64 +360,74 @@ func (b *Bundler) depURL(file string) string {
 	return DepsPrefix + key + ".js"
 }
 
-// localJS returns the root-relative file of a module id that names a JS
-// source module, false for CSS modules, packages and URLs.
-func localJS(id string) (string, bool) {
-	if strings.HasPrefix(id, DepsPrefix) || !jsModuleExts[path.Ext(id)] {
-		return "", false
-	}
-	return strings.CutPrefix(id, "/")
-}
-
-// buildModules brings the graph up to date with changed (root-relative;
-// all: compile everything again) and returns the compiled modules by file
-// and the assets esbuild emitted. Modules of files that failed keep their
-// last good code with the errors attached, so they are compiled again on
-// the next build. Called by Build holding buildMu.
+// buildModules brings the modules up to date with changed (root-relative;
+// all: compile everything again) and returns them by id, with the assets
+// esbuild emitted. A module whose compile failed keeps its last good code
+// with the errors attached. Called by Build holding buildMu.
 func (b *Bundler) buildModules(changed []string, all bool) (map[string]*module, []*Output) {
 	g := b.graph
 	todo := map[string]bool{}
-	for f, m := range g.byFile {
-		if all || m.errs != nil {
-			todo[f] = true
+	for id, m := range g.mods {
+		if (all && !m.css) || m.errs != nil || slices.ContainsFunc(changed, m.touchedBy) {
+			todo[id] = true
 		}
 	}
-	for _, p := range changed {
-		for f, m := range g.byFile {
-			if f == p || m.inline[p] || strings.HasPrefix(f, p+"/") || p == "." {
-				todo[f] = true
-			}
+	for _, id := range g.retry {
+		todo[id] = true
+	}
+	mods := map[string]*module{}
+	for id, m := range g.mods {
+		if !m.css {
+			mods[id] = m
 		}
 	}
 	for _, e := range g.entries {
-		if g.byFile[e] == nil {
-			todo[e] = true
+		if mods["/"+e] == nil {
+			todo["/"+e] = true
 		}
 	}
-	for _, f := range g.retry {
-		todo[f] = true
-	}
-	files := maps.Clone(g.byFile)
 	var assets []*Output
 	for len(todo) > 0 {
-		list := slices.Sorted(maps.Keys(todo))
-		clear(todo)
-		got, emitted := b.compile(list)
-		for _, of := range emitted {
-			rel, _ := b.relOutput(of.Path)
-			assets = append(assets, &Output{Path: "/" + rel, Kind: Asset, Hash: hashHex(of.Contents),
-				ContentType: contentType(Asset, rel), Contents: of.Contents})
+		var local, deps []string
+		for id := range todo {
+			switch m := mods[id]; {
+			case strings.HasPrefix(id, "\x00"):
+				deps = append(deps, id[1:]) // a new package, by file
+			case m != nil && m.dep:
+				deps = append(deps, m.file)
+			case m != nil:
+				local = append(local, m.file)
+			case !strings.HasPrefix(id, DepsPrefix):
+				local = append(local, strings.TrimPrefix(id, "/"))
+			}
 		}
-		for f, m := range got {
-			if old := files[f]; old != nil && m.errs != nil && old.body != nil {
-				old.errs, old.warns = m.errs, m.warns
+		clear(todo)
+		for _, group := range []struct {
+			list []string
+			deps bool
+		}{{local, false}, {deps, true}} {
+			if len(group.list) == 0 {
 				continue
 			}
-			files[f] = m
-			for _, id := range m.deps {
-				if dep, ok := localJS(id); ok {
-					if _, known := files[dep]; !known && got[dep] == nil {
-						todo[dep] = true
+			slices.Sort(group.list)
+			got, more := b.compile(slices.Compact(group.list), group.deps)
+			assets = append(assets, more...)
+			for id, m := range got {
+				if old := mods[id]; old != nil && m.errs != nil && old.out != nil {
+					old.errs, old.warns = m.errs, m.warns
+					continue
+				}
+				mods[id] = m
+			}
+			for _, m := range got {
+				for _, id := range m.deps {
+					if _, known := mods[id]; known || strings.HasSuffix(id, cssModuleQuery) {
+						continue
+					}
+					if f, ok := m.depFiles[id]; ok {
+						todo["\x00"+f] = true
+					} else {
+						todo[id] = true
 					}
 				}
 			}
@@ -390,363 +435,249 @@ func (b *Bundler) buildModules(changed []string, all bool) (map[string]*module, 
 	}
 	// Keep what the entries reach.
 	reach := map[string]bool{}
-	var walk func(f string)
-	walk = func(f string) {
-		m := files[f]
-		if reach[f] || m == nil {
+	var walk func(id string)
+	walk = func(id string) {
+		m := mods[id]
+		if reach[id] || m == nil {
 			return
 		}
-		reach[f] = true
-		for _, id := range m.deps {
-			if dep, ok := localJS(id); ok {
-				walk(dep)
-			}
+		reach[id] = true
+		for _, d := range m.deps {
+			walk(d)
 		}
 	}
 	for _, e := range g.entries {
-		walk(e)
+		walk("/" + e)
 	}
-	for f := range files {
-		if !reach[f] {
-			delete(files, f)
-		}
-	}
-	return files, assets
+	maps.DeleteFunc(mods, func(id string, _ *module) bool { return !reach[id] })
+	return mods, assets
 }
 
-// bundleDeps bundles the package modules the modules import, all in one
-// esbuild build with code splitting so that packages share one copy of
-// what they have in common. Returns the outputs by URL path.
-func (b *Bundler) bundleDeps(files map[string]string) (map[string]*Output, []Message) {
-	out := map[string]*Output{}
-	if len(files) == 0 {
-		return out, nil
+// touchedBy reports whether a change to root-relative p can change m: p is
+// its file, a file inlined into it, or a folder holding its file.
+func (m *module) touchedBy(p string) bool {
+	if m.dep || m.css {
+		return false
 	}
-	o := b.base
-	o.Metafile = false
-	o.Splitting = true
-	o.Sourcemap = api.SourceMapInline
-	o.PublicPath = DepsPrefix
-	o.Outdir = filepath.Join(b.outdir, "__devserve", "deps")
-	o.ChunkNames = "chunk-[hash]"
-	o.AssetNames = "asset-[name]-[hash]"
-	o.Define = maps.Clone(o.Define)
-	if o.Define == nil {
-		o.Define = map[string]string{}
-	}
-	if _, ok := o.Define["process.env.NODE_ENV"]; !ok {
-		o.Define["process.env.NODE_ENV"] = `"development"`
-	}
-	for _, u := range slices.Sorted(maps.Keys(files)) {
-		o.EntryPointsAdvanced = append(o.EntryPointsAdvanced, api.EntryPoint{
-			InputPath: files[u], OutputPath: strings.TrimSuffix(strings.TrimPrefix(u, DepsPrefix), ".js")})
-	}
-	res := api.Build(o)
-	if len(res.Errors) > 0 {
-		return nil, b.messages(res.Errors)
-	}
-	for _, of := range res.OutputFiles {
-		rel, err := filepath.Rel(o.Outdir, of.Path)
-		if err != nil {
-			continue
-		}
-		u := DepsPrefix + filepath.ToSlash(rel)
-		kind := JS
-		if !strings.HasSuffix(u, ".js") {
-			kind = Asset
-		}
-		out[u] = &Output{Path: u, Kind: kind, Hash: hashHex(of.Contents), ContentType: contentType(kind, u), Contents: of.Contents}
-	}
-	return out, nil
+	return m.file == p || m.inline[p] || p == "." || strings.HasPrefix(m.file, p+"/")
 }
 
-// prelude is the first line of every module: it gives the module its
-// import.meta.hot, with the ids of what it imports (by specifier) so the
-// runtime knows the graph of what the page loaded.
-func prelude(deps map[string]string) []byte {
-	j, _ := json.Marshal(deps) // a map of strings cannot fail
+// render makes the module's registration: esbuild's output with its banner
+// line replaced by the factory's header (the factory's body is the module,
+// compiled to CommonJS; import.meta is its last argument) and its import()
+// calls of other modules sent to the registry.
+func (m *module) render() {
+	deps, _ := json.Marshal(m.deps)
+	id, _ := json.Marshal(m.id)
+	head := `__devserve_define(` + string(id) + `,` + string(deps) + `,function(require,module,exports,` + metaName + `){`
+	body := bytes.TrimPrefix(m.out, []byte(bannerMark))
+	for _, d := range m.dyn {
+		q, _ := json.Marshal(d)
+		body = bytes.ReplaceAll(body, []byte(`import(`+string(q)+`)`), []byte(metaName+`.import(`+string(q)+`)`))
+	}
+	m.def = append([]byte(head), body...)
+	if !bytes.HasSuffix(m.def, []byte("\n")) {
+		m.def = append(m.def, '\n')
+	}
+	m.hash = hashHex(m.def)
+}
+
+// cssModule is the module standing for a CSS file imported from JS: it
+// links the stylesheet (href carries the CSS's hash, so a CSS change is a
+// change of this module) and accepts its own updates.
+func cssModule(id, file, cssHash string) *module {
+	href, _ := json.Marshal("/" + file + "?v=" + cssHash)
+	m := &module{id: id, file: file, css: true, deps: map[string]string{}}
+	m.out = []byte(bannerMark + "\n" + metaName + `.hot.accept();` + metaName + `.style(` + string(href) + `);` +
+		metaName + `.hot.prune(()=>` + metaName + ".style(null));\n});\n")
+	return m
+}
+
+// updateScript is what ModulePrefix serves for a module: its registration
+// as an update, with its source map inline.
+func (m *module) updateScript() []byte {
 	var buf bytes.Buffer
-	buf.WriteString(`import{createHotContext as __devserve_hot}from"` + HMRPath + `";import.meta.hot=__devserve_hot(import.meta.url,`)
-	buf.Write(j)
-	buf.WriteString(");")
+	buf.WriteString(`import{update as __devserve_define}from"` + HMRPath + `";`)
+	buf.Write(m.def)
+	if m.srcMap != nil {
+		buf.WriteString("//# sourceMappingURL=data:application/json;base64,")
+		buf.WriteString(base64.StdEncoding.EncodeToString(m.srcMap))
+		buf.WriteByte('\n')
+	}
 	return buf.Bytes()
 }
 
-// render makes a module's page-load code: the prelude on the banner's
-// line, then esbuild's output as it is (imports of other modules by their
-// ids, which the page's import map turns into versioned URLs).
-func (m *module) render() {
-	var buf bytes.Buffer
-	buf.Write(prelude(m.deps))
-	buf.Write(m.body)
-	m.code = buf.Bytes()
-}
-
-// cssModuleBody is the code of the module standing for a CSS file imported
-// from JS: it links the stylesheet (href carries the CSS's hash, so a CSS
-// change is a change of this module) and accepts its own updates.
-func cssModuleBody(id, href string) []byte {
-	q := func(s string) string { j, _ := json.Marshal(s); return string(j) }
-	return []byte(`import{updateStyle as __devserve_css}from"` + HMRPath + `";__devserve_css(` + q(id) + `,` + q(href) +
-		`);import.meta.hot.accept();import.meta.hot.prune(()=>__devserve_css(` + q(id) + `,null));` + "\n")
-}
-
-// scanAccepts finds the import.meta.hot.accept calls in a module's code:
-// accept() or accept(callback) accept the module's own updates,
-// accept("./dep", cb) and accept(["./a", "./b"], cb) those of its imports.
-// Like Vite, it reads the calls as written; a hot object passed around
-// under another name is not seen, and its module is not a boundary.
-func (m *module) scanAccepts() {
-	m.self, m.accept = false, map[string]bool{}
-	const hot = "import.meta.hot"
-	body := m.body
-	for {
-		i := bytes.Index(body, []byte(hot))
-		if i < 0 {
+// assemble makes the script of a JS entry: the registrations of every
+// module it reaches, then the start of the entry; and its index source map,
+// one section per module.
+func (g *graph) assemble(entry string) (script, srcMap []byte) {
+	id := "/" + entry
+	var order []string
+	seen := map[string]bool{}
+	var walk func(id string)
+	walk = func(id string) {
+		m := g.mods[id]
+		if seen[id] || m == nil {
 			return
 		}
-		body = body[i+len(hot):]
-		rest, ok := bytes.CutPrefix(body, []byte("?."))
-		if !ok {
-			rest, ok = bytes.CutPrefix(body, []byte("."))
+		seen[id] = true
+		order = append(order, id)
+		for _, d := range slices.Sorted(maps.Values(m.deps)) {
+			walk(d)
 		}
-		if rest, ok = bytes.CutPrefix(rest, []byte("accept(")); !ok {
+	}
+	walk(id)
+	var js, sm bytes.Buffer
+	js.WriteString(`import{define as __devserve_define,start as __devserve_start}from"` + HMRPath + "\";\n")
+	sm.WriteString(`{"version":3,"sections":[`)
+	line, first := 1, true
+	for _, mid := range order {
+		m := g.mods[mid]
+		if m.def == nil {
 			continue
 		}
-		rest = bytes.TrimLeft(rest, " \t\r\n")
-		switch {
-		case len(rest) == 0:
-			return
-		case rest[0] == '"' || rest[0] == '\'' || rest[0] == '`':
-			if s, ok := leadingString(rest); ok {
-				m.acceptSpec(s)
+		if m.srcMap != nil {
+			if !first {
+				sm.WriteByte(',')
 			}
-		case rest[0] == '[':
-			list := rest[1:]
-			for {
-				list = bytes.TrimLeft(list, " \t\r\n,")
-				s, ok := leadingString(list)
-				if !ok {
-					break
-				}
-				m.acceptSpec(s)
-				list = list[len(s)+2:]
+			first = false
+			sm.WriteString(`{"offset":{"line":` + strconv.Itoa(line) + `,"column":0},"map":`)
+			sm.Write(m.srcMap)
+			sm.WriteByte('}')
+		}
+		js.Write(m.def)
+		line += bytes.Count(m.def, []byte("\n"))
+	}
+	q, _ := json.Marshal(id)
+	js.WriteString(`__devserve_start(` + string(q) + ");\n//# sourceMappingURL=" + path.Base(entry) + ".map\n")
+	sm.WriteString("]}")
+	return js.Bytes(), sm.Bytes()
+}
+
+// graphBuild is what the module side of one Build made, installed by
+// finishGraph when the whole build succeeded.
+type graphBuild struct {
+	mods   map[string]*module
+	assets []*Output
+	errs   []Message
+	warns  []Message
+}
+
+// buildGraph compiles what changed in module mode and sets up the contexts
+// of the CSS files imported from JS. Called by Build holding buildMu.
+func (b *Bundler) buildGraph(paths []string, all bool) *graphBuild {
+	gb := &graphBuild{}
+	gb.mods, gb.assets = b.buildModules(paths, all)
+	var css []string
+	for _, id := range slices.Sorted(maps.Keys(gb.mods)) {
+		m := gb.mods[id]
+		gb.errs = append(gb.errs, m.errs...)
+		gb.warns = append(gb.warns, m.warns...)
+		for _, d := range m.deps {
+			if rel, ok := strings.CutSuffix(d, cssModuleQuery); ok {
+				css = append(css, strings.TrimPrefix(rel, "/"))
 			}
-		default:
-			m.self = true
 		}
 	}
+	slices.Sort(css)
+	if css = slices.Compact(css); !slices.Equal(css, b.cssUsed) {
+		b.cssUsed = css
+		gb.errs = append(gb.errs, b.setEntries(b.entries)...)
+	}
+	return gb
 }
 
-// acceptSpec records that m accepts the import written as spec.
-func (m *module) acceptSpec(spec string) {
-	if id, ok := m.deps[spec]; ok {
-		m.accept[id] = true
-		return
-	}
-	// Not written as imported: resolve it as a URL against the module.
-	m.accept[path.Join(path.Dir(m.id), spec)] = true
-}
-
-// leadingString reads the string literal b starts with (esbuild prints
-// plain strings with double quotes and no escapes in import paths).
-func leadingString(b []byte) (string, bool) {
-	if len(b) < 2 {
-		return "", false
-	}
-	q := b[0]
-	if q != '"' && q != '\'' && q != '`' {
-		return "", false
-	}
-	end := bytes.IndexByte(b[1:], q)
-	if end < 0 || bytes.IndexByte(b[1:end+1], '\\') >= 0 {
-		return "", false
-	}
-	return string(b[1 : end+1]), true
-}
-
-// withQuery appends a query parameter to a URL path that may have a query.
-func withQuery(u, kv string) string {
-	if strings.Contains(u, "?") {
-		return u + "&" + kv
-	}
-	return u + "?" + kv
-}
-
-// installModules makes files (the JS modules by file) and the CSS modules
-// they import the served modules, gives every module whose code changed a
-// new version, and returns the ids that changed and the hot updates that
-// apply them. cssHash gives the hash of a CSS file's bundle by
-// root-relative path. Called by Build holding buildMu and mu.
-func (b *Bundler) installModules(files map[string]*module, cssHash func(string) string) (changed []string, hot []HotUpdate) {
+// finishGraph installs what buildGraph made when r is a success, reports
+// the modules that changed in r.Modules and assembles the entries'
+// scripts. After a failure, the modules compiled are compiled again next
+// time, so that none is reported unchanged when the fix comes. Called by
+// Build holding buildMu and mu, after resultLocked.
+func (b *Bundler) finishGraph(r *Result, gb *graphBuild) {
 	g := b.graph
-	g.seq++
-	mods := make(map[string]*module, len(files))
-	for _, m := range files {
-		if m.code == nil && m.body != nil {
-			m.scanAccepts()
-			m.render()
+	r.Warnings = append(r.Warnings, gb.warns...)
+	g.retry = g.retry[:0]
+	if !r.OK() {
+		for id, m := range gb.mods {
+			if g.mods[id] != m || m.errs != nil {
+				g.retry = append(g.retry, id)
+			}
 		}
-		mods[m.id] = m
-		for _, id := range m.deps {
-			if !strings.HasSuffix(id, cssModuleQuery) || mods[id] != nil {
+	} else {
+		for _, a := range gb.assets {
+			g.assets[a.Path] = a
+		}
+		mods := gb.mods
+		for _, m := range slices.Collect(maps.Values(gb.mods)) {
+			for _, d := range m.deps {
+				if rel, ok := strings.CutSuffix(d, cssModuleQuery); ok && mods[d] == nil {
+					file := strings.TrimPrefix(rel, "/")
+					h := ""
+					if o := b.served["/"+file]; o != nil {
+						h = o.Hash
+					}
+					mods[d] = cssModule(d, file, h)
+				}
+			}
+		}
+		// Report the modules that changed, and new ones (which new code
+		// may import), except on the first build: no page has any yet.
+		r.Modules = []ModuleUpdate{}
+		for _, id := range slices.Sorted(maps.Keys(mods)) {
+			m := mods[id]
+			if m.def == nil {
+				m.render()
+			}
+			if old := g.mods[id]; (old == nil && len(g.mods) > 0) || (old != nil && old.hash != m.hash) {
+				r.Modules = append(r.Modules, ModuleUpdate{ID: id, URL: ModulePrefix + strings.TrimPrefix(id, "/") + sep(id) + "v=" + m.hash})
+			}
+		}
+		g.mods = mods
+		g.scripts = map[string]*Output{}
+		for _, e := range g.entries {
+			if g.mods["/"+e] == nil {
 				continue
 			}
-			rel := strings.TrimSuffix(strings.TrimPrefix(id, "/"), cssModuleQuery)
-			c := &module{id: id, file: rel, css: true, deps: map[string]string{},
-				body: cssModuleBody(id, "/"+rel+"?v="+cssHash(rel))}
-			c.scanAccepts()
-			c.render()
-			mods[id] = c
+			js, sm := g.assemble(e)
+			g.scripts["/"+e] = &Output{Path: "/" + e, Kind: JS, Hash: hashHex(js), ContentType: jsType, Contents: js}
+			g.scripts["/"+e+".map"] = &Output{Path: "/" + e + ".map", Kind: Map, Hash: hashHex(sm), ContentType: mapType, Contents: sm}
 		}
 	}
-	for id, m := range mods {
-		m.hash = hashHex(m.code)
-		old := g.mods[id]
-		switch {
-		case old == nil:
-			m.ver, m.hist = m.hash, []version{{g.seq, m.hash}}
-		case old.hash != m.hash:
-			m.ver, m.hist = m.hash, append(slices.Clip(old.hist), version{g.seq, m.hash})
-			changed = append(changed, id)
-		default:
-			m.ver, m.hist = old.ver, old.hist
+	var buf bytes.Buffer
+	buf.WriteString(r.ID)
+	inputs := map[string]bool{}
+	for _, in := range r.Inputs {
+		inputs[in] = true
+	}
+	for _, id := range slices.Sorted(maps.Keys(g.mods)) {
+		m := g.mods[id]
+		buf.WriteString("\n" + id + "\x00" + m.hash)
+		if !m.dep && !m.css {
+			inputs[m.file] = true
+		}
+		for f := range m.inline {
+			inputs[f] = true
 		}
 	}
-	sort.Strings(changed)
-	hot = b.plan(mods, changed)
-	g.mods, g.byFile = mods, files
-	g.mapJSON = nil
-	return changed, hot
+	r.ID = hashHex(buf.Bytes())
+	r.Inputs = slices.Sorted(maps.Keys(inputs))
 }
 
-// plan walks from each changed module up its importers to the modules
-// that accept it. Every module on the way to an accepting one is run
-// again, so those that did not change get a new version too (a new URL);
-// a path that reaches an entry with nothing accepting it means a reload
-// for the pages that loaded the changed module.
-func (b *Bundler) plan(mods map[string]*module, changed []string) []HotUpdate {
-	g := b.graph
-	importers := map[string][]string{}
-	for _, id := range slices.Sorted(maps.Keys(mods)) {
-		for _, dep := range mods[id].deps {
-			if mods[dep] != nil && !slices.Contains(importers[dep], id) {
-				importers[dep] = append(importers[dep], id)
-			}
-		}
+// sep is the separator before a query parameter added to id.
+func sep(id string) string {
+	if strings.Contains(id, "?") {
+		return "&"
 	}
-	entry := map[string]bool{}
-	for _, e := range g.entries {
-		entry["/"+e] = true
-	}
-	var hot []HotUpdate
-	rerun := map[string]bool{}
-	for _, c := range changed {
-		var ups []HotUpdate
-		runs := map[string]bool{}
-		onPath := map[string]bool{}
-		var walk func(id string, path []string) bool
-		walk = func(id string, path []string) bool {
-			path = append(path, id)
-			if mods[id].self {
-				ups = append(ups, HotUpdate{Boundary: id, Accepted: id})
-				for _, p := range path {
-					runs[p] = true
-				}
-				return true
-			}
-			if entry[id] || len(importers[id]) == 0 {
-				return false
-			}
-			onPath[id] = true
-			defer delete(onPath, id)
-			ok := true
-			for _, imp := range importers[id] {
-				switch {
-				case mods[imp].accept[id]:
-					ups = append(ups, HotUpdate{Boundary: imp, Accepted: id})
-					for _, p := range path {
-						runs[p] = true
-					}
-				case onPath[imp]:
-					// A cycle: the way out of it is walked from
-					// where it started.
-				default:
-					ok = walk(imp, path) && ok
-				}
-			}
-			return ok
-		}
-		if !walk(c, nil) {
-			hot = append(hot, HotUpdate{Boundary: c, Reload: true})
-			continue
-		}
-		hot = append(hot, ups...)
-		maps.Copy(rerun, runs)
-	}
-	for id := range rerun {
-		if m := mods[id]; !slices.Contains(changed, id) {
-			m.ver = m.hash + "." + strconv.FormatUint(g.seq, 10)
-			m.hist = append(slices.Clip(m.hist), version{g.seq, m.ver})
-		}
-	}
-	seen := map[HotUpdate]bool{}
-	out := hot[:0]
-	for _, u := range hot {
-		if !u.Reload {
-			u.URL = withQuery(u.Accepted, "v="+mods[u.Accepted].ver)
-		}
-		if !seen[u] {
-			seen[u] = true
-			out = append(out, u)
-		}
-	}
-	return out
-}
-
-// ImportMap returns the import map every page gets in module mode, as the
-// JSON of a <script type="importmap">: each module's id mapped to the URL
-// of its current version (which the browser may cache for good), and the
-// runtime's URL carrying the build sequence the page was made at. nil
-// outside module mode. A request waits for a build in progress.
-func (b *Bundler) ImportMap() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.waitLocked()
-	g := b.graph
-	if g == nil {
-		return nil
-	}
-	if g.mapJSON == nil {
-		imports := map[string]string{HMRPath: HMRPath + "?s=" + strconv.FormatUint(g.seq, 10)}
-		entry := map[string]bool{}
-		for _, e := range g.entries {
-			entry["/"+e] = true
-		}
-		for id, m := range g.mods {
-			if !entry[id] && m.code != nil {
-				imports[id] = withQuery(id, "v="+m.ver)
-			}
-		}
-		for u := range g.deps {
-			if o := g.depOut[u]; o != nil {
-				imports[u] = u + "?v=" + o.Hash
-			}
-		}
-		g.mapJSON, _ = json.Marshal(map[string]any{"imports": imports})
-	}
-	return g.mapJSON
+	return "?"
 }
 
 // affects reports whether a change to root-relative p can change what
-// module mode serves: p is a module's file, a file inlined into one, a
-// folder holding one, or some module failed last time. Called with mu held.
+// module mode serves. Called with mu held.
 func (g *graph) affects(p string) bool {
-	if len(g.retry) > 0 || g.depFailed || slices.Contains(g.entries, p) {
+	if len(g.retry) > 0 || slices.Contains(g.entries, p) {
 		return true
 	}
-	for f, m := range g.byFile {
-		if f == p || m.inline[p] || p == "." || strings.HasPrefix(f, p+"/") {
+	for _, m := range g.mods {
+		if m.errs != nil || m.touchedBy(p) {
 			return true
 		}
 	}
@@ -764,150 +695,33 @@ func (b *Bundler) waitLocked() {
 }
 
 // LookupURL is Lookup for a URL with its query, which module mode needs:
-// "/src/b.ts?v=VER" is the version VER of the module (immutable reports
-// that it may be cached for good: VER is current), "/src/b.ts?v=VER&s=SEQ"
-// the module as a page made at build sequence SEQ imports it in a hot
-// update, whose imports of modules that changed since name their current
-// versions (the page's import map still names those of its time).
-// Otherwise it answers as Lookup.
-func (b *Bundler) LookupURL(u *url.URL) (o *Output, immutable bool, ok bool) {
+// a JS entry's URL serves its script (and URL + ".map" its source map),
+// ModulePrefix + id the module's registration for a hot update, with
+// "?module" for the module of a CSS file imported from JS. Otherwise it
+// answers as Lookup. Like Lookup it waits for a build in progress.
+func (b *Bundler) LookupURL(u *url.URL) (*Output, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.waitLocked()
 	if g := b.graph; g != nil {
-		q := u.Query()
-		id := u.Path
-		if q.Has("module") {
-			id += cssModuleQuery
+		if o := g.scripts[u.Path]; o != nil {
+			return o, true
 		}
-		if m := g.mods[id]; m != nil && m.code != nil {
-			o := &Output{Path: id, Kind: JS, Hash: m.hash, ContentType: jsType, Contents: m.code}
-			if q.Has("s") {
-				seq, _ := strconv.ParseUint(q.Get("s"), 10, 64)
-				return b.hotRender(m, seq), false, true
+		if id, ok := strings.CutPrefix(u.Path, ModulePrefix); ok {
+			id = "/" + id
+			if u.Query().Has("module") {
+				id += cssModuleQuery
 			}
-			return o, q.Get("v") == m.ver, true
-		}
-		if o := g.depOut[u.Path]; o != nil {
-			return o, q.Get("v") == o.Hash, true
+			if m := g.mods[id]; m != nil && m.def != nil {
+				code := m.updateScript()
+				return &Output{Path: u.Path, Kind: JS, Hash: hashHex(code), ContentType: jsType, Contents: code}, true
+			}
+			return nil, false
 		}
 		if o := g.assets[u.Path]; o != nil {
-			return o, false, true
+			return o, true
 		}
 	}
-	o, ok = b.served[u.Path]
-	return o, false, ok
-}
-
-// hotRender is m's code with the imports of modules whose version changed
-// since build seq naming that version, as the page made at seq must
-// import them. Called with mu held.
-func (b *Bundler) hotRender(m *module, seq uint64) *Output {
-	g := b.graph
-	body := m.body
-	s := strconv.FormatUint(seq, 10)
-	for _, id := range slices.Sorted(maps.Values(m.deps)) {
-		d := g.mods[id]
-		if d == nil || d.verAt(seq) == d.ver {
-			continue
-		}
-		to := withQuery(id, "v="+d.ver+"&s="+s)
-		body = bytes.ReplaceAll(body, []byte(`"`+id+`"`), []byte(`"`+to+`"`))
-	}
-	code := append(prelude(m.deps), body...)
-	return &Output{Path: m.id, Kind: JS, Hash: hashHex(code), ContentType: jsType, Contents: code}
-}
-
-// graphBuild is what the module side of one Build made, installed by
-// finishGraph when the whole build succeeded.
-type graphBuild struct {
-	files  map[string]*module
-	assets []*Output
-	deps   map[string]string  // dep URL -> file
-	depOut map[string]*Output // nil: unchanged
-	depErr bool               // bundling the packages failed
-	errs   []Message
-	warns  []Message
-}
-
-// buildGraph compiles what changed in module mode, bundles the packages
-// the modules import when that set changed, and sets up the contexts of
-// the CSS files imported from JS. Called by Build holding buildMu.
-func (b *Bundler) buildGraph(paths []string, all bool) *graphBuild {
-	g := b.graph
-	gb := &graphBuild{deps: map[string]string{}}
-	gb.files, gb.assets = b.buildModules(paths, all)
-	var css []string
-	for _, f := range slices.Sorted(maps.Keys(gb.files)) {
-		m := gb.files[f]
-		gb.errs = append(gb.errs, m.errs...)
-		gb.warns = append(gb.warns, m.warns...)
-		maps.Copy(gb.deps, m.depFiles)
-		for _, id := range m.deps {
-			if rel, ok := strings.CutSuffix(id, cssModuleQuery); ok {
-				css = append(css, strings.TrimPrefix(rel, "/"))
-			}
-		}
-	}
-	if all || !maps.Equal(gb.deps, g.deps) || g.depFailed {
-		var errs []Message
-		gb.depOut, errs = b.bundleDeps(gb.deps)
-		gb.errs = append(gb.errs, errs...)
-		gb.depErr = len(errs) > 0
-	}
-	slices.Sort(css)
-	if css = slices.Compact(css); !slices.Equal(css, b.cssUsed) {
-		b.cssUsed = css
-		gb.errs = append(gb.errs, b.setEntries(b.entries)...)
-	}
-	return gb
-}
-
-// finishGraph installs what buildGraph made into r's state when r is a
-// success; after a failure the modules compiled are compiled again next
-// time, so that none is reported unchanged when the fix comes. Called by
-// Build holding buildMu and mu, after resultLocked.
-func (b *Bundler) finishGraph(r *Result, gb *graphBuild) {
-	g := b.graph
-	r.Warnings = append(r.Warnings, gb.warns...)
-	g.retry = g.retry[:0]
-	if !r.OK() {
-		for f, m := range gb.files {
-			if g.byFile[f] != m || m.errs != nil {
-				g.retry = append(g.retry, f)
-			}
-		}
-		g.depFailed = gb.depErr
-	} else {
-		if gb.depOut != nil {
-			g.depOut, g.deps, g.depFailed = gb.depOut, gb.deps, false
-		}
-		for _, a := range gb.assets {
-			g.assets[a.Path] = a
-		}
-		_, r.Hot = b.installModules(gb.files, func(rel string) string {
-			if o := b.served["/"+rel]; o != nil {
-				return o.Hash
-			}
-			return ""
-		})
-	}
-	var buf bytes.Buffer
-	buf.WriteString(r.ID)
-	inputs := map[string]bool{}
-	for _, in := range r.Inputs {
-		inputs[in] = true
-	}
-	for _, id := range slices.Sorted(maps.Keys(g.mods)) {
-		m := g.mods[id]
-		buf.WriteString("\n" + id + "\x00" + m.ver)
-		if !m.css {
-			inputs[m.file] = true
-		}
-		for f := range m.inline {
-			inputs[f] = true
-		}
-	}
-	r.ID = hashHex(buf.Bytes())
-	r.Inputs = slices.Sorted(maps.Keys(inputs))
+	o, ok := b.served[u.Path]
+	return o, ok
 }

@@ -3,106 +3,134 @@ package bundler
 import (
 	"encoding/json"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 )
 
-// modProject is a project for module mode: an entry importing a
-// self-accepting counter, a plain module, a module accepting a dep, CSS
-// from JS, JSON and a package.
+// modProject is a project for module mode: an entry importing a module
+// that accepts itself, plain modules, CSS from JS, JSON, a lazy module and
+// a package.
 var modProject = map[string]string{
-	"index.html":     `<script type="module" src="/main.ts"></script>`,
-	"main.ts":        "import { count } from './counter';\nimport { plain } from './plain';\nimport './widget';\nimport './style.css';\nimport data from './data.json';\nimport { shout } from 'tiny';\nconsole.log(count, plain, data.n, shout('x'));\n",
-	"counter.ts":     "export const count: number = 1;\nif (import.meta.hot) import.meta.hot.accept();\n",
-	"plain.ts":       "import { leaf } from './leaf';\nexport const plain = leaf + 1;\n",
-	"leaf.ts":        "export const leaf = 1;\n",
-	"widget.ts":      "import { part } from './part';\nimport.meta.hot?.accept('./part', () => {});\nexport const w = part;\n",
-	"part.ts":        "import { sub } from './sub';\nexport const part = sub;\n",
-	"sub.ts":         "export const sub = 'sub';\n",
-	"style.css":      "body { color: red }\n",
-	"data.json":      `{"n": 1}`,
-	"node_modules/tiny/package.json": `{"name":"tiny","type":"module","main":"index.js"}`,
-	"node_modules/tiny/index.js":     "export const shout = (s) => s.toUpperCase();\n",
+	"index.html": `<script type="module" src="/main.ts"></script>`,
+	"main.ts": "import { count } from './counter';\nimport { plain } from './plain';\nimport './style.css';\n" +
+		"import data from './data.json';\nimport { shout } from 'tiny';\n" +
+		"export const lazy = () => import('./lazy');\nconsole.log(count, plain, data.n, shout('x'), import.meta.url);\n",
+	"counter.ts":                     "export const count: number = 1;\nif (import.meta.hot) import.meta.hot.accept();\n",
+	"plain.ts":                       "import { leaf } from './leaf';\nexport const plain = leaf + 1;\n",
+	"leaf.ts":                        "export const leaf = 1;\n",
+	"lazy.ts":                        "export const lazy = 'lazy';\n",
+	"style.css":                      "body { color: red }\n",
+	"data.json":                      `{"n": 1}`,
+	"node_modules/tiny/package.json": `{"name":"tiny","main":"index.js"}`,
+	"node_modules/tiny/index.js":     "exports.shout = (s) => s.toUpperCase();\n",
 }
 
-func get(t *testing.T, b *Bundler, raw string) (string, bool) {
+// get returns what module mode serves at raw.
+func get(t *testing.T, b *Bundler, raw string) string {
 	t.Helper()
 	u, _ := url.Parse(raw)
-	o, immutable, ok := b.LookupURL(u)
+	o, ok := b.LookupURL(u)
 	if !ok {
 		t.Fatalf("LookupURL(%s): not found", raw)
 	}
-	return string(o.Contents), immutable
+	return string(o.Contents)
+}
+
+func ids(ms []ModuleUpdate) []string {
+	out := []string{}
+	for _, m := range ms {
+		out = append(out, m.ID)
+	}
+	return out
 }
 
 func TestModules(t *testing.T) {
 	root := project(t, modProject)
 	b := open(t, Options{Root: root, Modules: true})
-	r := mustBuild(t, b, nil)
-	if r.Hot != nil {
-		t.Errorf("first build Hot = %+v", r.Hot)
-	}
-	main, _ := get(t, b, "/main.ts")
-	for _, want := range []string{`from"/__devserve/hmr.js"`, `"./counter":"/counter.ts"`, `from "/counter.ts"`,
-		`"/style.css?module"`, `from "/__devserve/deps/tiny/index.js"`, "sourceMappingURL=data:"} {
-		if !strings.Contains(main, want) {
-			t.Errorf("main.ts lacks %q:\n%s", want, main)
-		}
-	}
-	var im struct{ Imports map[string]string }
-	if err := json.Unmarshal(b.ImportMap(), &im); err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := im.Imports["/main.ts"]; ok {
-		t.Error("the entry is in the import map")
-	}
-	for _, id := range []string{"/counter.ts", "/leaf.ts", "/style.css?module", "/__devserve/deps/tiny/index.js", HMRPath} {
-		if im.Imports[id] == "" {
-			t.Errorf("import map lacks %s: %v", id, im.Imports)
-		}
-	}
-	if _, imm := get(t, b, im.Imports["/leaf.ts"]); !imm {
-		t.Error("current version not immutable")
-	}
-	css, _ := get(t, b, "/style.css?module")
-	if !strings.Contains(css, "updateStyle") || !strings.Contains(css, `"/style.css?v=`) {
-		t.Errorf("css module: %s", css)
-	}
-	if dep, _ := get(t, b, "/__devserve/deps/tiny/index.js"); !strings.Contains(dep, "toUpperCase") {
-		t.Errorf("dep: %s", dep)
-	}
+	mustBuild(t, b, nil)
 
-	cases := []struct {
-		name  string
-		file  string
-		body  string
-		want  []HotUpdate // URL checked for a prefix only
-	}{
-		{"self-accepting", "counter.ts", "export const count: number = 2;\nif (import.meta.hot) import.meta.hot.accept();\n",
-			[]HotUpdate{{Boundary: "/counter.ts", Accepted: "/counter.ts"}}},
-		{"reaches the entry", "leaf.ts", "export const leaf = 2;\n",
-			[]HotUpdate{{Boundary: "/leaf.ts", Reload: true}}},
-		{"accepted by an importer", "sub.ts", "export const sub = 'sub2';\n",
-			[]HotUpdate{{Boundary: "/widget.ts", Accepted: "/part.ts"}}},
-		{"css", "style.css", "body { color: blue }\n",
-			[]HotUpdate{{Boundary: "/style.css?module", Accepted: "/style.css?module"}}},
-		{"json inlined into the entry", "data.json", `{"n": 2}`,
-			[]HotUpdate{{Boundary: "/main.ts", Reload: true}}},
+	script := get(t, b, "/main.ts")
+	for _, want := range []string{
+		`import{define as __devserve_define,start as __devserve_start}from"/__devserve/hmr.js";`,
+		`__devserve_define("/main.ts",{`, `"./counter":"/counter.ts"`, `require("/counter.ts")`,
+		`__devserve_define("/counter.ts"`, `__devserve_define("/leaf.ts"`, `__devserve_define("/lazy.ts"`,
+		`__devserve_meta.import("/lazy.ts")`, `__devserve_meta.url`,
+		`__devserve_define("/style.css?module"`, `.style("/style.css?v=`,
+		`__devserve_define("/__devserve/deps/tiny/index.js"`, `toUpperCase`,
+		`__devserve_start("/main.ts");`, "sourceMappingURL=main.ts.map",
+	} {
+		if !strings.Contains(script, want) {
+			t.Errorf("the entry's script lacks %q", want)
+		}
 	}
-	for _, c := range cases {
+	var sm struct {
+		Sections []struct {
+			Offset struct{ Line int }
+			Map    struct{ Sources []string }
+		}
+	}
+	if err := json.Unmarshal([]byte(get(t, b, "/main.ts.map")), &sm); err != nil {
+		t.Fatalf("index map: %v", err)
+	}
+	lines := strings.Split(script, "\n")
+	for _, s := range sm.Sections {
+		if len(s.Map.Sources) == 0 || !strings.HasPrefix(s.Map.Sources[0], "/") {
+			t.Errorf("section at line %d: sources %q, want URL paths", s.Offset.Line, s.Map.Sources)
+			continue
+		}
+		// Each section starts on the line of its module's registration.
+		want := `__devserve_define("` + strings.TrimPrefix(s.Map.Sources[0], "") + `"`
+		if s.Map.Sources[0] != "/node_modules/tiny/index.js" && !strings.HasPrefix(lines[s.Offset.Line], want) {
+			t.Errorf("section at line %d (%s) starts at %q", s.Offset.Line, s.Map.Sources[0], lines[s.Offset.Line])
+		}
+	}
+	if len(sm.Sections) < 6 {
+		t.Errorf("index map has %d sections, want one per module", len(sm.Sections))
+	}
+	up := get(t, b, "/__devserve/m/counter.ts")
+	if !strings.HasPrefix(up, `import{update as __devserve_define}from"/__devserve/hmr.js";__devserve_define("/counter.ts"`) ||
+		!strings.Contains(up, "sourceMappingURL=data:application/json;base64,") {
+		t.Errorf("update script of counter.ts:\n%s", up)
+	}
+	get(t, b, "/__devserve/m/style.css?module")
+
+	for _, c := range []struct {
+		name, file, body string
+		want             []string
+	}{
+		{"module", "counter.ts", "export const count: number = 2;\nif (import.meta.hot) import.meta.hot.accept();\n", []string{"/counter.ts"}},
+		{"same code", "counter.ts", "export const count: number = 2;\nif (import.meta.hot) import.meta.hot.accept();\n", []string{}},
+		{"css imported from JS", "style.css", "body { color: blue }\n", []string{"/style.css?module"}},
+		{"json inlined into its importer", "data.json", `{"n": 2}`, []string{"/main.ts"}},
+		{"a new import", "leaf.ts", "export { lazy as leaf } from './lazy';\n", []string{"/leaf.ts"}},
+	} {
 		t.Run(c.name, func(t *testing.T) {
 			writeFiles(t, root, map[string]string{c.file: c.body})
 			r := mustBuild(t, b, []string{c.file})
-			if len(r.Hot) != len(c.want) {
-				t.Fatalf("Hot = %+v, want %+v", r.Hot, c.want)
+			if got := ids(r.Modules); !slices.Equal(got, c.want) {
+				t.Errorf("Modules = %q, want %q", got, c.want)
 			}
-			for i, u := range r.Hot {
-				w := c.want[i]
-				if u.Boundary != w.Boundary || u.Accepted != w.Accepted || u.Reload != w.Reload ||
-					(!u.Reload && !strings.HasPrefix(u.URL, u.Accepted)) {
-					t.Errorf("Hot[%d] = %+v, want %+v", i, u, w)
+			for _, m := range r.Modules {
+				if !strings.HasPrefix(m.URL, ModulePrefix) {
+					t.Errorf("URL %s", m.URL)
 				}
 			}
 		})
 	}
+
+	t.Run("error then fix", func(t *testing.T) {
+		writeFiles(t, root, map[string]string{"plain.ts": "export const plain = ;\n", "counter.ts": "export const count = 3;\n"})
+		r := b.Build([]string{"plain.ts", "counter.ts"})
+		if r.OK() || r.Modules != nil || r.Errors[0].File != "plain.ts" {
+			t.Fatalf("errors = %+v, modules = %v", r.Errors, r.Modules)
+		}
+		writeFiles(t, root, map[string]string{"plain.ts": "export const plain = 5;\n"})
+		r = mustBuild(t, b, []string{"plain.ts"})
+		// counter.ts compiled fine in the failed build: it is reported
+		// now, with the fix, not lost.
+		if got := ids(r.Modules); !slices.Equal(got, []string{"/counter.ts", "/plain.ts"}) {
+			t.Errorf("Modules = %q", got)
+		}
+	})
 }

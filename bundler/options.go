@@ -154,6 +154,15 @@ func esbuildOptions(root, outdir string, o *Options) (api.BuildOptions, error) {
 		MinifySyntax:      o.Minify,
 	}
 
+	if _, ok := bo.Define["import.meta.hot"]; !ok && !o.Modules {
+		// Only module mode has hot updates: elsewhere the API is absent,
+		// and `if (import.meta.hot)` blocks are dropped as dead code.
+		if bo.Define == nil {
+			bo.Define = map[string]string{}
+		}
+		bo.Define["import.meta.hot"] = "undefined"
+	}
+
 	switch o.Sourcemap {
 	case "", "linked":
 		bo.Sourcemap = api.SourceMapLinked
