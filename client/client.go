@@ -9,7 +9,12 @@
 // and forwards its events to every tab. Where there is no SharedWorker, or
 // it cannot start, each tab holds its own stream.
 //
-// The package only provides the script and the tag; serving them is the
+// Hot module replacement lives in hmr.js (served at [HMRPath]), the runtime
+// of import.meta.hot that the modules of a page import through its import
+// map; client.js hands it the JS updates of each build. hot.d.ts (served at
+// [TypesPath]) declares import.meta.hot for TypeScript.
+//
+// The package only provides the scripts and the tag; serving them is the
 // job of package hmr.
 package client
 
@@ -35,8 +40,24 @@ const EventsPath = "/__devserve/events"
 // worker script. The client finds it next to itself.
 const WorkerPath = "/__devserve/worker.js"
 
+// HMRPath is the URL path under which the server serves hmr.js, the module
+// runtime of module mode: entry scripts register their modules with it and
+// start their entry; update scripts give it new code; client.js asks it to
+// apply the JS updates of a build. One URL, so one instance per page.
+const HMRPath = "/__devserve/hmr.js"
+
+// TypesPath is the URL path under which the server serves the TypeScript
+// declarations of import.meta.hot, the file of [TypesSource].
+const TypesPath = "/__devserve/hot.d.ts"
+
 //go:embed client.js
 var source []byte
+
+//go:embed hmr.js
+var hmrSource []byte
+
+//go:embed hot.d.ts
+var typesSource []byte
 
 //go:embed worker.js
 var workerSource []byte
@@ -76,6 +97,41 @@ var workerETag = sync.OnceValue(func() string { return etagOf(workerSource) })
 // included, for the ETag header of responses at [WorkerPath].
 func WorkerETag() string {
 	return workerETag()
+}
+
+// HMRSource returns hmr.js, JavaScript to serve at [HMRPath] with the
+// content type text/javascript: the ES module that every module served for
+// hot replacement imports. It exports createHotContext(url, deps), which
+// makes each module's import.meta.hot; applyUpdates(updates), which the
+// client calls with the JS updates of a built event; updateStyle(id, href),
+// which CSS modules call to put their stylesheet in the page; and
+// emitError(errors). The caller owns the returned slice.
+func HMRSource() []byte {
+	return bytes.Clone(hmrSource)
+}
+
+var hmrETag = sync.OnceValue(func() string { return etagOf(hmrSource) })
+
+// HMRETag returns a strong entity tag of hmr.js, quotes included, for the
+// ETag header of responses at [HMRPath].
+func HMRETag() string {
+	return hmrETag()
+}
+
+// TypesSource returns hot.d.ts, TypeScript declarations of import.meta.hot
+// that projects copy or reference, to serve at [TypesPath] with the content
+// type text/plain or application/typescript. The caller owns the returned
+// slice.
+func TypesSource() []byte {
+	return bytes.Clone(typesSource)
+}
+
+var typesETag = sync.OnceValue(func() string { return etagOf(typesSource) })
+
+// TypesETag returns a strong entity tag of hot.d.ts, quotes included, for
+// the ETag header of responses at [TypesPath].
+func TypesETag() string {
+	return typesETag()
 }
 
 // Tag returns the script element that the server injects into each HTML

@@ -58,7 +58,7 @@ function start() {
       const updates = d.updates || [];
       const js = updates.filter((u) => u.type === "js");
       if (d.reload) return reload("the server asked for it");
-      if (js.length && !applyJS(js)) return reload(`changed ${js.map((u) => u.path).join(", ")}`);
+      if (js.length) applyJS(js).then((ok) => ok || reload(`changed ${js.map((u) => u.path).join(", ")}`), reload);
       for (const u of updates) if (u.type === "css") swapCSS(u.path, d.build);
       // "asset" updates need nothing: a CSS swap refetches what the CSS uses.
       state.build = d.build || state.build;
@@ -67,6 +67,7 @@ function start() {
     errors(d) {
       logAll("warn", d.warnings);
       showErrors(d.errors);
+      window.__devserve_hmr?.emitError(state.errors);
     },
     reload(d) {
       reload(d.reason || "the server asked for it");
@@ -185,11 +186,12 @@ function start() {
   share();
 }
 
-// applyJS applies hot updates of JS modules and reports whether it could.
-// This is the seam for module hot replacement (import.meta.hot.accept):
-// until that lands it applies nothing, and the caller reloads the page.
-function applyJS(updates) {
-  return false;
+// applyJS resolves to false when JS updates need a reload. In a page that
+// runs modules, hmr.js (the entry scripts' instance) applies them; in any
+// other page only bundled JS (an update without url) needs a reload.
+async function applyJS(updates) {
+  if (!window.__devserve_hmr) return updates.every((u) => u.url);
+  return (await import("/__devserve/hmr.js")).applyUpdates(updates);
 }
 
 // pending maps a <link> to the clone that will replace it once loaded.

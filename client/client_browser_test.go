@@ -27,7 +27,9 @@ import (
 const timeout = 15 * time.Second
 
 // fakeServer serves a page with the client's tag, client.js, a stylesheet
-// and an event stream that the test drives.
+// and an event stream that the test drives; and, for the tests of the
+// module runtime, hmr.js and the files the test gives it (entry scripts,
+// update scripts, stylesheets).
 type fakeServer struct {
 	url  string
 	quit chan struct{}
@@ -35,9 +37,11 @@ type fakeServer struct {
 	mu     sync.Mutex
 	build  string                   // the build of the page
 	head   string                   // more HTML for the page's <head>
+	files  map[string]string        // a URL without its n param -> its body
+	served []string                 // the URL of each request for a file
 	color  string                   // the color of #box in /style.css
 	refuse int                      // refuse this many event streams with 503
-	holds  map[string]chan struct{} // ?v= of /style.css -> held until closed
+	holds  map[string]chan struct{} // ?v= of /style.css, or a file's key -> held until closed
 
 	loads   chan string    // the URL of each page load
 	streams chan *stream   // each event stream opened
@@ -61,6 +65,7 @@ func newFakeServer(t *testing.T, build, head string) *fakeServer {
 		head:    head,
 		color:   "rgb(255, 0, 0)",
 		holds:   map[string]chan struct{}{},
+		files:   map[string]string{},
 		loads:   make(chan string, 100),
 		streams: make(chan *stream, 100),
 		refused: make(chan time.Time, 100),
@@ -76,6 +81,12 @@ func newFakeServer(t *testing.T, build, head string) *fakeServer {
 		w.Write(Source())
 	})
 	mux.HandleFunc("GET "+EventsPath, s.events)
+	mux.HandleFunc("GET "+HMRPath, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+		w.Header().Set("ETag", HMRETag())
+		w.Write(HMRSource())
+	})
+	mux.HandleFunc("GET /", s.file)
 	srv := httptest.NewServer(mux)
 	s.url = srv.URL
 	t.Cleanup(func() {
@@ -97,6 +108,47 @@ func (s *fakeServer) page(w http.ResponseWriter, r *http.Request) {
 <link rel="stylesheet" href="/style.css">
 %s%s
 </head><body><div id="box">box</div></body></html>`, Tag(build), head)
+}
+
+// file serves s.files, as JavaScript unless the path ends in .css and the
+// query is not ?module. The key of /__devserve/m/a.js?v=2&n=5 is
+// /__devserve/m/a.js?v=2: hmr.js adds n to each URL it imports. A key that
+// is in s.holds waits until the test releases it.
+func (s *fakeServer) file(w http.ResponseWriter, r *http.Request) {
+	var query []string
+	for _, p := range strings.Split(r.URL.RawQuery, "&") {
+		if p != "" && p != "n" && !strings.HasPrefix(p, "n=") {
+			query = append(query, p)
+		}
+	}
+	key := r.URL.Path
+	if len(query) > 0 {
+		key += "?" + strings.Join(query, "&")
+	}
+	s.mu.Lock()
+	s.served = append(s.served, r.URL.RequestURI())
+	body, ok := s.files[key]
+	hold := s.holds[key]
+	s.mu.Unlock()
+	if hold != nil {
+		select {
+		case <-hold:
+		case <-r.Context().Done():
+			return
+		case <-s.quit:
+			return
+		}
+	}
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	if strings.HasSuffix(r.URL.Path, ".css") && !strings.Contains(key, "?module") {
+		w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	io.WriteString(w, body)
 }
 
 func (s *fakeServer) style(w http.ResponseWriter, r *http.Request) {
@@ -169,10 +221,11 @@ func (s *fakeServer) set(f func(s *fakeServer)) {
 	f(s)
 }
 
-// hold makes requests for /style.css?v=v wait until release is called.
-func (s *fakeServer) hold(t *testing.T, v string) (release func()) {
+// hold makes requests for /style.css?v=key, or for the file of key, wait
+// until release is called.
+func (s *fakeServer) hold(t *testing.T, key string) (release func()) {
 	ch := make(chan struct{})
-	s.set(func(s *fakeServer) { s.holds[v] = ch })
+	s.set(func(s *fakeServer) { s.holds[key] = ch })
 	var once sync.Once
 	release = func() { once.Do(func() { close(ch) }) }
 	t.Cleanup(release)
@@ -264,7 +317,13 @@ type env struct {
 // marked (browsertest.MarkPage), and the stream has sent nothing yet.
 func open(t *testing.T, browser context.Context, build, head string) (*env, *stream) {
 	t.Helper()
-	e := &env{t: t, srv: newFakeServer(t, build, head)}
+	return openServer(t, browser, newFakeServer(t, build, head))
+}
+
+// openServer is open with a server the test has set up.
+func openServer(t *testing.T, browser context.Context, srv *fakeServer) (*env, *stream) {
+	t.Helper()
+	e := &env{t: t, srv: srv}
 	e.tab = browsertest.NewTab(t, browser)
 	e.console = browsertest.Console(t, e.tab)
 	if err := chromedp.Do(e.tab, chromedp.Navigate(e.srv.url)); err != nil {

@@ -1,0 +1,236 @@
+// devserve's module runtime, served at /__devserve/hmr.js. In module mode
+// every entry script imports it, registers the factory of each module it
+// holds (define) and starts its entry (start). A module is CommonJS-shaped
+// code compiled by esbuild: factory(require, module, exports, meta), with
+// meta standing for import.meta ({url, hot}). A hot update imports the
+// changed modules' new factories (update) and runs again what accepts them.
+
+const TAG = "[devserve]";
+// registry maps a module id (the URL path of its source, "/src/b.ts") to
+// {id, deps (specifier -> id), factory, module ({exports}) once run, data
+// (kept across versions), accepts, disposers, pruners, on}.
+const registry = new Map();
+const entries = new Set();
+const pending = new Map(); // id -> {deps, factory} fetched for an update
+let queue = Promise.resolve(), broken = false, fetches = 0;
+
+// define registers a module of an entry script. A module that two entry
+// scripts hold is defined once: the page shares one instance of it.
+export function define(id, deps, factory) {
+  if (!registry.has(id)) registry.set(id, { id, deps, factory, data: {}, ...handlers() });
+}
+
+// update registers the new code of a module, fetched for a hot update.
+export function update(id, deps, factory) {
+  pending.set(id, { deps, factory });
+}
+
+// start runs an entry module.
+export function start(id) {
+  entries.add(id);
+  require(id);
+}
+
+function handlers() {
+  return { accepts: [], disposers: [], pruners: [], on: new Map() };
+}
+
+// require returns the exports of module id, running it first if it has
+// not run (or was disposed of by an update).
+function require(id) {
+  const r = registry.get(id);
+  if (!r) throw new Error(`${TAG} no module ${id} in this page; reload it`);
+  if (r.module) return r.module.exports;
+  const module = (r.module = { exports: {} });
+  Object.assign(r, handlers());
+  const meta = {
+    url: new URL(id, location.href).href,
+    hot: hotContext(r),
+    style: (href) => updateStyle(id, href),
+    import: (dep) => Promise.resolve().then(() => require(dep)),
+  };
+  try {
+    r.factory.call(module.exports, require, module, module.exports, meta);
+  } catch (e) {
+    r.module = null; // run it again next time, rather than keep half of it
+    throw e;
+  }
+  return module.exports;
+}
+
+// hotContext is import.meta.hot of the module version that runs in r.
+function hotContext(r) {
+  const resolve = (dep) => r.deps[dep] || new URL(dep, new URL(r.id, location.href)).pathname;
+  return {
+    get data() {
+      return r.data;
+    },
+    accept(dep, cb) {
+      if (dep === undefined || typeof dep === "function") r.accepts.push({ deps: [r.id], cb: dep, self: true });
+      else r.accepts.push({ deps: [dep].flat().map(resolve), cb, array: Array.isArray(dep) });
+    },
+    dispose(cb) {
+      r.disposers.push(cb);
+    },
+    prune(cb) {
+      r.pruners.push(cb);
+    },
+    // invalidate gives the update to the importers, as if the module did
+    // not accept it: they run it again or, if none accepts, the page
+    // reloads.
+    invalidate(message) {
+      if (message) console.info(`${TAG} ${r.id} invalidated: ${message}`);
+      r.invalid = true;
+      applyUpdates([{ type: "js", path: r.id, invalidate: true }]).then((ok) => ok || location.reload());
+    },
+    on(event, cb) {
+      r.on.set(event, [...(r.on.get(event) || []), cb]);
+    },
+    off(event, cb) {
+      r.on.set(event, (r.on.get(event) || []).filter((f) => f !== cb));
+    },
+  };
+}
+
+// call calls each cb with arg and logs what throws.
+function call(cbs, arg) {
+  for (const cb of cbs || []) {
+    try {
+      cb(arg);
+    } catch (e) {
+      console.error(TAG, e);
+    }
+  }
+}
+
+// emit calls the listeners of every running module.
+function emit(event, payload) {
+  for (const r of [...registry.values()]) if (r.module) call(r.on.get(event), payload);
+}
+
+// emitError fires devserve:error with the errors of a failed build.
+export function emitError(errors) {
+  emit("devserve:error", errors);
+}
+
+// applyUpdates applies the JS updates of a built event ({path: id, url}),
+// one call at a time, and resolves to false when the page must reload
+// instead: a module that ran changed and no module accepts it on some way
+// up to an entry, its new code could not be fetched, or it threw.
+export function applyUpdates(updates) {
+  const p = queue.then(() => !broken && apply(updates));
+  queue = p.then((ok) => (broken = !ok), () => (broken = true));
+  return p;
+}
+
+async function apply(updates) {
+  if (updates.some((u) => !u.url && !u.invalidate)) return false; // bundled JS
+  const ran = updates.filter((u) => registry.get(u.path)?.module);
+  // Where the updates go: boundaries are the accept registrations that
+  // take them; outdated are the modules that must run again.
+  const boundaries = [], outdated = new Set();
+  const walk = (id, below) => {
+    const r = registry.get(id);
+    const self = !r.invalid && r.accepts.find((a) => a.self);
+    if (self) {
+      boundaries.push({ a: self, id });
+      for (const x of [...below, id]) outdated.add(x);
+      return true;
+    }
+    const importers = [...registry.values()].filter((m) => m.module && Object.values(m.deps).includes(id));
+    if (entries.has(id) || !importers.length) return false;
+    const path = [...below, id];
+    return importers.every((imp) => {
+      const a = imp.accepts.find((a) => !a.self && a.deps.includes(id));
+      if (a) {
+        boundaries.push({ a, id });
+        for (const x of path) outdated.add(x);
+        return true;
+      }
+      return path.includes(imp.id) || walk(imp.id, path); // a cycle leads on elsewhere
+    });
+  };
+  for (const u of ran) if (!walk(u.path, [])) return false;
+  try {
+    // New code of every module of the page (and of new ones, which some
+    // new code may import): a module that has not run yet just gets it.
+    // Each import gets its own URL: a version seen before (an edit
+    // undone) must run its update() again.
+    fetches++;
+    await Promise.all(updates.filter((u) => u.url).map((u) => import(`${u.url}&n=${fetches}`)));
+  } catch (e) {
+    console.error(`${TAG} could not fetch the update:`, e);
+    return false;
+  }
+  const before = new Set([...registry.values()].filter((r) => r.module).map((r) => r.id));
+  try {
+    emit("devserve:beforeUpdate", updates);
+    for (const id of outdated) {
+      const r = registry.get(id);
+      call(r.disposers, r.data);
+      r.module = null;
+      r.invalid = false;
+    }
+    for (const [id, next] of pending) {
+      const r = registry.get(id);
+      if (r) Object.assign(r, next);
+      else registry.set(id, { id, ...next, data: {}, ...handlers() });
+    }
+    pending.clear();
+    for (const { a, id } of boundaries) {
+      const exports = require(id);
+      a.cb?.(a.array ? a.deps.map((d) => (d === id ? exports : undefined)) : exports);
+    }
+  } catch (e) {
+    console.error(`${TAG} hot update failed, reloading:`, e);
+    return false;
+  }
+  prune(before);
+  emit("devserve:afterUpdate", updates);
+  return true;
+}
+
+// prune runs the prune handlers of modules that ran before the update and
+// that no running module imports any more.
+function prune(before) {
+  const reached = new Set();
+  const reach = (id) => {
+    const r = registry.get(id);
+    if (!r || !r.module || reached.has(id)) return;
+    reached.add(id);
+    Object.values(r.deps).forEach(reach);
+  };
+  entries.forEach(reach);
+  for (const id of before) {
+    const r = registry.get(id);
+    if (reached.has(id) || !r.module) continue;
+    call(r.pruners, r.data);
+    r.module = null;
+  }
+}
+
+// updateStyle points the <link> of the CSS module id at href (null removes
+// it). A new href gets a new link after the old one, which goes once the
+// new one has loaded: the page never shows unstyled. The last call wins.
+export function updateStyle(id, href) {
+  const links = [...document.querySelectorAll("link[data-devserve-style]")].filter((l) => l.dataset.devserveStyle === id);
+  const current = links.find((l) => !l.hasAttribute("data-devserve-pending"));
+  for (const l of links) if (l !== current && l.getAttribute("href") !== href) l.remove();
+  if (href === null) return current?.remove();
+  if (links.some((l) => l.isConnected && l.getAttribute("href") === href)) return;
+  const link = document.createElement("link");
+  link.rel = "stylesheet";
+  link.href = href;
+  link.dataset.devserveStyle = id;
+  if (!current) return document.head.append(link);
+  link.dataset.devservePending = "";
+  link.onload = link.onerror = () => {
+    if (!link.isConnected) return;
+    current.remove();
+    link.removeAttribute("data-devserve-pending");
+  };
+  current.after(link);
+}
+
+// client.js looks for this to tell a page with modules.
+globalThis.__devserve_hmr = { emitError };

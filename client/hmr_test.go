@@ -1,0 +1,128 @@
+package client
+
+import (
+	"bytes"
+	"regexp"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// embedded lists the files of the package that the server serves, with
+// their paths and entity tags.
+var embedded = []struct {
+	name   string
+	path   string
+	source func() []byte
+	etag   func() string
+}{
+	{"client.js", Path, Source, ETag},
+	{"worker.js", WorkerPath, WorkerSource, WorkerETag},
+	{"hmr.js", HMRPath, HMRSource, HMRETag},
+	{"hot.d.ts", TypesPath, TypesSource, TypesETag},
+}
+
+func TestEmbedded(t *testing.T) {
+	seen := map[string]string{}
+	for _, f := range embedded {
+		src := f.source()
+		if len(src) == 0 || !utf8.Valid(src) {
+			t.Errorf("%s: empty or not UTF-8", f.name)
+		}
+		if !strings.HasPrefix(f.path, "/__devserve/") || !strings.HasSuffix(f.path, "/"+f.name) {
+			t.Errorf("%s is served at %s, want /__devserve/%[1]s", f.name, f.path)
+		}
+		// The caller owns the slice.
+		src[0] ^= 0xff
+		if bytes.Equal(src, f.source()) {
+			t.Errorf("%s: changing the returned slice changed the file", f.name)
+		}
+		e := f.etag()
+		if e != f.etag() || e != etagOf(f.source()) {
+			t.Errorf("%s: ETag %s is not the stable hash of the file", f.name, e)
+		}
+		if !regexp.MustCompile(`^"[\x21\x23-\x7e]+"$`).MatchString(e) {
+			t.Errorf("%s: ETag %s is not a strong entity tag", f.name, e)
+		}
+		if other, ok := seen[e]; ok {
+			t.Errorf("%s and %s have the same ETag %s", f.name, other, e)
+		}
+		seen[e] = f.name
+	}
+}
+
+// maxHMRSize is the size limit of hmr.js, unminified: it is in every page
+// that runs modules.
+const maxHMRSize = 10 << 10
+
+func TestHMRSource(t *testing.T) {
+	src := string(HMRSource())
+	if n := len(src); n >= maxHMRSize {
+		t.Errorf("hmr.js is %d bytes, want under %d", n, maxHMRSize)
+	} else {
+		t.Logf("hmr.js is %d bytes", n)
+	}
+	for _, want := range []string{
+		// What entry scripts and update scripts import, what CSS
+		// modules call, and what client.js calls.
+		"export function define(id, deps, factory)",
+		"export function update(id, deps, factory)",
+		"export function start(id)",
+		"style: (href) => updateStyle(id, href)",
+		"export function applyUpdates(updates)",
+		"export function emitError(errors)",
+		"globalThis.__devserve_hmr",
+		// The hot API.
+		"accept(", "dispose(", "prune(", "invalidate(", "on(", "off(", "get data()",
+		`"devserve:beforeUpdate"`, `"devserve:afterUpdate"`, `"devserve:error"`,
+		`data-devserve-style`,
+		"[devserve]",
+	} {
+		if !strings.Contains(src, want) {
+			t.Errorf("hmr.js does not contain %q", want)
+		}
+	}
+	for _, leftover := range []string{
+		"debugger", "console.log(", "TODO", "FIXME", "XXX", "alert(", "eval(",
+		"innerHTML", "sourceMappingURL", "localhost", "127.0.0.1", "\r",
+	} {
+		if strings.Contains(src, leftover) {
+			t.Errorf("hmr.js contains %q", leftover)
+		}
+	}
+	// client.js reaches the entry scripts' instance of hmr.js, at HMRPath.
+	if client := string(Source()); !strings.Contains(client, `import("`+HMRPath+`")`) || !strings.Contains(client, "__devserve_hmr") {
+		t.Errorf("client.js does not import %s, or does not look for window.__devserve_hmr", HMRPath)
+	}
+}
+
+func TestTypesSource(t *testing.T) {
+	src := string(TypesSource())
+	for _, want := range []string{
+		"interface ImportMeta {",
+		"readonly hot?: DevserveHot;",
+		"interface DevserveHot {",
+		"readonly data: any;",
+		"accept(cb?: (mod: any) => void): void;",
+		"accept(dep: string, cb: (mod: any) => void): void;",
+		"accept(deps: readonly string[],",
+		"dispose(cb: (data: any) => void): void;",
+		"prune(cb: (data: any) => void): void;",
+		"invalidate(message?: string): void;",
+		"on<K extends keyof DevserveHotEvents>(",
+		"off<K extends keyof DevserveHotEvents>(",
+		`"devserve:beforeUpdate"`, `"devserve:afterUpdate"`, `"devserve:error"`,
+	} {
+		if !strings.Contains(src, want) {
+			t.Errorf("hot.d.ts does not contain %q", want)
+		}
+	}
+	// A global declaration file: an import or export would make it a
+	// module, and its ImportMeta would no longer merge with the global one.
+	if regexp.MustCompile(`(?m)^\s*(import|export)\b`).MatchString(src) {
+		t.Error("hot.d.ts has a top-level import or export; it must stay a global script")
+	}
+	if strings.Contains(src, "\r") {
+		t.Error("hot.d.ts has CR line ends")
+	}
+}

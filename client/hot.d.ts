@@ -1,0 +1,109 @@
+// Types of import.meta.hot, the hot module replacement API of devserve.
+// The dev server serves this file at /__devserve/hot.d.ts. Copy it into a
+// project, or reference it from a file that TypeScript compiles:
+//
+//   /// <reference path="./devserve-hot.d.ts" />
+//
+// import.meta.hot is set in development only; guard its use, so that the
+// code that handles updates drops out of production builds:
+//
+//   if (import.meta.hot) {
+//     import.meta.hot.accept();
+//   }
+
+interface ImportMeta {
+  /** The hot module replacement API of this module; undefined outside development. */
+  readonly hot?: DevserveHot;
+}
+
+/** Events of the dev server that {@link DevserveHot.on} listens to, and their payloads. */
+interface DevserveHotEvents {
+  /** Updates are about to be applied. */
+  "devserve:beforeUpdate": DevserveHotUpdate[];
+  /** Updates were applied, and modules that nothing imports any more were pruned. */
+  "devserve:afterUpdate": DevserveHotUpdate[];
+  /** A build failed. The page keeps running its last good code. */
+  "devserve:error": DevserveBuildMessage[];
+}
+
+/** One hot update: a new version of a module that a module accepts. */
+interface DevserveHotUpdate {
+  type: "js";
+  /** The id of the module whose accept handler takes the update. */
+  path: string;
+  /** The id of the module that is replaced; equal to path when it accepts itself. */
+  accepted: string;
+  /** The URL of the new version of the accepted module. */
+  url: string;
+}
+
+/** An error or warning of a build, as the error overlay shows it. */
+interface DevserveBuildMessage {
+  text: string;
+  file?: string;
+  /** 1-based line of the message in file. */
+  line?: number;
+  /** 0-based column in bytes (UTF-8), as esbuild counts. */
+  column?: number;
+  lineText?: string;
+  suggestion?: string;
+}
+
+/**
+ * import.meta.hot: how a module takes part in hot module replacement. Its
+ * semantics are those of Vite's import.meta.hot, minus what needs the
+ * server's help (invalidate reloads the page).
+ *
+ * A module is replaced in place only when it accepts itself or a module
+ * that imports it accepts it; otherwise a change of it reloads the page.
+ */
+interface DevserveHot {
+  /**
+   * Data kept across versions of this module: the same object in every
+   * version, so that a new version sees what the dispose handlers of the
+   * old one put in it.
+   */
+  readonly data: any;
+
+  /**
+   * Accept updates of this module itself. A new version of the module is
+   * imported and runs; if cb is given, the old version's cb gets the
+   * namespace of the new version.
+   */
+  accept(cb?: (mod: any) => void): void;
+  /**
+   * Accept updates of the module that this module imports as dep (the
+   * specifier as written in an import of this module). This module is not
+   * run again: cb gets the namespace of the new version of dep.
+   */
+  accept(dep: string, cb: (mod: any) => void): void;
+  /**
+   * Accept updates of any of deps. cb gets an array as long as deps with
+   * the namespace of the updated module at its index and undefined elsewhere.
+   */
+  accept(deps: readonly string[], cb: (mods: Array<any | undefined>) => void): void;
+
+  /**
+   * Run cb before a new version of this module is imported: release what
+   * this version holds (timers, listeners, DOM), and keep state in data.
+   */
+  dispose(cb: (data: any) => void): void;
+
+  /**
+   * Run cb when, after an update, no module imports this one any more; the
+   * module is then forgotten. A module that only the page loads (an entry)
+   * is never pruned.
+   */
+  prune(cb: (data: any) => void): void;
+
+  /**
+   * Give up on applying an update to this module in place. devserve has no
+   * server-side propagation of this: it logs message and reloads the page.
+   */
+  invalidate(message?: string): void;
+
+  /** Listen to an event of the dev server. */
+  on<K extends keyof DevserveHotEvents>(event: K, cb: (payload: DevserveHotEvents[K]) => void): void;
+  /** Stop listening: remove cb that {@link on} added for event. */
+  off<K extends keyof DevserveHotEvents>(event: K, cb: (payload: DevserveHotEvents[K]) => void): void;
+}
