@@ -97,7 +97,7 @@ func TestServeCommand(t *testing.T) {
 	defer stream.Body.Close()
 
 	os.WriteFile(filepath.Join(dir, "main.ts"), []byte(`const n: number = 2; console.log(n);`), 0o644)
-	out.waitFor(t, regexp.MustCompile(`\d\d:\d\d:\d\d built in .* main\.ts \(reload\) → 1 browser`))
+	out.waitFor(t, regexp.MustCompile(`\d\d:\d\d:\d\d built in .* main\.ts \(1 update\) → 1 browser`))
 
 	stopped := time.Now()
 	if err := stop(); err != nil {

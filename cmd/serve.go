@@ -34,6 +34,7 @@ type serveFlags struct {
 	dotfiles bool
 	proxy    string
 	watch    []string
+	bundle   bool
 }
 
 func newServeCommand(out io.Writer) *cobra.Command {
@@ -41,10 +42,11 @@ func newServeCommand(out io.Writer) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "devserve [dir]",
 		Short: "Serve a web project and update the browser on every save",
-		Long: `devserve serves dir (default ".") on http://127.0.0.1:8000/, bundles the
+		Long: `devserve serves dir (default ".") on http://127.0.0.1:8000/, compiles the
 scripts and stylesheets its HTML pages name with esbuild, and updates every
-open page when a file changes: CSS in place, anything else by a reload, and
-build errors over the page.
+open page when a file changes: CSS in place, JS modules that accept it
+(import.meta.hot) in place, anything else by a reload, and build errors over
+the page.
 
 With --proxy, devserve stands in front of an app (a Go server, say): it
 serves its own files and bundles, sends every other request to the app, and
@@ -73,6 +75,7 @@ reload.`,
 	fl.BoolVar(&f.dotfiles, "allow-dotfiles", false, "serve files and folders whose name starts with a dot (.env, .git)")
 	fl.StringVar(&f.proxy, "proxy", "", "URL of an app to serve what dir does not have, with live reload in its pages, e.g. http://127.0.0.1:8080")
 	fl.StringArrayVar(&f.watch, "watch", nil, "folder whose changes reload the pages, with no build (repeatable), e.g. templates")
+	fl.BoolVar(&f.bundle, "bundle", false, "serve each script bundled, as a production build does: no hot module replacement, every JS edit reloads")
 	return c
 }
 
@@ -96,7 +99,7 @@ func serve(ctx context.Context, dir string, f serveFlags, out io.Writer) error {
 	defer ln.Close()
 	srv, err := hmr.New(hmr.Options{
 		Root:          dir,
-		Bundler:       bundler.Options{Entries: entries},
+		Bundler:       bundler.Options{Entries: entries, Modules: !f.bundle},
 		Watcher:       watcher.Options{Ignore: f.ignores, Poll: f.poll},
 		AllowedHosts:  append(listenHosts(f.host), f.allowed...),
 		AllowDotfiles: f.dotfiles,

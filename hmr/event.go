@@ -44,10 +44,15 @@ type Message struct {
 	Suggestion string `json:"suggestion"`
 }
 
-// Update is one output that changed in a build.
+// Update is one output that changed in a build. In module mode a JS
+// update is one module whose code changed: Path is its id and URL serves
+// its new code, which the page's runtime applies where the module or an
+// importer accepts it (import.meta.hot) and reloads the page otherwise. A
+// JS update without URL (bundled JS) reloads the page.
 type Update struct {
-	Type string `json:"type"` // UpdateCSS, UpdateJS or UpdateAsset
-	Path string `json:"path"` // URL path of the output, e.g. "/main.css"
+	Type string `json:"type"`          // UpdateCSS, UpdateJS or UpdateAsset
+	Path string `json:"path"`          // URL path of the output or id of the module, e.g. "/main.css"
+	URL  string `json:"url,omitempty"` // module mode: where the module's new code is
 }
 
 // SyncData is the data of the [EventSync] event. Its nil slices are sent as

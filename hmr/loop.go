@@ -195,9 +195,12 @@ func (s *Server) finishBuild(res *bundler.Result, changed []string, html bool, e
 		rep.Updates = updates(res.Changed)
 		rep.Reload = html
 		for _, u := range rep.Updates {
-			if u.Type == UpdateJS { // module hot updates: issue #7
+			if u.Type == UpdateJS { // bundled JS: no module to replace
 				rep.Reload = true
 			}
+		}
+		for _, m := range res.Modules {
+			rep.Updates = append(rep.Updates, Update{Type: UpdateJS, Path: m.ID, URL: m.URL})
 		}
 		_, rep.Clients, _ = s.broker.Publish(EventBuilt, BuiltData{Build: build,
 			DurationMs: float64(elapsed.Microseconds()) / 1000, Updates: rep.Updates,

@@ -290,7 +290,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !dir {
-		if out, ok := s.bundler.Lookup(p); ok {
+		if out, ok := s.bundler.LookupURL(r.URL); ok {
 			serveBytes(w, r, out.ContentType, `"`+out.Hash+`"`, out.Contents)
 			return
 		}
@@ -304,6 +304,10 @@ func (s *Server) serveInternal(w http.ResponseWriter, r *http.Request, p string)
 		serveBytes(w, r, "text/javascript; charset=utf-8", client.ETag(), client.Source())
 	case WorkerPath:
 		serveBytes(w, r, "text/javascript; charset=utf-8", client.WorkerETag(), client.WorkerSource())
+	case client.HMRPath:
+		serveBytes(w, r, "text/javascript; charset=utf-8", client.HMRETag(), client.HMRSource())
+	case client.TypesPath:
+		serveBytes(w, r, "text/plain; charset=utf-8", client.TypesETag(), client.TypesSource())
 	case EventsPath:
 		s.broker.ServeHTTP(w, r)
 	case StatusPath:
@@ -311,6 +315,12 @@ func (s *Server) serveInternal(w http.ResponseWriter, r *http.Request, p string)
 		w.Header().Set("Cache-Control", "no-store")
 		json.NewEncoder(w).Encode(s.Status())
 	default:
+		if strings.HasPrefix(p, bundler.ModulePrefix) && s.waitIdle(r) {
+			if out, ok := s.bundler.LookupURL(r.URL); ok {
+				serveBytes(w, r, out.ContentType, `"`+out.Hash+`"`, out.Contents)
+				return
+			}
+		}
 		http.NotFound(w, r)
 	}
 }

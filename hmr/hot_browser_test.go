@@ -1,0 +1,129 @@
+package hmr
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/devserve/devserve/bundler"
+	"github.com/devserve/devserve/internal/browsertest"
+)
+
+// openHot starts a server in module mode on a copy of testdata/hot and a
+// browser tab on its page.
+func openHot(t *testing.T) (*testServer, context.Context) {
+	t.Helper()
+	ts := startServer(t, copyFixture(t, "hot"), "127.0.0.1:0", Options{Bundler: bundler.Options{Modules: true}})
+	tab := browsertest.New(t)
+	if err := chromedp.Do(tab, chromedp.Navigate(ts.URL)); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, tab, `window.__devserve.connected && document.getElementById("count").textContent === "COUNT! 0"`)
+	if err := browsertest.MarkPage(tab); err != nil {
+		t.Fatal(err)
+	}
+	return ts, tab
+}
+
+func textIs(id, want string) string {
+	return `document.getElementById(` + quoteJS(id) + `).textContent === ` + quoteJS(want)
+}
+
+func quoteJS(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+}
+
+// samePage fails the test if the tab navigated since openHot.
+func samePage(t *testing.T, tab context.Context, what string) {
+	t.Helper()
+	if same, err := browsertest.SamePage(tab); err != nil || !same {
+		t.Fatalf("%s: the page reloaded (same=%v, err=%v)", what, same, err)
+	}
+}
+
+// replaceIn rewrites a file of the project with old replaced by new.
+func (ts *testServer) replaceIn(t *testing.T, rel, old, new string) {
+	t.Helper()
+	b := string(readFile(t, ts.dir+"/"+rel))
+	if !strings.Contains(b, old) {
+		t.Fatalf("%s does not contain %q", rel, old)
+	}
+	ts.write(t, rel, strings.Replace(b, old, new, 1))
+}
+
+func TestBrowserHotSelfAccept(t *testing.T) {
+	ts, tab := openHot(t)
+	for range 3 {
+		evalJS[any](t, tab, `document.getElementById("inc").click()`)
+	}
+	waitJS(t, tab, textIs("count", "COUNT! 3"))
+
+	// The module runs again with the new text; dispose saved the count in
+	// data before the new version ran, and the package still works.
+	ts.replaceIn(t, "counter.js", `const text = "count"`, `const text = "clicks"`)
+	waitJS(t, tab, textIs("count", "CLICKS! 3"))
+	samePage(t, tab, "self-accepting module")
+	if log := evalJS[string](t, tab, `globalThis.hotLog.join(",")`); log != "run count,dispose count,run clicks" {
+		t.Errorf("log = %s, want the old version disposed before the new one ran", log)
+	}
+	if r := ts.nextReport(t); r.Reload || len(r.Updates) != 1 || r.Updates[0].Path != "/counter.js" || r.Updates[0].URL == "" {
+		t.Errorf("report = %+v, want one module update of /counter.js", r)
+	}
+	// The old version's click handler is gone: one click counts once.
+	evalJS[any](t, tab, `document.getElementById("inc").click()`)
+	waitJS(t, tab, textIs("count", "CLICKS! 4"))
+
+	// A syntax error shows the overlay; the fix applies as a hot update.
+	overlay := `document.querySelector("devserve-overlay")`
+	ts.replaceIn(t, "counter.js", `const text = "clicks"`, `const text = "clicks`)
+	waitJS(t, tab, overlay+` && `+overlay+`.shadowRoot.textContent.includes("counter.js:")`)
+	ts.replaceIn(t, "counter.js", `const text = "clicks`, `const text = "fixed"`)
+	waitJS(t, tab, textIs("count", "FIXED! 4")+` && !`+overlay)
+	samePage(t, tab, "fix after a syntax error")
+	if n := runs(t, tab); n != 1 {
+		t.Errorf("the entry ran %d times, want 1", n)
+	}
+}
+
+func TestBrowserHotAcceptDep(t *testing.T) {
+	ts, tab := openHot(t)
+	ts.write(t, "label.js", `export const label = "label two";`)
+	waitJS(t, tab, textIs("label", "label two"))
+	samePage(t, tab, "module accepted by its importer")
+	if n := runs(t, tab); n != 1 {
+		t.Errorf("the accepting entry ran %d times, want 1 (it takes the update, it is not replaced)", n)
+	}
+}
+
+func TestBrowserHotCSSFromJS(t *testing.T) {
+	ts, tab := openHot(t)
+	color := `getComputedStyle(document.getElementById("styled")).color`
+	waitJS(t, tab, color+` === "rgb(255, 0, 0)"`)
+	ts.write(t, "style.css", "#styled { color: rgb(0, 0, 255); }\n")
+	waitJS(t, tab, color+` === "rgb(0, 0, 255)"`)
+	samePage(t, tab, "CSS imported from JS")
+	waitJS(t, tab, `document.querySelectorAll('link[rel="stylesheet"]').length === 1`)
+}
+
+func TestBrowserHotNoAccepterReloadsOnce(t *testing.T) {
+	ts, tab := openHot(t)
+	ts.write(t, "plain.js", `export const plain = "plain two";`)
+	waitJS(t, tab, textIs("plain", "plain two")+` && window.__devserve.connected`)
+	if n := runs(t, tab); n != 2 {
+		t.Errorf("the page ran %d times, want 2 (one reload)", n)
+	}
+	if r := ts.nextReport(t); len(r.Updates) != 1 || r.Updates[0].Path != "/plain.js" {
+		t.Errorf("report = %+v, want an update of /plain.js", r)
+	}
+	// After the reload, hot updates work on the new page.
+	if err := browsertest.MarkPage(tab); err != nil {
+		t.Fatal(err)
+	}
+	ts.write(t, "label.js", `export const label = "after reload";`)
+	waitJS(t, tab, textIs("label", "after reload"))
+	samePage(t, tab, "hot update after a reload")
+	if n := runs(t, tab); n != 2 {
+		t.Errorf("the page ran %d times, want still 2", n)
+	}
+}

@@ -1,0 +1,2 @@
+// Nothing accepts updates of this module: editing it reloads the page.
+export const plain = "plain one";
