@@ -2,6 +2,7 @@ package bundler
 
 import (
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -43,29 +44,67 @@ func benchProject(b *testing.B, n int) string {
 	return project(b, files)
 }
 
+// benchModes are the two ways of serving JS that the benchmarks compare.
+var benchModes = []struct {
+	name    string
+	modules bool
+}{{"bundled", false}, {"modules", true}}
+
 // BenchmarkRebuild measures an edit of one leaf module and its rebuild, in
-// projects of 10, 1,000 and 5,000 modules.
+// projects of 10, 1,000 and 5,000 modules, bundled and in module mode.
 func BenchmarkRebuild(b *testing.B) {
-	for _, n := range []int{10, 1000, 5000} {
-		b.Run(strconv.Itoa(n), func(b *testing.B) {
-			root := benchProject(b, n)
-			bu := open(b, Options{Root: root})
-			r := mustBuild(b, bu, nil)
-			if len(r.Inputs) != n+1 { // n modules and style.css
-				b.Fatalf("%d inputs, want %d", len(r.Inputs), n+1)
-			}
-			changed := []string{"src/leaf.js"}
-			var inBuild time.Duration
-			for i := 0; b.Loop(); i++ {
-				writeFiles(b, root, map[string]string{"src/leaf.js": fmt.Sprintf("export const leaf = %d;\n", i+1)})
-				r := bu.Build(changed)
-				if !r.OK() || len(r.Changed) == 0 {
-					b.Fatalf("rebuild: ok=%v changed=%d", r.OK(), len(r.Changed))
+	for _, mode := range benchModes {
+		for _, n := range []int{10, 1000, 5000} {
+			b.Run(fmt.Sprintf("%s/%d", mode.name, n), func(b *testing.B) {
+				root := benchProject(b, n)
+				bu := open(b, Options{Root: root, Modules: mode.modules})
+				r := mustBuild(b, bu, nil)
+				if len(r.Inputs) != n+1 { // n modules and style.css
+					b.Fatalf("%d inputs, want %d", len(r.Inputs), n+1)
 				}
-				inBuild += r.Duration
-			}
-			b.ReportMetric(float64(inBuild.Microseconds())/1000/float64(b.N), "build-ms/op")
-		})
+				changed := []string{"src/leaf.js"}
+				var inBuild time.Duration
+				for i := 0; b.Loop(); i++ {
+					writeFiles(b, root, map[string]string{"src/leaf.js": fmt.Sprintf("export const leaf = %d;\n", i+1)})
+					r := bu.Build(changed)
+					if !r.OK() || len(r.Changed)+len(r.Modules) == 0 {
+						b.Fatalf("rebuild: ok=%v changed=%d modules=%d", r.OK(), len(r.Changed), len(r.Modules))
+					}
+					inBuild += r.Duration
+				}
+				b.ReportMetric(float64(inBuild.Microseconds())/1000/float64(b.N), "build-ms/op")
+				if o, ok := bu.Lookup("/src/main.js"); ok {
+					b.ReportMetric(float64(len(o.Contents))/1024, "script-KiB")
+				} else if u, _ := url.Parse("/src/main.js"); u != nil {
+					if o, ok := bu.LookupURL(u); ok {
+						b.ReportMetric(float64(len(o.Contents))/1024, "script-KiB")
+					}
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkColdBuild measures New and the first Build of a project of
+// 1,000 and 5,000 modules, bundled and in module mode: the server's part
+// of a cold start.
+func BenchmarkColdBuild(b *testing.B) {
+	for _, mode := range benchModes {
+		for _, n := range []int{1000, 5000} {
+			b.Run(fmt.Sprintf("%s/%d", mode.name, n), func(b *testing.B) {
+				root := benchProject(b, n)
+				for b.Loop() {
+					bu, err := New(Options{Root: root, Modules: mode.modules})
+					if err != nil {
+						b.Fatal(err)
+					}
+					if r := bu.Build(nil); !r.OK() {
+						b.Fatal(r.Errors)
+					}
+					bu.Close()
+				}
+			})
+		}
 	}
 }
 

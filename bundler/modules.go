@@ -58,7 +58,8 @@ type module struct {
 	file     string            // root-relative source file; absolute for packages; the CSS file for CSS modules
 	dep      bool              // a package
 	css      bool              // a CSS module
-	out      []byte            // esbuild's output: banner line, code, footer
+	out      []byte            // esbuild's output: banner line, code, footer; helpers blanked
+	helpers  map[string]string // esbuild's runtime helpers the code uses, by name
 	srcMap   []byte            // its source map, sources as URL paths
 	deps     map[string]string // specifier as written -> module id
 	dyn      []string          // ids it imports with import()
@@ -230,7 +231,8 @@ func (b *Bundler) compile(entries []string, deps bool) (map[string]*module, []*O
 				if !deps {
 					js += ".js"
 				}
-				m.out, m.srcMap = files[js], b.fixMap(files[js+".map"], filepath.Dir(js))
+				m.out, m.helpers = splitHelpers(files[js])
+				m.srcMap = b.fixMap(files[js+".map"], filepath.Dir(js))
 				delete(files, js)
 				delete(files, js+".map")
 				src := e
@@ -308,6 +310,62 @@ func (b *Bundler) addEdge(m *module, e edge) {
 	if e.dynamic && !slices.Contains(m.dyn, id) {
 		m.dyn = append(m.dyn, id)
 	}
+}
+
+// splitHelpers takes esbuild's runtime helpers (the `var __name = ...`
+// statements its CommonJS output starts with, before the first comment
+// line) out of a module's output. Every module would repeat them (a
+// kilobyte each); the scripts declare each once, around the factories. The
+// lines stay, empty, so the source map still fits.
+func splitHelpers(out []byte) ([]byte, map[string]string) {
+	helpers := map[string]string{}
+	lines := bytes.SplitAfter(out, []byte("\n"))
+	if len(lines) < 2 || !bytes.HasPrefix(lines[0], []byte(bannerMark)) {
+		return out, helpers
+	}
+	name, end := "", 1
+	var text strings.Builder
+	flush := func() {
+		if name != "" {
+			helpers[name] = text.String()
+		}
+		text.Reset()
+	}
+	for ; end < len(lines); end++ {
+		line := lines[end]
+		if rest, ok := bytes.CutPrefix(line, []byte("var __")); ok {
+			flush()
+			name = "__" + string(rest[:max(bytes.IndexByte(rest, ' '), 0)])
+		} else if name == "" || len(bytes.TrimSpace(line)) == 0 || bytes.HasPrefix(line, []byte("//")) {
+			break
+		}
+		text.Write(line)
+	}
+	flush()
+	if len(helpers) == 0 {
+		return out, helpers
+	}
+	code := append([]byte{}, lines[0]...)
+	code = append(code, bytes.Repeat([]byte("\n"), end-1)...)
+	for _, l := range lines[end:] {
+		code = append(code, l...)
+	}
+	return code, helpers
+}
+
+// helperBlock declares the helpers of mods once each, in name order.
+func helperBlock(mods ...*module) []byte {
+	all := map[string]string{}
+	for _, m := range mods {
+		for n, t := range m.helpers {
+			all[n] = t
+		}
+	}
+	var buf bytes.Buffer
+	for _, n := range slices.Sorted(maps.Keys(all)) {
+		buf.WriteString(all[n])
+	}
+	return buf.Bytes()
 }
 
 // fixMap makes the sources of a module's source map absolute URL paths, so
@@ -497,11 +555,15 @@ func cssModule(id, file, cssHash string) *module {
 // as an update, with its source map inline.
 func (m *module) updateScript() []byte {
 	var buf bytes.Buffer
-	buf.WriteString(`import{update as __devserve_define}from"` + HMRPath + `";`)
+	buf.WriteString(`import{update as __devserve_define}from"` + HMRPath + "\";\n")
+	buf.Write(helperBlock(m))
+	before := bytes.Count(buf.Bytes(), []byte("\n"))
 	buf.Write(m.def)
 	if m.srcMap != nil {
+		// The map's lines start at the registration.
+		sm := bytes.Replace(m.srcMap, []byte(`"mappings":"`), []byte(`"mappings":"`+strings.Repeat(";", before)), 1)
 		buf.WriteString("//# sourceMappingURL=data:application/json;base64,")
-		buf.WriteString(base64.StdEncoding.EncodeToString(m.srcMap))
+		buf.WriteString(base64.StdEncoding.EncodeToString(sm))
 		buf.WriteByte('\n')
 	}
 	return buf.Bytes()
@@ -529,8 +591,13 @@ func (g *graph) assemble(entry string) (script, srcMap []byte) {
 	walk(id)
 	var js, sm bytes.Buffer
 	js.WriteString(`import{define as __devserve_define,start as __devserve_start}from"` + HMRPath + "\";\n")
+	mods := make([]*module, len(order))
+	for i, id := range order {
+		mods[i] = g.mods[id]
+	}
+	js.Write(helperBlock(mods...))
 	sm.WriteString(`{"version":3,"sections":[`)
-	line, first := 1, true
+	line, first := bytes.Count(js.Bytes(), []byte("\n")), true
 	for _, mid := range order {
 		m := g.mods[mid]
 		if m.def == nil {

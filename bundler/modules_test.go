@@ -51,6 +51,9 @@ func TestModules(t *testing.T) {
 	mustBuild(t, b, nil)
 
 	script := get(t, b, "/main.ts")
+	if n := strings.Count(script, "var __export = "); n != 1 {
+		t.Errorf("the entry's script declares __export %d times, want once", n)
+	}
 	for _, want := range []string{
 		`import{define as __devserve_define,start as __devserve_start}from"/__devserve/hmr.js";`,
 		`__devserve_define("/main.ts",{`, `"./counter":"/counter.ts"`, `require("/counter.ts")`,
@@ -89,7 +92,8 @@ func TestModules(t *testing.T) {
 		t.Errorf("index map has %d sections, want one per module", len(sm.Sections))
 	}
 	up := get(t, b, "/__devserve/m/counter.ts")
-	if !strings.HasPrefix(up, `import{update as __devserve_define}from"/__devserve/hmr.js";__devserve_define("/counter.ts"`) ||
+	if !strings.HasPrefix(up, `import{update as __devserve_define}from"/__devserve/hmr.js";`) ||
+		!strings.Contains(up, "\nvar __export = ") || !strings.Contains(up, "\n"+`__devserve_define("/counter.ts"`) ||
 		!strings.Contains(up, "sourceMappingURL=data:application/json;base64,") {
 		t.Errorf("update script of counter.ts:\n%s", up)
 	}
