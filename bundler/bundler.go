@@ -55,6 +55,7 @@
 package bundler
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -213,14 +214,17 @@ type Bundler struct {
 	idle     *sync.Cond // broadcast when building becomes false
 	building bool
 	closed   bool
-	ctxs     []*entryCtx        // sorted by entry
-	entries  []string           // every entry, sorted; in module mode JS entries have no context
-	graph    *graph             // module mode's state; nil without Options.Modules
-	cssUsed  []string           // module mode: CSS files imported from JS, sorted
-	missing  map[string]bool    // files pages refer to that do not exist; see discover
-	served   map[string]*Output // what Lookup answers
-	reported map[string]string  // URL path -> hash as of the last successful Build
-	last     *Result
+	ctxs     []*entryCtx // sorted by entry
+	entries  []string    // every entry, sorted; in module mode JS entries have no context
+	graph    *graph      // module mode's state; nil without Options.Modules
+	// browserField: the root's package.json has a "browser" field, which
+	// can remap files; module mode then leaves all resolving to esbuild.
+	browserField bool
+	cssUsed      []string           // module mode: CSS files imported from JS, sorted
+	missing      map[string]bool    // files pages refer to that do not exist; see discover
+	served       map[string]*Output // what Lookup answers
+	reported     map[string]string  // URL path -> hash as of the last successful Build
+	last         *Result
 
 	// Test hooks, nil outside tests. buildHook runs at the start of every
 	// Build once building is set; rebuildHook runs just before an entry's
@@ -282,6 +286,8 @@ func New(opts Options) (*Bundler, error) {
 	b.idle = sync.NewCond(&b.mu)
 	if opts.Modules {
 		b.graph = newGraph()
+		pkg, _ := os.ReadFile(filepath.Join(root, "package.json"))
+		b.browserField = bytes.Contains(pkg, []byte(`"browser"`))
 	}
 	if b.base, err = esbuildOptions(root, b.outdir, &opts); err != nil {
 		return nil, fmt.Errorf("bundler: %w", err)

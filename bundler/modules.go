@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"maps"
 	"net/url"
+	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -155,6 +157,13 @@ func (b *Bundler) moduleOptions(entries []string, deps bool, seen *edges) api.Bu
 			if a.Kind == api.ResolveEntryPoint || a.PluginData == (resolveMark{}) || (deps && !isBare(a.Path)) {
 				return api.OnResolveResult{}, nil
 			}
+			if !deps {
+				if rel, ok := b.quickResolve(a.ResolveDir, a.Path); ok {
+					seen.add(a.Importer, edge{spec: a.Path, resolved: filepath.Join(b.root, filepath.FromSlash(rel)),
+						kind: "js", dynamic: a.Kind == api.ResolveJSDynamicImport})
+					return api.OnResolveResult{Path: "/" + rel, External: true}, nil
+				}
+			}
 			r := pb.Resolve(a.Path, api.ResolveOptions{Importer: a.Importer, Namespace: a.Namespace,
 				ResolveDir: a.ResolveDir, Kind: a.Kind, PluginData: resolveMark{}, With: a.With})
 			if len(r.Errors) > 0 {
@@ -189,12 +198,45 @@ func (b *Bundler) moduleOptions(entries []string, deps bool, seen *edges) api.Bu
 	return o
 }
 
-// compile compiles each of entries alone (root-relative sources, or
+// batchSize is how many modules one esbuild build compiles. esbuild's
+// cost per entry point grows with their number (1,000 entry points cost
+// 1.1 ms of CPU each, 50 cost 0.8 ms), and batches let builds run on every
+// core.
+const batchSize = 64
+
+// compile compiles entries in batches, as many at once as there are
+// cores, and merges what compileBatch returns.
+func (b *Bundler) compile(entries []string, deps bool) (map[string]*module, []*Output) {
+	if len(entries) <= batchSize {
+		return b.compileBatch(entries, deps)
+	}
+	out := map[string]*module{}
+	var assets []*Output
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i := 0; i < len(entries); i += batchSize {
+		batch := entries[i:min(i+batchSize, len(entries))]
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			got, more := b.compileBatch(batch, deps)
+			mu.Lock()
+			maps.Copy(out, got)
+			assets = append(assets, more...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return out, assets
+}
+
+// compileBatch compiles each of entries alone (root-relative sources, or
 // absolute package files when deps) and returns the modules by id, and the
 // assets esbuild emitted. Modules whose compile failed come back with errs
 // set. A syntax error in one file fails esbuild's whole build, so the
 // others are compiled again without it.
-func (b *Bundler) compile(entries []string, deps bool) (map[string]*module, []*Output) {
+func (b *Bundler) compileBatch(entries []string, deps bool) (map[string]*module, []*Output) {
 	out := map[string]*module{}
 	var assets []*Output
 	newModule := func(e string) *module {
@@ -386,6 +428,32 @@ func (b *Bundler) fixMap(raw []byte, mapDir string) []byte {
 	}
 	out, _ := json.Marshal(sm)
 	return out
+}
+
+// quickResolve resolves the common import of a local module, a relative
+// path to a JS/TS file that exists under that very name, without esbuild:
+// esbuild's resolve from a plugin makes a new resolver each time, which
+// reads the folders again (a third of a cold start). Anything else (no
+// extension, a folder, a symlink, a project whose package.json has a
+// "browser" field that may remap files) is left to esbuild.
+func (b *Bundler) quickResolve(dir, spec string) (string, bool) {
+	if b.browserField || !(strings.HasPrefix(spec, "./") || strings.HasPrefix(spec, "../")) ||
+		!jsModuleExts[path.Ext(spec)] || strings.ContainsAny(spec, "?#\\") {
+		return "", false
+	}
+	p := filepath.Join(dir, filepath.FromSlash(spec))
+	fi, err := os.Lstat(p)
+	if err != nil || !fi.Mode().IsRegular() {
+		return "", false
+	}
+	if real, err := filepath.EvalSymlinks(filepath.Dir(p)); err != nil || real != filepath.Dir(p) {
+		return "", false
+	}
+	rel, ok := b.relInput(p)
+	if !ok || strings.Contains("/"+rel, "/node_modules/") {
+		return "", false
+	}
+	return rel, true
 }
 
 // relOutput maps an esbuild output path to its path relative to the
