@@ -45,7 +45,7 @@ func TestSummarizeKeepsInput(t *testing.T) {
 var importRE = regexp.MustCompile(`from '\./(m\d+)\.js'`)
 
 func TestGenerateProject(t *testing.T) {
-	for _, n := range []int{3, 10, 123, 1000} {
+	for _, n := range []int{4, 10, 123, 1000} {
 		dir := t.TempDir()
 		p, err := GenerateProject(dir, n, plainLayout)
 		if err != nil {
@@ -55,8 +55,8 @@ func TestGenerateProject(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := len(mods) + 2; got != n {
-			t.Errorf("n=%d: %d modules on disk (tree + main.js + leaf.js), want %d", n, got, n)
+		if got := len(mods) + 3; got != n {
+			t.Errorf("n=%d: %d modules on disk (tree + main.js + leaf.js + hot.js), want %d", n, got, n)
 		}
 		// Every tree module but the root is imported exactly once: a tree.
 		imported := map[string]int{}
@@ -79,8 +79,8 @@ func TestGenerateProject(t *testing.T) {
 				t.Errorf("n=%d: %s imported %d times, want %d", n, name, imported[name], want)
 			}
 		}
-		if p.Total() != n-2 {
-			t.Errorf("n=%d: Total() = %d, want %d", n, p.Total(), n-2)
+		if p.Total() != n-3 {
+			t.Errorf("n=%d: Total() = %d, want %d", n, p.Total(), n-3)
 		}
 	}
 }
@@ -97,6 +97,8 @@ func TestGenerateProjectFiles(t *testing.T) {
 		`new EventSource('/esbuild')`,
 		`window.__bench`,
 		`<p id="out">`,
+		`<p id="hot">`,
+		`'hot:' + hot.textContent`,
 	} {
 		if !strings.Contains(html, want) {
 			t.Errorf("index.html lacks %q", want)
@@ -112,6 +114,38 @@ func TestGenerateProjectFiles(t *testing.T) {
 		strings.Contains(main, "import.meta.hot") {
 		t.Errorf("main.js must import leaf.js and accept no hot update:\n%s", main)
 	}
+	if main := readFile(t, filepath.Join(dir, "main.js")); !strings.Contains(main, "import './hot.js';") {
+		t.Errorf("main.js must import hot.js:\n%s", main)
+	}
+	if got, want := readFile(t, filepath.Join(dir, "hot.js")), `export const value = "hot-0";
+
+document.getElementById("hot").textContent = value;
+
+if (import.meta.hot) import.meta.hot.accept();
+if (import.meta.webpackHot) import.meta.webpackHot.accept();
+`; got != want {
+		t.Errorf("hot.js = %q, want %q", got, want)
+	}
+	for _, name := range []string{"leaf.js", filepath.Join("mods", "m0.js")} {
+		if src := readFile(t, filepath.Join(dir, name)); strings.Contains(src, "import.meta") {
+			t.Errorf("%s must accept no hot update:\n%s", name, src)
+		}
+	}
+}
+
+func TestWriteHot(t *testing.T) {
+	dir := t.TempDir()
+	p, err := GenerateProject(dir, 10, plainLayout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.WriteHot(`hot-"1"`); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, filepath.Join(dir, "hot.js")); !strings.HasPrefix(got, `export const value = "hot-\"1\"";`) ||
+		!strings.Contains(got, "import.meta.hot.accept();") {
+		t.Errorf("hot.js after WriteHot:\n%s", got)
+	}
 }
 
 func TestBurst(t *testing.T) {
@@ -124,8 +158,8 @@ func TestBurst(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if files != 51 || p.Total() != 998+50 {
-		t.Errorf("Burst wrote %d files, total %d; want 51 files, total %d", files, p.Total(), 998+50)
+	if files != 51 || p.Total() != 997+50 {
+		t.Errorf("Burst wrote %d files, total %d; want 51 files, total %d", files, p.Total(), 997+50)
 	}
 	if got := readFile(t, filepath.Join(dir, "mods", "m49.js")); !strings.Contains(got, "export const v = 2;") {
 		t.Errorf("m49.js not bumped:\n%s", got)
@@ -135,8 +169,8 @@ func TestBurst(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if files, _ := small.Burst(50, "x"); files != 9 {
-		t.Errorf("burst on 8 tree modules wrote %d files, want 9", files)
+	if files, _ := small.Burst(50, "x"); files != 8 {
+		t.Errorf("burst on 7 tree modules wrote %d files, want 8", files)
 	}
 }
 
@@ -160,7 +194,7 @@ func TestParseFlags(t *testing.T) {
 		len(cfg.Tools) != 1 || cfg.Tools[0].NeedsNode {
 		t.Errorf("unexpected config %+v", cfg)
 	}
-	for _, bad := range [][]string{{"-sizes", "2"}, {"-sizes", "x"}, {"-tools", "parcel"}, {"-cold", "0"}} {
+	for _, bad := range [][]string{{"-sizes", "3"}, {"-sizes", "x"}, {"-tools", "parcel"}, {"-cold", "0"}} {
 		if _, err := parseFlags(bad); err == nil {
 			t.Errorf("parseFlags(%q) accepted bad flags", bad)
 		}

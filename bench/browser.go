@@ -114,28 +114,30 @@ type ProbeState struct {
 	OutAt   float64 `json:"outAt"`   // when #out first showed the wanted text
 	TotalAt float64 `json:"totalAt"` // when #total first showed the wanted text
 	ColorAt float64 `json:"colorAt"` // when #out first had the wanted color
+	HotAt   float64 `json:"hotAt"`   // when #hot first showed the wanted text
 	Out     string  `json:"out"`     // #out's text now
 	Total   string  `json:"total"`   // #total's text now
+	Hot     string  `json:"hot"`     // #hot's text now
 	Ready   bool    `json:"ready"`   // document.readyState is "complete"
 }
 
 // Want is what a poll waits for; empty fields are not looked for.
 type Want struct {
-	Out, Total, Color string
+	Out, Total, Color, Hot string
 }
 
 // Query asks the probe of the current document. It returns nil when the
 // document has no probe (an error page, or a document still loading).
 func (t *Tab) Query(ctx context.Context, w Want) (*ProbeState, error) {
-	args, err := json.Marshal([]string{w.Out, w.Total, w.Color})
+	args, err := json.Marshal([]string{w.Out, w.Total, w.Color, w.Hot})
 	if err != nil {
 		return nil, fmt.Errorf("encode query: %w", err)
 	}
 	expr := fmt.Sprintf(`(function (a) {
   if (!window.__bench) return null;
-  var s = __bench.query(a[0], a[1], a[2]);
-  var o = document.getElementById('out'), t = document.getElementById('total');
-  s.out = o ? o.textContent : ''; s.total = t ? t.textContent : '';
+  var s = __bench.query(a[0], a[1], a[2], a[3]);
+  var o = document.getElementById('out'), t = document.getElementById('total'), h = document.getElementById('hot');
+  s.out = o ? o.textContent : ''; s.total = t ? t.textContent : ''; s.hot = h ? h.textContent : '';
   s.ready = document.readyState === 'complete';
   return s;
 })(%s)`, args)

@@ -2,9 +2,10 @@
 //
 // For each project size and each tool it generates a project of plain ES
 // modules, starts the tool's server on a free port and drives headless
-// Chromium through chromedp to time cold starts, JS edits, CSS edits and
-// bursts of writes, then reads the server's memory. It prints medians and
-// p95s and writes every sample to a JSON file.
+// Chromium through chromedp to time cold starts, JS edits, CSS edits, hot
+// edits (of a module that accepts its own updates) and bursts of writes, then
+// reads the server's memory. It prints medians and p95s and writes every
+// sample to a JSON file.
 //
 //	go run ./bench -sizes 10,1000,5000 -edits 20 -tools devserve,vite,esbuild
 //
@@ -33,7 +34,7 @@ import (
 type Config struct {
 	Sizes      []int
 	Tools      []*Tool
-	Edits      int           // JS edits and CSS edits per tool and size
+	Edits      int           // JS, CSS and hot edits (each) per tool and size
 	Cold       int           // cold starts per tool and size
 	Bursts     int           // bursts per tool and size
 	BurstFiles int           // tree modules written in a burst, besides leaf.js
@@ -54,7 +55,7 @@ func parseFlags(args []string) (*Config, error) {
 	sizes := fs.String("sizes", "10,1000,5000", "comma-separated project sizes, in ES modules")
 	toolList := fs.String("tools", "devserve,vite,esbuild", "comma-separated tools: devserve, vite, esbuild, webpack (webpack-dev-server)")
 	cfg := &Config{}
-	fs.IntVar(&cfg.Edits, "edits", 20, "JS edits and CSS edits per tool and size")
+	fs.IntVar(&cfg.Edits, "edits", 20, "JS edits, CSS edits and hot edits (each) per tool and size")
 	fs.IntVar(&cfg.Cold, "cold", -1, "cold starts per tool and size (-1: same as -edits)")
 	fs.IntVar(&cfg.Bursts, "bursts", 3, "bursts of writes per tool and size")
 	fs.IntVar(&cfg.BurstFiles, "burst-files", 50, "tree modules written in one burst, besides leaf.js")
@@ -94,8 +95,8 @@ func parseSizes(list string) ([]int, error) {
 	var sizes []int
 	for f := range strings.SplitSeq(list, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n < 3 {
-			return nil, fmt.Errorf("bad size %q in -sizes: want a number of modules >= 3", f)
+		if err != nil || n < MinModules {
+			return nil, fmt.Errorf("bad size %q in -sizes: want a number of modules >= %d", f, MinModules)
 		}
 		sizes = append(sizes, n)
 	}
@@ -187,7 +188,7 @@ func failures(runs []*Run) int {
 	n := 0
 	for _, r := range runs {
 		n += len(r.Errors)
-		for _, group := range [][]*Sample{r.Cold, r.JS, r.CSS} {
+		for _, group := range [][]*Sample{r.Cold, r.JS, r.CSS, r.Hot} {
 			for _, s := range group {
 				if s.Error != "" {
 					n++

@@ -25,6 +25,7 @@ type session struct {
 	srv   *Server
 	tab   *Tab
 	leaf  string // the value leaf.js exports now
+	hot   string // the value hot.js exports now
 	color string // the color style.css gives #out now
 	cold  int    // cold starts so far, to name server logs
 }
@@ -50,7 +51,7 @@ func measureTool(ctx context.Context, cfg *Config, env *Env, b *Browser, tool *T
 		return run
 	}
 	s := &session{cfg: cfg, env: env, tool: tool, browser: b, project: p, logDir: dir, run: run,
-		leaf: InitialLeaf, color: InitialColor}
+		leaf: InitialLeaf, hot: InitialHot, color: InitialColor}
 	defer s.stop()
 	if err := s.measure(ctx); err != nil {
 		run.Errors = append(run.Errors, err.Error())
@@ -94,16 +95,20 @@ func (s *session) coldStarts(ctx context.Context) error {
 	return nil
 }
 
-// edits runs cfg.Edits JS edits and as many CSS edits, alternating. After a
-// failed edit it reloads the page to the current content, or gives up.
+// edits runs cfg.Edits JS edits and as many CSS and hot edits, in turn.
+// After a failed edit it reloads the page to the current content, or gives
+// up.
 func (s *session) edits(ctx context.Context) error {
 	for i := range s.cfg.Edits {
-		for _, kind := range []string{"js", "css"} {
+		for _, kind := range []string{"js", "css", "hot"} {
 			sample := s.edit(ctx, kind, i)
-			if kind == "js" {
+			switch kind {
+			case "js":
 				s.run.JS = append(s.run.JS, sample)
-			} else {
+			case "css":
 				s.run.CSS = append(s.run.CSS, sample)
+			default:
+				s.run.Hot = append(s.run.Hot, sample)
 			}
 			progress("%s %d %s edit %d: %s", s.tool.Name, s.project.Modules, kind, i, sampleText(sample))
 			if sample.Error != "" {
@@ -207,8 +212,9 @@ func (s *session) load(ctx context.Context, want Want, deadline time.Time) (*Pro
 	}
 }
 
-// edit writes one JS edit (a new leaf value) or CSS edit (a new color) and
-// times until the page has it.
+// edit writes one JS edit (a new leaf value), CSS edit (a new color) or hot
+// edit (a new value of hot.js, which accepts its own updates) and times until
+// the page has it.
 func (s *session) edit(ctx context.Context, kind string, i int) *Sample {
 	var want Want
 	var write func() error
@@ -219,6 +225,11 @@ func (s *session) edit(ctx context.Context, kind string, i int) *Sample {
 		want = Want{Out: value}
 		write = func() error { s.leaf = value; return s.project.WriteLeaf(value) }
 		at = func(st *ProbeState) float64 { return st.OutAt }
+	case "hot":
+		value := fmt.Sprintf("hot-%d", i+1)
+		want = Want{Hot: value}
+		write = func() error { s.hot = value; return s.project.WriteHot(value) }
+		at = func(st *ProbeState) float64 { return st.HotAt }
 	default:
 		color := EditColor(i)
 		want = Want{Color: color}
@@ -348,6 +359,7 @@ func (s *session) resync(ctx context.Context) error {
 	}
 	want := s.want()
 	want.Color = s.color
+	want.Hot = s.hot
 	_, _, err := s.load(ctx, want, time.Now().Add(s.cfg.Timeout))
 	return err
 }
@@ -427,7 +439,8 @@ func shows(w Want) func(*ProbeState) bool {
 	return func(st *ProbeState) bool {
 		return (w.Out == "" || st.OutAt > 0) &&
 			(w.Total == "" || st.TotalAt > 0) &&
-			(w.Color == "" || st.ColorAt > 0)
+			(w.Color == "" || st.ColorAt > 0) &&
+			(w.Hot == "" || st.HotAt > 0)
 	}
 }
 
@@ -439,7 +452,7 @@ func stateText(st *ProbeState, err error) string {
 	case st == nil:
 		return "no probe"
 	default:
-		return fmt.Sprintf("out=%q total=%q loads=%d", st.Out, st.Total, st.Loads)
+		return fmt.Sprintf("out=%q total=%q hot=%q loads=%d", st.Out, st.Total, st.Hot, st.Loads)
 	}
 }
 

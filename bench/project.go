@@ -34,11 +34,12 @@ var plainLayout = Layout{ScriptSrc: "/main.js", StyleHref: "/style.css"}
 // Project is a generated benchmark project on disk.
 type Project struct {
 	// Dir is the project root, holding index.html, main.js, leaf.js,
-	// style.css and mods/.
+	// hot.js, style.css and mods/.
 	Dir string
-	// Modules is the number of ES modules: main.js, leaf.js and the tree.
+	// Modules is the number of ES modules: main.js, leaf.js, hot.js and the
+	// tree.
 	Modules int
-	// Tree is the number of modules in mods/ (Modules - 2).
+	// Tree is the number of modules in mods/ (Modules - 3).
 	Tree int
 	// values holds the exported number v of each tree module, so that edits
 	// can change them and the harness knows the expected total.
@@ -48,7 +49,7 @@ type Project struct {
 // probeScript is the inline classic script at the top of every variant's
 // <head>. It runs before anything else of the page and records, with the
 // page's wall clock (performance.timeOrigin + performance.now()), when a text
-// of #out or #total, or a computed color of #out, first appeared in this
+// of #out, #total or #hot, or a computed color of #out, first appeared in this
 // document. It checks on every DOM mutation, on every load event (a
 // stylesheet that finished loading) and on every animation frame. It also
 // counts document loads in sessionStorage, so that reloads are visible across
@@ -63,36 +64,41 @@ const probeScript = `<script>
   function check() {
     var out = document.getElementById('out');
     var total = document.getElementById('total');
+    var hot = document.getElementById('hot');
     if (out) { seen(b.text, 'out:' + out.textContent); seen(b.color, getComputedStyle(out).color); }
     if (total) seen(b.text, 'total:' + total.textContent);
+    if (hot) seen(b.text, 'hot:' + hot.textContent);
   }
   new MutationObserver(check).observe(document, { subtree: true, childList: true, characterData: true });
   document.addEventListener('load', check, true);
   (function frame() { check(); requestAnimationFrame(frame); })();
-  b.query = function (out, total, color) {
+  b.query = function (out, total, color, hot) {
     return {
       loads: +(sessionStorage.getItem('bench.loads') || 0),
       runs: +(sessionStorage.getItem('bench.runs') || 0),
       marker: b.marker,
-      outAt: b.text['out:' + out] || 0,
+      outAt: out ? (b.text['out:' + out] || 0) : 0,
       totalAt: total ? (b.text['total:' + total] || 0) : 0,
-      colorAt: color ? (b.color[color] || 0) : 0
+      colorAt: color ? (b.color[color] || 0) : 0,
+      hotAt: hot ? (b.text['hot:' + hot] || 0) : 0
     };
   };
 })();
 </script>`
 
-// GenerateProject writes a project of n ES modules (n >= 3) into dir with the
-// given index.html layout. The entry main.js imports leaf.js and the root of
-// a tree of n-2 modules in mods/, where module i imports modules
+// GenerateProject writes a project of n ES modules (n >= 4) into dir with the
+// given index.html layout. The entry main.js imports leaf.js, hot.js and the
+// root of a tree of n-3 modules in mods/, where module i imports modules
 // fanOut*i+1 … fanOut*i+fanOut. Each tree module exports a number v and the
 // total of v over its subtree; main.js writes the leaf's value into #out and
-// the tree's total into #total. No module accepts hot updates.
+// the tree's total into #total. hot.js writes its own value into #hot and is
+// the only module that accepts hot updates (its own), so an edit of any other
+// module is a full reload.
 func GenerateProject(dir string, n int, layout Layout) (*Project, error) {
-	if n < 3 {
-		return nil, fmt.Errorf("project of %d modules: need at least 3 (main.js, leaf.js and one tree module)", n)
+	if n < MinModules {
+		return nil, fmt.Errorf("project of %d modules: need at least %d (main.js, leaf.js, hot.js and one tree module)", n, MinModules)
 	}
-	p := &Project{Dir: dir, Modules: n, Tree: n - 2, values: make([]int, n-2)}
+	p := &Project{Dir: dir, Modules: n, Tree: n - 3, values: make([]int, n-3)}
 	if err := os.MkdirAll(filepath.Join(dir, "mods"), 0o755); err != nil {
 		return nil, fmt.Errorf("create project dir: %w", err)
 	}
@@ -115,11 +121,21 @@ func GenerateProject(dir string, n int, layout Layout) (*Project, error) {
 	if err := p.WriteLeaf(InitialLeaf); err != nil {
 		return nil, err
 	}
+	if err := p.WriteHot(InitialHot); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
+// MinModules is the smallest project: main.js, leaf.js, hot.js and one tree
+// module.
+const MinModules = 4
+
 // InitialLeaf is the value that leaf.js exports in a fresh project.
 const InitialLeaf = "leaf-0"
+
+// InitialHot is the value that hot.js exports in a fresh project.
+const InitialHot = "hot-0"
 
 // InitialColor is the color of #out in a fresh project's style.css.
 const InitialColor = "rgb(1, 1, 1)"
@@ -140,16 +156,18 @@ func indexHTML(l Layout) string {
 		b.WriteString(l.HeadExtra)
 		b.WriteString("\n")
 	}
-	b.WriteString("</head>\n<body>\n<p id=\"out\"></p>\n<p id=\"total\"></p>\n</body>\n</html>\n")
+	b.WriteString("</head>\n<body>\n<p id=\"out\"></p>\n<p id=\"total\"></p>\n<p id=\"hot\"></p>\n</body>\n</html>\n")
 	return b.String()
 }
 
 // mainJS returns the entry module. It counts its runs in sessionStorage and
 // writes #total before #out, so that a page showing the new #out also shows
-// the total of the same run.
+// the total of the same run. It imports hot.js only for its effect: hot.js
+// writes #hot itself.
 func mainJS() string {
 	return `import { value } from './leaf.js';
 import { total } from './mods/m0.js';
+import './hot.js';
 
 sessionStorage.setItem('bench.runs', String(+(sessionStorage.getItem('bench.runs') || 0) + 1));
 document.getElementById('total').textContent = String(total);
@@ -190,6 +208,30 @@ func (p *Project) WriteLeaf(value string) error {
 		return fmt.Errorf("encode leaf value: %w", err)
 	}
 	return p.write("leaf.js", fmt.Sprintf("export const value = %s;\n", lit))
+}
+
+// hotJS returns hot.js exporting value. It writes the value into #hot itself
+// and accepts its own updates, so that a tool with hot module replacement
+// runs the new version in place: import.meta.hot for devserve and vite (and
+// undefined for esbuild, whose serve has no HMR), import.meta.webpackHot for
+// webpack.
+func hotJS(lit []byte) string {
+	return fmt.Sprintf(`export const value = %s;
+
+document.getElementById("hot").textContent = value;
+
+if (import.meta.hot) import.meta.hot.accept();
+if (import.meta.webpackHot) import.meta.webpackHot.accept();
+`, lit)
+}
+
+// WriteHot writes hot.js exporting value.
+func (p *Project) WriteHot(value string) error {
+	lit, err := json.Marshal(value)
+	if err != nil {
+		return fmt.Errorf("encode hot value: %w", err)
+	}
+	return p.write("hot.js", hotJS(lit))
 }
 
 // WriteStyle writes style.css with #out in color.

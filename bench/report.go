@@ -59,7 +59,7 @@ func runRows(run *Run) [][]string {
 	for _, k := range []struct {
 		kind    string
 		samples []*Sample
-	}{{"cold start", run.Cold}, {"js edit", run.JS}, {"css edit", run.CSS}} {
+	}{{"cold start", run.Cold}, {"js edit", run.JS}, {"css edit", run.CSS}, {"hot edit", run.Hot}} {
 		xs := latencies(k.samples)
 		add(k.kind, len(xs), len(k.samples), xs, sampleNotes(k.kind, k.samples))
 	}

@@ -37,6 +37,7 @@ type Run struct {
 	Cold     []*Sample `json:"cold_start"`
 	JS       []*Sample `json:"js_edit"`
 	CSS      []*Sample `json:"css_edit"`
+	Hot      []*Sample `json:"hot_edit"` // edits of hot.js, which accepts its own updates
 	Bursts   []*Burst  `json:"burst"`
 	Memory   *Memory   `json:"memory,omitempty"`
 	Errors   []string  `json:"errors,omitempty"`

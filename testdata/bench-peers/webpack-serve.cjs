@@ -1,8 +1,9 @@
 // webpack-dev-server as a plain webpack 5 project sets it up: DIR/main.js is
 // bundled in development mode and served from memory under /out/; DIR itself
 // is served as static files (index.html, style.css). Hot module replacement
-// is on, but no module accepts updates, so a JS edit reloads the page; an
-// edit of style.css (a static file, listed in watchFiles) reloads it too.
+// is on: hot.js accepts its updates (import.meta.webpackHot) and is replaced
+// in place; an edit of any other module reloads the page, and so does an
+// edit of style.css (a static file, listed in watchFiles).
 //
 // Usage: node webpack-serve.cjs DIR PORT
 // Used by `go run ./bench` (tool "webpack"); not part of devserve.
