@@ -59,6 +59,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -498,11 +499,7 @@ func (b *Bundler) Lookup(urlPath string) (*Output, bool) {
 	if !strings.HasPrefix(urlPath, "/") {
 		urlPath = "/" + urlPath
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.waitLocked()
-	o, ok := b.served[urlPath]
-	return o, ok
+	return b.LookupURL(&url.URL{Path: urlPath})
 }
 
 // Last returns the most recent Result, nil before the first Build.

@@ -785,13 +785,7 @@ func TestBuildsAreSerialized(t *testing.T) {
 
 func TestRobustness(t *testing.T) {
 	big := "export const v = [\n" + strings.Repeat("  \"0123456789abcdef0123456789abcdef\",\n", 5<<20/38) + "].length;\n"
-	cases := []struct {
-		name    string
-		break_  func(t *testing.T, root string)
-		changed []string
-		wantErr string // substring of some error; "" = build may succeed
-		hook    func(entry string)
-	}{
+	cases := []robustCase{
 		{
 			name: "invalid UTF-8",
 			break_: func(t *testing.T, root string) {
@@ -885,39 +879,58 @@ func TestRobustness(t *testing.T) {
 			},
 		},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			orig := fixture(t, "app")
-			root := copyDir(t, orig)
-			b := open(t, Options{Root: root})
-			good := mustBuild(t, b, nil)
+	for _, mode := range []struct {
+		name    string
+		modules bool
+	}{{"bundled", false}, {"modules", true}} {
+		for _, tc := range cases {
+			t.Run(mode.name+"/"+tc.name, func(t *testing.T) { tc.run(t, mode.modules) })
+		}
+	}
+}
 
-			tc.break_(t, root)
-			b.rebuildHook = tc.hook
-			r := b.Build(tc.changed)
-			b.rebuildHook = nil
-			if tc.wantErr != "" {
-				if r.OK() || !hasError(r, tc.wantErr) {
-					t.Fatalf("errors = %+v, want one containing %q", r.Errors, tc.wantErr)
-				}
-				if !slices.Equal(paths(r.Outputs), paths(good.Outputs)) {
-					t.Errorf("served outputs after the failure = %q, want the last good %q", paths(r.Outputs), paths(good.Outputs))
-				}
-			}
-			lookup(t, b, "/src/main.tsx") // still serving, not blocked
+// robustCase is a way to break a project, for TestRobustness.
+type robustCase struct {
+	name    string
+	break_  func(t *testing.T, root string)
+	changed []string
+	wantErr string // substring of some error; "" = build may succeed
+	hook    func(entry string)
+}
 
-			// Put the project back: the next build recovers.
-			if err := os.RemoveAll(root); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.Rename(orig, root); err != nil {
-				t.Fatal(err)
-			}
-			r = mustBuild(t, b, append(tc.changed, "src/greet.ts", "src/main.tsx"))
-			if r.ID != good.ID {
-				t.Errorf("after recovery ID = %s, want the original %s (outputs %q)", r.ID, good.ID, paths(r.Outputs))
-			}
-		})
+// run breaks a copy of testdata/app, checks the build's errors and that
+// the last good outputs stay served, puts the project back and checks
+// that the next build recovers.
+func (tc robustCase) run(t *testing.T, modules bool) {
+	orig := fixture(t, "app")
+	root := copyDir(t, orig)
+	b := open(t, Options{Root: root, Modules: modules})
+	good := mustBuild(t, b, nil)
+
+	tc.break_(t, root)
+	b.rebuildHook = tc.hook
+	r := b.Build(tc.changed)
+	b.rebuildHook = nil
+	if tc.wantErr != "" {
+		if r.OK() || !hasError(r, tc.wantErr) {
+			t.Fatalf("errors = %+v, want one containing %q", r.Errors, tc.wantErr)
+		}
+		if !slices.Equal(paths(r.Outputs), paths(good.Outputs)) {
+			t.Errorf("served outputs after the failure = %q, want the last good %q", paths(r.Outputs), paths(good.Outputs))
+		}
+	}
+	lookup(t, b, "/src/main.tsx") // still serving, not blocked
+
+	// Put the project back: the next build recovers.
+	if err := os.RemoveAll(root); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(orig, root); err != nil {
+		t.Fatal(err)
+	}
+	r = mustBuild(t, b, append(tc.changed, "src/greet.ts", "src/main.tsx"))
+	if r.ID != good.ID {
+		t.Errorf("after recovery ID = %s, want the original %s (outputs %q)", r.ID, good.ID, paths(r.Outputs))
 	}
 }
 

@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
 	"maps"
 	"net/url"
 	"os"
 	"path"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -236,9 +240,8 @@ func (b *Bundler) compile(entries []string, deps bool) (map[string]*module, []*O
 // assets esbuild emitted. Modules whose compile failed come back with errs
 // set. A syntax error in one file fails esbuild's whole build, so the
 // others are compiled again without it.
-func (b *Bundler) compileBatch(entries []string, deps bool) (map[string]*module, []*Output) {
-	out := map[string]*module{}
-	var assets []*Output
+func (b *Bundler) compileBatch(entries []string, deps bool) (out map[string]*module, assets []*Output) {
+	out = map[string]*module{}
 	newModule := func(e string) *module {
 		m := &module{id: "/" + e, file: e, deps: map[string]string{}, inline: map[string]bool{}, depFiles: map[string]string{}}
 		if deps {
@@ -250,7 +253,40 @@ func (b *Bundler) compileBatch(entries []string, deps bool) (map[string]*module,
 		out[m.id] = m
 		return m
 	}
+	defer func() {
+		if v := recover(); v != nil {
+			b.log.Error("bundler: panic during build", "modules", entries, "panic", v, "stack", string(debug.Stack()))
+			for _, e := range entries {
+				m := newModule(e)
+				m.errs = append(m.errs, Message{Text: fmt.Sprintf("internal error building %s: %v", e, v), File: m.file})
+			}
+		}
+	}()
+	if !deps {
+		entries = slices.DeleteFunc(slices.Clone(entries), func(e string) bool {
+			what := e
+			if slices.Contains(b.graph.entries, e) {
+				what = "entry " + e
+			}
+			fi, err := os.Stat(filepath.Join(b.root, filepath.FromSlash(e)))
+			switch {
+			case err != nil && errors.Is(err, fs.ErrNotExist):
+				err = errors.New("file not found")
+			case err == nil && !fi.Mode().IsRegular():
+				err = errors.New("not a regular file")
+			}
+			if err != nil {
+				newModule(e).errs = []Message{{Text: what + ": " + err.Error(), File: e}}
+			}
+			return err != nil
+		})
+	}
 	for len(entries) > 0 {
+		if b.rebuildHook != nil {
+			for _, e := range entries {
+				b.rebuildHook(e)
+			}
+		}
 		seen := &edges{seen: map[string][]edge{}}
 		res := api.Build(b.moduleOptions(entries, deps, seen))
 		failed := map[string]bool{}
