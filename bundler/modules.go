@@ -264,9 +264,9 @@ func (b *Bundler) compileBatch(entries []string, deps bool) (out map[string]*mod
 	}()
 	if !deps {
 		entries = slices.DeleteFunc(slices.Clone(entries), func(e string) bool {
-			what := e
-			if slices.Contains(b.graph.entries, e) {
-				what = "entry " + e
+			what := "entry " + e
+			if !slices.Contains(b.graph.entries, e) {
+				what = "module" // imported by a module whose build still has the old file
 			}
 			fi, err := os.Stat(filepath.Join(b.root, filepath.FromSlash(e)))
 			switch {
@@ -548,6 +548,21 @@ func (b *Bundler) buildModules(changed []string, all bool) (map[string]*module, 
 			todo["/"+e] = true
 		}
 	}
+	// A module whose file is gone (not an entry): its importers are
+	// compiled again, so that the error is theirs, at the import.
+	for id := range todo {
+		m := mods[id]
+		if m == nil || m.dep || slices.Contains(g.entries, m.file) || b.exists(m.file) {
+			continue
+		}
+		delete(todo, id)
+		delete(mods, id)
+		for iid, imp := range mods {
+			if slices.Contains(slices.Collect(maps.Values(imp.deps)), id) {
+				todo[iid] = true
+			}
+		}
+	}
 	var assets []*Output
 	for len(todo) > 0 {
 		var local, deps []string
@@ -613,6 +628,12 @@ func (b *Bundler) buildModules(changed []string, all bool) (map[string]*module, 
 	}
 	maps.DeleteFunc(mods, func(id string, _ *module) bool { return !reach[id] })
 	return mods, assets
+}
+
+// exists reports whether root-relative f exists.
+func (b *Bundler) exists(f string) bool {
+	_, err := os.Stat(filepath.Join(b.root, filepath.FromSlash(f)))
+	return err == nil
 }
 
 // touchedBy reports whether a change to root-relative p can change m: p is

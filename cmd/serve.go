@@ -99,7 +99,8 @@ func serve(ctx context.Context, dir string, f serveFlags, out io.Writer) error {
 	defer ln.Close()
 	srv, err := hmr.New(hmr.Options{
 		Root:          dir,
-		Bundler:       bundler.Options{Entries: entries, Modules: !f.bundle},
+		Bundler:       bundler.Options{Entries: entries},
+		Bundle:        f.bundle,
 		Watcher:       watcher.Options{Ignore: f.ignores, Poll: f.poll},
 		AllowedHosts:  append(listenHosts(f.host), f.allowed...),
 		AllowDotfiles: f.dotfiles,

@@ -65,8 +65,12 @@ func TestBrowserJSEdit(t *testing.T) {
 	waitJS(t, tab, outText("one"))
 	ts.write(t, "value.js", `export const value = "two";`)
 	waitJS(t, tab, outText("two"))
-	if r := ts.nextReport(t); r.Event != EventBuilt || !r.Reload || r.Clients != 1 {
-		t.Errorf("report = %+v, want a built reload told to 1 browser", r)
+	if r := ts.nextReport(t); r.Event != EventBuilt || len(r.Updates) != 1 || r.Updates[0].Path != "/value.js" || r.Clients != 1 {
+		t.Errorf("report = %+v, want a built update of /value.js told to 1 browser", r)
+	}
+	// Nothing accepts value.js: the page reloaded once.
+	if n := runs(t, tab); n != 2 {
+		t.Errorf("the page ran %d times, want 2", n)
 	}
 }
 

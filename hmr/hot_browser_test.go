@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
-	"github.com/devserve/devserve/bundler"
 	"github.com/devserve/devserve/internal/browsertest"
 )
 
@@ -14,7 +13,7 @@ import (
 // browser tab on its page.
 func openHot(t *testing.T) (*testServer, context.Context) {
 	t.Helper()
-	ts := startServer(t, copyFixture(t, "hot"), "127.0.0.1:0", Options{Bundler: bundler.Options{Modules: true}})
+	ts := startServer(t, copyFixture(t, "hot"), "127.0.0.1:0", Options{})
 	tab := browsertest.New(t)
 	if err := chromedp.Do(tab, chromedp.Navigate(ts.URL)); err != nil {
 		t.Fatal(err)

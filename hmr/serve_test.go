@@ -146,8 +146,14 @@ func TestEvents(t *testing.T) {
 	ts.write(t, "value.js", `export const value = "fixed";`)
 	expectEvent(t, st, EventBuilding)
 	decode(t, expectEvent(t, st, EventBuilt), &built)
-	if !built.Reload || !hasUpdate(built.Updates, "js", "/main.js") {
+	// Module mode: the module that changed, with the URL of its new code;
+	// the page decides whether something accepts it.
+	if built.Reload || len(built.Updates) != 1 || built.Updates[0].Path != "/value.js" ||
+		!strings.HasPrefix(built.Updates[0].URL, "/__devserve/m/value.js?v=") {
 		t.Errorf("built after the fix = %+v", built)
+	}
+	if resp, body := request(t, ts.http, "GET", built.Updates[0].URL); resp.StatusCode != 200 || !strings.Contains(body, `"fixed"`) {
+		t.Errorf("GET %s: %s\n%s", built.Updates[0].URL, resp.Status, body)
 	}
 
 	// Load the page so the server knows what a browser has, then change it.

@@ -38,8 +38,12 @@ type Options struct {
 	// Root is the project folder to serve and watch; "" means ".".
 	Root string
 	// Bundler configures the esbuild side. Its Root and Logger are taken
-	// from these Options when empty.
+	// from these Options when empty; its Modules is set unless Bundle.
 	Bundler bundler.Options
+	// Bundle serves each JS entry bundled, as a production build does,
+	// instead of in module mode (bundler.Options.Modules): no hot module
+	// replacement, every JS change reloads the pages.
+	Bundle bool
 	// Watcher configures the file watcher (ignores, polling, timings).
 	Watcher watcher.Options
 	// AllowedHosts are Host names allowed besides loopback names
@@ -161,6 +165,7 @@ func New(opts Options) (*Server, error) {
 	if bopts.Logger == nil {
 		bopts.Logger = opts.Logger
 	}
+	bopts.Modules = !opts.Bundle
 	if s.bundler, err = bundler.New(bopts); err != nil {
 		return nil, err
 	}
