@@ -73,14 +73,22 @@ func (w *Watcher) note(rel string, before, now bool) {
 }
 
 // arm sets the flush timer after the burst grew: Quiet from now, but no
-// later than MaxWait from the burst's first change.
+// later than MaxWait from the burst's first change. A lone save (at most
+// two paths, the first changes for MaxWait) waits only quickQuiet: an
+// editor's save is done within a millisecond, and those 8 ms are on the
+// way from every save to the screen. A checkout that goes on past it
+// makes a second batch, which the build loop coalesces.
 func (w *Watcher) arm() {
 	now := time.Now()
 	if w.first.IsZero() {
 		w.first = now
 	}
 	w.last = now
-	w.flush.Reset(min(w.quiet, w.first.Add(w.maxWait).Sub(now)))
+	quiet := w.quiet
+	if len(w.cur) <= 2 && w.first.Sub(w.sealed) >= w.maxWait {
+		quiet = min(quiet, quickQuiet)
+	}
+	w.flush.Reset(min(quiet, w.first.Add(w.maxWait).Sub(now)))
 }
 
 // seal ends the burst under way, folding it into the batch waiting for the
@@ -93,6 +101,7 @@ func (w *Watcher) seal() {
 	if len(w.cur) == 0 {
 		return
 	}
+	w.sealed = time.Now()
 	if w.ready == nil {
 		w.ready = w.cur
 	} else {

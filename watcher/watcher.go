@@ -125,6 +125,7 @@ type Options struct {
 const (
 	defaultQuiet   = 10 * time.Millisecond
 	defaultMaxWait = 100 * time.Millisecond
+	quickQuiet     = 2 * time.Millisecond   // the Quiet of a lone save; see arm
 	fallbackPoll   = 500 * time.Millisecond // polling after the watch limit is hit
 	rootPoll       = 200 * time.Millisecond // looking for a removed root
 	errorBuffer    = 16
@@ -173,6 +174,7 @@ type Watcher struct {
 	first  time.Time                   // the burst's first change
 	last   time.Time                   // the burst's latest change
 	calm   time.Time                   // when the watcher was last caught up with the kernel
+	sealed time.Time                   // when the last non-empty burst ended
 	since  time.Time                   // after a switch to polling: files modified since may have been missed
 	flush  *time.Timer                 // ends the burst
 	tick   *time.Ticker                // polling, or looking for a removed root; nil otherwise
