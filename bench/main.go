@@ -53,7 +53,7 @@ type Config struct {
 func parseFlags(args []string) (*Config, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	sizes := fs.String("sizes", "10,1000,5000", "comma-separated project sizes, in ES modules")
-	toolList := fs.String("tools", "devserve,vite,esbuild", "comma-separated tools: devserve, vite, esbuild, webpack (webpack-dev-server)")
+	toolList := fs.String("tools", "devserve,vite,esbuild", "comma-separated tools: devserve, devserve-bundle (--bundle), vite, esbuild, webpack (webpack-dev-server)")
 	cfg := &Config{}
 	fs.IntVar(&cfg.Edits, "edits", 20, "JS edits, CSS edits and hot edits (each) per tool and size")
 	fs.IntVar(&cfg.Cold, "cold", -1, "cold starts per tool and size (-1: same as -edits)")

@@ -65,6 +65,16 @@ var tools = []*Tool{
 		Version: devserveVersion,
 	},
 	{
+		// devserve with --bundle: the bundled mode, for comparison with
+		// module mode (the default).
+		Name:   "devserve-bundle",
+		Layout: plainLayout,
+		Command: func(env *Env, dir string, port int) *exec.Cmd {
+			return exec.Command(env.Devserve, "--port", strconv.Itoa(port), "--quiet", "--bundle", dir)
+		},
+		Version: devserveVersion,
+	},
+	{
 		Name:      "vite",
 		Layout:    plainLayout,
 		NeedsNode: true,
@@ -110,7 +120,7 @@ func lookupTools(list string) ([]*Tool, error) {
 		}
 		t := findTool(name)
 		if t == nil {
-			return nil, fmt.Errorf("unknown tool %q (known: devserve, vite, esbuild, webpack)", name)
+			return nil, fmt.Errorf("unknown tool %q (known: devserve, devserve-bundle, vite, esbuild, webpack)", name)
 		}
 		out = append(out, t)
 	}
