@@ -138,3 +138,18 @@ func TestModules(t *testing.T) {
 		}
 	})
 }
+
+// TestHotOutsideModuleMode: bundled (as `devserve build` and --bundle
+// build) import.meta.hot is undefined and its blocks are dropped.
+func TestHotOutsideModuleMode(t *testing.T) {
+	root := project(t, map[string]string{
+		"index.html": `<script type="module" src="/main.js"></script>`,
+		"main.js":    "if (import.meta.hot) { console.log('HOT-ONLY'); import.meta.hot.accept(); }\nconsole.log('always');\n",
+	})
+	b := open(t, Options{Root: root, Minify: true})
+	mustBuild(t, b, nil)
+	out := string(lookup(t, b, "/main.js").Contents)
+	if strings.Contains(out, "HOT-ONLY") || strings.Contains(out, "import.meta") || !strings.Contains(out, "always") {
+		t.Errorf("bundled output:\n%s", out)
+	}
+}
