@@ -1,6 +1,7 @@
 package bundler
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"net/url"
 	"slices"
@@ -151,5 +152,108 @@ func TestHotOutsideModuleMode(t *testing.T) {
 	out := string(lookup(t, b, "/main.js").Contents)
 	if strings.Contains(out, "HOT-ONLY") || strings.Contains(out, "import.meta") || !strings.Contains(out, "always") {
 		t.Errorf("bundled output:\n%s", out)
+	}
+}
+
+// originalLine maps a generated 0-based line and column through a source
+// map (version 3, one section) to the source and 0-based line there.
+func originalLine(t *testing.T, rawMap []byte, line, col int) (string, int) {
+	t.Helper()
+	var sm struct {
+		Sources  []string
+		Mappings string
+	}
+	if err := json.Unmarshal(rawMap, &sm); err != nil {
+		t.Fatal(err)
+	}
+	const b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	src, oline, found := 0, 0, -1
+	foundSrc := ""
+	for l, text := range strings.Split(sm.Mappings, ";") {
+		gcol := 0
+		for _, seg := range strings.Split(text, ",") {
+			if seg == "" {
+				continue
+			}
+			var vals []int
+			v, shift := 0, 0
+			for _, c := range seg {
+				d := strings.IndexRune(b64, c)
+				v += (d & 31) << shift
+				if d&32 != 0 {
+					shift += 5
+					continue
+				}
+				if v&1 != 0 {
+					vals = append(vals, -(v >> 1))
+				} else {
+					vals = append(vals, v>>1)
+				}
+				v, shift = 0, 0
+			}
+			gcol += vals[0]
+			if len(vals) >= 4 {
+				src += vals[1]
+				oline += vals[2]
+			}
+			if l == line && gcol <= col && len(vals) >= 4 {
+				found, foundSrc = oline, sm.Sources[src]
+			}
+		}
+	}
+	if found < 0 {
+		t.Fatalf("no mapping on generated line %d", line)
+	}
+	return foundSrc, found
+}
+
+// TestModuleSourceMaps: a line of a module maps back to its source, in the
+// entry's index map and in an update's inline map.
+func TestModuleSourceMaps(t *testing.T) {
+	src := "import { x } from './x';\n\nexport function f(): number {\n  throw new Error('marker' + x);\n}\n"
+	root := project(t, map[string]string{
+		"index.html": `<script type="module" src="/main.ts"></script>`,
+		"main.ts":    "import { f } from './mod';\nexport const g = f;\n",
+		"mod.ts":     src,
+		"x.ts":       "export const x: number = 1;\n",
+	})
+	b := open(t, Options{Root: root, Modules: true})
+	mustBuild(t, b, nil)
+	const wantLine = 3 // 0-based line of the throw in mod.ts
+
+	script := strings.Split(get(t, b, "/main.ts"), "\n")
+	var sm struct {
+		Sections []struct {
+			Offset struct{ Line int }
+			Map    json.RawMessage
+		}
+	}
+	if err := json.Unmarshal([]byte(get(t, b, "/main.ts.map")), &sm); err != nil {
+		t.Fatal(err)
+	}
+	gen := slices.IndexFunc(script, func(l string) bool { return strings.Contains(l, "marker") })
+	sec := -1
+	for i, s := range sm.Sections {
+		if s.Offset.Line <= gen {
+			sec = i
+		}
+	}
+	file, line := originalLine(t, sm.Sections[sec].Map, gen-sm.Sections[sec].Offset.Line, strings.Index(script[gen], "throw"))
+	if file != "/mod.ts" || line != wantLine {
+		t.Errorf("entry script line %d maps to %s:%d, want /mod.ts:%d", gen, file, line, wantLine)
+	}
+
+	up := get(t, b, "/__devserve/m/mod.ts")
+	lines := strings.Split(up, "\n")
+	gen = slices.IndexFunc(lines, func(l string) bool { return strings.Contains(l, "marker") })
+	const prefix = "//# sourceMappingURL=data:application/json;base64,"
+	enc := lines[slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, prefix) })][len(prefix):]
+	raw, err := base64.StdEncoding.DecodeString(enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, line = originalLine(t, raw, gen, strings.Index(lines[gen], "throw"))
+	if file != "/mod.ts" || line != wantLine {
+		t.Errorf("update script line %d maps to %s:%d, want /mod.ts:%d", gen, file, line, wantLine)
 	}
 }

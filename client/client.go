@@ -9,9 +9,9 @@
 // and forwards its events to every tab. Where there is no SharedWorker, or
 // it cannot start, each tab holds its own stream.
 //
-// Hot module replacement lives in hmr.js (served at [HMRPath]), the runtime
-// of import.meta.hot that the modules of a page import through its import
-// map; client.js hands it the JS updates of each build. hot.d.ts (served at
+// Hot module replacement lives in hmr.js (served at [HMRPath]), the module
+// runtime and import.meta.hot, which the entry scripts of module mode
+// import; client.js hands it the JS updates of each build. hot.d.ts (served at
 // [TypesPath]) declares import.meta.hot for TypeScript.
 //
 // The package only provides the scripts and the tag; serving them is the
@@ -100,12 +100,14 @@ func WorkerETag() string {
 }
 
 // HMRSource returns hmr.js, JavaScript to serve at [HMRPath] with the
-// content type text/javascript: the ES module that every module served for
-// hot replacement imports. It exports createHotContext(url, deps), which
-// makes each module's import.meta.hot; applyUpdates(updates), which the
-// client calls with the JS updates of a built event; updateStyle(id, href),
-// which CSS modules call to put their stylesheet in the page; and
-// emitError(errors). The caller owns the returned slice.
+// content type text/javascript: the ES module that entry scripts and update
+// scripts import in module mode. It exports define(id, deps, factory) and
+// start(id), which an entry script calls for its modules and its entry;
+// update(id, deps, factory), which an update script calls with a module's
+// new code; applyUpdates(updates), which the client calls with the JS
+// updates of a built event; updateStyle(id, href), which puts a CSS
+// module's stylesheet in the page; and emitError(errors). The caller owns
+// the returned slice.
 func HMRSource() []byte {
 	return bytes.Clone(hmrSource)
 }

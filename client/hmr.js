@@ -128,25 +128,20 @@ async function apply(updates) {
   const ran = updates.filter((u) => registry.get(u.path)?.module);
   // Where the updates go: boundaries are the accept registrations that
   // take them; outdated are the modules that must run again.
-  const boundaries = [], outdated = new Set();
+  const boundaries = new Map(), outdated = new Set(); // accept -> ids it takes
+  const take = (as, id, path) => {
+    for (const a of as) boundaries.set(a, new Set(boundaries.get(a)).add(id));
+    if (as.length) path.forEach((x) => outdated.add(x));
+    return as.length > 0;
+  };
   const walk = (id, below) => {
     const r = registry.get(id);
-    const self = !r.invalid && r.accepts.find((a) => a.self);
-    if (self) {
-      boundaries.push({ a: self, id });
-      for (const x of [...below, id]) outdated.add(x);
-      return true;
-    }
+    if (!r.invalid && take(r.accepts.filter((a) => a.self), id, [...below, id])) return true;
     const importers = [...registry.values()].filter((m) => m.module && Object.values(m.deps).includes(id));
     if (entries.has(id) || !importers.length) return false;
     const path = [...below, id];
     return importers.every((imp) => {
-      const a = imp.accepts.find((a) => !a.self && a.deps.includes(id));
-      if (a) {
-        boundaries.push({ a, id });
-        for (const x of path) outdated.add(x);
-        return true;
-      }
+      if (take(imp.accepts.filter((a) => !a.self && a.deps.includes(id)), id, path)) return true;
       return path.includes(imp.id) || walk(imp.id, path); // a cycle leads on elsewhere
     });
   };
@@ -177,9 +172,9 @@ async function apply(updates) {
       else registry.set(id, { id, ...next, data: {}, ...handlers() });
     }
     pending.clear();
-    for (const { a, id } of boundaries) {
-      const exports = require(id);
-      a.cb?.(a.array ? a.deps.map((d) => (d === id ? exports : undefined)) : exports);
+    for (const [a, ids] of boundaries) {
+      const mods = new Map([...ids].map((id) => [id, require(id)]));
+      a.cb?.(a.array ? a.deps.map((d) => mods.get(d)) : [...mods.values()][0]);
     }
   } catch (e) {
     console.error(`${TAG} hot update failed, reloading:`, e);

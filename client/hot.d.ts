@@ -26,14 +26,12 @@ interface DevserveHotEvents {
   "devserve:error": DevserveBuildMessage[];
 }
 
-/** One hot update: a new version of a module that a module accepts. */
+/** One module update of a build: a module whose code changed. */
 interface DevserveHotUpdate {
   type: "js";
-  /** The id of the module whose accept handler takes the update. */
+  /** The id of the module: the URL path of its source, e.g. "/src/b.ts". */
   path: string;
-  /** The id of the module that is replaced; equal to path when it accepts itself. */
-  accepted: string;
-  /** The URL of the new version of the accepted module. */
+  /** The URL its new code is fetched from. */
   url: string;
 }
 
@@ -51,8 +49,7 @@ interface DevserveBuildMessage {
 
 /**
  * import.meta.hot: how a module takes part in hot module replacement. Its
- * semantics are those of Vite's import.meta.hot, minus what needs the
- * server's help (invalidate reloads the page).
+ * semantics are those of Vite's import.meta.hot.
  *
  * A module is replaced in place only when it accepts itself or a module
  * that imports it accepts it; otherwise a change of it reloads the page.
@@ -97,8 +94,9 @@ interface DevserveHot {
   prune(cb: (data: any) => void): void;
 
   /**
-   * Give up on applying an update to this module in place. devserve has no
-   * server-side propagation of this: it logs message and reloads the page.
+   * Give up on applying an update to this module in place: the update goes
+   * to the modules that import it, as if this module did not accept it;
+   * where none accepts it, the page reloads. message is logged.
    */
   invalidate(message?: string): void;
 
