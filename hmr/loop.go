@@ -16,14 +16,19 @@ import (
 	"github.com/devserve/devserve/watcher"
 )
 
-// While saves stream in (a tool rewriting a file many times a second), a
-// build starts at most every streamGap: every build of a JS change reloads
-// the pages, and a reload every few milliseconds helps no one. A batch is
-// part of a stream when it arrives during a build or within streamWindow
-// of the batch before; a save after a pause builds at once.
+// While changes stream in (a checkout writing a thousand files, a tool
+// rewriting a file many times a second), a build waits for the stream to
+// pause: every build of a JS change updates or reloads the pages, and
+// doing that for half of a checkout helps no one. A batch is part of a
+// stream when it arrives during a build or within streamWindow of the
+// batch before, or while the watcher is still taking in the burst; the
+// stream's next build starts once the stream paused for streamWindow (no
+// batch, the watcher idle), or streamGap after the last build started, so
+// that a stream that never pauses still shows progress. A save after a
+// pause builds at once.
 const (
-	streamWindow = 30 * time.Millisecond
-	streamGap    = 100 * time.Millisecond
+	streamWindow = 50 * time.Millisecond
+	streamGap    = 500 * time.Millisecond
 )
 
 // loop turns watcher batches into builds and events. It owns the build
@@ -41,13 +46,12 @@ func (s *Server) loop() {
 	var done chan buildOutcome
 	var due <-chan time.Time // when set, the stream's next build
 	var lastBatch, lastStart time.Time
-	// start builds pending now or, in a stream, once streamGap has passed
-	// since the last build started.
+	// start builds pending now or, in a stream, once it pauses for
+	// streamWindow (each batch of the stream pushes that back) but no
+	// later than streamGap after the last build started.
 	start := func(stream bool) {
-		if wait := streamGap - time.Since(lastStart); stream && wait > 0 {
-			if due == nil {
-				due = time.After(wait)
-			}
+		if wait := min(streamWindow, streamGap-time.Since(lastStart)); stream && wait > 0 {
+			due = time.After(wait)
 			return
 		}
 		due = nil
@@ -83,10 +87,10 @@ func (s *Server) loop() {
 					dirty[c.Path] = true
 				}
 			}
-			stream := done != nil || time.Since(lastBatch) < streamWindow
+			stream := done != nil || time.Since(lastBatch) < streamWindow || s.watcher.Busy()
 			lastBatch = time.Now()
 			started := false
-			if done == nil && due == nil {
+			if done == nil {
 				start(stream)
 				started = done != nil
 			}
@@ -102,6 +106,10 @@ func (s *Server) loop() {
 				start(true)
 			}
 		case <-due:
+			if s.watcher.Busy() && time.Since(lastStart) < streamGap {
+				due = time.After(streamWindow) // more of the stream is on its way
+				continue
+			}
 			start(false)
 		}
 	}

@@ -302,7 +302,7 @@ func TestBrowserThousandEdits(t *testing.T) {
 		}
 	}()
 	began := time.Now()
-	wrote := ts.saveAtRate(t, "value.js", `export const value = "edit %d";`, edits, every)
+	wrote, _ := ts.saveAtRate(t, "value.js", `export const value = "edit %d";`, edits, every)
 	final := fmt.Sprintf("edit %d", edits-1)
 	if err := browsertest.WaitJS(tab, outText(final)+` && `+pageOK, browserWait); err != nil {
 		_, body := request(t, ts.http, "GET", "/main.js")

@@ -151,3 +151,47 @@ func benchSave(b *testing.B, kind string, n int) {
 	b.ReportMetric(ms(fetched), "fetch-ms")
 	b.ReportMetric(ms(batch+build+fetched), "save-ms")
 }
+
+// BenchmarkCheckoutBuilds rewrites every module of a 1,000-module project
+// as fast as it can, as a git checkout does, and counts the builds the
+// server ran until all of them were built (builds/op), in module mode and
+// bundled.
+func BenchmarkCheckoutBuilds(b *testing.B) {
+	for _, bundle := range []bool{false, true} {
+		b.Run(map[bool]string{false: "modules", true: "bundled"}[bundle], func(b *testing.B) {
+			dir := saveProject(b, 1000)
+			ts := startServer(b, dir, "127.0.0.1:0", Options{Bundle: bundle})
+			var files []string
+			for i := range 998 {
+				files = append(files, fmt.Sprintf("mods/m%d.js", i))
+			}
+			builds, round := 0, 0
+			for b.Loop() {
+				round++
+				for _, f := range files {
+					content := strings.Replace(string(readFile(b, filepath.Join(dir, f))),
+						"export const v = ", fmt.Sprintf("export const v = %d + ", round), 1)
+					ts.write(b, f, content)
+				}
+				left := map[string]bool{}
+				for _, f := range files {
+					left[f] = true
+				}
+				for len(left) > 0 {
+					for len(ts.batches) > 0 {
+						<-ts.batches
+					}
+					r := ts.nextReport(b)
+					if r.Event != EventBuilt {
+						b.Fatalf("report %+v", r)
+					}
+					builds++
+					for _, c := range r.Changed {
+						delete(left, c)
+					}
+				}
+			}
+			b.ReportMetric(float64(builds)/float64(round), "builds/op")
+		})
+	}
+}

@@ -153,19 +153,26 @@ func readFile(t testing.TB, p string) []byte {
 }
 
 // saveAtRate writes rel n times, one save every period, with format's %d
-// the save's number, and returns how long it took. On each tick it makes
-// the saves due by then, so a writer that gets the CPU late still saves at
-// the rate on average. This is the load of a test, not a wait.
-func (ts *testServer) saveAtRate(t testing.TB, rel, format string, n int, every time.Duration) time.Duration {
+// the save's number, and returns how long it took and how many times the
+// writer stalled: went streamWindow or more without a save, which ends a
+// stream for the build loop. On each tick it makes the saves due by then,
+// so a writer that gets the CPU late still saves at the rate on average.
+// This is the load of a test, not a wait.
+func (ts *testServer) saveAtRate(t testing.TB, rel, format string, n int, every time.Duration) (took time.Duration, stalls int) {
 	t.Helper()
 	began := time.Now()
+	last := began
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for i := 0; i < n; {
 		<-tick.C
+		if time.Since(last) >= streamWindow {
+			stalls++
+		}
 		for due := min(int(time.Since(began)/every), n); i < due; i++ {
 			ts.write(t, rel, fmt.Sprintf(format, i))
+			last = time.Now()
 		}
 	}
-	return time.Since(began)
+	return time.Since(began), stalls
 }

@@ -70,6 +70,7 @@ func (w *Watcher) note(rel string, before, now bool) {
 	}
 	w.cur.note(rel, before, now)
 	w.noted = true
+	w.busy.Store(true)
 }
 
 // arm sets the flush timer after the burst grew: Quiet from now, but no
@@ -98,6 +99,7 @@ func (w *Watcher) seal() {
 		w.calm = w.last
 	}
 	w.first = time.Time{}
+	w.busy.Store(false)
 	if len(w.cur) == 0 {
 		return
 	}

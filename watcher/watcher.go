@@ -175,6 +175,7 @@ type Watcher struct {
 	last   time.Time                   // the burst's latest change
 	calm   time.Time                   // when the watcher was last caught up with the kernel
 	sealed time.Time                   // when the last non-empty burst ended
+	busy   atomic.Bool                 // cur holds changes; see Busy
 	since  time.Time                   // after a switch to polling: files modified since may have been missed
 	flush  *time.Timer                 // ends the burst
 	tick   *time.Ticker                // polling, or looking for a removed root; nil otherwise
@@ -274,6 +275,11 @@ func newWatcher(root string, opts Options, h hooks) (*Watcher, error) {
 // further bursts are folded into the batch waiting for it. The channel is
 // closed by Close.
 func (w *Watcher) Batches() <-chan []Change { return w.batches }
+
+// Busy reports whether a burst is under way: changes have arrived that no
+// batch holds yet. A receiver can tell from it that a batch it got is part
+// of something bigger (a checkout, a tool writing in a loop) that goes on.
+func (w *Watcher) Busy() bool { return w.busy.Load() }
 
 // Errors returns the channel of problems that do not stop the watcher: the
 // root removed (it is watched again when it comes back), the watch limit hit
