@@ -83,13 +83,13 @@ type module struct {
 type graph struct {
 	entries []string           // JS entries, root-relative
 	mods    map[string]*module // by id, as last installed
-	scripts map[string]*Output // entry URL and its ".map" -> the entry's script and index source map
+	scripts map[string]*Output // entry URL and its ".map" -> the entry's script and index source map; nil: not assembled since the last build
 	assets  map[string]*Output // by URL path: files JS imports with the "file" loader
 	retry   []string           // ids compiled in a failed build: compiled again next time
 }
 
 func newGraph() *graph {
-	return &graph{mods: map[string]*module{}, scripts: map[string]*Output{}, assets: map[string]*Output{}}
+	return &graph{mods: map[string]*module{}, assets: map[string]*Output{}}
 }
 
 // ModuleUpdate is a module whose code changed in a build, in module mode.
@@ -746,6 +746,19 @@ func (g *graph) assemble(entry string) (script, srcMap []byte) {
 	return js.Bytes(), sm.Bytes()
 }
 
+// assembleAll makes the scripts of every JS entry. Called with mu held.
+func (g *graph) assembleAll() {
+	g.scripts = map[string]*Output{}
+	for _, e := range g.entries {
+		if g.mods["/"+e] == nil {
+			continue
+		}
+		js, sm := g.assemble(e)
+		g.scripts["/"+e] = &Output{Path: "/" + e, Kind: JS, Hash: hashHex(js), ContentType: jsType, Contents: js}
+		g.scripts["/"+e+".map"] = &Output{Path: "/" + e + ".map", Kind: Map, Hash: hashHex(sm), ContentType: mapType, Contents: sm}
+	}
+}
+
 // graphBuild is what the module side of one Build made, installed by
 // finishGraph when the whole build succeeded.
 type graphBuild struct {
@@ -824,15 +837,7 @@ func (b *Bundler) finishGraph(r *Result, gb *graphBuild) {
 			}
 		}
 		g.mods = mods
-		g.scripts = map[string]*Output{}
-		for _, e := range g.entries {
-			if g.mods["/"+e] == nil {
-				continue
-			}
-			js, sm := g.assemble(e)
-			g.scripts["/"+e] = &Output{Path: "/" + e, Kind: JS, Hash: hashHex(js), ContentType: jsType, Contents: js}
-			g.scripts["/"+e+".map"] = &Output{Path: "/" + e + ".map", Kind: Map, Hash: hashHex(sm), ContentType: mapType, Contents: sm}
-		}
+		g.scripts = nil // assembled when a page asks: a hot update needs none
 	}
 	var buf bytes.Buffer
 	buf.WriteString(r.ID)
@@ -896,6 +901,9 @@ func (b *Bundler) LookupURL(u *url.URL) (*Output, bool) {
 	defer b.mu.Unlock()
 	b.waitLocked()
 	if g := b.graph; g != nil {
+		if g.scripts == nil {
+			g.assembleAll()
+		}
 		if o := g.scripts[u.Path]; o != nil {
 			return o, true
 		}
