@@ -901,11 +901,13 @@ func (b *Bundler) LookupURL(u *url.URL) (*Output, bool) {
 	defer b.mu.Unlock()
 	b.waitLocked()
 	if g := b.graph; g != nil {
-		if g.scripts == nil {
-			g.assembleAll()
-		}
-		if o := g.scripts[u.Path]; o != nil {
-			return o, true
+		if e := strings.TrimSuffix(strings.TrimPrefix(u.Path, "/"), ".map"); slices.Contains(g.entries, e) {
+			if g.scripts == nil {
+				g.assembleAll()
+			}
+			if o := g.scripts[u.Path]; o != nil {
+				return o, true
+			}
 		}
 		if id, ok := strings.CutPrefix(u.Path, ModulePrefix); ok {
 			id = "/" + id

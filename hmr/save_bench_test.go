@@ -1,6 +1,7 @@
 package hmr
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -56,11 +57,13 @@ func saveProject(b *testing.B, n int) string {
 //   - build-ms: from "building" to "built" (Bundler.Build and the publish);
 //   - fetch-ms: from "built" to having what the browser then fetches: the
 //     page and the bundle for a JS edit, with If-None-Match for what the
-//     previous round fetched (a 304 when unchanged); the stylesheet for CSS;
+//     previous round fetched (a 304 when unchanged); for "hot" (the same
+//     edit as a browser that accepts it takes it) the changed module's
+//     update script; the stylesheet for CSS;
 //   - save-ms is the whole, from the write to the last byte fetched (ns/op
 //     also counts a pause before each write that lets everything go idle).
 func BenchmarkSave(b *testing.B) {
-	for _, kind := range []string{"js", "css"} {
+	for _, kind := range []string{"js", "hot", "css"} {
 		for _, n := range []int{10, 1000, 5000} {
 			b.Run(fmt.Sprintf("%s/%d", kind, n), func(b *testing.B) {
 				benchSave(b, kind, n)
@@ -87,6 +90,9 @@ func benchSave(b *testing.B, kind string, n int) {
 
 	file, fetch := "leaf.js", []string{"/", "/main.js"}
 	content := func(i int) string { return fmt.Sprintf("export const value = 'leaf-%d';\n", i) }
+	if kind == "hot" {
+		fetch = nil
+	}
 	if kind == "css" {
 		file, fetch = "style.css", []string{"/style.css"}
 		content = func(i int) string { return fmt.Sprintf("#out { color: rgb(%d, 1, 1) }\n", i%256) }
@@ -117,7 +123,7 @@ func benchSave(b *testing.B, kind string, n int) {
 
 	var batch, build, fetched time.Duration
 	for i := 0; b.Loop(); i++ {
-		time.Sleep(50 * time.Millisecond) // let the watcher and the loop go idle
+		time.Sleep(150 * time.Millisecond) // a person's pause: the watcher and the loop go idle
 		t0 := time.Now()
 		if err := os.WriteFile(filepath.Join(dir, file), []byte(content(i+1)), 0o644); err != nil {
 			b.Fatal(err)
@@ -130,6 +136,13 @@ func benchSave(b *testing.B, kind string, n int) {
 				t1 = time.Now()
 			case EventBuilt:
 				t2 = time.Now()
+				if kind == "hot" {
+					var d BuiltData
+					if err := json.Unmarshal([]byte(ev.Data), &d); err != nil || len(d.Updates) != 1 || d.Updates[0].URL == "" {
+						b.Fatalf("built %s: %v", ev.Data, err)
+					}
+					fetch = []string{d.Updates[0].URL}
+				}
 			case EventErrors:
 				b.Fatalf("build failed: %s", ev.Data)
 			}
