@@ -45,6 +45,30 @@
 // Image, font, audio, video, PDF and wasm files get the "file" loader by
 // default (esbuild has no loader for them); Options.Loader overrides it.
 //
+// # Modules
+//
+// With Options.Modules (what the dev server uses by default), JS is not
+// bundled: every module is compiled alone, for hot module replacement.
+// esbuild compiles each source module to CommonJS-shaped code with every
+// import left external, and the bundler wraps it as a factory registered
+// under the module's id, the URL path of its source ("/src/b.ts"):
+//
+//	__devserve_define("/src/b.ts", {"./c": "/src/c.ts"}, function (require, module, exports, __devserve_meta) { ... })
+//
+// A JS entry is served at its URL as one script: the registrations of every
+// module it reaches, then __devserve_start of the entry, with an index
+// source map (one section per module) at its URL + ".map". The runtime,
+// client/hmr.js at HMRPath, runs the factories. A Build compiles only the
+// modules whose file (or a file inlined into them: JSON, text) changed and
+// reports them in Result.Modules, each with the URL under ModulePrefix of its
+// update script, which registers its new code. Packages from node_modules
+// are bundled one module per package file imported (under DepsPrefix),
+// other packages left external; CSS imported from JS becomes a module that
+// links the CSS file, built as a CSS entry. JSON and text are inlined into
+// their importer, assets served as with bundles. import.meta is the
+// factory's last argument ({url, hot}); outside module mode import.meta.hot
+// is defined as undefined, so `if (import.meta.hot)` blocks are dropped.
+//
 // # Files on disk
 //
 // WriteTo writes the outputs for a production build. There, entries get
