@@ -2,7 +2,9 @@ package bundler
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -76,6 +78,7 @@ type module struct {
 
 	def  []byte // the registration: __devserve_define(id, deps, factory)
 	hash string // of def
+	sig  uint64 // of id and hash; see graph.sig
 }
 
 // graph is the state of module mode. Build writes it holding buildMu and
@@ -86,6 +89,11 @@ type graph struct {
 	scripts map[string]*Output // entry URL and its ".map" -> the entry's script and index source map; nil: not assembled since the last build
 	assets  map[string]*Output // by URL path: files JS imports with the "file" loader
 	retry   []string           // ids compiled in a failed build: compiled again next time
+
+	reachedEntries int      // how many entries the installed modules were walked from
+	cssIDs         []string // the CSS modules installed
+	sig            uint64   // XOR of the installed modules' sig, for Result.ID
+	inputs         []string // root-relative files of the installed modules, sorted
 }
 
 func newGraph() *graph {
@@ -526,7 +534,7 @@ func (b *Bundler) depURL(file string) string {
 // all: compile everything again) and returns them by id, with the assets
 // esbuild emitted. A module whose compile failed keeps its last good code
 // with the errors attached. Called by Build holding buildMu.
-func (b *Bundler) buildModules(changed []string, all bool) (map[string]*module, []*Output) {
+func (b *Bundler) buildModules(changed []string, all bool) (mods, patch map[string]*module, assets []*Output) {
 	g := b.graph
 	todo := map[string]bool{}
 	for id, m := range g.mods {
@@ -537,15 +545,25 @@ func (b *Bundler) buildModules(changed []string, all bool) (map[string]*module, 
 	for _, id := range g.retry {
 		todo[id] = true
 	}
-	mods := map[string]*module{}
+	same := len(g.entries) == g.reachedEntries
+	for _, e := range g.entries {
+		if g.mods["/"+e] == nil {
+			todo["/"+e] = true
+			same = false
+		}
+	}
+	if same && len(todo) == 0 {
+		return nil, nil, nil // nothing to compile, nothing to drop: as installed
+	}
+	if same {
+		if patch, assets, ok := b.patchModules(todo); ok {
+			return nil, patch, assets
+		}
+	}
+	mods = map[string]*module{}
 	for id, m := range g.mods {
 		if !m.css {
 			mods[id] = m
-		}
-	}
-	for _, e := range g.entries {
-		if mods["/"+e] == nil {
-			todo["/"+e] = true
 		}
 	}
 	// A module whose file is gone (not an entry): its importers are
@@ -563,7 +581,6 @@ func (b *Bundler) buildModules(changed []string, all bool) (map[string]*module, 
 			}
 		}
 	}
-	var assets []*Output
 	for len(todo) > 0 {
 		var local, deps []string
 		for id := range todo {
@@ -627,7 +644,50 @@ func (b *Bundler) buildModules(changed []string, all bool) (map[string]*module, 
 		walk("/" + e)
 	}
 	maps.DeleteFunc(mods, func(id string, _ *module) bool { return !reach[id] })
-	return mods, assets
+	g.reachedEntries = len(g.entries)
+	return mods, nil, assets
+}
+
+// patchModules compiles the modules of todo, all of them installed, and
+// returns them when nothing but their code changed: their files exist, they
+// compiled, and they import and inline what they did. Then the graph needs
+// no new walk, and a one-module edit costs the same at 10 modules as at
+// 5,000. false: something else changed; the caller walks the graph.
+func (b *Bundler) patchModules(todo map[string]bool) (map[string]*module, []*Output, bool) {
+	g := b.graph
+	var local, deps []string
+	for id := range todo {
+		switch m := g.mods[id]; {
+		case m == nil || m.css:
+			return nil, nil, false
+		case m.dep:
+			deps = append(deps, m.file)
+		case !b.exists(m.file):
+			return nil, nil, false
+		default:
+			local = append(local, m.file)
+		}
+	}
+	got := map[string]*module{}
+	var assets []*Output
+	for _, group := range []struct {
+		list []string
+		deps bool
+	}{{local, false}, {deps, true}} {
+		if len(group.list) > 0 {
+			slices.Sort(group.list)
+			mods, more := b.compile(group.list, group.deps)
+			maps.Copy(got, mods)
+			assets = append(assets, more...)
+		}
+	}
+	for id, m := range got {
+		old := g.mods[id]
+		if old == nil || m.errs != nil || !maps.Equal(old.deps, m.deps) || !maps.Equal(old.inline, m.inline) {
+			return nil, nil, false
+		}
+	}
+	return got, assets, true
 }
 
 // exists reports whether root-relative f exists.
@@ -663,6 +723,8 @@ func (m *module) render() {
 		m.def = append(m.def, '\n')
 	}
 	m.hash = hashHex(m.def)
+	sum := sha256.Sum256([]byte(m.id + "\x00" + m.hash))
+	m.sig = binary.LittleEndian.Uint64(sum[:8])
 }
 
 // cssModule is the module standing for a CSS file imported from JS: it
@@ -762,7 +824,8 @@ func (g *graph) assembleAll() {
 // graphBuild is what the module side of one Build made, installed by
 // finishGraph when the whole build succeeded.
 type graphBuild struct {
-	mods   map[string]*module
+	mods   map[string]*module // all modules; nil: the installed ones stay
+	patch  map[string]*module // with mods nil: installed modules with new code
 	assets []*Output
 	errs   []Message
 	warns  []Message
@@ -772,7 +835,13 @@ type graphBuild struct {
 // of the CSS files imported from JS. Called by Build holding buildMu.
 func (b *Bundler) buildGraph(paths []string, all bool) *graphBuild {
 	gb := &graphBuild{}
-	gb.mods, gb.assets = b.buildModules(paths, all)
+	gb.mods, gb.patch, gb.assets = b.buildModules(paths, all)
+	for _, m := range gb.patch {
+		gb.warns = append(gb.warns, m.warns...)
+	}
+	if gb.mods == nil {
+		return gb // the installed modules, maybe some with new code
+	}
 	var css []string
 	for _, id := range slices.Sorted(maps.Keys(gb.mods)) {
 		m := gb.mods[id]
@@ -801,26 +870,44 @@ func (b *Bundler) finishGraph(r *Result, gb *graphBuild) {
 	g := b.graph
 	r.Warnings = append(r.Warnings, gb.warns...)
 	g.retry = g.retry[:0]
-	if !r.OK() {
+	switch {
+	case !r.OK():
 		for id, m := range gb.mods {
 			if g.mods[id] != m || m.errs != nil {
 				g.retry = append(g.retry, id)
 			}
 		}
-	} else {
+		for id := range gb.patch {
+			g.retry = append(g.retry, id)
+		}
+	case gb.mods == nil:
+		// The installed modules stay; some may have new code, and CSS
+		// modules change with their CSS.
+		r.Modules = []ModuleUpdate{}
+		for _, a := range gb.assets {
+			g.assets[a.Path] = a
+		}
+		for _, id := range slices.Sorted(maps.Keys(gb.patch)) {
+			m := gb.patch[id]
+			m.render()
+			if g.replace(m) {
+				r.Modules = append(r.Modules, m.update())
+			}
+		}
+		for _, id := range g.cssIDs {
+			if m := b.cssModule(id); g.replace(m) {
+				r.Modules = append(r.Modules, m.update())
+			}
+		}
+	default:
 		for _, a := range gb.assets {
 			g.assets[a.Path] = a
 		}
 		mods := gb.mods
 		for _, m := range slices.Collect(maps.Values(gb.mods)) {
 			for _, d := range m.deps {
-				if rel, ok := strings.CutSuffix(d, cssModuleQuery); ok && mods[d] == nil {
-					file := strings.TrimPrefix(rel, "/")
-					h := ""
-					if o := b.served["/"+file]; o != nil {
-						h = o.Hash
-					}
-					mods[d] = cssModule(d, file, h)
+				if strings.HasSuffix(d, cssModuleQuery) && mods[d] == nil {
+					mods[d] = b.cssModule(d)
 				}
 			}
 		}
@@ -833,30 +920,83 @@ func (b *Bundler) finishGraph(r *Result, gb *graphBuild) {
 				m.render()
 			}
 			if old := g.mods[id]; (old == nil && len(g.mods) > 0) || (old != nil && old.hash != m.hash) {
-				r.Modules = append(r.Modules, ModuleUpdate{ID: id, URL: ModulePrefix + strings.TrimPrefix(id, "/") + sep(id) + "v=" + m.hash})
+				r.Modules = append(r.Modules, m.update())
 			}
 		}
-		g.mods = mods
-		g.scripts = nil // assembled when a page asks: a hot update needs none
+		g.install(mods)
 	}
-	var buf bytes.Buffer
-	buf.WriteString(r.ID)
+	r.ID = hashHex([]byte(r.ID + "\n" + strconv.FormatUint(g.sig, 16)))
+	r.Inputs = mergeSorted(r.Inputs, g.inputs)
+}
+
+// replace installs m in place of the module of its id (which may carry
+// the errors of a failed build), and reports whether its code differs.
+func (g *graph) replace(m *module) bool {
+	old := g.mods[m.id]
+	g.mods[m.id] = m
+	if old.hash == m.hash {
+		return false
+	}
+	g.sig ^= old.sig ^ m.sig
+	g.scripts = nil
+	return true
+}
+
+// install makes mods the served modules and computes what each Result
+// takes from them.
+func (g *graph) install(mods map[string]*module) {
+	g.mods = mods
+	g.scripts = nil // assembled when a page asks: a hot update needs none
+	g.cssIDs = g.cssIDs[:0]
+	g.sig = 0
 	inputs := map[string]bool{}
-	for _, in := range r.Inputs {
-		inputs[in] = true
-	}
-	for _, id := range slices.Sorted(maps.Keys(g.mods)) {
-		m := g.mods[id]
-		buf.WriteString("\n" + id + "\x00" + m.hash)
-		if !m.dep && !m.css {
+	for _, id := range slices.Sorted(maps.Keys(mods)) {
+		m := mods[id]
+		g.sig ^= m.sig
+		if m.css {
+			g.cssIDs = append(g.cssIDs, id)
+		} else if !m.dep {
 			inputs[m.file] = true
 		}
 		for f := range m.inline {
 			inputs[f] = true
 		}
 	}
-	r.ID = hashHex(buf.Bytes())
-	r.Inputs = slices.Sorted(maps.Keys(inputs))
+	g.inputs = slices.Sorted(maps.Keys(inputs))
+}
+
+// cssModule is the module of the CSS file imported from JS as id, linking
+// the CSS as last built. Called with mu held.
+func (b *Bundler) cssModule(id string) *module {
+	file := strings.TrimPrefix(strings.TrimSuffix(id, cssModuleQuery), "/")
+	h := ""
+	if o := b.served["/"+file]; o != nil {
+		h = o.Hash
+	}
+	m := cssModule(id, file, h)
+	m.render()
+	return m
+}
+
+// update is m's entry in Result.Modules.
+func (m *module) update() ModuleUpdate {
+	return ModuleUpdate{ID: m.id, URL: ModulePrefix + strings.TrimPrefix(m.id, "/") + sep(m.id) + "v=" + m.hash}
+}
+
+// mergeSorted merges two sorted lists into one without duplicates.
+func mergeSorted(a, b []string) []string {
+	out := make([]string, 0, len(a)+len(b))
+	for len(a) > 0 || len(b) > 0 {
+		switch {
+		case len(b) == 0 || (len(a) > 0 && a[0] < b[0]):
+			out, a = append(out, a[0]), a[1:]
+		case len(a) == 0 || b[0] < a[0]:
+			out, b = append(out, b[0]), b[1:]
+		default:
+			out, a, b = append(out, a[0]), a[1:], b[1:]
+		}
+	}
+	return out
 }
 
 // sep is the separator before a query parameter added to id.
