@@ -71,6 +71,7 @@ func (w *Watcher) note(rel string, before, now bool) {
 	w.cur.note(rel, before, now)
 	w.noted = true
 	w.busy.Store(true)
+	w.lastNote.Store(time.Now().UnixNano())
 }
 
 // arm sets the flush timer after the burst grew: Quiet from now, but no

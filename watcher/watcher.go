@@ -159,26 +159,27 @@ type Watcher struct {
 	fsDone     chan struct{} // closed when forward returns
 
 	// Owned by New, then by the run goroutine.
-	fs     *fsnotify.Watcher           // nil while polling
-	dirs   map[string]map[string]entry // folder ("" is root) -> name -> entry
-	ids    map[string]fileID           // watched folder -> its identity
-	byID   map[fileID]string           // and back
-	seen   map[string]struct{}         // scratch for sync
-	failed map[string]bool             // folders whose problem was reported
-	gone   bool                        // the root is missing
-	setup  bool                        // New is listing the tree: nothing to report
-	cur    batch                       // the burst under way
-	ready  batch                       // ended bursts, waiting for the receiver
-	out    []Change                    // ready's changes, for the next send
-	noted  bool                        // cur grew since the flush timer was set
-	first  time.Time                   // the burst's first change
-	last   time.Time                   // the burst's latest change
-	calm   time.Time                   // when the watcher was last caught up with the kernel
-	sealed time.Time                   // when the last non-empty burst ended
-	busy   atomic.Bool                 // cur holds changes; see Busy
-	since  time.Time                   // after a switch to polling: files modified since may have been missed
-	flush  *time.Timer                 // ends the burst
-	tick   *time.Ticker                // polling, or looking for a removed root; nil otherwise
+	fs       *fsnotify.Watcher           // nil while polling
+	dirs     map[string]map[string]entry // folder ("" is root) -> name -> entry
+	ids      map[string]fileID           // watched folder -> its identity
+	byID     map[fileID]string           // and back
+	seen     map[string]struct{}         // scratch for sync
+	failed   map[string]bool             // folders whose problem was reported
+	gone     bool                        // the root is missing
+	setup    bool                        // New is listing the tree: nothing to report
+	cur      batch                       // the burst under way
+	ready    batch                       // ended bursts, waiting for the receiver
+	out      []Change                    // ready's changes, for the next send
+	noted    bool                        // cur grew since the flush timer was set
+	first    time.Time                   // the burst's first change
+	last     time.Time                   // the burst's latest change
+	calm     time.Time                   // when the watcher was last caught up with the kernel
+	sealed   time.Time                   // when the last non-empty burst ended
+	busy     atomic.Bool                 // cur holds changes; see Busy
+	lastNote atomic.Int64                // when the last change was noted, Unix nanoseconds
+	since    time.Time                   // after a switch to polling: files modified since may have been missed
+	flush    *time.Timer                 // ends the burst
+	tick     *time.Ticker                // polling, or looking for a removed root; nil otherwise
 }
 
 // hooks let tests provoke failures the kernel cannot be made to produce on
@@ -277,9 +278,13 @@ func newWatcher(root string, opts Options, h hooks) (*Watcher, error) {
 func (w *Watcher) Batches() <-chan []Change { return w.batches }
 
 // Busy reports whether a burst is under way: changes have arrived that no
-// batch holds yet. A receiver can tell from it that a batch it got is part
-// of something bigger (a checkout, a tool writing in a loop) that goes on.
-func (w *Watcher) Busy() bool { return w.busy.Load() }
+// batch holds yet, or one arrived within twice the Quiet window (a batch
+// that MaxWait cut off goes on). A receiver can tell from it that a batch
+// it got is part of something bigger (a checkout, a tool writing in a
+// loop) that goes on.
+func (w *Watcher) Busy() bool {
+	return w.busy.Load() || time.Since(time.Unix(0, w.lastNote.Load())) < 2*w.quiet
+}
 
 // Errors returns the channel of problems that do not stop the watcher: the
 // root removed (it is watched again when it comes back), the watch limit hit
