@@ -90,6 +90,7 @@ func (w *Watcher) arm() {
 	if len(w.cur) <= 2 && w.first.Sub(w.sealed) >= w.maxWait {
 		quiet = min(quiet, quickQuiet)
 	}
+	w.armed = quiet
 	w.flush.Reset(min(quiet, w.first.Add(w.maxWait).Sub(now)))
 }
 
@@ -101,6 +102,8 @@ func (w *Watcher) seal() {
 	}
 	w.first = time.Time{}
 	w.busy.Store(false)
+	// Sealed with changes still arriving: MaxWait cut the burst off.
+	w.cut.Store(time.Since(w.last) < w.armed)
 	if len(w.cur) == 0 {
 		return
 	}

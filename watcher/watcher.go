@@ -177,6 +177,8 @@ type Watcher struct {
 	sealed   time.Time                   // when the last non-empty burst ended
 	busy     atomic.Bool                 // cur holds changes; see Busy
 	lastNote atomic.Int64                // when the last change was noted, Unix nanoseconds
+	cut      atomic.Bool                 // the last batch was sealed by MaxWait, not by quiet
+	armed    time.Duration               // the quiet window of the burst under way
 	since    time.Time                   // after a switch to polling: files modified since may have been missed
 	flush    *time.Timer                 // ends the burst
 	tick     *time.Ticker                // polling, or looking for a removed root; nil otherwise
@@ -278,12 +280,13 @@ func newWatcher(root string, opts Options, h hooks) (*Watcher, error) {
 func (w *Watcher) Batches() <-chan []Change { return w.batches }
 
 // Busy reports whether a burst is under way: changes have arrived that no
-// batch holds yet, or one arrived within twice the Quiet window (a batch
-// that MaxWait cut off goes on). A receiver can tell from it that a batch
-// it got is part of something bigger (a checkout, a tool writing in a
-// loop) that goes on.
+// batch holds yet, or the last batch was cut off by MaxWait and a change
+// came within twice the Quiet window (more is on its way). A receiver can
+// tell from it that a batch it got is part of something bigger (a
+// checkout, a tool writing in a loop) that goes on; after a lone save it
+// is false.
 func (w *Watcher) Busy() bool {
-	return w.busy.Load() || time.Since(time.Unix(0, w.lastNote.Load())) < 2*w.quiet
+	return w.busy.Load() || (w.cut.Load() && time.Since(time.Unix(0, w.lastNote.Load())) < 2*w.quiet)
 }
 
 // Errors returns the channel of problems that do not stop the watcher: the
