@@ -432,7 +432,11 @@ func splitHelpers(out []byte) ([]byte, map[string]string) {
 		return out, helpers
 	}
 	code := append([]byte{}, lines[0]...)
-	code = append(code, bytes.Repeat([]byte("\n"), end-1)...)
+	for _, l := range lines[1:end] {
+		if bytes.HasSuffix(l, []byte("\n")) {
+			code = append(code, '\n')
+		}
+	}
 	for _, l := range lines[end:] {
 		code = append(code, l...)
 	}

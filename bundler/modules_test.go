@@ -257,3 +257,22 @@ func TestModuleSourceMaps(t *testing.T) {
 		t.Errorf("update script line %d maps to %s:%d, want /mod.ts:%d", gen, file, line, wantLine)
 	}
 }
+
+// FuzzSplitHelpers: taking the helpers out of any output keeps its line
+// count (the source map must still fit) and never panics.
+func FuzzSplitHelpers(f *testing.F) {
+	f.Add([]byte(bannerMark + "\nvar __defProp = Object.defineProperty;\nvar __export = (target, all) => {\n  for (var name in all)\n    __defProp(target, name, { get: all[name], enumerable: true });\n};\n\n// a.ts\nvar x = 1;\n});\n"))
+	f.Add([]byte(bannerMark + "\nvar __x\n"))
+	f.Add([]byte("no banner\n"))
+	f.Fuzz(func(t *testing.T, out []byte) {
+		code, helpers := splitHelpers(out)
+		if got, want := strings.Count(string(code), "\n"), strings.Count(string(out), "\n"); got != want {
+			t.Fatalf("%d lines, want %d", got, want)
+		}
+		for name, text := range helpers {
+			if !strings.HasPrefix(name, "__") || !strings.Contains(string(out), text) {
+				t.Fatalf("helper %q = %q not from the input", name, text)
+			}
+		}
+	})
+}
