@@ -134,16 +134,28 @@ async function apply(updates) {
     if (as.length) path.forEach((x) => outdated.add(x));
     return as.length > 0;
   };
+  // The importers of each running module, and what a walk from a module
+  // found: each module is walked once, however many ways lead to it.
+  const importers = new Map(), walked = new Map();
+  for (const m of registry.values()) {
+    if (m.module) for (const d of new Set(Object.values(m.deps))) importers.set(d, [...(importers.get(d) || []), m]);
+  }
   const walk = (id, below) => {
+    if (walked.has(id)) {
+      if (walked.get(id)) for (const x of below) outdated.add(x); // they lead where id does
+      return walked.get(id);
+    }
     const r = registry.get(id);
-    if (!r.invalid && take(r.accepts.filter((a) => a.self), id, [...below, id])) return true;
-    const importers = [...registry.values()].filter((m) => m.module && Object.values(m.deps).includes(id));
-    if (entries.has(id) || !importers.length) return false;
     const path = [...below, id];
-    return importers.every((imp) => {
-      if (take(imp.accepts.filter((a) => !a.self && a.deps.includes(id)), id, path)) return true;
-      return path.includes(imp.id) || walk(imp.id, path); // a cycle leads on elsewhere
-    });
+    walked.set(id, true); // a cycle back here leads on elsewhere
+    let ok = !r.invalid && take(r.accepts.filter((a) => a.self), id, path);
+    if (!ok) {
+      const imps = importers.get(id) || [];
+      ok = !entries.has(id) && imps.length > 0 &&
+        imps.every((imp) => take(imp.accepts.filter((a) => !a.self && a.deps.includes(id)), id, path) || walk(imp.id, path));
+    }
+    walked.set(id, ok);
+    return ok;
   };
   for (const u of ran) if (!walk(u.path, [])) return false;
   try {

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/devserve/devserve/internal/browsertest"
@@ -65,5 +66,39 @@ __devserve_meta.hot.accept(["./a.js", "./b.js"], function (ms) { log.push("accep
 		h.waitJS(`log.length > 0`)
 		h.stays()
 		h.waitWindowLog("accept a2,b2")
+	})
+
+	// A leaf under 24 layers of two modules each, every module importing
+	// both of the layer below: 2^24 ways up from the leaf to the module
+	// that accepts the top layer. Each module is walked once, so the
+	// update applies at once instead of never.
+	t.Run("ManyWays", func(t *testing.T) {
+		const layers = 24
+		id := func(l, i int) string { return fmt.Sprintf("/l%d_%d.js", l, i) }
+		var defs []string
+		for l := 0; l < layers; l++ {
+			for i := 0; i < 2; i++ {
+				deps := map[string]string{}
+				code := `exports.v = 0;`
+				if l+1 < layers {
+					deps["./a"], deps["./b"] = id(l+1, 0), id(l+1, 1)
+					code = fmt.Sprintf(`exports.v = require(%q).v + require(%q).v;`, id(l+1, 0), id(l+1, 1))
+				} else {
+					deps["./leaf.js"] = "/leaf.js"
+					code = `exports.v = require("/leaf.js").v;`
+				}
+				defs = append(defs, def(id(l, i), deps, code))
+			}
+		}
+		top := map[string]string{"./a": id(0, 0), "./b": id(0, 1)}
+		defs = append(defs, def("/main.js", top, `require("`+id(0, 0)+`"); require("`+id(0, 1)+`");
+__devserve_meta.hot.accept(["./a", "./b"], function (ms) { log.push("top " + ms[0].v); });`),
+			def("/leaf.js", nil, `exports.v = 1;`))
+		h := openHot(t, browser, entryScript("/main.js", defs...),
+			updates("/leaf.js", nil, map[string]string{"2": `exports.v = 2;`}))
+		h.built(jsUpdate("/leaf.js", "2"))
+		h.waitJS(`log.length > 0`)
+		h.stays()
+		h.waitWindowLog(fmt.Sprintf("top %d", 2<<(layers-1)))
 	})
 }
