@@ -168,6 +168,9 @@ type Output struct {
 	ContentType string
 	// Contents are the bytes.
 	Contents []byte
+	// Immutable says that the URL it was looked up at names these bytes
+	// for good (a chunk's URL carries its hash): it may be cached forever.
+	Immutable bool
 }
 
 // Message is an error or warning, esbuild's api.Message flattened to what a

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"maps"
 	"net/url"
@@ -40,6 +41,8 @@ const (
 	// ModulePrefix is where one module's new code is served for a hot
 	// update: ModulePrefix + id without its leading slash.
 	ModulePrefix = "/__devserve/m/"
+	// ChunkPrefix is where the chunks of a big entry's script are served.
+	ChunkPrefix = "/__devserve/c/"
 	// DepsPrefix begins the ids of packages from node_modules, each
 	// bundled into one module.
 	DepsPrefix = "/__devserve/deps/"
@@ -760,12 +763,15 @@ func (m *module) updateScript() []byte {
 	return buf.Bytes()
 }
 
-// assemble makes the script of a JS entry: the registrations of every
-// module it reaches, then the start of the entry; and its index source map,
-// one section per module.
-func (g *graph) assemble(entry string) (script, srcMap []byte) {
-	id := "/" + entry
-	var order []string
+// chunkSize is about how many modules one script holds. An entry that
+// reaches more is served as a small script importing chunks, each at a
+// URL that names its content, cached for good: after an edit a reload
+// fetches, and the browser compiles, only the chunk that changed.
+const chunkSize = 256
+
+// reach lists the modules an entry reaches, depth first.
+func (g *graph) reach(entry string) []*module {
+	var order []*module
 	seen := map[string]bool{}
 	var walk func(id string)
 	walk = func(id string) {
@@ -774,26 +780,26 @@ func (g *graph) assemble(entry string) (script, srcMap []byte) {
 			return
 		}
 		seen[id] = true
-		order = append(order, id)
+		if m.def != nil {
+			order = append(order, m)
+		}
 		for _, d := range slices.Sorted(maps.Values(m.deps)) {
 			walk(d)
 		}
 	}
-	walk(id)
+	walk("/" + entry)
+	return order
+}
+
+// registrations is a script of head, the helpers and registrations of
+// mods, and tail; and its index source map, one section per module.
+func registrations(head string, mods []*module, tail string) (script, srcMap []byte) {
 	var js, sm bytes.Buffer
-	js.WriteString(`import{define as __devserve_define,start as __devserve_start}from"` + HMRPath + "\";\n")
-	mods := make([]*module, len(order))
-	for i, id := range order {
-		mods[i] = g.mods[id]
-	}
+	js.WriteString(head)
 	js.Write(helperBlock(mods...))
 	sm.WriteString(`{"version":3,"sections":[`)
 	line, first := bytes.Count(js.Bytes(), []byte("\n")), true
-	for _, mid := range order {
-		m := g.mods[mid]
-		if m.def == nil {
-			continue
-		}
+	for _, m := range mods {
 		if m.srcMap != nil {
 			if !first {
 				sm.WriteByte(',')
@@ -806,22 +812,59 @@ func (g *graph) assemble(entry string) (script, srcMap []byte) {
 		js.Write(m.def)
 		line += bytes.Count(m.def, []byte("\n"))
 	}
-	q, _ := json.Marshal(id)
-	js.WriteString(`__devserve_start(` + string(q) + ");\n//# sourceMappingURL=" + path.Base(entry) + ".map\n")
+	js.WriteString(tail)
 	sm.WriteString("]}")
 	return js.Bytes(), sm.Bytes()
 }
 
-// assembleAll makes the scripts of every JS entry. Called with mu held.
+// assembleAll makes the scripts of every JS entry: one script holding
+// every module it reaches, or, past chunkSize modules, a script importing
+// chunks. A module goes to the chunk its id hashes to, so an edit changes
+// one chunk and adding a module moves no other. Called with mu held.
 func (g *graph) assembleAll() {
 	g.scripts = map[string]*Output{}
+	put := func(p string, kind Kind, b []byte) *Output {
+		o := &Output{Path: p, Kind: kind, Hash: hashHex(b), ContentType: contentType(kind, p), Contents: b}
+		g.scripts[p] = o
+		return o
+	}
 	for _, e := range g.entries {
-		if g.mods["/"+e] == nil {
+		mods := g.reach(e)
+		if len(mods) == 0 {
 			continue
 		}
-		js, sm := g.assemble(e)
-		g.scripts["/"+e] = &Output{Path: "/" + e, Kind: JS, Hash: hashHex(js), ContentType: jsType, Contents: js}
-		g.scripts["/"+e+".map"] = &Output{Path: "/" + e + ".map", Kind: Map, Hash: hashHex(sm), ContentType: mapType, Contents: sm}
+		q, _ := json.Marshal("/" + e)
+		start := `__devserve_start(` + string(q) + ");\n"
+		if len(mods) <= chunkSize {
+			js, sm := registrations(`import{define as __devserve_define,start as __devserve_start}from"`+HMRPath+"\";\n",
+				mods, start+"//# sourceMappingURL="+path.Base(e)+".map\n")
+			put("/"+e, JS, js)
+			put("/"+e+".map", Map, sm)
+			continue
+		}
+		n := (len(mods) + chunkSize - 1) / chunkSize
+		chunks := make([][]*module, n)
+		for _, m := range mods {
+			h := fnv.New32a()
+			h.Write([]byte(m.id))
+			i := h.Sum32() % uint32(n)
+			chunks[i] = append(chunks[i], m)
+		}
+		var entry strings.Builder
+		prefix := ChunkPrefix + hashHex([]byte(e))[:8] + "-"
+		for i, c := range chunks {
+			if len(c) == 0 {
+				continue
+			}
+			name := prefix + strconv.Itoa(i) + ".js"
+			js, sm := registrations(`import{define as __devserve_define}from"`+HMRPath+"\";\n",
+				c, "//# sourceMappingURL="+path.Base(name)+".map\n")
+			o := put(name, JS, js)
+			put(name+".map", Map, sm)
+			entry.WriteString(`import "` + name + "?v=" + o.Hash + "\";\n")
+		}
+		entry.WriteString(`import{start as __devserve_start}from"` + HMRPath + "\";\n" + start)
+		put("/"+e, JS, []byte(entry.String()))
 	}
 }
 
@@ -1045,11 +1088,18 @@ func (b *Bundler) LookupURL(u *url.URL) (*Output, bool) {
 	defer b.mu.Unlock()
 	b.waitLocked()
 	if g := b.graph; g != nil {
-		if e := strings.TrimSuffix(strings.TrimPrefix(u.Path, "/"), ".map"); slices.Contains(g.entries, e) {
+		e := strings.TrimSuffix(strings.TrimPrefix(u.Path, "/"), ".map")
+		if slices.Contains(g.entries, e) || strings.HasPrefix(u.Path, ChunkPrefix) {
 			if g.scripts == nil {
 				g.assembleAll()
 			}
-			if o := g.scripts[u.Path]; o != nil {
+			o := g.scripts[u.Path]
+			if o != nil && strings.HasPrefix(u.Path, ChunkPrefix) && u.Query().Get("v") == o.Hash {
+				c := *o
+				c.Immutable = true
+				o = &c
+			}
+			if o != nil {
 				return o, true
 			}
 		}

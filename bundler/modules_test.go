@@ -3,6 +3,7 @@ package bundler
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"slices"
 	"strings"
@@ -275,4 +276,69 @@ func FuzzSplitHelpers(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestModuleChunks: an entry that reaches more than chunkSize modules is a
+// script importing chunks at URLs that name their content; an edit of one
+// module changes one chunk's URL.
+func TestModuleChunks(t *testing.T) {
+	const n = 3 * chunkSize
+	files := map[string]string{"index.html": `<script type="module" src="/main.js"></script>`}
+	var main strings.Builder
+	for i := range n {
+		fmt.Fprintf(&main, "import './m/%d.js';\n", i)
+		files[fmt.Sprintf("m/%d.js", i)] = fmt.Sprintf("export const v%d = %d;\n", i, i)
+	}
+	files["main.js"] = main.String()
+	root := project(t, files)
+	b := open(t, Options{Root: root, Modules: true})
+	mustBuild(t, b, nil)
+
+	chunks := func() []string {
+		script := get(t, b, "/main.js")
+		var urls []string
+		for _, line := range strings.Split(script, "\n") {
+			if u, ok := strings.CutPrefix(line, `import "`+ChunkPrefix); ok {
+				urls = append(urls, ChunkPrefix+strings.TrimSuffix(u, `";`))
+			}
+		}
+		if !strings.Contains(script, `__devserve_start("/main.js");`) || len(urls) < 2 {
+			t.Fatalf("entry script:\n%s", script)
+		}
+		return urls
+	}
+	before := chunks()
+	defined := 0
+	for _, raw := range before {
+		u, _ := url.Parse(raw)
+		o, ok := b.LookupURL(u)
+		if !ok || !o.Immutable {
+			t.Fatalf("%s: found %v, immutable %v", raw, ok, ok && o.Immutable)
+		}
+		defined += strings.Count(string(o.Contents), "\n__devserve_define(")
+		if strings.Count(string(o.Contents), "var __export = ") > 1 {
+			t.Errorf("%s declares a helper twice", raw)
+		}
+		get(t, b, strings.SplitN(raw, "?", 2)[0]+".map")
+	}
+	if defined != n+1 {
+		t.Errorf("the chunks define %d modules, want %d", defined, n+1)
+	}
+	stale, _ := url.Parse(strings.SplitN(before[0], "?", 2)[0] + "?v=old")
+	if o, ok := b.LookupURL(stale); !ok || o.Immutable {
+		t.Errorf("a chunk at a stale version: found %v, immutable %v", ok, ok && o.Immutable)
+	}
+
+	writeFiles(t, root, map[string]string{"m/7.js": "export const v7 = 'seven';\n"})
+	mustBuild(t, b, []string{"m/7.js"})
+	after := chunks()
+	changed := 0
+	for i := range before {
+		if before[i] != after[i] {
+			changed++
+		}
+	}
+	if len(after) != len(before) || changed != 1 {
+		t.Errorf("an edit of one module changed %d of %d chunk URLs, want 1", changed, len(before))
+	}
 }

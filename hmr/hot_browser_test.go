@@ -2,6 +2,9 @@ package hmr
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -124,5 +127,42 @@ func TestBrowserHotNoAccepterReloadsOnce(t *testing.T) {
 	samePage(t, tab, "hot update after a reload")
 	if n := runs(t, tab); n != 2 {
 		t.Errorf("the page ran %d times, want still 2", n)
+	}
+}
+
+// TestBrowserChunks: a page whose entry reaches more modules than one
+// script holds loads its chunks, and an edit shows after the reload.
+func TestBrowserChunks(t *testing.T) {
+	dir := t.TempDir()
+	var main strings.Builder
+	main.WriteString("let total = 0;\n")
+	const n = 600
+	for i := range n {
+		fmt.Fprintf(&main, "import { v as v%d } from './m/%d.js'; total += v%d;\n", i, i, i)
+		writeTestFile(t, dir, fmt.Sprintf("m/%d.js", i), "export const v = 1;\n")
+	}
+	main.WriteString("sessionStorage.setItem('runs', String(Number(sessionStorage.getItem('runs') || 0) + 1));\n" +
+		"document.getElementById('out').textContent = 'total ' + total;\n")
+	writeTestFile(t, dir, "main.js", main.String())
+	writeTestFile(t, dir, "index.html", `<!doctype html><script type="module" src="/main.js"></script><p id="out">loading</p>`)
+	ts := startServer(t, dir, "127.0.0.1:0", Options{})
+	tab := browsertest.New(t)
+	navigate(t, tab, ts.URL)
+	waitJS(t, tab, outText(fmt.Sprintf("total %d", n)))
+	ts.write(t, "m/7.js", "export const v = 101;\n")
+	waitJS(t, tab, outText(fmt.Sprintf("total %d", n+100)))
+	if r := runs(t, tab); r != 2 {
+		t.Errorf("the page ran %d times, want 2", r)
+	}
+}
+
+func writeTestFile(t *testing.T, dir, rel, content string) {
+	t.Helper()
+	p := filepath.Join(dir, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -296,7 +296,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if !dir {
 		if out, ok := s.bundler.LookupURL(r.URL); ok {
-			serveBytes(w, r, out.ContentType, `"`+out.Hash+`"`, out.Contents)
+			serveOutput(w, r, out)
 			return
 		}
 	}
@@ -320,14 +320,29 @@ func (s *Server) serveInternal(w http.ResponseWriter, r *http.Request, p string)
 		w.Header().Set("Cache-Control", "no-store")
 		json.NewEncoder(w).Encode(s.Status())
 	default:
-		if strings.HasPrefix(p, bundler.ModulePrefix) && s.waitIdle(r) {
+		if (strings.HasPrefix(p, bundler.ModulePrefix) || strings.HasPrefix(p, bundler.ChunkPrefix)) && s.waitIdle(r) {
 			if out, ok := s.bundler.LookupURL(r.URL); ok {
-				serveBytes(w, r, out.ContentType, `"`+out.Hash+`"`, out.Contents)
+				serveOutput(w, r, out)
 				return
 			}
 		}
 		http.NotFound(w, r)
 	}
+}
+
+// serveOutput serves a build output; an immutable one (a chunk at the URL
+// that names its content) may be cached for good, so a reload does not
+// even ask for it.
+func serveOutput(w http.ResponseWriter, r *http.Request, out *bundler.Output) {
+	if !out.Immutable {
+		serveBytes(w, r, out.ContentType, `"`+out.Hash+`"`, out.Contents)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", out.ContentType)
+	h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	h.Set("ETag", `"`+out.Hash+`"`)
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(out.Contents))
 }
 
 // waitIdle blocks while a build runs, so no request gets output or a page
