@@ -134,12 +134,20 @@ async function apply(updates) {
     if (as.length) path.forEach((x) => outdated.add(x));
     return as.length > 0;
   };
-  // The importers of each running module, and what a walk from a module
+  // The importers of each running module (indexed at the first need: a
+  // module that accepts itself needs none), and what a walk from a module
   // found: each module is walked once, however many ways lead to it.
-  const importers = new Map(), walked = new Map();
-  for (const m of registry.values()) {
-    if (m.module) for (const d of new Set(Object.values(m.deps))) importers.set(d, [...(importers.get(d) || []), m]);
-  }
+  let importers;
+  const importersOf = (id) => {
+    if (!importers) {
+      importers = new Map();
+      for (const m of registry.values()) {
+        if (m.module) for (const d of new Set(Object.values(m.deps))) importers.set(d, [...(importers.get(d) || []), m]);
+      }
+    }
+    return importers.get(id) || [];
+  };
+  const walked = new Map();
   const walk = (id, below) => {
     if (walked.has(id)) {
       if (walked.get(id)) for (const x of below) outdated.add(x); // they lead where id does
@@ -150,7 +158,7 @@ async function apply(updates) {
     walked.set(id, true); // a cycle back here leads on elsewhere
     let ok = !r.invalid && take(r.accepts.filter((a) => a.self), id, path);
     if (!ok) {
-      const imps = importers.get(id) || [];
+      const imps = importersOf(id);
       ok = !entries.has(id) && imps.length > 0 &&
         imps.every((imp) => take(imp.accepts.filter((a) => !a.self && a.deps.includes(id)), id, path) || walk(imp.id, path));
     }
@@ -169,7 +177,9 @@ async function apply(updates) {
     console.error(`${TAG} could not fetch the update:`, e);
     return false;
   }
-  const before = new Set([...registry.values()].filter((r) => r.module).map((r) => r.id));
+  // What the modules that run again imported: if some import goes, the
+  // modules no longer imported are pruned.
+  const imported = [...outdated].map((id) => [id, Object.values(registry.get(id).deps)]);
   try {
     emit("devserve:beforeUpdate", updates);
     for (const id of outdated) {
@@ -192,14 +202,14 @@ async function apply(updates) {
     console.error(`${TAG} hot update failed, reloading:`, e);
     return false;
   }
-  prune(before);
+  if (imported.some(([id, deps]) => deps.some((d) => !Object.values(registry.get(id).deps).includes(d)))) prune();
   emit("devserve:afterUpdate", updates);
   return true;
 }
 
-// prune runs the prune handlers of modules that ran before the update and
-// that no running module imports any more.
-function prune(before) {
+// prune runs the prune handlers of the running modules that no entry
+// reaches any more, and stops them.
+function prune() {
   const reached = new Set();
   const reach = (id) => {
     const r = registry.get(id);
@@ -208,9 +218,8 @@ function prune(before) {
     Object.values(r.deps).forEach(reach);
   };
   entries.forEach(reach);
-  for (const id of before) {
-    const r = registry.get(id);
-    if (reached.has(id) || !r.module) continue;
+  for (const r of registry.values()) {
+    if (reached.has(r.id) || !r.module) continue;
     call(r.pruners, r.data);
     r.module = null;
   }
