@@ -467,6 +467,9 @@ func TestSlowloris(t *testing.T) {
 	ts := serveConfigured(t, copyFixture(t, "live"), false, func(hs *http.Server) {
 		hs.ReadHeaderTimeout = readHeader
 	})
+	// Before the dial: the server's clock for ReadHeaderTimeout starts
+	// when it accepts, which may be before Dial returns here.
+	start := time.Now()
 	conn, err := net.Dial("tcp", ts.http.Listener.Addr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -477,7 +480,6 @@ func TestSlowloris(t *testing.T) {
 		defer close(closed)
 		io.Copy(io.Discard, conn) // returns when the server closes it
 	}()
-	start := time.Now()
 	io.WriteString(conn, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
