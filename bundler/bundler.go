@@ -132,12 +132,12 @@ type Options struct {
 	Minify bool
 	// Logger receives debug logs of builds; nil is silent.
 	Logger *slog.Logger
-	// Modules serves JS unbundled, for hot module replacement: every
-	// source module is compiled alone and served as a native ES module
-	// with import.meta.hot, packages from node_modules are bundled once
-	// under DepsPrefix, and CSS imported from JS becomes a module that
-	// links it. See "Modules" in the package documentation, LookupURL,
-	// ImportMap and Result.Hot. CSS entries are built as without it.
+	// Modules is module mode, for hot module replacement: every module is
+	// compiled alone into a factory registered in the runtime at HMRPath,
+	// an entry's script holds the factories of what it reaches, and a
+	// build reports the modules that changed. See "Modules" in the package
+	// documentation, LookupURL and Result.Modules. CSS entries are built
+	// as without it.
 	Modules bool
 }
 

@@ -28,10 +28,10 @@ import (
 // This file is module mode (Options.Modules): every module is compiled
 // alone by esbuild into a factory function registered under its id, and a
 // JS entry is served as one script holding the factories of every module
-// it reaches. A page loads one script, as with a bundle, but the runtime
-// (client/hmr.js) can run a module again with new code: the hot update of
-// one module fetches that module alone. See "Modules" in the package
-// documentation.
+// it reaches (or chunks of them). A page loads one script or a few, as with
+// a bundle, but the runtime (client/hmr.js) can run a module again with new
+// code: the hot update of one module fetches that module alone. See
+// "Modules" in the package documentation.
 
 // URLs of module mode.
 const (
