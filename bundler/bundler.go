@@ -57,8 +57,10 @@
 //
 // A JS entry is served at its URL as one script: the registrations of every
 // module it reaches, then __devserve_start of the entry, with an index
-// source map (one section per module) at its URL + ".map". The runtime,
-// client/hmr.js at HMRPath, runs the factories. A Build compiles only the
+// source map (one section per module) at its URL + ".map"; past chunkSize
+// (256) modules, as a script that imports chunks of them, each at a URL
+// under ChunkPrefix that names its content (Output.Immutable). The
+// runtime, client/hmr.js at HMRPath, runs the factories. A Build compiles only the
 // modules whose file (or a file inlined into them: JSON, text) changed and
 // reports them in Result.Modules, each with the URL under ModulePrefix of its
 // update script, which registers its new code. Packages from node_modules
