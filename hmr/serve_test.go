@@ -231,3 +231,24 @@ func hasUpdate(us []Update, typ, path string) bool {
 	}
 	return false
 }
+
+// TestClientScriptsMinified: the client's scripts go out minified, well
+// under 10 KB for the one every page loads.
+func TestClientScriptsMinified(t *testing.T) {
+	ts := startServer(t, copyFixture(t, "live"), "127.0.0.1:0", Options{})
+	for _, c := range []struct {
+		path string
+		src  []byte
+		max  int
+	}{
+		{ClientPath, client.Source(), 10 << 10},
+		{WorkerPath, client.WorkerSource(), 10 << 10},
+		{client.HMRPath, client.HMRSource(), 10 << 10},
+	} {
+		resp, body := request(t, ts.http, "GET", c.path)
+		if resp.StatusCode != 200 || len(body) >= len(c.src) || len(body) > c.max {
+			t.Errorf("%s: %s, %d bytes (source %d), want minified and at most %d", c.path, resp.Status, len(body), len(c.src), c.max)
+		}
+		t.Logf("%s: %d bytes, %d as written", c.path, len(body), len(c.src))
+	}
+}

@@ -106,6 +106,7 @@ type Server struct {
 	// server reloads once when it reconnects: HTML, or a file read from
 	// disk, may have changed while no server watched.
 	instance string
+	scripts  map[string]script // the client's scripts, minified
 
 	mu       sync.Mutex
 	build    string // ID of the outputs being served
@@ -146,6 +147,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{
 		instance: rand.Text(),
+		scripts:  clientScripts(),
 		root:     abs,
 		opts:     opts,
 		log:      log,
@@ -305,12 +307,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) serveInternal(w http.ResponseWriter, r *http.Request, p string) {
 	switch p {
-	case ClientPath:
-		serveBytes(w, r, "text/javascript; charset=utf-8", client.ETag(), client.Source())
-	case WorkerPath:
-		serveBytes(w, r, "text/javascript; charset=utf-8", client.WorkerETag(), client.WorkerSource())
-	case client.HMRPath:
-		serveBytes(w, r, "text/javascript; charset=utf-8", client.HMRETag(), client.HMRSource())
+	case ClientPath, WorkerPath, client.HMRPath:
+		sc := s.scripts[p]
+		serveBytes(w, r, "text/javascript; charset=utf-8", sc.etag, sc.body)
 	case client.TypesPath:
 		serveBytes(w, r, "text/plain; charset=utf-8", client.TypesETag(), client.TypesSource())
 	case EventsPath:
