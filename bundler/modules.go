@@ -603,33 +603,24 @@ func (b *Bundler) buildModules(changed []string, all bool) (mods, patch map[stri
 			}
 		}
 		clear(todo)
-		for _, group := range []struct {
-			list []string
-			deps bool
-		}{{local, false}, {deps, true}} {
-			if len(group.list) == 0 {
+		got, more := b.compileAll(local, deps)
+		assets = append(assets, more...)
+		for id, m := range got {
+			if old := mods[id]; old != nil && m.errs != nil && old.out != nil {
+				old.errs, old.warns = m.errs, m.warns
 				continue
 			}
-			slices.Sort(group.list)
-			got, more := b.compile(slices.Compact(group.list), group.deps)
-			assets = append(assets, more...)
-			for id, m := range got {
-				if old := mods[id]; old != nil && m.errs != nil && old.out != nil {
-					old.errs, old.warns = m.errs, m.warns
+			mods[id] = m
+		}
+		for _, m := range got {
+			for _, id := range m.deps {
+				if _, known := mods[id]; known || strings.HasSuffix(id, cssModuleQuery) {
 					continue
 				}
-				mods[id] = m
-			}
-			for _, m := range got {
-				for _, id := range m.deps {
-					if _, known := mods[id]; known || strings.HasSuffix(id, cssModuleQuery) {
-						continue
-					}
-					if f, ok := m.depFiles[id]; ok {
-						todo["\x00"+f] = true
-					} else {
-						todo[id] = true
-					}
+				if f, ok := m.depFiles[id]; ok {
+					todo["\x00"+f] = true
+				} else {
+					todo[id] = true
 				}
 			}
 		}
@@ -655,6 +646,24 @@ func (b *Bundler) buildModules(changed []string, all bool) (mods, patch map[stri
 	return mods, nil, assets
 }
 
+// compileAll compiles local modules (root-relative files) and package
+// modules (absolute files), and returns them all by id with the assets
+// esbuild emitted.
+func (b *Bundler) compileAll(local, deps []string) (map[string]*module, []*Output) {
+	all := map[string]*module{}
+	var assets []*Output
+	for i, list := range [][]string{local, deps} {
+		if len(list) == 0 {
+			continue
+		}
+		slices.Sort(list)
+		mods, more := b.compile(slices.Compact(list), i == 1)
+		maps.Copy(all, mods)
+		assets = append(assets, more...)
+	}
+	return all, assets
+}
+
 // patchModules compiles the modules of todo, all of them installed, and
 // returns them when nothing but their code changed: their files exist, they
 // compiled, and they import and inline what they did. Then the graph needs
@@ -675,19 +684,7 @@ func (b *Bundler) patchModules(todo map[string]bool) (map[string]*module, []*Out
 			local = append(local, m.file)
 		}
 	}
-	got := map[string]*module{}
-	var assets []*Output
-	for _, group := range []struct {
-		list []string
-		deps bool
-	}{{local, false}, {deps, true}} {
-		if len(group.list) > 0 {
-			slices.Sort(group.list)
-			mods, more := b.compile(group.list, group.deps)
-			maps.Copy(got, mods)
-			assets = append(assets, more...)
-		}
-	}
+	got, assets := b.compileAll(local, deps)
 	for id, m := range got {
 		old := g.mods[id]
 		if old == nil || m.errs != nil || !maps.Equal(old.deps, m.deps) || !maps.Equal(old.inline, m.inline) {
@@ -732,17 +729,6 @@ func (m *module) render() {
 	m.hash = hashHex(m.def)
 	sum := sha256.Sum256([]byte(m.id + "\x00" + m.hash))
 	m.sig = binary.LittleEndian.Uint64(sum[:8])
-}
-
-// cssModule is the module standing for a CSS file imported from JS: it
-// links the stylesheet (href carries the CSS's hash, so a CSS change is a
-// change of this module) and accepts its own updates.
-func cssModule(id, file, cssHash string) *module {
-	href, _ := json.Marshal("/" + file + "?v=" + cssHash)
-	m := &module{id: id, file: file, css: true, deps: map[string]string{}}
-	m.out = []byte(bannerMark + "\n" + metaName + `.hot.accept();` + metaName + `.style(` + string(href) + `);` +
-		metaName + `.hot.prune(()=>` + metaName + ".style(null));\n});\n")
-	return m
 }
 
 // updateScript is what ModulePrefix serves for a module: its registration
@@ -1012,15 +998,20 @@ func (g *graph) install(mods map[string]*module) {
 	g.inputs = slices.Sorted(maps.Keys(inputs))
 }
 
-// cssModule is the module of the CSS file imported from JS as id, linking
-// the CSS as last built. Called with mu held.
+// cssModule is the module of the CSS file imported from JS as id: it
+// links the stylesheet as last built (the href carries the CSS's hash, so
+// a CSS change is a change of this module) and accepts its own updates.
+// Called with mu held.
 func (b *Bundler) cssModule(id string) *module {
 	file := strings.TrimPrefix(strings.TrimSuffix(id, cssModuleQuery), "/")
 	h := ""
 	if o := b.served["/"+file]; o != nil {
 		h = o.Hash
 	}
-	m := cssModule(id, file, h)
+	href, _ := json.Marshal("/" + file + "?v=" + h)
+	m := &module{id: id, file: file, css: true, deps: map[string]string{}}
+	m.out = []byte(bannerMark + "\n" + metaName + `.hot.accept();` + metaName + `.style(` + string(href) + `);` +
+		metaName + `.hot.prune(()=>` + metaName + ".style(null));\n});\n")
 	m.render()
 	return m
 }
