@@ -1,6 +1,7 @@
 package bundler
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"os"
@@ -148,7 +149,6 @@ func esbuildOptions(root, outdir string, o *Options) (api.BuildOptions, error) {
 		JSXFactory:    o.JSXFactory,
 		JSXFragment:   o.JSXFragment,
 
-		JSXImportSource:   o.JSXImportSource,
 		MinifyWhitespace:  o.Minify,
 		MinifyIdentifiers: o.Minify,
 		MinifySyntax:      o.Minify,
@@ -176,7 +176,14 @@ func esbuildOptions(root, outdir string, o *Options) (api.BuildOptions, error) {
 		return bo, fmt.Errorf("sourcemap %q: want linked, inline, external or none", o.Sourcemap)
 	}
 
-	switch o.JSX {
+	jsx, source := o.JSX, o.JSXImportSource
+	if jsx == "" && o.JSXFactory == "" {
+		jsx, source = projectJSX(root, source)
+	}
+	bo.JSXImportSource = source
+	// In module mode (the dev server) JSX carries its source location.
+	bo.JSXDev = o.Modules && jsx == "automatic"
+	switch jsx {
 	case "", "transform":
 		bo.JSX = api.JSXTransform
 	case "automatic":
@@ -219,4 +226,33 @@ func esbuildOptions(root, outdir string, o *Options) (api.BuildOptions, error) {
 		bo.Tsconfig = ts
 	}
 	return bo, nil
+}
+
+// projectJSX is the JSX mode and import source for a project that sets
+// neither: the automatic runtime of React or Preact when the root's
+// package.json depends on it (tsconfig's jsx and jsxImportSource still win
+// for the files under it), else esbuild's transform to React.createElement.
+func projectJSX(root, source string) (string, string) {
+	data, err := os.ReadFile(filepath.Join(root, "package.json"))
+	if err != nil {
+		return "", source
+	}
+	var pkg struct {
+		Deps    map[string]string `json:"dependencies"`
+		DevDeps map[string]string `json:"devDependencies"`
+	}
+	if json.Unmarshal(data, &pkg) != nil {
+		return "", source
+	}
+	has := func(name string) bool { _, a := pkg.Deps[name]; _, b := pkg.DevDeps[name]; return a || b }
+	switch {
+	case has("react"):
+		return "automatic", source
+	case has("preact"):
+		if source == "" {
+			source = "preact"
+		}
+		return "automatic", source
+	}
+	return "", source
 }
