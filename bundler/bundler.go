@@ -113,7 +113,10 @@ type Options struct {
 	// Loader maps an extension (".svg") to an esbuild loader name ("file",
 	// "text", "dataurl", ...), overriding the defaults.
 	Loader map[string]string
-	// JSX is the JSX mode: "" or "transform", "automatic", "preserve".
+	// JSX is the JSX mode: "transform", "automatic", "preserve", or ""
+	// for "automatic" when the root's package.json depends on react or
+	// preact (with "preact" as the import source when only preact is
+	// there), as the React and Preact plugins of Vite do, else "transform".
 	JSX string
 	// JSXFactory, JSXFragment and JSXImportSource are esbuild's JSX options
 	// of the same names. As in esbuild, a tsconfig that sets jsx,
@@ -250,6 +253,7 @@ type Bundler struct {
 	// browserField: the root's package.json has a "browser" field, which
 	// can remap files; module mode then leaves all resolving to esbuild.
 	browserField bool
+	browser      browserMaps        // module mode: package.json "browser" fields, by folder
 	cssUsed      []string           // module mode: CSS files imported from JS, sorted
 	missing      map[string]bool    // files pages refer to that do not exist; see discover
 	served       map[string]*Output // what Lookup answers

@@ -69,6 +69,7 @@ type module struct {
 	file     string            // root-relative source file; absolute for packages; the CSS file for CSS modules
 	dep      bool              // a package
 	css      bool              // a CSS module
+	stub     bool              // stands for no file: emptyID, a Node built-in
 	out      []byte            // esbuild's output: banner line, code, footer; helpers blanked
 	helpers  map[string]string // esbuild's runtime helpers the code uses, by name
 	srcMap   []byte            // its source map, sources as URL paths
@@ -76,6 +77,7 @@ type module struct {
 	dyn      []string          // ids it imports with import()
 	inline   map[string]bool   // root-relative files esbuild inlined into it (JSON, text)
 	depFiles map[string]string // package module id -> absolute file
+	alts     map[string]string // package module id -> the file a require() of it wants; see resolveImport
 	errs     []Message         // of its last compile; nil when it compiled
 	warns    []Message
 
@@ -125,7 +127,9 @@ type edges struct {
 type edge struct {
 	spec     string // as written
 	resolved string // absolute file
-	kind     string // "js", "css", "dep", "inline"
+	alt      string // "dep": the file a require() wants, if not resolved
+	id       string // "stub": the module's id
+	kind     string // "js", "css", "dep", "stub", "inline"
 	dynamic  bool   // import()
 }
 
@@ -140,9 +144,10 @@ func isBare(spec string) bool {
 	return !strings.HasPrefix(spec, ".") && !strings.HasPrefix(spec, "/") && !strings.Contains(spec, ":")
 }
 
-// moduleOptions are esbuild's options for compiling each of entries alone
-// (root-relative sources, or absolute package files when deps).
-func (b *Bundler) moduleOptions(entries []string, deps bool, seen *edges) api.BuildOptions {
+// moduleOptions are esbuild's options for compiling each of units alone.
+// Every import of another module is left external, under the module's id;
+// seen records them.
+func (b *Bundler) moduleOptions(units []unit, seen *edges) api.BuildOptions {
 	o := b.base
 	o.Format = api.FormatCommonJS
 	o.Metafile = false
@@ -155,61 +160,61 @@ func (b *Bundler) moduleOptions(entries []string, deps bool, seen *edges) api.Bu
 		o.Define = map[string]string{}
 	}
 	o.Define["import.meta"] = metaName
-	if deps {
-		if _, ok := o.Define["process.env.NODE_ENV"]; !ok {
-			o.Define["process.env.NODE_ENV"] = `"development"`
-		}
+	if _, ok := o.Define["process.env.NODE_ENV"]; !ok {
+		o.Define["process.env.NODE_ENV"] = `"development"`
 	}
-	for _, e := range entries {
-		in, out := filepath.Join(b.root, filepath.FromSlash(e)), e
-		if deps {
-			in, out = e, strings.TrimSuffix(strings.TrimPrefix(b.depURL(e), "/"), ".js")
-		}
-		o.EntryPointsAdvanced = append(o.EntryPointsAdvanced, api.EntryPoint{InputPath: in, OutputPath: out})
+	for _, u := range units {
+		o.EntryPointsAdvanced = append(o.EntryPointsAdvanced,
+			api.EntryPoint{InputPath: b.abs(u), OutputPath: strings.TrimPrefix(u.id, "/")})
 	}
-	o.Plugins = []api.Plugin{{Name: "devserve-modules", Setup: func(pb api.PluginBuild) {
+	o.Plugins = append(slices.Clone(o.Plugins), api.Plugin{Name: "devserve-modules", Setup: func(pb api.PluginBuild) {
 		pb.OnResolve(api.OnResolveOptions{Filter: ".*"}, func(a api.OnResolveArgs) (api.OnResolveResult, error) {
-			if a.Kind == api.ResolveEntryPoint || a.PluginData == (resolveMark{}) || (deps && !isBare(a.Path)) {
+			if a.Kind == api.ResolveEntryPoint || a.PluginData == (resolveMark{}) {
 				return api.OnResolveResult{}, nil
 			}
-			if !deps {
+			dyn := a.Kind == api.ResolveJSDynamicImport
+			if !b.inPackage(a.Importer) {
 				if rel, ok := b.quickResolve(a.ResolveDir, a.Path); ok {
 					seen.add(a.Importer, edge{spec: a.Path, resolved: filepath.Join(b.root, filepath.FromSlash(rel)),
-						kind: "js", dynamic: a.Kind == api.ResolveJSDynamicImport})
+						kind: "js", dynamic: dyn})
 					return api.OnResolveResult{Path: "/" + rel, External: true}, nil
 				}
 			}
-			r := pb.Resolve(a.Path, api.ResolveOptions{Importer: a.Importer, Namespace: a.Namespace,
-				ResolveDir: a.ResolveDir, Kind: a.Kind, PluginData: resolveMark{}, With: a.With})
+			r := resolveImport(pb, a)
 			if len(r.Errors) > 0 {
+				if name := builtinName(a.Path); name != "" && isBare(a.Path) {
+					id := nodePrefix + name + ".js"
+					seen.add(a.Importer, edge{spec: a.Path, id: id, kind: "stub", dynamic: dyn})
+					return api.OnResolveResult{Path: id, External: true, Warnings: []api.Message{{
+						Text: fmt.Sprintf("%q is built into Node.js and has no browser version: it is replaced by an empty module", a.Path)}}}, nil
+				}
 				return api.OnResolveResult{Errors: r.Errors, Warnings: r.Warnings}, nil
 			}
 			if r.External || r.Namespace != "file" || r.Path == "" {
 				return api.OnResolveResult{Path: r.Path, External: r.External, Namespace: r.Namespace,
 					PluginData: r.PluginData, Suffix: r.Suffix}, nil
 			}
-			dyn := a.Kind == api.ResolveJSDynamicImport
+			if b.browser.disabled(a.Importer, a.Path, r.Path) {
+				seen.add(a.Importer, edge{spec: a.Path, id: emptyID, kind: "stub", dynamic: dyn})
+				return api.OnResolveResult{Path: emptyID, External: true}, nil
+			}
 			rel, inRoot := b.relInput(r.Path)
 			ext := strings.ToLower(path.Ext(r.Path))
 			switch {
-			case !inRoot || strings.Contains("/"+rel, "/node_modules/"):
-				if !jsModuleExts[ext] && ext != ".json" {
-					break // a package's CSS or asset: inlined as esbuild would
-				}
-				seen.add(a.Importer, edge{spec: a.Path, resolved: r.Path, kind: "dep", dynamic: dyn})
-				return api.OnResolveResult{Path: b.depURL(r.Path), External: true}, nil
-			case deps:
-			case ext == ".css":
+			case ext == ".css" && inRoot && a.Kind != api.ResolveCSSImportRule && a.Kind != api.ResolveCSSURLToken:
 				seen.add(a.Importer, edge{spec: a.Path, resolved: r.Path, kind: "css"})
 				return api.OnResolveResult{Path: "/" + rel + cssModuleQuery, External: true}, nil
-			case jsModuleExts[ext]:
+			case b.inPackage(r.Path) && (jsModuleExts[ext] || ext == ".json"):
+				seen.add(a.Importer, edge{spec: a.Path, resolved: r.Path, alt: r.alt, kind: "dep", dynamic: dyn})
+				return api.OnResolveResult{Path: b.depURL(r.Path), External: true}, nil
+			case !b.inPackage(r.Path) && jsModuleExts[ext]:
 				seen.add(a.Importer, edge{spec: a.Path, resolved: r.Path, kind: "js", dynamic: dyn})
 				return api.OnResolveResult{Path: "/" + rel, External: true}, nil
 			}
 			seen.add(a.Importer, edge{spec: a.Path, resolved: r.Path, kind: "inline"})
 			return api.OnResolveResult{Path: r.Path, Suffix: r.Suffix}, nil
 		})
-	}}}
+	}})
 	return o
 }
 
@@ -219,23 +224,23 @@ func (b *Bundler) moduleOptions(entries []string, deps bool, seen *edges) api.Bu
 // core.
 const batchSize = 64
 
-// compile compiles entries in batches, as many at once as there are
+// compile compiles units in batches, as many at once as there are
 // cores, and merges what compileBatch returns.
-func (b *Bundler) compile(entries []string, deps bool) (map[string]*module, []*Output) {
-	if len(entries) <= batchSize {
-		return b.compileBatch(entries, deps)
+func (b *Bundler) compile(units []unit) (map[string]*module, []*Output) {
+	if len(units) <= batchSize {
+		return b.compileBatch(units)
 	}
 	out := map[string]*module{}
 	var assets []*Output
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	for i := 0; i < len(entries); i += batchSize {
-		batch := entries[i:min(i+batchSize, len(entries))]
+	for i := 0; i < len(units); i += batchSize {
+		batch := units[i:min(i+batchSize, len(units))]
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			got, more := b.compileBatch(batch, deps)
+			got, more := b.compileBatch(batch)
 			mu.Lock()
 			maps.Copy(out, got)
 			assets = append(assets, more...)
@@ -246,66 +251,60 @@ func (b *Bundler) compile(entries []string, deps bool) (map[string]*module, []*O
 	return out, assets
 }
 
-// compileBatch compiles each of entries alone (root-relative sources, or
-// absolute package files when deps) and returns the modules by id, and the
-// assets esbuild emitted. Modules whose compile failed come back with errs
-// set. A syntax error in one file fails esbuild's whole build, so the
-// others are compiled again without it.
-func (b *Bundler) compileBatch(entries []string, deps bool) (out map[string]*module, assets []*Output) {
+// compileBatch compiles each of units alone and returns the modules by
+// id, and the assets esbuild emitted. Modules whose compile failed come
+// back with errs set. A syntax error in one file fails esbuild's whole
+// build, so the others are compiled again without it.
+func (b *Bundler) compileBatch(units []unit) (out map[string]*module, assets []*Output) {
 	out = map[string]*module{}
-	newModule := func(e string) *module {
-		m := &module{id: "/" + e, file: e, deps: map[string]string{}, inline: map[string]bool{}, depFiles: map[string]string{}}
-		if deps {
-			m.id, m.dep = b.depURL(e), true
-		}
-		if old := out[m.id]; old != nil {
+	newModule := func(u unit) *module {
+		if old := out[u.id]; old != nil {
 			return old
 		}
-		out[m.id] = m
+		m := &module{id: u.id, file: u.file, dep: u.dep, deps: map[string]string{}, inline: map[string]bool{},
+			depFiles: map[string]string{}, alts: map[string]string{}}
+		out[u.id] = m
 		return m
 	}
 	defer func() {
 		if v := recover(); v != nil {
-			b.log.Error("bundler: panic during build", "modules", entries, "panic", v, "stack", string(debug.Stack()))
-			for _, e := range entries {
-				m := newModule(e)
-				m.errs = append(m.errs, Message{Text: fmt.Sprintf("internal error building %s: %v", e, v), File: m.file})
+			b.log.Error("bundler: panic during build", "modules", units, "panic", v, "stack", string(debug.Stack()))
+			for _, u := range units {
+				m := newModule(u)
+				m.errs = append(m.errs, Message{Text: fmt.Sprintf("internal error building %s: %v", u.file, v), File: m.file})
 			}
 		}
 	}()
-	if !deps {
-		entries = slices.DeleteFunc(slices.Clone(entries), func(e string) bool {
-			what := "entry " + e
-			if !slices.Contains(b.graph.entries, e) {
-				what = "module" // imported by a module whose build still has the old file
-			}
-			fi, err := os.Stat(filepath.Join(b.root, filepath.FromSlash(e)))
-			switch {
-			case err != nil && errors.Is(err, fs.ErrNotExist):
-				err = errors.New("file not found")
-			case err == nil && !fi.Mode().IsRegular():
-				err = errors.New("not a regular file")
-			}
-			if err != nil {
-				newModule(e).errs = []Message{{Text: what + ": " + err.Error(), File: e}}
-			}
-			return err != nil
-		})
-	}
-	for len(entries) > 0 {
+	units = slices.DeleteFunc(slices.Clone(units), func(u unit) bool {
+		what := "entry " + u.file
+		if u.dep || !slices.Contains(b.graph.entries, u.file) {
+			what = "module " + u.file // imported by a module whose build still has the old file
+		}
+		fi, err := os.Stat(b.abs(u))
+		switch {
+		case err != nil && errors.Is(err, fs.ErrNotExist):
+			err = errors.New("file not found")
+		case err == nil && !fi.Mode().IsRegular():
+			err = errors.New("not a regular file")
+		}
+		if err != nil {
+			newModule(u).errs = []Message{{Text: what + ": " + err.Error(), File: u.file}}
+		}
+		return err != nil
+	})
+	for len(units) > 0 {
 		if b.rebuildHook != nil {
-			for _, e := range entries {
-				b.rebuildHook(e)
+			for _, u := range units {
+				b.rebuildHook(u.file)
 			}
 		}
 		seen := &edges{seen: map[string][]edge{}}
-		res := api.Build(b.moduleOptions(entries, deps, seen))
+		res := api.Build(b.moduleOptions(units, seen))
 		failed := map[string]bool{}
 		for _, msg := range res.Errors {
-			blamed := b.blame(msg, entries, seen)
-			for _, e := range blamed {
-				failed[e] = true
-				m := newModule(e)
+			for _, u := range b.blame(msg, units, seen) {
+				failed[u.id] = true
+				m := newModule(u)
 				m.errs = append(m.errs, b.message(msg))
 			}
 		}
@@ -314,21 +313,17 @@ func (b *Bundler) compileBatch(entries []string, deps bool) (out map[string]*mod
 			for _, of := range res.OutputFiles {
 				files[of.Path] = of.Contents
 			}
-			for _, e := range entries {
-				m := newModule(e)
-				js := filepath.Join(b.outdir, filepath.FromSlash(strings.TrimPrefix(m.id, "/")))
-				if !deps {
-					js += ".js"
-				}
+			for _, u := range units {
+				m := newModule(u)
+				js := filepath.Join(b.outdir, filepath.FromSlash(strings.TrimPrefix(m.id, "/"))) + ".js"
 				m.out, m.helpers = splitHelpers(files[js])
+				if !u.dep {
+					m.out = appInterop(m.out)
+				}
 				m.srcMap = b.fixMap(files[js+".map"], filepath.Dir(js))
 				delete(files, js)
 				delete(files, js+".map")
-				src := e
-				if !deps {
-					src = filepath.Join(b.root, filepath.FromSlash(e))
-				}
-				for _, ed := range seen.seen[src] {
+				for _, ed := range seen.seen[b.abs(u)] {
 					b.addEdge(m, ed)
 				}
 			}
@@ -339,39 +334,36 @@ func (b *Bundler) compileBatch(entries []string, deps bool) (out map[string]*mod
 				}
 			}
 			for _, msg := range res.Warnings {
-				for _, e := range b.blame(msg, entries, seen) {
-					newModule(e).warns = append(newModule(e).warns, b.message(msg))
+				for _, u := range b.blame(msg, units, seen) {
+					newModule(u).warns = append(newModule(u).warns, b.message(msg))
 				}
 			}
 			return out, assets
 		}
-		entries = slices.DeleteFunc(entries, func(e string) bool { return failed[e] })
+		units = slices.DeleteFunc(units, func(u unit) bool { return failed[u.id] })
 	}
 	return out, assets
 }
 
-// blame returns the entries of a compile that an esbuild message is about:
-// the entry it is located in or that inlines that file, else all of them.
-func (b *Bundler) blame(msg api.Message, entries []string, seen *edges) []string {
+// blame returns the units of a compile that an esbuild message is about:
+// the one it is located in or that inlines that file, else all of them.
+func (b *Bundler) blame(msg api.Message, units []unit, seen *edges) []unit {
 	if msg.Location == nil {
-		return entries
+		return units
 	}
 	f := msg.Location.File
 	if !filepath.IsAbs(f) {
 		f = filepath.Join(b.root, filepath.FromSlash(f))
 	}
-	var blamed []string
-	for _, e := range entries {
-		src := e
-		if !filepath.IsAbs(e) {
-			src = filepath.Join(b.root, filepath.FromSlash(e))
-		}
+	var blamed []unit
+	for _, u := range units {
+		src := b.abs(u)
 		if src == f || slices.ContainsFunc(seen.seen[src], func(ed edge) bool { return ed.resolved == f }) {
-			blamed = append(blamed, e)
+			blamed = append(blamed, u)
 		}
 	}
 	if len(blamed) == 0 {
-		return entries
+		return units
 	}
 	return blamed
 }
@@ -385,9 +377,14 @@ func (b *Bundler) addEdge(m *module, e edge) {
 			m.inline[rel] = true
 		}
 		return
+	case "stub":
+		id = e.id
 	case "dep":
 		id = b.depURL(e.resolved)
 		m.depFiles[id] = e.resolved
+		if e.alt != "" {
+			m.alts[id] = e.alt
+		}
 	case "css":
 		rel, _ := b.relInput(e.resolved)
 		id = "/" + rel + cssModuleQuery
@@ -433,6 +430,11 @@ func splitHelpers(out []byte) ([]byte, map[string]string) {
 	flush()
 	if len(helpers) == 0 {
 		return out, helpers
+	}
+	for name, text := range helperOverrides {
+		if _, ok := helpers[name]; ok {
+			helpers[name] = text
+		}
 	}
 	code := append([]byte{}, lines[0]...)
 	for _, l := range lines[1:end] {
@@ -518,23 +520,23 @@ func (b *Bundler) relOutput(p string) (string, bool) {
 }
 
 // depURL is the id of a package module (a file under node_modules or
-// outside the root): its path under the last node_modules folder,
-// prefixed by a hash of the full path when there is more than one (a
-// nested copy of a package) or none (outside the root).
+// outside the root): its path under the last node_modules folder, prefixed
+// by a hash of the folder that holds that node_modules when it is not the
+// root (a nested copy of a package, a parent folder's packages), or by a
+// hash of its folder when it is under no node_modules. Every file of one
+// copy of a package shares the prefix.
 func (b *Bundler) depURL(file string) string {
 	slash := filepath.ToSlash(file)
-	key := path.Base(slash)
-	n := strings.Count(slash, "/node_modules/")
+	var key string
 	if i := strings.LastIndex(slash, "/node_modules/"); i >= 0 {
 		key = slash[i+len("/node_modules/"):]
+		if slash[:i] != filepath.ToSlash(b.root) {
+			key = hashHex([]byte(slash[:i]))[:8] + "/" + key
+		}
+	} else {
+		key = hashHex([]byte(path.Dir(slash)))[:8] + "/" + path.Base(slash)
 	}
-	if n != 1 {
-		key = hashHex([]byte(slash))[:8] + "/" + key
-	}
-	if ext := path.Ext(key); jsModuleExts[ext] {
-		key = strings.TrimSuffix(key, ext)
-	}
-	return DepsPrefix + key + ".js"
+	return DepsPrefix + key
 }
 
 // buildModules brings the modules up to date with changed (root-relative;
@@ -545,7 +547,7 @@ func (b *Bundler) buildModules(changed []string, all bool) (mods, patch map[stri
 	g := b.graph
 	todo := map[string]bool{}
 	for id, m := range g.mods {
-		if (all && !m.css) || m.errs != nil || slices.ContainsFunc(changed, m.touchedBy) {
+		if (all && m.compiled()) || m.errs != nil || slices.ContainsFunc(changed, m.touchedBy) {
 			todo[id] = true
 		}
 	}
@@ -570,7 +572,7 @@ func (b *Bundler) buildModules(changed []string, all bool) (mods, patch map[stri
 	mods = map[string]*module{}
 	for id, m := range g.mods {
 		if !m.css {
-			mods[id] = m
+			mods[id] = m // stubs too: they never change
 		}
 	}
 	// A module whose file is gone (not an entry): its importers are
@@ -588,24 +590,31 @@ func (b *Bundler) buildModules(changed []string, all bool) (mods, patch map[stri
 			}
 		}
 	}
+	// A package is compiled from the file a require() of it wants when
+	// any module requires it (see resolveImport); pkgFile holds the file of
+	// each package module to compile.
+	alts, pkgFile := map[string]string{}, map[string]string{}
+	for _, m := range mods {
+		maps.Copy(alts, m.alts)
+	}
 	for len(todo) > 0 {
-		var local, deps []string
+		var units []unit
 		for id := range todo {
 			switch m := mods[id]; {
-			case strings.HasPrefix(id, "\x00"):
-				deps = append(deps, id[1:]) // a new package, by file
-			case m != nil && m.dep:
-				deps = append(deps, m.file)
+			case pkgFile[id] != "":
+				units = append(units, unit{id: id, file: pkgFile[id], dep: true})
 			case m != nil:
-				local = append(local, m.file)
+				units = append(units, unit{id: id, file: m.file, dep: m.dep})
 			case !strings.HasPrefix(id, DepsPrefix):
-				local = append(local, strings.TrimPrefix(id, "/"))
+				units = append(units, unit{id: id, file: strings.TrimPrefix(id, "/")})
 			}
 		}
 		clear(todo)
-		got, more := b.compileAll(local, deps)
+		clear(pkgFile)
+		got, more := b.compileAll(units)
 		assets = append(assets, more...)
 		for id, m := range got {
+			maps.Copy(alts, m.alts)
 			if old := mods[id]; old != nil && m.errs != nil && old.out != nil {
 				old.errs, old.warns = m.errs, m.warns
 				continue
@@ -614,14 +623,28 @@ func (b *Bundler) buildModules(changed []string, all bool) (mods, patch map[stri
 		}
 		for _, m := range got {
 			for _, id := range m.deps {
-				if _, known := mods[id]; known || strings.HasSuffix(id, cssModuleQuery) {
-					continue
-				}
-				if f, ok := m.depFiles[id]; ok {
-					todo["\x00"+f] = true
-				} else {
+				switch f, dep := m.depFiles[id]; {
+				case strings.HasSuffix(id, cssModuleQuery):
+				case strings.HasPrefix(id, nodePrefix) || id == emptyID:
+					if mods[id] == nil {
+						mods[id] = stubModule(id)
+					}
+				case dep:
+					if a := alts[id]; a != "" {
+						f = a
+					}
+					if old := mods[id]; old == nil || old.file != f {
+						pkgFile[id], todo[id] = f, true
+					}
+				case mods[id] == nil:
 					todo[id] = true
 				}
+			}
+		}
+		// A require found now of a package compiled from its import file.
+		for id, a := range alts {
+			if old := mods[id]; old != nil && old.file != a && !todo[id] {
+				pkgFile[id], todo[id] = a, true
 			}
 		}
 	}
@@ -646,22 +669,14 @@ func (b *Bundler) buildModules(changed []string, all bool) (mods, patch map[stri
 	return mods, nil, assets
 }
 
-// compileAll compiles local modules (root-relative files) and package
-// modules (absolute files), and returns them all by id with the assets
-// esbuild emitted.
-func (b *Bundler) compileAll(local, deps []string) (map[string]*module, []*Output) {
-	all := map[string]*module{}
-	var assets []*Output
-	for i, list := range [][]string{local, deps} {
-		if len(list) == 0 {
-			continue
-		}
-		slices.Sort(list)
-		mods, more := b.compile(slices.Compact(list), i == 1)
-		maps.Copy(all, mods)
-		assets = append(assets, more...)
+// compileAll compiles units, each id once, and returns the modules by
+// id with the assets esbuild emitted.
+func (b *Bundler) compileAll(units []unit) (map[string]*module, []*Output) {
+	if len(units) == 0 {
+		return map[string]*module{}, nil
 	}
-	return all, assets
+	slices.SortFunc(units, func(x, y unit) int { return strings.Compare(x.id, y.id) })
+	return b.compile(slices.CompactFunc(units, func(x, y unit) bool { return x.id == y.id }))
 }
 
 // patchModules compiles the modules of todo, all of them installed, and
@@ -671,20 +686,18 @@ func (b *Bundler) compileAll(local, deps []string) (map[string]*module, []*Outpu
 // 5,000. false: something else changed; the caller walks the graph.
 func (b *Bundler) patchModules(todo map[string]bool) (map[string]*module, []*Output, bool) {
 	g := b.graph
-	var local, deps []string
+	var units []unit
 	for id := range todo {
 		switch m := g.mods[id]; {
-		case m == nil || m.css:
+		case m == nil || !m.compiled():
 			return nil, nil, false
-		case m.dep:
-			deps = append(deps, m.file)
-		case !b.exists(m.file):
+		case !m.dep && !b.exists(m.file):
 			return nil, nil, false
 		default:
-			local = append(local, m.file)
+			units = append(units, unit{id: id, file: m.file, dep: m.dep})
 		}
 	}
-	got, assets := b.compileAll(local, deps)
+	got, assets := b.compileAll(units)
 	for id, m := range got {
 		old := g.mods[id]
 		if old == nil || m.errs != nil || !maps.Equal(old.deps, m.deps) || !maps.Equal(old.inline, m.inline) {
@@ -699,6 +712,10 @@ func (b *Bundler) exists(f string) bool {
 	_, err := os.Stat(filepath.Join(b.root, filepath.FromSlash(f)))
 	return err == nil
 }
+
+// compiled reports whether m is compiled from a file by esbuild, not made
+// by the bundler (a CSS module, a stub).
+func (m *module) compiled() bool { return !m.css && !m.stub }
 
 // touchedBy reports whether a change to root-relative p can change m: p is
 // its file, a file inlined into it, or a folder holding its file.

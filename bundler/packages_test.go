@@ -1,0 +1,101 @@
+package bundler
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestBuiltinName(t *testing.T) {
+	for _, c := range []struct{ spec, want string }{
+		{"fs", "fs"},
+		{"node:fs", "fs"},
+		{"fs/promises", "fs/promises"},
+		{"node:sqlite", "sqlite"},
+		{"node:anything-new", "anything-new"},
+		{"react", ""},
+		{"fsevents", ""},
+		{"./fs", ""},
+		{"node:", ""},
+	} {
+		if got := builtinName(c.spec); got != c.want {
+			t.Errorf("builtinName(%q) = %q, want %q", c.spec, got, c.want)
+		}
+	}
+}
+
+func TestDepURL(t *testing.T) {
+	root := project(t, map[string]string{"index.html": ""})
+	b := open(t, Options{Root: root, Modules: true})
+	nm := filepath.Join(b.root, "node_modules")
+	nested := filepath.Join(nm, "x", "node_modules", "date-fns")
+	for _, c := range []struct{ file, want string }{
+		{filepath.Join(nm, "react", "index.js"), "/__devserve/deps/react/index.js"},
+		{filepath.Join(nm, "preact", "dist", "preact.mjs"), "/__devserve/deps/preact/dist/preact.mjs"},
+		{filepath.Join(nm, "@scope", "pkg", "a.cjs"), "/__devserve/deps/@scope/pkg/a.cjs"},
+	} {
+		if got := b.depURL(c.file); got != c.want {
+			t.Errorf("depURL(%s) = %s, want %s", c.file, got, c.want)
+		}
+	}
+	// Every file of a nested copy shares one prefix, which differs from
+	// the top-level copy's and from another folder's packages.
+	a, z := b.depURL(filepath.Join(nested, "format.js")), b.depURL(filepath.Join(nested, "_lib", "x.js"))
+	pa, _, _ := strings.Cut(strings.TrimPrefix(a, DepsPrefix), "/")
+	pz, _, _ := strings.Cut(strings.TrimPrefix(z, DepsPrefix), "/")
+	if pa != pz || !strings.HasSuffix(a, "/date-fns/format.js") {
+		t.Errorf("nested copy: %s and %s, want one hashed prefix", a, z)
+	}
+	if up := b.depURL(filepath.Join(filepath.Dir(b.root), "node_modules", "react", "index.js")); up == "/__devserve/deps/react/index.js" {
+		t.Errorf("a parent folder's react has the root's id %s", up)
+	}
+	if o1, o2 := b.depURL("/elsewhere/a/index.js"), b.depURL("/elsewhere/b/index.js"); o1 == o2 {
+		t.Errorf("two files outside the root share the id %s", o1)
+	}
+}
+
+func TestBrowserDisabled(t *testing.T) {
+	root := project(t, map[string]string{
+		"node_modules/p/package.json": `{"name":"p","browser":{"jsdom":false,"./server.js":false,"./lib/node":false,"./b.js":"./c.js"}}`,
+		"node_modules/p/index.js":     "",
+		"node_modules/p/server.js":    "",
+		"node_modules/p/lib/node.js":  "",
+		"node_modules/p/b.js":         "",
+		"node_modules/q/package.json": `{"name":"q","browser":"./browser.js"}`,
+		"node_modules/q/index.js":     "",
+		"node_modules/jsdom/index.js": "",
+	})
+	p := filepath.Join(root, "node_modules", "p")
+	q := filepath.Join(root, "node_modules", "q")
+	jsdom := filepath.Join(root, "node_modules", "jsdom", "index.js")
+	var bm browserMaps
+	for _, c := range []struct {
+		importer, spec, file string
+		want                 bool
+	}{
+		{filepath.Join(p, "index.js"), "jsdom", jsdom, true},
+		{filepath.Join(p, "index.js"), "./server.js", filepath.Join(p, "server.js"), true},
+		{filepath.Join(p, "lib", "x.js"), "./node", filepath.Join(p, "lib", "node.js"), true},
+		{filepath.Join(root, "main.js"), "p/server.js", filepath.Join(p, "server.js"), true},
+		{filepath.Join(p, "index.js"), "./b.js", filepath.Join(p, "b.js"), false},
+		{filepath.Join(root, "main.js"), "jsdom", jsdom, false},
+		{filepath.Join(q, "index.js"), "jsdom", jsdom, false},
+	} {
+		if got := bm.disabled(c.importer, c.spec, c.file); got != c.want {
+			t.Errorf("disabled(%s, %q) = %v, want %v", c.importer, c.spec, got, c.want)
+		}
+	}
+}
+
+func TestAppInterop(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{`var import_a = __toESM(require("/src/a.ts"), 1);`, `var import_a = __toESM(require("/src/a.ts"));`},
+		{`() => __toESM(require("/__devserve/deps/x/i.js"), 1)`, `() => __toESM(require("/__devserve/deps/x/i.js"))`},
+		{`var import_a = __toESM(require("/src/a.ts"));`, `var import_a = __toESM(require("/src/a.ts"));`},
+		{`f(__toESM, 1)`, `f(__toESM, 1)`},
+	} {
+		if got := string(appInterop([]byte(c.in))); got != c.want {
+			t.Errorf("appInterop(%s) = %s, want %s", c.in, got, c.want)
+		}
+	}
+}
