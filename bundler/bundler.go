@@ -71,6 +71,17 @@
 // factory's last argument ({url, hot}); outside module mode import.meta.hot
 // is defined as undefined, so `if (import.meta.hot)` blocks are dropped.
 //
+// # Environment
+//
+// import.meta.env is Vite's: the mode (Options.Mode), DEV and PROD
+// (Options.Production), BASE_URL, SSR, and the variables whose name starts
+// with VITE_ or DEVSERVE_ from Options.Environ and the env files of the
+// mode under Root (see LoadEnv). Its values are esbuild define entries, in
+// module mode as bundled, so no other variable is ever in the output. A
+// change of an env file that changes them rebuilds everything and sets
+// Result.EnvChanged; a line that does not parse is an error of every
+// build until it is fixed, and the last good values stay.
+//
 // # Files on disk
 //
 // WriteTo writes the outputs for a production build. There, entries get
