@@ -71,6 +71,17 @@
 // factory's last argument ({url, hot}); outside module mode import.meta.hot
 // is defined as undefined, so `if (import.meta.hot)` blocks are dropped.
 //
+// # Environment
+//
+// import.meta.env is Vite's: the mode (Options.Mode), DEV and PROD
+// (Options.Production), BASE_URL, SSR, and the variables whose name starts
+// with VITE_ or DEVSERVE_ from Options.Environ and the env files of the
+// mode under Root (see LoadEnv). Its values are esbuild define entries, in
+// module mode as bundled, so no other variable is ever in the output. A
+// change of an env file that changes them rebuilds everything and sets
+// Result.EnvChanged; a line that does not parse is an error of every
+// build until it is fixed, and the last good values stay.
+//
 // # Files on disk
 //
 // WriteTo writes the outputs for a production build. There, entries get
@@ -144,6 +155,20 @@ type Options struct {
 	// documentation, LookupURL and Result.Modules. CSS entries are built
 	// as without it.
 	Modules bool
+	// Mode is import.meta.env.MODE, and picks the env files read besides
+	// .env and .env.local: .env.[mode] and .env.[mode].local. "" means
+	// DefaultMode ("development"); `devserve build` passes "production".
+	// See LoadEnv.
+	Mode string
+	// Production marks a production build (`devserve build`), as `vite
+	// build` is one: import.meta.env.PROD is true and DEV false unless
+	// NODE_ENV says otherwise, whatever the Mode.
+	Production bool
+	// Environ returns the process environment (KEY=value), read once by
+	// New: import.meta.env takes its VITE_ and DEVSERVE_ variables, which
+	// win over the env files', and env files may refer to any of it. nil
+	// means os.Environ; tests pass their own.
+	Environ func() []string
 }
 
 // Kind says what an Output is, so a client knows how to apply an update.
@@ -218,6 +243,10 @@ type Result struct {
 	// Modules are the modules whose code changed, in module mode
 	// (Options.Modules); nil when the build failed or outside module mode.
 	Modules []ModuleUpdate
+	// EnvChanged says that import.meta.env changed (an env file was
+	// edited) since the last successful build; only a successful build
+	// says so. Pages should reload, as Vite restarts on such an edit.
+	EnvChanged bool
 	// Errors are the current errors of every entry; never nil.
 	Errors []Message
 	// Warnings are the current warnings of every entry; never nil.
@@ -237,6 +266,16 @@ type Bundler struct {
 	discover bool   // entries come from HTML pages
 	base     api.BuildOptions
 	log      *slog.Logger
+
+	// import.meta.env (env.go). Written by New, then by Build holding
+	// buildMu; b.base.Define is userDefine plus env.Define.
+	envCfg     EnvConfig
+	envFiles   []string          // root-relative env files of the mode
+	userDefine map[string]string // esbuildOptions' define: Options.Define and import.meta.hot
+	env        *Env              // what the contexts and modules are built with
+	envErrs    []Message         // of the last LoadEnv: the build fails while there are any
+	envWarns   []Message
+	envPending bool // env changed since the last successful build
 
 	// buildMu is held for the whole of a Build (and Close): one at a time.
 	// Fields of entryCtx and ctxs are written only while holding both
@@ -326,6 +365,24 @@ func New(opts Options) (*Bundler, error) {
 	if b.base, err = esbuildOptions(root, b.outdir, &opts); err != nil {
 		return nil, fmt.Errorf("bundler: %w", err)
 	}
+	mode := opts.Mode
+	if mode == "" {
+		mode = DefaultMode
+	}
+	if err := CheckMode(mode); err != nil {
+		return nil, fmt.Errorf("bundler: %w", err)
+	}
+	environ := opts.Environ
+	if environ == nil {
+		environ = os.Environ
+	}
+	b.envCfg = EnvConfig{Root: root, Mode: mode, Production: opts.Production, Environ: environ()}
+	b.envFiles = EnvFiles(mode)
+	b.userDefine = b.base.Define
+	// An env file with an error is left out until it is fixed; Build
+	// reports the error.
+	b.env, b.envErrs, b.envWarns = LoadEnv(b.envCfg)
+	b.base.Define = withEnv(b.userDefine, b.env)
 	// Let esbuild check the options now (defines, JSX names, tsconfig) even
 	// when there are no entries yet, so mistakes surface in New.
 	ctx, cerr := api.Context(b.base)
@@ -513,7 +570,7 @@ func (b *Bundler) Affects(paths []string) bool {
 		if !ok {
 			continue
 		}
-		if b.isConfig(p) || (b.discover && b.pageChange(p)) || (b.graph != nil && b.graph.affects(p)) {
+		if b.isConfig(p) || slices.Contains(b.envFiles, p) || (b.discover && b.pageChange(p)) || (b.graph != nil && b.graph.affects(p)) {
 			return true
 		}
 		for _, c := range b.ctxs {
@@ -584,11 +641,17 @@ func (b *Bundler) Build(changed []string) *Result {
 			paths = append(paths, rel)
 		}
 	}
+	config := all || slices.ContainsFunc(paths, b.isConfig)
 	var errs []Message
+	if all || slices.ContainsFunc(paths, func(p string) bool { return slices.Contains(b.envFiles, p) }) {
+		changed, more := b.reloadEnv()
+		config = config || changed
+		errs = append(errs, more...)
+	}
+	errs = append(errs, b.envErrs...)
 	if b.discover && (all || slices.ContainsFunc(paths, b.pageChange)) {
 		errs = append(errs, b.rediscover()...)
 	}
-	config := all || slices.ContainsFunc(paths, b.isConfig)
 	var gb *graphBuild
 	if b.graph != nil {
 		gb = b.buildGraph(paths, config)
@@ -629,6 +692,10 @@ func (b *Bundler) Build(changed []string) *Result {
 	r := b.resultLocked(start, errs)
 	if b.graph != nil {
 		b.finishGraph(r, gb)
+	}
+	r.Warnings = append(r.Warnings, b.envWarns...)
+	if r.OK() && b.envPending {
+		r.EnvChanged, b.envPending = true, false
 	}
 	b.last = r
 	b.log.Debug("bundler: build",

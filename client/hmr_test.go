@@ -112,6 +112,9 @@ func TestTypesSource(t *testing.T) {
 		"on<K extends keyof DevserveHotEvents>(",
 		"off<K extends keyof DevserveHotEvents>(",
 		`"devserve:beforeUpdate"`, `"devserve:afterUpdate"`, `"devserve:error"`,
+		"readonly env: ImportMetaEnv;", "interface ImportMetaEnv {", "readonly [key: string]: any;",
+		"readonly BASE_URL: string;", "readonly MODE: string;", "readonly DEV: boolean;",
+		"readonly PROD: boolean;", "readonly SSR: boolean;",
 	} {
 		if !strings.Contains(src, want) {
 			t.Errorf("hot.d.ts does not contain %q", want)

@@ -1,8 +1,13 @@
-// Types of import.meta.hot, the hot module replacement API of devserve.
-// The dev server serves this file at /__devserve/hot.d.ts. Copy it into a
+// Types of import.meta.hot, the hot module replacement API of devserve,
+// and of import.meta.env, as Vite's vite/client declares them. The dev
+// server serves this file at /__devserve/hot.d.ts. Copy it into a
 // project, or reference it from a file that TypeScript compiles:
 //
 //   /// <reference path="./devserve-hot.d.ts" />
+//
+// A project that has Vite's types (vite/client) must not add this file:
+// those declare import.meta.hot and import.meta.env too, and TypeScript
+// refuses two declarations of them.
 //
 // import.meta.hot is set in development only; guard its use, so that the
 // code that handles updates drops out of production builds:
@@ -10,10 +15,37 @@
 //   if (import.meta.hot) {
 //     import.meta.hot.accept();
 //   }
+//
+// Name your own variables for TypeScript as with Vite, in any .d.ts:
+//
+//   interface ImportMetaEnv {
+//     readonly VITE_API_URL: string;
+//   }
 
 interface ImportMeta {
   /** The hot module replacement API of this module; undefined outside development. */
   readonly hot?: DevserveHot;
+  /** The mode, DEV/PROD, and the VITE_ and DEVSERVE_ variables of the environment and the .env files. */
+  readonly env: ImportMetaEnv;
+}
+
+/**
+ * import.meta.env: constants replaced in the code when it is built. Only
+ * variables whose name starts with VITE_ or DEVSERVE_ are there, as
+ * strings; a name that is not set is undefined.
+ */
+interface ImportMetaEnv {
+  readonly [key: string]: any;
+  /** The base URL the app is served from: "/". */
+  readonly BASE_URL: string;
+  /** The mode: "development" when serving, "production" in devserve build, or --mode. */
+  readonly MODE: string;
+  /** Whether the app runs in development: the opposite of PROD. */
+  readonly DEV: boolean;
+  /** Whether the app is a production build (devserve build), whatever the mode. */
+  readonly PROD: boolean;
+  /** Whether the code runs on a server: always false. */
+  readonly SSR: boolean;
 }
 
 /** Events of the dev server that {@link DevserveHot.on} listens to, and their payloads. */

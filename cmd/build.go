@@ -16,6 +16,7 @@ func newBuildCommand(out io.Writer) *cobra.Command {
 		outdir  string
 		minify  bool
 		entries []string
+		mode    string
 	)
 	c := &cobra.Command{
 		Use:   "build [dir]",
@@ -29,17 +30,19 @@ the pages' script and stylesheet URLs pointing at the built files.`,
 			if len(args) == 1 {
 				dir = args[0]
 			}
-			return build(dir, outdir, minify, entries, out)
+			return build(dir, outdir, minify, entries, mode, out)
 		},
 	}
 	c.Flags().StringVarP(&outdir, "outdir", "o", "dist", "folder to write the build to")
 	c.Flags().BoolVar(&minify, "minify", false, "minify JavaScript and CSS")
 	c.Flags().StringArrayVar(&entries, "entry", nil, "entry point to bundle (repeatable); default: the scripts and stylesheets of the HTML pages")
+	c.Flags().StringVar(&mode, "mode", "production", "import.meta.env.MODE, and the env files to read: .env, .env.local, .env.[mode], .env.[mode].local")
 	return c
 }
 
-// build runs one production build of dir into outdir.
-func build(dir, outdir string, minify bool, entries []string, out io.Writer) error {
+// build runs one production build of dir into outdir. import.meta.env.PROD
+// is true whatever the mode, as in vite build.
+func build(dir, outdir string, minify bool, entries []string, mode string, out io.Writer) error {
 	p := newPrinter(out, false)
 	rel, err := rootRelative(dir, entries)
 	if err != nil {
@@ -49,7 +52,7 @@ func build(dir, outdir string, minify bool, entries []string, out io.Writer) err
 	if err != nil {
 		return err
 	}
-	b, err := bundler.New(bundler.Options{Root: dir, Entries: rel, Minify: minify, Logger: p.logger()})
+	b, err := bundler.New(bundler.Options{Root: dir, Entries: rel, Minify: minify, Mode: mode, Production: true, Logger: p.logger()})
 	if err != nil {
 		return err
 	}

@@ -214,6 +214,8 @@ func startupFailures(t *testing.T) []struct {
 		{"entry not a script", []string{"--port", "0", "--entry", "index.html", dir}, "index.html"},
 		{"address of another machine", []string{"--port", "0", "--host", "198.51.100.1", dir}, "listen on 198.51.100.1:0"},
 		{"build of a missing root", []string{"build", missing, "--outdir", t.TempDir()}, "no such file or directory"},
+		{"mode local", []string{"--port", "0", "--mode", "local", dir}, `mode "local" cannot be used`},
+		{"build in mode local", []string{"build", dir, "--mode", "local", "--outdir", t.TempDir()}, `mode "local" cannot be used`},
 	}
 }
 

@@ -35,6 +35,7 @@ type serveFlags struct {
 	proxy    string
 	watch    []string
 	bundle   bool
+	mode     string
 }
 
 func newServeCommand(out io.Writer) *cobra.Command {
@@ -76,6 +77,7 @@ reload.`,
 	fl.StringVar(&f.proxy, "proxy", "", "URL of an app to serve what dir does not have, with live reload in its pages, e.g. http://127.0.0.1:8080")
 	fl.StringArrayVar(&f.watch, "watch", nil, "folder whose changes reload the pages, with no build (repeatable), e.g. templates")
 	fl.BoolVar(&f.bundle, "bundle", false, "serve each script bundled, as a production build does: no hot module replacement, every JS edit reloads")
+	fl.StringVar(&f.mode, "mode", bundler.DefaultMode, "import.meta.env.MODE, and the env files to read: .env, .env.local, .env.[mode], .env.[mode].local")
 	return c
 }
 
@@ -99,7 +101,7 @@ func serve(ctx context.Context, dir string, f serveFlags, out io.Writer) error {
 	defer ln.Close()
 	srv, err := hmr.New(hmr.Options{
 		Root:          dir,
-		Bundler:       bundler.Options{Entries: entries},
+		Bundler:       bundler.Options{Entries: entries, Mode: f.mode},
 		Bundle:        f.bundle,
 		Watcher:       watcher.Options{Ignore: f.ignores, Poll: f.poll},
 		AllowedHosts:  append(listenHosts(f.host), f.allowed...),

@@ -201,7 +201,9 @@ func (s *Server) finishBuild(res *bundler.Result, changed []string, html bool, e
 	if res.OK() {
 		rep.Event = EventBuilt
 		rep.Updates = updates(res.Changed)
-		rep.Reload = html
+		// An env file's edit reloads, as Vite restarts on one: the new
+		// import.meta.env applies to the whole page at once.
+		rep.Reload = html || res.EnvChanged
 		for _, u := range rep.Updates {
 			if u.Type == UpdateJS { // bundled JS: no module to replace
 				rep.Reload = true
