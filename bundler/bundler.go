@@ -365,6 +365,7 @@ func New(opts Options) (*Bundler, error) {
 	if b.base, err = esbuildOptions(root, b.outdir, &opts); err != nil {
 		return nil, fmt.Errorf("bundler: %w", err)
 	}
+	b.base.Plugins = append(b.base.Plugins, b.assetsPlugin())
 	mode := opts.Mode
 	if mode == "" {
 		mode = DefaultMode

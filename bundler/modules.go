@@ -167,7 +167,9 @@ func (b *Bundler) moduleOptions(units []unit, seen *edges) api.BuildOptions {
 		o.EntryPointsAdvanced = append(o.EntryPointsAdvanced,
 			api.EntryPoint{InputPath: b.abs(u), OutputPath: strings.TrimPrefix(u.id, "/")})
 	}
-	o.Plugins = append(slices.Clone(o.Plugins), api.Plugin{Name: "devserve-modules", Setup: func(pb api.PluginBuild) {
+	// The module plugin comes first: it decides every import, and the
+	// shared plugins resolve what it asks esbuild to resolve.
+	o.Plugins = append([]api.Plugin{{Name: "devserve-modules", Setup: func(pb api.PluginBuild) {
 		pb.OnResolve(api.OnResolveOptions{Filter: ".*"}, func(a api.OnResolveArgs) (api.OnResolveResult, error) {
 			if a.Kind == api.ResolveEntryPoint || a.PluginData == (resolveMark{}) {
 				return api.OnResolveResult{}, nil
@@ -200,6 +202,12 @@ func (b *Bundler) moduleOptions(units []unit, seen *edges) api.BuildOptions {
 			}
 			rel, inRoot := b.relInput(r.Path)
 			ext := strings.ToLower(path.Ext(r.Path))
+			if _, ok := r.PluginData.(assetLoad); ok || strings.HasSuffix(strings.ToLower(r.Path), ".module.css") {
+				// A file imported with a query is inlined as the query
+				// says; a CSS module gives its importer the class names,
+				// and its CSS goes out with the importer (see cssOf).
+				ext = ""
+			}
 			switch {
 			case ext == ".css" && inRoot && a.Kind != api.ResolveCSSImportRule && a.Kind != api.ResolveCSSURLToken:
 				seen.add(a.Importer, edge{spec: a.Path, resolved: r.Path, kind: "css"})
@@ -212,9 +220,9 @@ func (b *Bundler) moduleOptions(units []unit, seen *edges) api.BuildOptions {
 				return api.OnResolveResult{Path: "/" + rel, External: true}, nil
 			}
 			seen.add(a.Importer, edge{spec: a.Path, resolved: r.Path, kind: "inline"})
-			return api.OnResolveResult{Path: r.Path, Suffix: r.Suffix}, nil
+			return api.OnResolveResult{Path: r.Path, Suffix: r.Suffix, PluginData: r.PluginData}, nil
 		})
-	}})
+	}}}, o.Plugins...)
 	return o
 }
 
@@ -323,6 +331,12 @@ func (b *Bundler) compileBatch(units []unit) (out map[string]*module, assets []*
 				m.srcMap = b.fixMap(files[js+".map"], filepath.Dir(js))
 				delete(files, js)
 				delete(files, js+".map")
+				if css := strings.TrimSuffix(js, ".js") + ".css"; files[css] != nil {
+					a := b.cssOf(m, files[css], css)
+					assets = append(assets, a)
+					delete(files, css)
+					delete(files, css+".map")
+				}
 				for _, ed := range seen.seen[b.abs(u)] {
 					b.addEdge(m, ed)
 				}
@@ -343,6 +357,19 @@ func (b *Bundler) compileBatch(units []unit) (out map[string]*module, assets []*
 		units = slices.DeleteFunc(units, func(u unit) bool { return failed[u.id] })
 	}
 	return out, assets
+}
+
+// cssOf serves the CSS that esbuild bundled for module m (the CSS modules,
+// "*.module.css", it imports), from output file p, and makes m link it when
+// it runs: a new version of m swaps the stylesheet.
+func (b *Bundler) cssOf(m *module, css []byte, p string) *Output {
+	rel, _ := b.relOutput(p)
+	a := &Output{Path: "/" + rel, Kind: CSS, Hash: hashHex(css), ContentType: cssType, Contents: css}
+	href, _ := json.Marshal(a.Path + "?v=" + a.Hash)
+	if body, ok := bytes.CutSuffix(m.out, []byte("});\n")); ok {
+		m.out = append(body, []byte(metaName+".style("+string(href)+");\n});\n")...)
+	}
+	return a
 }
 
 // blame returns the units of a compile that an esbuild message is about:

@@ -1,0 +1,51 @@
+package hmr
+
+import (
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/devserve/devserve/internal/browsertest"
+)
+
+// TestBrowserAssets imports files as Vite projects do (an asset's URL,
+// ?url, ?raw, ?inline, a file of public/ by its URL, JSON default and
+// named, new URL(..., import.meta.url), a CSS module), in module mode and
+// bundled; in module mode an edit of the CSS module swaps its styles in
+// place.
+func TestBrowserAssets(t *testing.T) {
+	want := `{"logo":true,"logoURL":true,"logoRaw":"<svg xmlns=\"http://www.w3.org/2000/svg\"/>\n","logoInline":true,` +
+		`"moon":"moon\n","source":"export const other = 1;\n","n":5,"data":5,"url":"/src/logo.svg","title":"string"}`
+	color := `getComputedStyle(document.getElementById("out")).color`
+	for _, bundle := range []bool{false, true} {
+		t.Run(map[bool]string{false: "modules", true: "bundle"}[bundle], func(t *testing.T) {
+			ts := startServer(t, copyFixture(t, "assets"), "127.0.0.1:0", Options{Bundle: bundle})
+			tab := browsertest.New(t)
+			pe := watchErrors(t, tab)
+			if err := chromedp.Do(tab, chromedp.Navigate(ts.URL)); err != nil {
+				t.Fatal(err)
+			}
+			waitJS(t, tab, `window.__devserve && window.__devserve.connected && document.getElementById("out").textContent !== ""`)
+			if got := evalJS[string](t, tab, `document.getElementById("out").textContent`); got != want {
+				t.Errorf("page shows\n%s, want\n%s", got, want)
+			}
+			waitJS(t, tab, color+` === "rgb(1, 2, 3)"`)
+			// The URLs of an imported asset serve the file.
+			served, err := chromedp.Run(tab, chromedp.Evaluate[bool](`Promise.all([window.logo, window.logoURL].map((u) => fetch(u).then((r) => r.text()))).then((ts) => ts.every((t) => t.includes("<svg")))`, chromedp.EvalAwaitPromise))
+			if err != nil || !served {
+				t.Errorf("the asset URLs do not serve the SVG (err %v)", err)
+			}
+			if bundle {
+				return
+			}
+			if err := browsertest.MarkPage(tab); err != nil {
+				t.Fatal(err)
+			}
+			ts.write(t, "src/card.module.css", ".title { color: rgb(4, 5, 6); }\n")
+			waitJS(t, tab, color+` === "rgb(4, 5, 6)"`)
+			samePage(t, tab, "CSS module edit")
+			if errs := pe.take(); len(errs) > 0 {
+				t.Errorf("errors in the page: %v", errs)
+			}
+		})
+	}
+}
