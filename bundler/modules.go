@@ -190,6 +190,9 @@ func (b *Bundler) moduleOptions(units []unit, seen *edges) api.BuildOptions {
 					return api.OnResolveResult{Path: id, External: true, Warnings: []api.Message{{
 						Text: fmt.Sprintf("%q is built into Node.js and has no browser version: it is replaced by an empty module", a.Path)}}}, nil
 				}
+				if why := b.unresolved(a.ResolveDir, a.Path); why != "" {
+					r.Errors = []api.Message{{Text: why}}
+				}
 				return api.OnResolveResult{Errors: r.Errors, Warnings: r.Warnings}, nil
 			}
 			if r.External || r.Namespace != "file" || r.Path == "" {

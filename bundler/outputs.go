@@ -189,7 +189,7 @@ func (b *Bundler) messages(ms []api.Message) []Message {
 // message flattens one esbuild message, making its file root-relative.
 func (b *Bundler) message(m api.Message) Message {
 	msg := Message{Text: m.Text}
-	if m.PluginName != "" {
+	if m.PluginName != "" && !strings.HasPrefix(m.PluginName, "devserve-") {
 		msg.Text = "[plugin " + m.PluginName + "] " + m.Text
 	}
 	if l := m.Location; l != nil {

@@ -2,6 +2,7 @@ package bundler
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path"
 	"path/filepath"
@@ -243,4 +244,40 @@ var nodeModeImport = regexp.MustCompile(`__toESM\((require\("[^"\\\n]*"\)), 1\)`
 // Packages keep node's rule, which esbuild applies in their bundles.
 func appInterop(out []byte) []byte {
 	return nodeModeImport.ReplaceAll(out, []byte("__toESM($1)"))
+}
+
+// packageName is the package a bare specifier names ("@scope/pkg" of
+// "@scope/pkg/sub"), or "".
+func packageName(spec string) string {
+	if !isBare(spec) {
+		return ""
+	}
+	parts := strings.SplitN(spec, "/", 3)
+	if strings.HasPrefix(spec, "@") && len(parts) > 1 {
+		return parts[0] + "/" + parts[1]
+	}
+	return parts[0]
+}
+
+// unresolved says why a bare specifier that esbuild could not resolve
+// from folder dir fails: the package is not installed, or it is and names
+// no file that exists for it. "" for other specifiers.
+func (b *Bundler) unresolved(dir, spec string) string {
+	name := packageName(spec)
+	if name == "" {
+		return ""
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		pkg := filepath.Join(d, "node_modules", filepath.FromSlash(name))
+		if fi, err := os.Stat(pkg); err == nil && fi.IsDir() {
+			if rel, ok := b.relInput(pkg); ok {
+				pkg = rel
+			}
+			return fmt.Sprintf("Could not resolve %q: the package %q is installed in %s but names no file for it "+
+				"(check its package.json \"exports\", \"module\" and \"main\", or reinstall it)", spec, name, pkg)
+		}
+		if filepath.Dir(d) == d {
+			return fmt.Sprintf("Could not resolve %q: the package %q is not installed (npm install %s)", spec, name, name)
+		}
+	}
 }

@@ -99,3 +99,43 @@ func TestAppInterop(t *testing.T) {
 		}
 	}
 }
+
+// TestModulesBadPackages: a package that names no file, one that is not
+// installed, and one whose exports map leads nowhere each fail the build
+// with the importing line and a reason, and the last good build stays
+// served.
+func TestModulesBadPackages(t *testing.T) {
+	root := project(t, map[string]string{
+		"index.html":                       `<script type="module" src="/main.js"></script>`,
+		"main.js":                          "console.log(1);\n",
+		"node_modules/nomain/package.json": `{"name":"nomain","main":"lib/gone.js"}`,
+		"node_modules/circ/package.json":   `{"name":"circ","exports":{".":{"browser":{"browser":{"default":"./x.js"}}}}}`,
+	})
+	b := open(t, Options{Root: root, Modules: true})
+	mustBuild(t, b, nil)
+	good := get(t, b, "/main.js")
+	writeFiles(t, root, map[string]string{
+		"main.js": "import a from 'nomain';\nimport b from 'notinstalled';\nimport c from 'circ';\nconsole.log(a, b, c);\n",
+	})
+	r := b.Build([]string{"main.js"})
+	want := []struct {
+		line int
+		text string
+	}{
+		{1, `"nomain" is installed in node_modules/nomain but names no file`},
+		{2, `"notinstalled" is not installed (npm install notinstalled)`},
+		{3, `"circ" is installed in node_modules/circ but names no file`},
+	}
+	if len(r.Errors) != len(want) {
+		t.Fatalf("errors = %+v, want %d", r.Errors, len(want))
+	}
+	for i, w := range want {
+		e := r.Errors[i]
+		if e.File != "main.js" || e.Line != w.line || !strings.Contains(e.Text, w.text) {
+			t.Errorf("error %d = %s:%d %q, want main.js:%d with %q", i, e.File, e.Line, e.Text, w.line, w.text)
+		}
+	}
+	if got := get(t, b, "/main.js"); got != good {
+		t.Errorf("a failed build changed what is served")
+	}
+}
