@@ -53,7 +53,9 @@ func (b *Bundler) assetsPlugin() api.Plugin {
 			}
 			return api.OnResolveResult{Path: r.Path, Suffix: "?" + query, PluginData: load}, nil
 		})
-		pb.OnLoad(api.OnLoadOptions{Filter: ".*"}, func(a api.OnLoadArgs) (api.OnLoadResult, error) {
+		// Every load of a file comes here (an asset query is in the
+		// PluginData, not the path); in-process, that costs little.
+		pb.OnLoad(api.OnLoadOptions{Filter: ".*", Namespace: "file"}, func(a api.OnLoadArgs) (api.OnLoadResult, error) {
 			load, ok := a.PluginData.(assetLoad)
 			if !ok {
 				return api.OnLoadResult{}, nil

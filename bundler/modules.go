@@ -195,6 +195,11 @@ func (b *Bundler) moduleOptions(units []unit, seen *edges) api.BuildOptions {
 				}
 				return api.OnResolveResult{Errors: r.Errors, Warnings: r.Warnings}, nil
 			}
+			if _, ok := r.PluginData.(assetLoad); ok {
+				// A file imported with a query: inlined as the query says.
+				seen.add(a.Importer, edge{spec: a.Path, resolved: r.Path, kind: "inline"})
+				return api.OnResolveResult{Path: r.Path, Suffix: r.Suffix, PluginData: r.PluginData}, nil
+			}
 			if r.External || r.Namespace != "file" || r.Path == "" {
 				return api.OnResolveResult{Path: r.Path, External: r.External, Namespace: r.Namespace,
 					PluginData: r.PluginData, Suffix: r.Suffix}, nil
@@ -205,10 +210,9 @@ func (b *Bundler) moduleOptions(units []unit, seen *edges) api.BuildOptions {
 			}
 			rel, inRoot := b.relInput(r.Path)
 			ext := strings.ToLower(path.Ext(r.Path))
-			if _, ok := r.PluginData.(assetLoad); ok || strings.HasSuffix(strings.ToLower(r.Path), ".module.css") {
-				// A file imported with a query is inlined as the query
-				// says; a CSS module gives its importer the class names,
-				// and its CSS goes out with the importer (see cssOf).
+			if strings.HasSuffix(strings.ToLower(r.Path), ".module.css") {
+				// A CSS module gives its importer the class names, and its
+				// CSS goes out with the importer (see cssOf).
 				ext = ""
 			}
 			switch {
@@ -223,7 +227,7 @@ func (b *Bundler) moduleOptions(units []unit, seen *edges) api.BuildOptions {
 				return api.OnResolveResult{Path: "/" + rel, External: true}, nil
 			}
 			seen.add(a.Importer, edge{spec: a.Path, resolved: r.Path, kind: "inline"})
-			return api.OnResolveResult{Path: r.Path, Suffix: r.Suffix, PluginData: r.PluginData}, nil
+			return api.OnResolveResult{Path: r.Path, Suffix: r.Suffix}, nil
 		})
 	}}}, o.Plugins...)
 	return o
