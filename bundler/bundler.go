@@ -293,6 +293,7 @@ type Bundler struct {
 	// can remap files; module mode then leaves all resolving to esbuild.
 	browserField bool
 	browser      browserMaps        // module mode: package.json "browser" fields, by folder
+	resolved     resolveCache       // module mode: imports resolved during the Build in progress
 	cssUsed      []string           // module mode: CSS files imported from JS, sorted
 	missing      map[string]bool    // files pages refer to that do not exist; see discover
 	served       map[string]*Output // what Lookup answers

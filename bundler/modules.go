@@ -175,14 +175,17 @@ func (b *Bundler) moduleOptions(units []unit, seen *edges) api.BuildOptions {
 				return api.OnResolveResult{}, nil
 			}
 			dyn := a.Kind == api.ResolveJSDynamicImport
-			if !b.inPackage(a.Importer) {
-				if rel, ok := b.quickResolve(a.ResolveDir, a.Path); ok {
-					seen.add(a.Importer, edge{spec: a.Path, resolved: filepath.Join(b.root, filepath.FromSlash(rel)),
-						kind: "js", dynamic: dyn})
+			if inPkg := b.inPackage(a.Importer); a.Namespace == "file" {
+				if p, ok := b.quickResolve(a.ResolveDir, a.Path, inPkg); ok && inPkg {
+					seen.add(a.Importer, edge{spec: a.Path, resolved: p, kind: "dep", dynamic: dyn})
+					return api.OnResolveResult{Path: b.depURL(p), External: true}, nil
+				} else if ok {
+					rel, _ := b.relInput(p)
+					seen.add(a.Importer, edge{spec: a.Path, resolved: p, kind: "js", dynamic: dyn})
 					return api.OnResolveResult{Path: "/" + rel, External: true}, nil
 				}
 			}
-			r := resolveImport(pb, a)
+			r := b.resolved.resolve(pb, a)
 			if len(r.Errors) > 0 {
 				if name := builtinName(a.Path); name != "" && isBare(a.Path) {
 					id := nodePrefix + name + ".js"
@@ -517,30 +520,80 @@ func (b *Bundler) fixMap(raw []byte, mapDir string) []byte {
 	return out
 }
 
-// quickResolve resolves the common import of a local module, a relative
-// path to a JS/TS file that exists under that very name, without esbuild:
-// esbuild's resolve from a plugin makes a new resolver each time, which
-// reads the folders again (a third of a cold start). Anything else (no
-// extension, a folder, a symlink, a project whose package.json has a
-// "browser" field that may remap files) is left to esbuild.
-func (b *Bundler) quickResolve(dir, spec string) (string, bool) {
-	if b.browserField || !(strings.HasPrefix(spec, "./") || strings.HasPrefix(spec, "../")) ||
-		!jsModuleExts[path.Ext(spec)] || strings.ContainsAny(spec, "?#\\") {
+// quickResolve resolves the common import, a relative path to a JS/TS or
+// JSON file that exists under that very name, without esbuild, and returns
+// the file: esbuild's resolve from a plugin makes a new resolver each
+// time, which reads the folders and parses the package.json files again
+// (most of a cold start with packages). Anything else (no extension, a
+// folder, a symlink, a "browser" field that may remap the file) is left to
+// esbuild. inPkg says whether the importer is a package's file; the result
+// is one too, or a file of the project.
+func (b *Bundler) quickResolve(dir, spec string, inPkg bool) (string, bool) {
+	ext := path.Ext(spec)
+	if !(strings.HasPrefix(spec, "./") || strings.HasPrefix(spec, "../")) ||
+		!(jsModuleExts[ext] || (inPkg && ext == ".json")) || strings.ContainsAny(spec, "?#\\") {
 		return "", false
 	}
 	p := filepath.Join(dir, filepath.FromSlash(spec))
 	fi, err := os.Lstat(p)
-	if err != nil || !fi.Mode().IsRegular() {
+	if err != nil || !fi.Mode().IsRegular() || b.inPackage(p) != inPkg {
 		return "", false
 	}
 	if real, err := filepath.EvalSymlinks(filepath.Dir(p)); err != nil || real != filepath.Dir(p) {
 		return "", false
 	}
-	rel, ok := b.relInput(p)
-	if !ok || strings.Contains("/"+rel, "/node_modules/") {
+	if inPkg {
+		if bm := b.browser.of(filepath.Dir(p)); bm.m != nil {
+			return "", false
+		}
+	} else if b.browserField {
 		return "", false
 	}
-	return rel, true
+	return p, true
+}
+
+// resolveCache holds what resolveImport answered during one Build: many
+// modules of one folder import the same things.
+type resolveCache struct {
+	mu sync.Mutex
+	m  map[string]resolved
+}
+
+// reset forgets every answer.
+func (c *resolveCache) reset() {
+	c.mu.Lock()
+	c.m = nil
+	c.mu.Unlock()
+}
+
+// resolve is resolveImport through the cache.
+func (c *resolveCache) resolve(pb api.PluginBuild, a api.OnResolveArgs) resolved {
+	kind := "import"
+	switch a.Kind {
+	case api.ResolveJSRequireCall, api.ResolveJSRequireResolve:
+		kind = "require"
+	case api.ResolveJSImportStatement, api.ResolveJSDynamicImport:
+	default:
+		return resolveImport(pb, a)
+	}
+	if len(a.With) > 0 {
+		return resolveImport(pb, a)
+	}
+	key := a.ResolveDir + "\x00" + a.Path + "\x00" + kind
+	c.mu.Lock()
+	r, ok := c.m[key]
+	c.mu.Unlock()
+	if ok {
+		return r
+	}
+	r = resolveImport(pb, a)
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = map[string]resolved{}
+	}
+	c.m[key] = r
+	c.mu.Unlock()
+	return r
 }
 
 // relOutput maps an esbuild output path to its path relative to the
@@ -579,6 +632,7 @@ func (b *Bundler) depURL(file string) string {
 // with the errors attached. Called by Build holding buildMu.
 func (b *Bundler) buildModules(changed []string, all bool) (mods, patch map[string]*module, assets []*Output) {
 	g := b.graph
+	b.resolved.reset() // files may have come and gone since the last Build
 	todo := map[string]bool{}
 	for id, m := range g.mods {
 		if (all && m.compiled()) || m.errs != nil || slices.ContainsFunc(changed, m.touchedBy) {
