@@ -64,10 +64,12 @@
 // modules whose file (or a file inlined into them: JSON, text) changed and
 // reports them in Result.Modules, each with the URL under ModulePrefix of its
 // update script, which registers its new code. Packages from node_modules
-// are bundled one module per package file imported (under DepsPrefix),
-// other packages left external; CSS imported from JS becomes a module that
-// links the CSS file, built as a CSS entry. JSON and text are inlined into
-// their importer, assets served as with bundles. import.meta is the
+// are compiled one module per file too (under DepsPrefix; see packages.go);
+// CSS imported from JS becomes a module that links the CSS file, built as a
+// CSS entry; JSON, text and assets are modules whose exports are the data
+// or the asset's URL (the asset served as with bundles); a CSS module
+// (*.module.css) and a file imported with ?raw, ?url or ?inline are inlined
+// into their importer. import.meta is the
 // factory's last argument ({url, hot}); outside module mode import.meta.hot
 // is defined as undefined, so `if (import.meta.hot)` blocks are dropped.
 //

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -57,8 +58,10 @@ const (
 	metaName = "__devserve_meta"
 )
 
-// jsModuleExts are the files that are modules of their own; other imports
-// (JSON, text, assets) are inlined into their importer by esbuild.
+// jsModuleExts are the JS and TS files, which quickResolve resolves. Every
+// file of the project that JS imports is a module of its own (also JSON,
+// text and assets); a package's assets and files imported with a query
+// (?raw) are inlined into their importer by esbuild.
 var jsModuleExts = map[string]bool{".js": true, ".mjs": true, ".cjs": true, ".jsx": true,
 	".ts": true, ".mts": true, ".cts": true, ".tsx": true}
 
@@ -75,7 +78,7 @@ type module struct {
 	srcMap   []byte            // its source map, sources as URL paths
 	deps     map[string]string // specifier as written -> module id
 	dyn      []string          // ids it imports with import()
-	inline   map[string]bool   // root-relative files esbuild inlined into it (JSON, text)
+	inline   map[string]bool   // root-relative files esbuild inlined into it (?raw imports, CSS modules)
 	depFiles map[string]string // package module id -> absolute file
 	alts     map[string]string // package module id -> the file a require() of it wants; see resolveImport
 	errs     []Message         // of its last compile; nil when it compiled
@@ -164,13 +167,23 @@ func (b *Bundler) moduleOptions(units []unit, seen *edges) api.BuildOptions {
 		o.Define["process.env.NODE_ENV"] = `"development"`
 	}
 	for _, u := range units {
+		in := b.abs(u)
+		if !jsModuleExts[strings.ToLower(filepath.Ext(in))] {
+			in += dataQuery // JSON, text, an asset: see dataModule
+		}
 		o.EntryPointsAdvanced = append(o.EntryPointsAdvanced,
-			api.EntryPoint{InputPath: b.abs(u), OutputPath: strings.TrimPrefix(u.id, "/")})
+			api.EntryPoint{InputPath: in, OutputPath: strings.TrimPrefix(u.id, "/")})
 	}
 	// The module plugin comes first: it decides every import, and the
 	// shared plugins resolve what it asks esbuild to resolve.
 	o.Plugins = append([]api.Plugin{{Name: "devserve-modules", Setup: func(pb api.PluginBuild) {
 		pb.OnResolve(api.OnResolveOptions{Filter: ".*"}, func(a api.OnResolveArgs) (api.OnResolveResult, error) {
+			if file, ok := strings.CutSuffix(a.Path, dataQuery); ok {
+				if a.Kind == api.ResolveEntryPoint {
+					return api.OnResolveResult{Path: file, Namespace: dataNamespace}, nil
+				}
+				return api.OnResolveResult{Path: file}, nil // the data module's own file
+			}
 			if a.Kind == api.ResolveEntryPoint || a.PluginData == (resolveMark{}) {
 				return api.OnResolveResult{}, nil
 			}
@@ -225,16 +238,60 @@ func (b *Bundler) moduleOptions(units []unit, seen *edges) api.BuildOptions {
 			case b.inPackage(r.Path) && (jsModuleExts[ext] || ext == ".json"):
 				seen.add(a.Importer, edge{spec: a.Path, resolved: r.Path, alt: r.alt, kind: "dep", dynamic: dyn})
 				return api.OnResolveResult{Path: b.depURL(r.Path), External: true}, nil
-			case !b.inPackage(r.Path) && jsModuleExts[ext]:
+			case !b.inPackage(r.Path) && ext != "" && ext != ".css":
+				// A file of the project: a module of its own, also an
+				// asset, JSON or text, so that it can be accepted
+				// (import.meta.hot.accept("./logo.svg", cb)) and an edit
+				// of it compiles it alone.
 				seen.add(a.Importer, edge{spec: a.Path, resolved: r.Path, kind: "js", dynamic: dyn})
 				return api.OnResolveResult{Path: "/" + rel, External: true}, nil
 			}
 			seen.add(a.Importer, edge{spec: a.Path, resolved: r.Path, kind: "inline"})
 			return api.OnResolveResult{Path: r.Path, Suffix: r.Suffix}, nil
 		})
+		pb.OnLoad(api.OnLoadOptions{Filter: ".*", Namespace: dataNamespace}, func(a api.OnLoadArgs) (api.OnLoadResult, error) {
+			code := dataModule(a.Path)
+			return api.OnLoadResult{Contents: &code, ResolveDir: filepath.Dir(a.Path), Loader: api.LoaderJS}, nil
+		})
 	}}}, o.Plugins...)
 	return o
 }
+
+// A module whose file is not JS (JSON, text, an asset) is compiled from a
+// stand-in that re-exports the file: esbuild gives an entry point of such
+// a file no exports in CommonJS output.
+const (
+	dataQuery     = "?devserve-data"
+	dataNamespace = "devserve-data"
+)
+
+// dataModule is the stand-in of the non-JS module of file: the file's
+// default export (the data, the text, the asset's URL) and, for a JSON
+// object, its keys that are names (esbuild's "export *" passes no JSON
+// keys on).
+func dataModule(file string) string {
+	q, _ := json.Marshal(file + dataQuery)
+	code := "export { default } from " + string(q) + ";\n"
+	if strings.EqualFold(filepath.Ext(file), ".json") {
+		var obj map[string]json.RawMessage
+		data, _ := os.ReadFile(file)
+		if json.Unmarshal(data, &obj) == nil {
+			var names []string
+			for _, k := range slices.Sorted(maps.Keys(obj)) {
+				if jsIdent.MatchString(k) && k != "default" {
+					names = append(names, k)
+				}
+			}
+			if len(names) > 0 {
+				code += "export { " + strings.Join(names, ", ") + " } from " + string(q) + ";\n"
+			}
+		}
+	}
+	return code
+}
+
+// jsIdent matches the names esbuild exports of a JSON object.
+var jsIdent = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$]*$`)
 
 // batchSize is how many modules one esbuild build compiles. esbuild's
 // cost per entry point grows with their number (1,000 entry points cost

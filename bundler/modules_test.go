@@ -108,7 +108,7 @@ func TestModules(t *testing.T) {
 		{"module", "counter.ts", "export const count: number = 2;\nif (import.meta.hot) import.meta.hot.accept();\n", []string{"/counter.ts"}},
 		{"same code", "counter.ts", "export const count: number = 2;\nif (import.meta.hot) import.meta.hot.accept();\n", []string{}},
 		{"css imported from JS", "style.css", "body { color: blue }\n", []string{"/style.css?module"}},
-		{"json inlined into its importer", "data.json", `{"n": 2}`, []string{"/main.ts"}},
+		{"json, a module of its own", "data.json", `{"n": 2}`, []string{"/data.json"}},
 		{"a new import", "leaf.ts", "export { lazy as leaf } from './lazy';\n", []string{"/leaf.ts"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
