@@ -568,6 +568,9 @@ func (b *Bundler) fixMap(raw []byte, mapDir string) []byte {
 		for i, s := range srcs {
 			str, _ := s.(string)
 			abs := filepath.Join(mapDir, filepath.FromSlash(str))
+			if file, ok := strings.CutPrefix(str, dataNamespace+":"); ok {
+				abs = file // a data module's stand-in: its file
+			}
 			if rel, ok := b.relInput(abs); ok {
 				srcs[i] = "/" + rel
 			}
