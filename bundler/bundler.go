@@ -442,10 +442,14 @@ func (b *Bundler) Entries() []string {
 
 // isConfig reports whether a root-relative path is a file that changes how
 // everything is built: tsconfig/jsconfig files (including extended ones such
-// as tsconfig.base.json), package.json files, and Options.Tsconfig.
+// as tsconfig.base.json), package.json files, and Options.Tsconfig; none
+// under PublicDir.
 func (b *Bundler) isConfig(p string) bool {
 	if b.tsconfig != "" && p == b.tsconfig {
 		return true
+	}
+	if IsPublic(p) {
+		return false // served as it is, never read by esbuild as a config
 	}
 	base := path.Base(p)
 	if base == "package.json" {
@@ -457,8 +461,11 @@ func (b *Bundler) isConfig(p string) bool {
 // pageChange reports whether a change to root-relative path p can change the
 // discovered entries: p is a page, or a file a page refers to that did not
 // exist at the last discovery (or a folder that may hold one). Called with
-// mu held or by Build.
+// mu held or by Build. Pages under PublicDir are not searched.
 func (b *Bundler) pageChange(p string) bool {
+	if IsPublic(p) {
+		return false
+	}
 	if isHTML(p) || b.missing[p] {
 		return true
 	}
