@@ -123,6 +123,8 @@ type Server struct {
 	idle     chan struct{} // closed while no build runs
 	rootGone bool          // the root is missing (build loop only; see rootMissing)
 
+	notices notices // one-time warnings printed (public folder)
+
 	proxy  *proxy      // nil unless Options.Proxy
 	dirs   []*watchDir // Options.Watch
 	extras sync.WaitGroup
@@ -201,6 +203,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s.broker = NewBroker(BrokerOptions{Sync: s.syncData, Logger: opts.Logger})
 
+	s.checkPublicClashes()
 	start := time.Now()
 	res := s.bundler.Build(nil)
 	s.finishBuild(res, nil, false, time.Since(start))
@@ -300,6 +303,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
+	// The public folder comes first, as in Vite: its files need no build.
+	if !dir && s.servePublic(w, r, rel) {
+		return
+	}
 	if !s.waitIdle(r) {
 		return
 	}
@@ -308,6 +315,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			serveOutput(w, r, out)
 			return
 		}
+	}
+	if bundler.IsPublic(rel) {
+		s.publicURL(w, r, rel, dir)
+		return
 	}
 	s.serveFile(w, r, rel, dir)
 }

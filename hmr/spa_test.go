@@ -65,6 +65,7 @@ func TestSPAFallback(t *testing.T) {
 		{"version in a route", ts, "GET", "/docs/v1.2", navHeader, 200, appPage},
 		{"the page itself", ts, "GET", "/", navHeader, 200, appPage},
 		{"a real file", ts, "GET", "/src/main.ts", navHeader, 200, "sessionStorage"},
+		{"a public file", ts, "GET", "/robots.txt", navHeader, 200, "User-agent"},
 		// What is no deep link keeps its 404.
 		{"missing script", ts, "GET", "/x.js", navHeader, 404, missingPage},
 		{"missing script, as a script", ts, "GET", "/x.js", scriptHeader, 404, "404 page not found"},
