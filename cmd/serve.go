@@ -35,6 +35,7 @@ type serveFlags struct {
 	proxy    string
 	watch    []string
 	bundle   bool
+	noSPA    bool
 }
 
 func newServeCommand(out io.Writer) *cobra.Command {
@@ -76,6 +77,7 @@ reload.`,
 	fl.StringVar(&f.proxy, "proxy", "", "URL of an app to serve what dir does not have, with live reload in its pages, e.g. http://127.0.0.1:8080")
 	fl.StringArrayVar(&f.watch, "watch", nil, "folder whose changes reload the pages, with no build (repeatable), e.g. templates")
 	fl.BoolVar(&f.bundle, "bundle", false, "serve each script bundled, as a production build does: no hot module replacement, every JS edit reloads")
+	fl.BoolVar(&f.noSPA, "no-spa-fallback", false, "answer a navigation to a path with no file with a 404 page, not the nearest index.html above it")
 	return c
 }
 
@@ -106,6 +108,7 @@ func serve(ctx context.Context, dir string, f serveFlags, out io.Writer) error {
 		AllowDotfiles: f.dotfiles,
 		Proxy:         backend,
 		Watch:         f.watch,
+		NoSPAFallback: f.noSPA,
 		OnReport:      p.report,
 		Logger:        p.logger(),
 	})
