@@ -71,6 +71,15 @@
 // factory's last argument ({url, hot}); outside module mode import.meta.hot
 // is defined as undefined, so `if (import.meta.hot)` blocks are dropped.
 //
+// # public/
+//
+// Files under Root/public (PublicDir) are served by the dev server at "/"
+// as they are, Vite's convention. They are no sources: their pages are not
+// searched for entries, a change to them is no page or config change, and
+// an absolute URL to one (url("/moon.svg") in CSS, import "/moon.svg" in
+// JS) is kept as written instead of being read from the file system's
+// root. WriteSite copies them to the root of the output folder.
+//
 // # Files on disk
 //
 // WriteTo writes the outputs for a production build. There, entries get
