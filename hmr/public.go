@@ -1,6 +1,9 @@
 package hmr
 
 import (
+	"bytes"
+	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"os"
@@ -8,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/devserve/devserve/bundler"
 )
@@ -41,10 +45,32 @@ func (s *Server) servePublic(w http.ResponseWriter, r *http.Request, rel string)
 	if err != nil || !fi.Mode().IsRegular() || (!s.opts.AllowDotfiles && linksToDotfile(s.root, name)) {
 		return false
 	}
-	w.Header().Set("Cache-Control", "no-cache")
-	http.ServeContent(w, r, name, fi.ModTime(), f)
+	// Validated by an ETag, and no Last-Modified: its one-second precision
+	// would answer 304 to the reload that follows a change made in the
+	// same second as the page's last fetch, and the page would show the
+	// old file. The ETag of a small file is a hash of its bytes; of a big
+	// one, its modification time and size, as nginx makes them.
+	h := w.Header()
+	h.Set("Cache-Control", "no-cache")
+	var content io.ReadSeeker = f
+	if fi.Size() <= maxHashed {
+		b, err := io.ReadAll(f)
+		if err != nil {
+			http.Error(w, "cannot read "+rel, http.StatusInternalServerError)
+			return true
+		}
+		content = bytes.NewReader(b)
+		h.Set("ETag", etagOf(b))
+	} else {
+		h.Set("ETag", fmt.Sprintf(`"%x-%x"`, fi.ModTime().UnixNano(), fi.Size()))
+	}
+	http.ServeContent(w, r, name, time.Time{}, content)
 	return true
 }
+
+// maxHashed is the size up to which a public file's ETag is a hash of its
+// bytes.
+const maxHashed = 1 << 20
 
 // publicURL answers a request for /public/..., which names nothing: the
 // files of the public folder are at "/". The terminal says so once.

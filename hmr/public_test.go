@@ -2,6 +2,7 @@ package hmr
 
 import (
 	"log/slog"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -135,4 +136,24 @@ func TestPublicChangeReloads(t *testing.T) {
 		t.Error("a new page in public/ started a build")
 	}
 	expectEvent(t, st, EventReload)
+}
+
+// TestPublicRevalidates checks that a file of public/ is revalidated by
+// its ETag, and that a change within the same second as the last fetch is
+// not answered 304.
+func TestPublicRevalidates(t *testing.T) {
+	ts := startServer(t, copyFixture(t, "spa"), "127.0.0.1:0", Options{})
+	resp, _ := request(t, ts.http, "GET", "/data.txt")
+	etag := resp.Header.Get("ETag")
+	if etag == "" || resp.Header.Get("Last-Modified") != "" {
+		t.Fatalf("ETag %q, Last-Modified %q: want an ETag only", etag, resp.Header.Get("Last-Modified"))
+	}
+	if again, _ := request(t, ts.http, "GET", "/data.txt", "If-None-Match: "+etag); again.StatusCode != http.StatusNotModified {
+		t.Errorf("revalidated: %s, want 304", again.Status)
+	}
+	ts.write(t, "public/data.txt", "two\n") // same size, same second
+	resp, body := request(t, ts.http, "GET", "/data.txt", "If-None-Match: "+etag)
+	if resp.StatusCode != 200 || body != "two\n" {
+		t.Errorf("after a change: %s %q, want 200 with the new text", resp.Status, body)
+	}
 }
