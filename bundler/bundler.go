@@ -84,6 +84,15 @@
 // Result.EnvChanged; a line that does not parse is an error of every
 // build until it is fixed, and the last good values stay.
 //
+// # public/
+//
+// Files under Root/public (PublicDir) are served by the dev server at "/"
+// as they are, Vite's convention. They are no sources: their pages are not
+// searched for entries, a change to them is no page or config change, and
+// an absolute URL to one (url("/moon.svg") in CSS, import "/moon.svg" in
+// JS) is kept as written instead of being read from the file system's
+// root. WriteSite copies them to the root of the output folder.
+//
 // # Files on disk
 //
 // WriteTo writes the outputs for a production build. There, entries get
@@ -507,10 +516,14 @@ func (b *Bundler) Entries() []string {
 
 // isConfig reports whether a root-relative path is a file that changes how
 // everything is built: tsconfig/jsconfig files (including extended ones such
-// as tsconfig.base.json), package.json files, and Options.Tsconfig.
+// as tsconfig.base.json), package.json files, and Options.Tsconfig; none
+// under PublicDir.
 func (b *Bundler) isConfig(p string) bool {
 	if b.tsconfig != "" && p == b.tsconfig {
 		return true
+	}
+	if IsPublic(p) {
+		return false // served as it is, never read by esbuild as a config
 	}
 	base := path.Base(p)
 	if base == "package.json" {
@@ -522,8 +535,11 @@ func (b *Bundler) isConfig(p string) bool {
 // pageChange reports whether a change to root-relative path p can change the
 // discovered entries: p is a page, or a file a page refers to that did not
 // exist at the last discovery (or a folder that may hold one). Called with
-// mu held or by Build.
+// mu held or by Build. Pages under PublicDir are not searched.
 func (b *Bundler) pageChange(p string) bool {
+	if IsPublic(p) {
+		return false
+	}
 	if isHTML(p) || b.missing[p] {
 		return true
 	}

@@ -27,15 +27,17 @@ func skipDir(name string) bool {
 	return name == "node_modules" || name == outDirName || strings.HasPrefix(name, ".")
 }
 
-// discover finds the entries referenced by every HTML page under root: module
-// scripts and stylesheets with a local URL naming an existing file of an
-// entry type. The result is sorted, de-duplicated and root-relative. missing
+// discover finds the entries referenced by every HTML page under root, but
+// those of PublicDir, which are served as they are: module scripts and
+// stylesheets with a local URL naming an existing file of an entry type
+// outside PublicDir. The result is sorted, de-duplicated and root-relative. missing
 // holds the entry-typed files pages refer to that do not exist (yet): creating
 // one changes the entries. Unreadable pages and folders are skipped; only an
 // unreadable root fails.
 func discover(root string) (entries []string, missing map[string]bool, err error) {
 	set := make(map[string]struct{})
 	missing = make(map[string]bool)
+	public := filepath.Join(root, PublicDir)
 	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if p == root {
@@ -47,7 +49,7 @@ func discover(root string) (entries []string, missing map[string]bool, err error
 			return nil
 		}
 		if d.IsDir() {
-			if p != root && skipDir(d.Name()) {
+			if p != root && (skipDir(d.Name()) || p == public) {
 				return fs.SkipDir
 			}
 			return nil
@@ -66,8 +68,8 @@ func discover(root string) (entries []string, missing map[string]bool, err error
 		pageDir := path.Dir(filepath.ToSlash(rel))
 		for _, ref := range pageRefs(bytes.NewReader(data)) {
 			entry, ok := resolveRef(pageDir, ref)
-			if !ok {
-				continue
+			if !ok || IsPublic(entry) {
+				continue // a file of PublicDir is served as it is
 			}
 			if fi, err := os.Stat(filepath.Join(root, filepath.FromSlash(entry))); err == nil && fi.Mode().IsRegular() {
 				set[entry] = struct{}{}

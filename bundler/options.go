@@ -152,6 +152,9 @@ func esbuildOptions(root, outdir string, o *Options) (api.BuildOptions, error) {
 		MinifyWhitespace:  o.Minify,
 		MinifyIdentifiers: o.Minify,
 		MinifySyntax:      o.Minify,
+
+		// Contexts that set their own plugins must keep these.
+		Plugins: []api.Plugin{publicPlugin(root)},
 	}
 
 	if _, ok := bo.Define["import.meta.hot"]; !ok && !o.Modules {

@@ -73,8 +73,11 @@ func (b *Bundler) WriteTo(dir string) error {
 // file the dev server would serve as is: images, fonts, robots.txt and so on.
 // Left out are node_modules, dot-files and dot-folders, the sources that went
 // into the bundles (.js .ts .css ... inputs), package.json, tsconfig and
-// jsconfig files, and dir itself when it lies under the root. The same
-// conditions as WriteTo apply.
+// jsconfig files, and dir itself when it lies under the root. The files of
+// PublicDir go to the root of dir as they are (public/robots.txt is
+// dir/robots.txt), last: as in the dev server, they win over a file of the
+// same name, and such a clash is logged as a warning. The same conditions
+// as WriteTo apply.
 func (b *Bundler) WriteSite(dir string) error {
 	snap, err := b.writeOutputs(dir)
 	if err != nil {
@@ -86,12 +89,14 @@ func (b *Bundler) WriteSite(dir string) error {
 			bundled[in] = true
 		}
 	}
-	return filepath.WalkDir(b.root, func(p string, d fs.DirEntry, err error) error {
+	public := filepath.Join(b.root, PublicDir)
+	site := map[string]bool{}
+	err = filepath.WalkDir(b.root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return fmt.Errorf("bundler: write: %w", err)
 		}
 		if d.IsDir() {
-			if p == snap.dir || (p != b.root && skipDir(d.Name())) {
+			if p == snap.dir || (p != b.root && (skipDir(d.Name()) || p == public)) {
 				return fs.SkipDir
 			}
 			return nil
@@ -110,6 +115,49 @@ func (b *Bundler) WriteSite(dir string) error {
 		}
 		if isHTML(rel) {
 			data = rewritePage(data, path.Dir(rel), snap.entries)
+		}
+		site[rel] = true
+		return writeFile(snap.dir, rel, data)
+	})
+	if err != nil {
+		return err
+	}
+	return b.writePublic(snap, site)
+}
+
+// writePublic copies the files of PublicDir, but dot-files and dot-folders,
+// to the root of the output folder as they are. site are the files
+// WriteSite wrote besides the outputs.
+func (b *Bundler) writePublic(snap *snapshot, site map[string]bool) error {
+	public := filepath.Join(b.root, PublicDir)
+	if fi, err := os.Stat(public); err != nil || !fi.IsDir() {
+		return nil // no public folder
+	}
+	return filepath.WalkDir(public, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("bundler: write %s: %w", PublicDir, err)
+		}
+		if d.IsDir() {
+			if p == snap.dir || (p != public && strings.HasPrefix(d.Name(), ".")) {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() || strings.HasPrefix(d.Name(), ".") {
+			return nil
+		}
+		rel, err := filepath.Rel(public, p)
+		if err != nil {
+			return fmt.Errorf("bundler: write %s: %w", PublicDir, err)
+		}
+		rel = filepath.ToSlash(rel)
+		if snap.written[rel] || site[rel] {
+			b.log.Warn(fmt.Sprintf("%s/%s and the built %s have the same URL /%s; writing the one of %s/",
+				PublicDir, rel, rel, rel, PublicDir))
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return fmt.Errorf("bundler: write %s: %w", PublicDir, err)
 		}
 		return writeFile(snap.dir, rel, data)
 	})

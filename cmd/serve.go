@@ -36,6 +36,7 @@ type serveFlags struct {
 	watch    []string
 	bundle   bool
 	mode     string
+	noSPA    bool
 }
 
 func newServeCommand(out io.Writer) *cobra.Command {
@@ -78,6 +79,7 @@ reload.`,
 	fl.StringArrayVar(&f.watch, "watch", nil, "folder whose changes reload the pages, with no build (repeatable), e.g. templates")
 	fl.BoolVar(&f.bundle, "bundle", false, "serve each script bundled, as a production build does: no hot module replacement, every JS edit reloads")
 	fl.StringVar(&f.mode, "mode", bundler.DefaultMode, "import.meta.env.MODE, and the env files to read: .env, .env.local, .env.[mode], .env.[mode].local")
+	fl.BoolVar(&f.noSPA, "no-spa-fallback", false, "answer a navigation to a path with no file with a 404 page, not the nearest index.html above it")
 	return c
 }
 
@@ -108,6 +110,7 @@ func serve(ctx context.Context, dir string, f serveFlags, out io.Writer) error {
 		AllowDotfiles: f.dotfiles,
 		Proxy:         backend,
 		Watch:         f.watch,
+		NoSPAFallback: f.noSPA,
 		OnReport:      p.report,
 		Logger:        p.logger(),
 	})

@@ -124,20 +124,33 @@ type buildOutcome struct {
 
 // startBuild decides what the pending changes need, empties pending and,
 // if a build is needed, starts it and returns the channel its outcome
-// arrives on. A change to HTML alone asks the browsers to reload.
+// arrives on. A change to HTML or to a file of the public folder alone
+// asks the browsers to reload.
 func (s *Server) startBuild(pending map[string]watcher.Op, dirty map[string]bool) chan buildOutcome {
 	if s.rootMissing() {
 		return nil // pending waits for the root to come back
 	}
 	var changed, html []string
 	for p, op := range pending {
-		if isHTML(p) {
+		if op != watcher.Removed {
+			s.checkPublicClash(p)
+		}
+		switch {
+		case bundler.IsPublic(p):
+			// Served as they are: no build, but the pages may show
+			// them. The bundler still hears of them: a build that
+			// failed on a URL to a missing one may now succeed.
+			if s.same.seen(p, op == watcher.Changed && !dirty[p]) {
+				continue
+			}
+			html = append(html, p)
+		case isHTML(p):
 			// Pages are not build outputs: the page cache knows
 			// whether a browser can have other bytes than the disk.
 			if s.pages.changed(s.root, p) {
 				html = append(html, p)
 			}
-		} else if s.same.seen(p, op == watcher.Changed && !dirty[p]) {
+		case s.same.seen(p, op == watcher.Changed && !dirty[p]):
 			continue
 		}
 		changed = append(changed, p)

@@ -220,9 +220,10 @@ func TestRootRemovedAndBack(t *testing.T) {
 
 // TestMissingPage checks the 404 answers: a browser's navigation gets a
 // page that loads the client, so it reloads when the page appears; other
-// requests get plain text.
+// requests get plain text. Without the SPA fallback, which would answer
+// the navigation to /docs/ with /index.html (see TestSPAFallback).
 func TestMissingPage(t *testing.T) {
-	ts := startServer(t, copyFixture(t, "live"), "127.0.0.1:0", Options{})
+	ts := startServer(t, copyFixture(t, "live"), "127.0.0.1:0", Options{NoSPAFallback: true})
 	tests := []struct {
 		name   string
 		target string

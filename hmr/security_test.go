@@ -52,6 +52,9 @@ func newHostileProject(t testing.TB) hostileProject {
 		filepath.Join(root, "src", "plain.txt"):                               "a plain file",
 		filepath.Join(root, "node_modules", ".pnpm", "pkg@1.0.0", "index.js"): "export const pkg = 1;",
 		filepath.Join(root, "value.js"):                                       `export const value = "` + sourceMark + `";`,
+		filepath.Join(root, "public", "robots.txt"):                           "User-agent: *",
+		filepath.Join(root, "public", ".secret"):                              "MARK-PUBLIC-DOTFILE",
+		filepath.Join(root, "public", ".cache", "key"):                        "MARK-PUBLIC-DOTFOLDER",
 	}
 	for name, content := range files {
 		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
@@ -70,6 +73,11 @@ func newHostileProject(t testing.TB) hostileProject {
 		"src/env.txt":      "../.env",         // a plain name for a dotfile
 		"gitdir":           ".git",            // a plain name for a dot-folder
 		"node_modules/pkg": ".pnpm/pkg@1.0.0", // as pnpm links dependencies
+		"public/out.txt":   filepath.Join(p.beside, "secret.txt"),
+		"public/outdir":    p.outside,
+		"public/env.txt":   "../.env",
+		"public/cache":     ".cache",
+		"public/up":        "..", // inside: the root's files, as they are at /
 	}
 	for name, target := range links {
 		if err := os.Symlink(target, filepath.Join(root, filepath.FromSlash(name))); err != nil {
@@ -200,6 +208,22 @@ var attacks = []attack{
 	{name: "NUL after a file", target: "/notes.txt%00/../.env", code: 400},
 	{name: "dot-dot deep", target: "/src/../../secret.txt", code: 400},
 	{name: "dot segment", target: "/./.env", code: 400},
+	// The public folder, served at /, under the same rules.
+	{name: "public/ dotfile", target: "/.secret", code: 404},
+	{name: "public/ dot-folder", target: "/.cache/key", code: 404},
+	{name: "public/ file symlink out of the root", target: "/out.txt", code: 404},
+	{name: "public/ folder symlink out of the root", target: "/outdir/secret.txt", code: 404},
+	{name: "public/ symlink to a dotfile", target: "/env.txt", code: 404},
+	{name: "public/ symlink to a dot-folder", target: "/cache/key", code: 404},
+	{name: "public/ symlink to the root then a dotfile", target: "/up/.env", code: 404},
+	{name: "public/ by its own name", target: "/public/robots.txt", code: 404},
+	{name: "public/ by its own name, a dotfile", target: "/public/.secret", code: 404},
+	{name: "public/ by its own name, dot-dot", target: "/public/../.env", code: 400},
+	{name: "public/ encoded dot-dot", target: "/%2e%2e/public/robots.txt", code: 400},
+	// The SPA fallback serves the root's pages and nothing else.
+	{name: "deep link under a folder symlink out of the root", target: "/linkdir/deep/route", header: []string{"Sec-Fetch-Dest: document", "Sec-Fetch-Mode: navigate"}, code: 200},
+	{name: "deep link to a folder symlink out of the root", target: "/linkdir/", header: []string{"Sec-Fetch-Dest: document", "Sec-Fetch-Mode: navigate"}, code: 200},
+	{name: "deep link in a dot-folder", target: "/.git/deep", header: []string{"Sec-Fetch-Dest: document", "Sec-Fetch-Mode: navigate"}, code: 404},
 	// Request targets that are not plain paths.
 	{name: "double slash to an absolute path", target: "//etc/passwd", code: 400},
 	{name: "double slash to the other folder", target: "//{out}/secret.txt", code: 400},
@@ -360,6 +384,12 @@ func TestAllowedRequests(t *testing.T) {
 		{"dotfiles allowed, still no symlink out", dots, "/link.txt", nil, 404, ""},
 		{"dependency linked through node_modules/.pnpm", ts, "/node_modules/pkg/index.js", nil, 200, "export const pkg"},
 		{"dotfiles allowed, still no climbing", dots, "/../.env", nil, 400, ""},
+		{"public file", ts, "/robots.txt", nil, 200, "User-agent"},
+		{"public file through a symlink inside the root", ts, "/up/notes.txt", nil, 200, "not part of any build"},
+		{"dotfiles allowed, public dotfile", dots, "/.secret", nil, 200, "MARK-PUBLIC-DOTFILE"},
+		{"dotfiles allowed, public symlink to a dotfile", dots, "/env.txt", nil, 200, "MARK-DOTENV"},
+		{"dotfiles allowed, still no public symlink out", dots, "/out.txt", nil, 404, ""},
+		{"cross-site navigation to a deep link", ts, "/app/users/42", []string{"Sec-Fetch-Site: cross-site", "Sec-Fetch-Mode: navigate", "Sec-Fetch-Dest: document"}, 200, `<p id="out">`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -61,6 +61,13 @@ type Options struct {
 	// Watch are folders besides Root whose changes reload the pages, with
 	// no build: the templates of a Go app, say.
 	Watch []string
+	// NoSPAFallback turns off the SPA fallback: by default a browser's
+	// navigation to a path with no file and no file extension
+	// (/app/users/42) gets the nearest index.html above it, as with Vite,
+	// so that the routes of a single-page app survive a reload. Without
+	// it, such a navigation gets the missing page. Proxy mode never falls
+	// back: the backend answers what the root does not have. See spa.go.
+	NoSPAFallback bool
 	// OnReport, if set, is called after every build and every reload
 	// request, for terminal output. It must not block long. It is called
 	// from the build loop, and for reloads from other goroutines too.
@@ -115,6 +122,8 @@ type Server struct {
 	warnings []Message
 	idle     chan struct{} // closed while no build runs
 	rootGone bool          // the root is missing (build loop only; see rootMissing)
+
+	notices notices // one-time warnings printed (public folder)
 
 	proxy  *proxy      // nil unless Options.Proxy
 	dirs   []*watchDir // Options.Watch
@@ -194,6 +203,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s.broker = NewBroker(BrokerOptions{Sync: s.syncData, Logger: opts.Logger})
 
+	s.checkPublicClashes()
 	start := time.Now()
 	res := s.bundler.Build(nil)
 	s.finishBuild(res, nil, false, time.Since(start))
@@ -293,6 +303,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
+	// The public folder comes first, as in Vite: its files need no build.
+	if !dir && s.servePublic(w, r, rel) {
+		return
+	}
 	if !s.waitIdle(r) {
 		return
 	}
@@ -301,6 +315,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			serveOutput(w, r, out)
 			return
 		}
+	}
+	if bundler.IsPublic(rel) {
+		s.publicURL(w, r, rel, dir)
+		return
 	}
 	s.serveFile(w, r, rel, dir)
 }
@@ -372,7 +390,8 @@ func serveBytes(w http.ResponseWriter, r *http.Request, ctype, etag string, b []
 
 // serveFile serves rel from the root: index.html for folders, the client
 // injected into HTML, never a file outside the root (os.Root refuses ".."
-// and symlinks that leave it) and never a directory listing.
+// and symlinks that leave it) and never a directory listing. A path with
+// no file goes to missingFile (SPA fallback).
 func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, rel string, dir bool) {
 	root, err := os.OpenRoot(s.root)
 	if err != nil {
@@ -390,7 +409,7 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, rel string, d
 	}
 	f, err := root.Open(name)
 	if err != nil {
-		s.notFound(w, r)
+		s.missingFile(w, r, rel, dir)
 		return
 	}
 	defer f.Close()
@@ -416,12 +435,12 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, rel string, d
 		f.Close()
 		name = filepath.Join(name, "index.html")
 		if f, err = root.Open(name); err != nil {
-			s.notFound(w, r)
+			s.missingFile(w, r, rel, dir)
 			return
 		}
 		defer f.Close()
 		if fi, err = f.Stat(); err != nil || fi.IsDir() {
-			s.notFound(w, r)
+			s.missingFile(w, r, rel, dir)
 			return
 		}
 	} else if dir {
@@ -434,20 +453,24 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, rel string, d
 	}
 	ext := strings.ToLower(filepath.Ext(name))
 	if ext == ".html" || ext == ".htm" {
-		b, err := s.pages.get(root, filepath.ToSlash(name))
-		if err != nil {
-			http.Error(w, "cannot read "+rel, http.StatusInternalServerError)
-			return
-		}
-		s.mu.Lock()
-		build := s.build
-		s.mu.Unlock()
-		b = InjectScript(s.bundler.LinkCSS(b, filepath.ToSlash(name)), client.Tag(build))
-		serveBytes(w, r, "text/html; charset=utf-8", etagOf(b), b)
+		s.servePage(w, r, root, name)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-cache")
 	http.ServeContent(w, r, name, fi.ModTime(), f)
+}
+
+// servePage serves the HTML page name (relative to root, in the OS's form)
+// from the page cache, with its CSS links added and the client injected.
+func (s *Server) servePage(w http.ResponseWriter, r *http.Request, root *os.Root, name string) {
+	rel := filepath.ToSlash(name)
+	b, err := s.pages.get(root, rel)
+	if err != nil {
+		http.Error(w, "cannot read "+rel, http.StatusInternalServerError)
+		return
+	}
+	b = InjectScript(s.bundler.LinkCSS(b, rel), client.Tag(s.currentBuild()))
+	serveBytes(w, r, "text/html; charset=utf-8", etagOf(b), b)
 }
 
 // notFound answers a request for a file that the root does not have: in

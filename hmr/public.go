@@ -1,0 +1,159 @@
+package hmr
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/devserve/devserve/bundler"
+)
+
+// The public folder (bundler.PublicDir), Vite's convention: its files are
+// served at "/" as they are, with no build and no client injected, before
+// anything else, as Vite serves them before its transforms. So when
+// public/x and a file x of the source tree have the same URL, public/x
+// wins; the terminal says so once per URL. The folder is not part of the
+// site's URLs under its own name: /public/x is a 404, as it is in the
+// output of devserve build, and the terminal says where the file is.
+
+// servePublic serves rel, a cleaned URL path without dot segments (unless
+// dotfiles are allowed), from the public folder if it holds such a file,
+// and reports whether it did. The file is opened through the root, so
+// that the rules of every other file hold: no symbolic link out of the
+// root, none to a dotfile.
+func (s *Server) servePublic(w http.ResponseWriter, r *http.Request, rel string) bool {
+	name := filepath.Join(bundler.PublicDir, filepath.FromSlash(rel))
+	// Most requests are for other files: one stat rules them out, where
+	// opening through the root costs a few more system calls.
+	if fi, err := os.Stat(filepath.Join(s.root, name)); err != nil || !fi.Mode().IsRegular() {
+		return false
+	}
+	root, err := os.OpenRoot(s.root)
+	if err != nil {
+		return false
+	}
+	defer root.Close()
+	f, err := root.Open(name)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() || (!s.opts.AllowDotfiles && linksToDotfile(s.root, name)) {
+		return false
+	}
+	// Validated by an ETag, and no Last-Modified: its one-second precision
+	// would answer 304 to the reload that follows a change made in the
+	// same second as the page's last fetch, and the page would show the
+	// old file. The ETag of a small file is a hash of its bytes; of a big
+	// one, its modification time and size, as nginx makes them.
+	h := w.Header()
+	h.Set("Cache-Control", "no-cache")
+	var content io.ReadSeeker = f
+	if fi.Size() <= maxHashed {
+		b, err := io.ReadAll(f)
+		if err != nil {
+			http.Error(w, "cannot read "+rel, http.StatusInternalServerError)
+			return true
+		}
+		content = bytes.NewReader(b)
+		h.Set("ETag", etagOf(b))
+	} else {
+		h.Set("ETag", fmt.Sprintf(`"%x-%x"`, fi.ModTime().UnixNano(), fi.Size()))
+	}
+	http.ServeContent(w, r, name, time.Time{}, content)
+	return true
+}
+
+// maxHashed is the size up to which a public file's ETag is a hash of its
+// bytes.
+const maxHashed = 1 << 20
+
+// publicURL answers a request for /public/..., which names nothing: the
+// files of the public folder are at "/". The terminal says so once.
+func (s *Server) publicURL(w http.ResponseWriter, r *http.Request, rel string, dir bool) {
+	if s.notices.once("url " + rel) {
+		u := strings.TrimPrefix(rel, bundler.PublicDir)
+		if u == "" {
+			u = "/"
+		}
+		s.log.Warn("/" + rel + " is not served: the files of " + bundler.PublicDir + "/ are served at /; use " + u + " instead")
+	}
+	s.missingFile(w, r, rel, dir)
+}
+
+// checkPublicClash warns once if the file rel (root-relative, of the
+// public folder or of the source tree) and a file of the other side have
+// the same URL. Called from New and the build loop.
+func (s *Server) checkPublicClash(rel string) {
+	var src, pub string
+	if bundler.IsPublic(rel) {
+		src = strings.TrimPrefix(rel, bundler.PublicDir+"/")
+		pub = rel
+	} else {
+		src = rel
+		pub = path.Join(bundler.PublicDir, rel)
+	}
+	if src == "" || bundler.IsPublic(src) || (!s.opts.AllowDotfiles && hasDotSegment(src)) || !isRegular(s.root, pub) || !isRegular(s.root, src) {
+		return
+	}
+	if s.notices.once("clash " + src) {
+		s.log.Warn(pub + " and " + src + " have the same URL /" + src + "; devserve serves " + pub +
+			" (files of " + bundler.PublicDir + "/ come first, as in Vite)")
+	}
+}
+
+// checkPublicClashes runs checkPublicClash on every file of the public
+// folder, for New.
+func (s *Server) checkPublicClashes() {
+	dir := filepath.Join(s.root, bundler.PublicDir)
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		if rel, err := filepath.Rel(s.root, p); err == nil {
+			s.checkPublicClash(filepath.ToSlash(rel))
+		}
+		return nil
+	})
+}
+
+// isRegular reports whether the root-relative slash path rel is a regular
+// file under root.
+func isRegular(root, rel string) bool {
+	fi, err := os.Stat(filepath.Join(root, filepath.FromSlash(rel)))
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// maxNotices bounds the warnings remembered as printed; past it, no more
+// are printed, so that a crawler cannot flood the terminal.
+const maxNotices = 1000
+
+// notices remembers which one-time warnings were printed.
+type notices struct {
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+// once reports whether the warning key is to be printed: the first time
+// it is asked for, while fewer than maxNotices were.
+func (n *notices) once(key string) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.seen[key] || len(n.seen) >= maxNotices {
+		return false
+	}
+	if n.seen == nil {
+		n.seen = map[string]bool{}
+	}
+	n.seen[key] = true
+	return true
+}
