@@ -531,6 +531,30 @@ func (b *Bundler) Lookup(urlPath string) (*Output, bool) {
 	return b.LookupURL(&url.URL{Path: urlPath})
 }
 
+// EntryAt reports whether urlPath ("/src/main.ts", clean, without query)
+// is the URL an entry's script or stylesheet is served at, and of which
+// kind: a JS or CSS entry, or in module mode a CSS file imported from JS.
+// A server asks when Lookup finds nothing there, that is, when the entry
+// has never built: what it then serves at that URL must not be the
+// source file, which a browser refuses or runs uncompiled.
+func (b *Bundler) EntryAt(urlPath string) (Kind, bool) {
+	rel, ok := strings.CutPrefix(urlPath, "/")
+	if !ok {
+		return "", false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if slices.Contains(b.entries, rel) {
+		return entryKind(rel)
+	}
+	for _, c := range b.ctxs {
+		if c.entry == rel {
+			return c.kind, true
+		}
+	}
+	return "", false
+}
+
 // Last returns the most recent Result, nil before the first Build.
 func (b *Bundler) Last() *Result {
 	b.mu.Lock()

@@ -19,6 +19,12 @@ function start() {
   // ?after=ID: the page stands in for one the server could not make (its
   // backend was down), and reloads on the first event newer than ID.
   const after = Number(params.get("after")) || 0;
+  // ?build= with no ID: the server had no good build when it made the
+  // page, whose scripts are stand-ins (see hmr/server.go, serveUnbuilt)
+  // that set __devserve_unbuilt, as they do in a page served after a good
+  // build that an entry of it never had. Such a page reloads on the first
+  // good build. (A tag without ?build= at all, written by hand, is not one.)
+  const unbuilt = () => (params.has("build") && !params.get("build")) || !!window.__devserve_unbuilt;
   const state = (window.__devserve = {
     build: params.get("build") || "",
     status: "connecting", // "ok" | "building" | "error" | "disconnected"
@@ -31,9 +37,10 @@ function start() {
 
   const handlers = {
     sync(d) {
-      if (d.build && state.build && d.build !== state.build) {
-        // The server rebuilt or restarted while we were away.
-        const why = `page is build ${state.build}, server has ${d.build}`, wait = syncReloadWait();
+      if (d.build && (state.build || unbuilt()) && d.build !== state.build) {
+        // The server rebuilt or restarted while we were away, or has a
+        // good build at last.
+        const why = `page is build ${state.build || "none"}, server has ${d.build}`, wait = syncReloadWait();
         if (!wait) return reload(why);
         // Never stay on old code: reload as soon as the window allows.
         log("warn", `${why}, but the page reloaded ${STORM_MAX} times in ${STORM_MS / 1000} s; reloading in ${Math.ceil(wait / 1000)} s`);
@@ -58,6 +65,7 @@ function start() {
       const updates = d.updates || [];
       const js = updates.filter((u) => u.type === "js");
       if (d.reload) return reload("the server asked for it");
+      if (unbuilt()) return reload("the page was served before its scripts built");
       if (js.length) applyJS(js).then((ok) => ok || reload(`changed ${js.map((u) => u.path).join(", ")}`), reload);
       for (const u of updates) if (u.type === "css") swapCSS(u.path, d.build);
       // "asset" updates need nothing: a CSS swap refetches what the CSS uses.

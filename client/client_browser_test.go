@@ -564,6 +564,35 @@ func TestBrowser(t *testing.T) {
 
 	t.Run("Overlay", testOverlay(browser))
 
+	// A page served while its scripts had no good build (no build ID in
+	// the tag, or a stand-in script that says so) reloads on the first
+	// good build, even one that updates nothing.
+	for _, tt := range []struct {
+		name, build, head string
+		first             map[string]any // the sync
+		then              []any          // event name and data, if the sync does not reload
+	}{
+		{"UnbuiltBuilt", "", "",
+			map[string]any{"build": "", "status": "error", "errors": []any{map[string]any{"text": "broken", "file": "src/main.ts", "line": 2}}},
+			[]any{"built", map[string]any{"build": "b1", "updates": []any{}}}},
+		{"UnbuiltSync", "", "", map[string]any{"build": "b1", "status": "ok"}, nil},
+		{"StandIn", "b1", `<script>window.__devserve_unbuilt = true;</script>`,
+			map[string]any{"build": "b1", "status": "error", "errors": []any{map[string]any{"text": "broken"}}},
+			[]any{"built", map[string]any{"build": "b2", "updates": []any{}}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e, st := open(t, browser, tt.build, tt.head)
+			st.send(t, 1, "sync", tt.first)
+			if tt.then != nil {
+				e.waitJS(`__devserve.status === "error" && document.querySelector("devserve-overlay")`)
+				e.mustBeSamePage()
+				st.send(t, 2, tt.then[0].(string), tt.then[1])
+			}
+			e.srv.nextLoad(t)
+			e.waitLog("[devserve] reloading")
+		})
+	}
+
 	t.Run("Reconnect", func(t *testing.T) {
 		e, st := openSynced(t, browser, "b1")
 		st.send(t, 2, "building", map[string]any{"build": "b2", "changed": []string{"a.css"}})

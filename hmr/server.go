@@ -301,8 +301,38 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			serveOutput(w, r, out)
 			return
 		}
+		if kind, ok := s.bundler.EntryAt("/" + rel); ok {
+			serveUnbuilt(w, r, kind)
+			return
+		}
 	}
 	s.serveFile(w, r, rel, dir)
+}
+
+// unbuiltJS stands in for an entry script that has no good build yet (its
+// first build failed): it runs nothing of the project, and tells client.js
+// (through the global it sets) that the page runs without that entry, so
+// that the next good build reloads the page.
+const unbuiltJS = "// devserve: this script has not built yet; the errors show on the page, which reloads once it builds.\n" +
+	"globalThis.__devserve_unbuilt = true;\n"
+
+// unbuiltCSS stands in for a stylesheet that has no good build yet. The
+// next good build swaps it for the real one.
+const unbuiltCSS = "/* devserve: this stylesheet has not built yet; the errors show on the page. */\n"
+
+// serveUnbuilt answers a request for an entry that has never built, rather
+// than serving its source as a file: a TypeScript file would come with a
+// MIME type the browser refuses, and JS or CSS would run uncompiled. The
+// stand-in is never cached.
+func serveUnbuilt(w http.ResponseWriter, r *http.Request, kind bundler.Kind) {
+	ctype, body := "text/javascript; charset=utf-8", unbuiltJS
+	if kind == bundler.CSS {
+		ctype, body = "text/css; charset=utf-8", unbuiltCSS
+	}
+	h := w.Header()
+	h.Set("Content-Type", ctype)
+	h.Set("Cache-Control", "no-store")
+	http.ServeContent(w, r, "", time.Time{}, strings.NewReader(body))
 }
 
 func (s *Server) serveInternal(w http.ResponseWriter, r *http.Request, p string) {
