@@ -57,3 +57,49 @@ func TestBrowserFirstBuildFails(t *testing.T) {
 		})
 	}
 }
+
+// TestBrowserCSSSyntaxError breaks CSS in a way esbuild only warns about:
+// the overlay shows it with its place and code line, the page keeps the
+// last good CSS, and the next good save clears the overlay and swaps the
+// CSS in, for a stylesheet linked from the page and one imported from JS.
+func TestBrowserCSSSyntaxError(t *testing.T) {
+	browser := browsertest.New(t)
+	for _, tt := range []struct {
+		name, file, prop, good string
+		bundle                 bool
+	}{
+		{"linked", "style.css", "color", "rgb(0, 128, 0)", false},
+		{"imported", "src/widget.css", "backgroundColor", "rgb(0, 128, 0)", false},
+		{"imported/bundle", "src/widget.css", "backgroundColor", "rgb(0, 128, 0)", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := startServer(t, copyFixture(t, "overlay"), "127.0.0.1:0", Options{Bundle: tt.bundle})
+			tab := browsertest.NewTab(t, browser)
+			openPage(t, tab, ts.URL)
+			waitJS(t, tab, outText("view ready"))
+			style := `getComputedStyle(document.getElementById("out")).` + tt.prop
+			before := evalJS[string](t, tab, style)
+			if err := browsertest.MarkPage(tab); err != nil {
+				t.Fatal(err)
+			}
+			const broken = "#out { color: rgb(1, 2, 3) }\n#out { color: ;; {{\n"
+			ts.write(t, tt.file, broken)
+			waitJS(t, tab, overlayShows(tt.file+":2:18")+` && `+overlayShows(`Unexpected "{"`)+
+				` && `+overlayShows("2 | #out { color: ;; {{"))
+			if got := evalJS[string](t, tab, style); got != before {
+				t.Errorf("%s = %s with the broken CSS, want the last good %s", tt.prop, got, before)
+			}
+			ts.write(t, tt.file, "#out { "+cssProp(tt.prop)+": "+tt.good+" }\n")
+			waitJS(t, tab, style+` === `+quoteJS(tt.good)+` && `+pageOK)
+			samePage(t, tab, "the fix")
+		})
+	}
+}
+
+// cssProp is the CSS name of a property of CSSStyleDeclaration.
+func cssProp(js string) string {
+	if js == "backgroundColor" {
+		return "background-color"
+	}
+	return js
+}

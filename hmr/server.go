@@ -38,7 +38,8 @@ type Options struct {
 	// Root is the project folder to serve and watch; "" means ".".
 	Root string
 	// Bundler configures the esbuild side. Its Root and Logger are taken
-	// from these Options when empty; its Modules is set unless Bundle.
+	// from these Options when empty; its Modules is set unless Bundle, and
+	// its CSSSyntaxErrors is set: broken CSS shows on the overlay.
 	Bundler bundler.Options
 	// Bundle serves each JS entry bundled, as a production build does,
 	// instead of in module mode (bundler.Options.Modules): no hot module
@@ -168,6 +169,7 @@ func New(opts Options) (*Server, error) {
 		bopts.Logger = opts.Logger
 	}
 	bopts.Modules = !opts.Bundle
+	bopts.CSSSyntaxErrors = true // broken CSS shows on the overlay
 	if s.bundler, err = bundler.New(bopts); err != nil {
 		return nil, err
 	}
