@@ -3,9 +3,11 @@ package hmr
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/devserve/devserve/internal/browsertest"
 )
 
@@ -102,4 +104,79 @@ func cssProp(js string) string {
 		return "background-color"
 	}
 	return js
+}
+
+// overlayTitle is a JS condition: the overlay's title is s.
+func overlayTitle(s string) string {
+	return overlayJS + `?.shadowRoot.querySelector("h1")?.textContent === ` + quoteJS(s)
+}
+
+// TestBrowserRuntimeError throws errors in the page: each shows on the
+// overlay at its place in the original source (through the entry's index
+// map, a hot update's inline map, or a bundle's map) with the lines
+// around it, until the next build.
+func TestBrowserRuntimeError(t *testing.T) {
+	browser := browsertest.New(t)
+	const (
+		view        = "export function view(text: string): string {\n  return `view ${text}`;\n}\n"
+		failsToLoad = view + "throw new Error(\"view fails\");\n"
+		failsUpdate = view + "\nthrow new Error(\"update fails\");\n"
+		failWhere   = "src/main.ts:12:9"
+		failLine    = "12 |   throw new TypeError(`failed ${n}`);"
+	)
+	t.Run("modules", func(t *testing.T) {
+		dir := copyFixture(t, "overlay")
+		writeTestFile(t, dir, "src/view.ts", failsToLoad)
+		ts := startServer(t, dir, "127.0.0.1:0", Options{})
+		tab := browsertest.NewTab(t, browser)
+		openPage(t, tab, ts.URL)
+
+		// The entry, before the client in the page, throws as it starts.
+		waitJS(t, tab, overlayTitle("Uncaught Error: view fails")+` && `+overlayShows("src/view.ts:4:7")+
+			` && `+overlayShows("4 | throw new Error(\"view fails\");"))
+		if n := runs(t, tab); n != 0 {
+			t.Fatalf("main.ts ran %d times", n)
+		}
+		// What did not run cannot take the fix: the page reloads.
+		ts.write(t, "src/view.ts", view)
+		waitJS(t, tab, outText("view ready")+` && `+pageOK)
+		if n := runs(t, tab); n != 1 {
+			t.Errorf("the page ran %d times, want 1", n)
+		}
+
+		// An error of the running page, through the entry's index map.
+		evalJS[any](t, tab, `setTimeout(() => fail(3)), 0`)
+		waitJS(t, tab, overlayTitle("Uncaught TypeError: failed 3")+` && `+overlayShows(failWhere)+` && `+overlayShows(failLine))
+		if err := browsertest.MarkPage(tab); err != nil {
+			t.Fatal(err)
+		}
+
+		// A hot update that throws, through the update's inline map: the
+		// page stays, partly old, until the overlay is closed.
+		ts.write(t, "src/view.ts", failsUpdate)
+		waitJS(t, tab, overlayTitle("Error: update fails")+` && `+overlayShows("src/view.ts:5:7")+
+			` && `+overlayShows("Thrown by the hot update of src/view.ts, taken by src/main.ts.")+
+			` && `+overlayShows("5 | throw new Error(\"update fails\");"))
+		samePage(t, tab, "an update that threw")
+		if err := chromedp.Do(tab, chromedp.KeyEvent(kb.Escape)); err != nil {
+			t.Fatal(err)
+		}
+		// The reloaded page throws as it starts, and the fix reloads it.
+		waitJS(t, tab, overlayTitle("Uncaught Error: update fails"))
+		ts.write(t, "src/view.ts", view)
+		waitJS(t, tab, outText("view ready")+` && `+pageOK)
+		if n := runs(t, tab); n != 2 {
+			t.Errorf("the page ran %d times, want 2", n)
+		}
+	})
+	t.Run("bundle", func(t *testing.T) {
+		ts := startServer(t, copyFixture(t, "overlay"), "127.0.0.1:0", Options{Bundle: true})
+		tab := browsertest.NewTab(t, browser)
+		openPage(t, tab, ts.URL)
+		waitJS(t, tab, outText("view ready"))
+		evalJS[any](t, tab, `setTimeout(() => fail(4)), 0`)
+		waitJS(t, tab, overlayTitle("Uncaught TypeError: failed 4")+` && `+overlayShows(failWhere)+` && `+overlayShows(failLine))
+		ts.write(t, "src/view.ts", strings.Replace(view, "view ${text}", "view ${text}!", 1))
+		waitJS(t, tab, outText("view ready!")+` && `+pageOK+` && sessionStorage.getItem("runs") === "2"`)
+	})
 }

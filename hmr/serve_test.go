@@ -244,6 +244,7 @@ func TestClientScriptsMinified(t *testing.T) {
 		{ClientPath, client.Source(), 10 << 10},
 		{WorkerPath, client.WorkerSource(), 10 << 10},
 		{client.HMRPath, client.HMRSource(), 10 << 10},
+		{client.ErrorsPath, client.ErrorsSource(), 10 << 10},
 	} {
 		resp, body := request(t, ts.http, "GET", c.path)
 		if resp.StatusCode != 200 || len(body) >= len(c.src) || len(body) > c.max {

@@ -339,7 +339,7 @@ func serveUnbuilt(w http.ResponseWriter, r *http.Request, kind bundler.Kind) {
 
 func (s *Server) serveInternal(w http.ResponseWriter, r *http.Request, p string) {
 	switch p {
-	case ClientPath, WorkerPath, client.HMRPath:
+	case ClientPath, WorkerPath, client.HMRPath, client.ErrorsPath:
 		sc := s.scripts[p]
 		serveBytes(w, r, "text/javascript; charset=utf-8", sc.etag, sc.body)
 	case client.TypesPath:

@@ -7,6 +7,11 @@ const out = document.getElementById("out")!;
 sessionStorage.setItem("runs", String(Number(sessionStorage.getItem("runs") || 0) + 1));
 out.textContent = view("ready");
 
+// Tests call it to throw an error.
+(window as any).fail = (n: number) => {
+  throw new TypeError(`failed ${n}`);
+};
+
 if (import.meta.hot) {
   import.meta.hot.accept("./view", (mod) => {
     out.textContent = mod.view("updated");
