@@ -180,6 +180,16 @@ type Options struct {
 	// win over the env files', and env files may refer to any of it. nil
 	// means os.Environ; tests pass their own.
 	Environ func() []string
+	// CSSSyntaxErrors makes errors of the CSS syntax problems that esbuild
+	// only warns about, recovering as a browser does (which drops the rule
+	// or declaration): an unbalanced brace or bracket, an unexpected or
+	// missing token, an unterminated string or url(), a // comment. See
+	// cssSyntaxProblem for which. Only the project's own files count, not
+	// those of node_modules. An entry with such an error keeps its last
+	// good outputs, or, before it has any, serves what esbuild made. The
+	// dev server sets it, so that broken CSS shows over the page as broken
+	// JS does; a production build keeps esbuild's warnings.
+	CSSSyntaxErrors bool
 }
 
 // Kind says what an Output is, so a client knows how to apply an update.
@@ -271,6 +281,7 @@ func (r *Result) OK() bool { return len(r.Errors) == 0 }
 // memory. Its methods are safe for concurrent use; builds run one at a time.
 type Bundler struct {
 	root     string // absolute, symlinks resolved
+	strict   bool   // Options.CSSSyntaxErrors
 	rootAs   string // absolute, as given (differs from root behind a symlink)
 	outdir   string // never exists; see outDirName
 	tsconfig string // root-relative slash path of Options.Tsconfig, "" if none
@@ -309,6 +320,7 @@ type Bundler struct {
 	missing      map[string]bool    // files pages refer to that do not exist; see discover
 	served       map[string]*Output // what Lookup answers
 	reported     map[string]string  // URL path -> hash as of the last successful Build
+	good         bool               // a Build has succeeded
 	last         *Result
 
 	// Test hooks, nil outside tests. buildHook runs at the start of every
@@ -331,6 +343,9 @@ type entryCtx struct {
 	errors   []Message // of the last build
 	warnings []Message // of the last build
 	rebuilds int       // builds attempted, for tests
+	// recovered: state is what esbuild made of CSS with syntax problems
+	// (Options.CSSSyntaxErrors), served only until a good build.
+	recovered bool
 }
 
 // New validates opts, finds the entries and creates their esbuild contexts.
@@ -361,6 +376,7 @@ func New(opts Options) (*Bundler, error) {
 		rootAs:   given,
 		outdir:   filepath.Join(root, outDirName),
 		discover: len(opts.Entries) == 0,
+		strict:   opts.CSSSyntaxErrors,
 		log:      opts.Logger,
 		served:   map[string]*Output{},
 		reported: map[string]string{},
@@ -612,6 +628,30 @@ func (b *Bundler) Lookup(urlPath string) (*Output, bool) {
 	return b.LookupURL(&url.URL{Path: urlPath})
 }
 
+// EntryAt reports whether urlPath ("/src/main.ts", clean, without query)
+// is the URL an entry's script or stylesheet is served at, and of which
+// kind: a JS or CSS entry, or in module mode a CSS file imported from JS.
+// A server asks when Lookup finds nothing there, that is, when the entry
+// has never built: what it then serves at that URL must not be the
+// source file, which a browser refuses or runs uncompiled.
+func (b *Bundler) EntryAt(urlPath string) (Kind, bool) {
+	rel, ok := strings.CutPrefix(urlPath, "/")
+	if !ok {
+		return "", false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if slices.Contains(b.entries, rel) {
+		return entryKind(rel)
+	}
+	for _, c := range b.ctxs {
+		if c.entry == rel {
+			return c.kind, true
+		}
+	}
+	return "", false
+}
+
 // Last returns the most recent Result, nil before the first Build.
 func (b *Bundler) Last() *Result {
 	b.mu.Lock()
@@ -704,19 +744,33 @@ func (b *Bundler) Build(changed []string) *Result {
 		o := results[i]
 		c.rebuilds++
 		c.errors, c.warnings = o.errors, o.warnings
-		c.failed = o.state == nil
-		if o.state != nil {
-			c.state = o.state
+		c.failed = o.state == nil || len(o.errors) > 0
+		// Outputs with errors (recovered CSS) only stand in for good ones.
+		if o.state != nil && (!c.failed || c.state == nil || c.recovered) {
+			c.state, c.recovered = o.state, c.failed
 		}
 	}
 	r := b.resultLocked(start, errs)
 	if b.graph != nil {
-		b.finishGraph(r, gb)
+		if ctxErrs := r.Errors; len(errs) == 0 && len(ctxErrs) > 0 && !b.good {
+			// Only CSS failed, and no build was good yet: no page runs
+			// modules, so none can be left with old ones if the graph
+			// goes in now, and the pages can run while the overlay shows
+			// the CSS's errors (often CSS esbuild recovered from; see
+			// Options.CSSSyntaxErrors). Later, any error holds the graph
+			// back, and the next good build reports what it changed.
+			r.Errors = []Message{}
+			b.finishGraph(r, gb)
+			r.Errors, r.Modules = ctxErrs, nil
+		} else {
+			b.finishGraph(r, gb)
+		}
 	}
 	r.Warnings = append(r.Warnings, b.envWarns...)
 	if r.OK() && b.envPending {
 		r.EnvChanged, b.envPending = true, false
 	}
+	b.good = b.good || r.OK()
 	b.last = r
 	b.log.Debug("bundler: build",
 		"rebuilt", len(todo), "entries", len(b.ctxs), "outputs", len(r.Outputs),
@@ -789,7 +843,8 @@ func (b *Bundler) setEntries(entries []string) []Message {
 }
 
 // rebuild runs one context's rebuild and collects its outputs; a nil state
-// means it failed. It never panics.
+// means it failed, a state with errors that esbuild recovered from CSS
+// syntax problems (Options.CSSSyntaxErrors). It never panics.
 func (b *Bundler) rebuild(c *entryCtx) (st *ctxState, errs, warns []Message) {
 	defer func() {
 		if v := recover(); v != nil {
@@ -810,7 +865,15 @@ func (b *Bundler) rebuild(c *entryCtx) (st *ctxState, errs, warns []Message) {
 		b.rebuildHook(c.entry)
 	}
 	res := c.ctx.Rebuild()
-	errs, warns = b.messages(res.Errors), b.messages(res.Warnings)
+	errs = b.messages(res.Errors)
+	warns = make([]Message, 0, len(res.Warnings))
+	for _, w := range res.Warnings {
+		if m := b.message(w); b.strict && cssSyntaxProblem(w, m.File) {
+			errs = append(errs, m)
+		} else {
+			warns = append(warns, m)
+		}
+	}
 	if len(res.Errors) > 0 {
 		return nil, errs, warns
 	}

@@ -2,6 +2,7 @@ package bundler
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -1223,4 +1224,146 @@ func tail(s string) string {
 		return "..." + s[len(s)-200:]
 	}
 	return s
+}
+
+// TestCSSSyntaxErrors builds broken CSS with Options.CSSSyntaxErrors: the
+// syntax problems esbuild only warns about are errors of their file, the
+// rest stay warnings, and nothing changes without the option.
+func TestCSSSyntaxErrors(t *testing.T) {
+	for _, tt := range []struct {
+		name, css string
+		errors    []string // "line:column text" of each error
+	}{
+		{"unbalanced braces", "h1 { color: ;; {{", []string{`1:15 Unexpected "{"`, `1:16 Unexpected "{"`, `1:17 Expected "}" to go with "{"`}},
+		{"unclosed block", ".a { color: red", []string{`1:15 Expected "}" to go with "{"`}},
+		{"stray brace", ".a { color: red } }", []string{`1:18 Unexpected "}"`}},
+		{"stray semicolon", ".a { color: red } ;\n.b { color: blue }", []string{`1:18 Unexpected ";"`}},
+		{"missing colon", ".a { color red; }", []string{`1:10 Expected ":"`}},
+		{"unterminated string", ".a { content: \"abc }", []string{`1:20 Expected "}" to go with "{"`, `1:20 Unterminated string token`}},
+		{"bad url", ".a { background: url(a b.png) }", []string{`1:23 Expected ")" to end URL token`}},
+		{"unbalanced bracket", "a[href { color: red }", []string{`1:7 Expected "]" to go with "["`}},
+		{"line comment", "// header\n.a { color: red }", []string{`1:0 Comments in CSS use "/* ... */" instead of "//"`}},
+		{"star hack of old IE", ".a { *zoom: 1; _height: 1px; }", nil},
+		{"calc without spaces", ".a { width: calc(1px+2px) }", nil},
+		{"late @import", ".a { color: red } @import \"b.css\";", nil},
+		{"fine", ".a { color: red }", nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			root := project(t, map[string]string{"a.css": tt.css, "b.css": ""})
+			loose := open(t, Options{Root: root, Entries: []string{"a.css"}}).Build(nil)
+			if !loose.OK() {
+				t.Errorf("without the option: errors %+v", loose.Errors)
+			}
+			r := open(t, Options{Root: root, Entries: []string{"a.css"}, CSSSyntaxErrors: true}).Build(nil)
+			var got []string
+			for _, m := range r.Errors {
+				if m.File != "a.css" || m.LineText == "" {
+					t.Errorf("error without its place: %+v", m)
+				}
+				got = append(got, fmt.Sprintf("%d:%d %s", m.Line, m.Column, m.Text))
+			}
+			if !slices.Equal(got, tt.errors) {
+				t.Errorf("errors = %q, want %q", got, tt.errors)
+			}
+			if len(r.Errors)+len(r.Warnings) != len(loose.Warnings) {
+				t.Errorf("%d errors and %d warnings, want the %d warnings without the option between them",
+					len(r.Errors), len(r.Warnings), len(loose.Warnings))
+			}
+		})
+	}
+}
+
+// TestCSSSyntaxErrorsServing: CSS with syntax problems serves what esbuild
+// made of it until a good build, then the last good CSS until the next;
+// in module mode the page's modules are served all along, before the
+// first good build, as CSS imported from JS or as a CSS entry.
+func TestCSSSyntaxErrorsServing(t *testing.T) {
+	const broken, good, broken2, good2 = ".a { color: red } }", ".a { color: green }", ".a { color: blue", ".a { color: navy }"
+	for _, tt := range []struct {
+		name    string
+		modules bool
+		css     string // the CSS file
+		files   map[string]string
+	}{
+		{"entry", false, "a.css", map[string]string{"index.html": `<link rel="stylesheet" href="a.css">`}},
+		{"entry/modules", true, "a.css", map[string]string{"index.html": `<link rel="stylesheet" href="a.css"><script type="module" src="main.js"></script>`,
+			"main.js": `document.title = "ran";`}},
+		{"from JS/modules", true, "a.css", map[string]string{"index.html": `<script type="module" src="main.js"></script>`,
+			"main.js": `import "./a.css"; document.title = "ran";`}},
+		{"from JS/bundle", false, "main.css", map[string]string{"index.html": `<script type="module" src="main.js"></script>`,
+			"main.js": `import "./a.css"; document.title = "ran";`}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.files["a.css"] = broken
+			root := project(t, tt.files)
+			b := open(t, Options{Root: root, Modules: tt.modules, CSSSyntaxErrors: true})
+			served := func(want string) {
+				t.Helper()
+				if css := lookup(t, b, "/"+tt.css); !strings.Contains(string(css.Contents), want) {
+					t.Errorf("/%s serves\n%s\nwant %s", tt.css, css.Contents, want)
+				}
+			}
+			failed := func(r *Result, text string) {
+				t.Helper()
+				if r.OK() || len(r.Errors) != 1 || r.Errors[0].File != "a.css" || !strings.Contains(r.Errors[0].Text, text) || r.Changed != nil || r.Modules != nil {
+					t.Errorf("result: errors %+v, Changed %q, Modules %v; want the error %q", r.Errors, paths(r.Changed), r.Modules, text)
+				}
+			}
+			failed(b.Build(nil), `Unexpected "}"`)
+			served("red") // esbuild's recovery, for want of better
+			if strings.Contains(tt.files["index.html"], "main.js") {
+				if js := lookup(t, b, "/main.js"); !strings.Contains(string(js.Contents), `"ran"`) {
+					t.Errorf("the JS is not served:\n%s", js.Contents)
+				}
+			}
+			writeFiles(t, root, map[string]string{"a.css": good})
+			if r := mustBuild(t, b, []string{"a.css"}); len(r.Changed) == 0 {
+				t.Error("the fix changed nothing")
+			}
+			served("green")
+			writeFiles(t, root, map[string]string{"a.css": broken2})
+			failed(b.Build([]string{"a.css"}), `Expected "}" to go with "{"`)
+			served("green") // the last good CSS
+			writeFiles(t, root, map[string]string{"a.css": good2})
+			mustBuild(t, b, []string{"a.css"})
+			served("navy")
+		})
+	}
+}
+
+// TestEntryAt tells the URLs of entries, built or not, from other URLs.
+func TestEntryAt(t *testing.T) {
+	for _, modules := range []bool{false, true} {
+		xKind := Kind("")
+		if modules {
+			xKind = CSS // a CSS file imported from JS has its own context
+		}
+		root := project(t, map[string]string{
+			"index.html":  `<link rel="stylesheet" href="/style.css"><script type="module" src="/src/main.ts"></script>`,
+			"style.css":   "body { color: red }",
+			"src/main.ts": `import "./x.css"; const n: number = 1; console.log(n);`,
+			"src/x.css":   "p { color: blue }",
+		})
+		b := open(t, Options{Root: root, Modules: modules})
+		mustBuild(t, b, nil)
+		writeFiles(t, root, map[string]string{"src/main.ts": "const = ;"})
+		b.Build([]string{"src/main.ts"})
+		for _, tt := range []struct {
+			url  string
+			kind Kind
+			ok   bool
+		}{
+			{"/src/main.ts", JS, true},
+			{"/style.css", CSS, true},
+			{"/src/x.css", xKind, modules},
+			{"src/main.ts", "", false},
+			{"/src/main.ts.map", "", false},
+			{"/index.html", "", false},
+			{"/nope.ts", "", false},
+		} {
+			if kind, ok := b.EntryAt(tt.url); kind != tt.kind || ok != tt.ok {
+				t.Errorf("modules=%v: EntryAt(%q) = %q, %v; want %q, %v", modules, tt.url, kind, ok, tt.kind, tt.ok)
+			}
+		}
+	}
 }

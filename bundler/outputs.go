@@ -208,3 +208,35 @@ func (b *Bundler) message(m api.Message) Message {
 	}
 	return msg
 }
+
+// cssSyntaxProblem reports whether esbuild's warning m, about the file of
+// root-relative slash path file, is CSS that does not parse, which
+// Options.CSSSyntaxErrors makes an error. esbuild recovers from these as a
+// browser does, by dropping what it cannot read, so the page silently
+// loses a rule or a declaration (a stray "}" or ";" even eats the next
+// rule). They are the css-syntax-error warnings whose text starts with
+// "Expected", "Unexpected" or "Unterminated" (found by building broken CSS
+// with esbuild 0.28; see TestCSSSyntaxErrors), and // comments. Not
+// problems: the "*prop" hack of old IE, which browsers skip on purpose,
+// esbuild's other css-syntax-error warnings (such as "Cannot use ..."
+// about CSS that parses), and anything in a file outside the root or under
+// node_modules, which the user does not edit.
+func cssSyntaxProblem(m api.Message, file string) bool {
+	if file == "" || path.IsAbs(file) || filepath.IsAbs(file) || strings.HasPrefix(file, "node_modules/") || strings.Contains(file, "/node_modules/") {
+		return false
+	}
+	switch m.ID {
+	case "js-comment-in-css":
+		return true
+	case "css-syntax-error":
+		if m.Text == `Expected identifier but found "*"` {
+			return false
+		}
+		for _, p := range []string{"Expected ", "Unexpected ", "Unterminated "} {
+			if strings.HasPrefix(m.Text, p) {
+				return true
+			}
+		}
+	}
+	return false
+}

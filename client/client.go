@@ -2,7 +2,10 @@
 // JavaScript module that every HTML page devserve serves loads through the
 // tag of [Tag]. The client follows the event stream at [EventsPath] and swaps
 // CSS, reloads the page or shows build errors over it, as docs/DESIGN.md
-// describes under "Wire protocol" and "Client rules".
+// describes under "Wire protocol" and "Client rules". It shows the page's
+// uncaught errors over it too, located in the original source by
+// errors.js (served at [ErrorsPath]), which it loads when the first one
+// comes.
 //
 // The tabs of one origin share one event stream: the client connects to a
 // SharedWorker, worker.js (served at [WorkerPath]), that holds the stream
@@ -46,6 +49,12 @@ const WorkerPath = "/__devserve/worker.js"
 // apply the JS updates of a build. One URL, so one instance per page.
 const HMRPath = "/__devserve/hmr.js"
 
+// ErrorsPath is the URL path under which the server serves errors.js, which
+// the client imports when the page throws, and only then: it maps the
+// error's stack through the scripts' source maps for the overlay. The
+// client finds it next to itself.
+const ErrorsPath = "/__devserve/errors.js"
+
 // TypesPath is the URL path under which the server serves the TypeScript
 // declarations of import.meta.hot, the file of [TypesSource].
 const TypesPath = "/__devserve/hot.d.ts"
@@ -58,6 +67,9 @@ var hmrSource []byte
 
 //go:embed hot.d.ts
 var typesSource []byte
+
+//go:embed errors.js
+var errorsSource []byte
 
 //go:embed worker.js
 var workerSource []byte
@@ -118,6 +130,22 @@ var hmrETag = sync.OnceValue(func() string { return etagOf(hmrSource) })
 // ETag header of responses at [HMRPath].
 func HMRETag() string {
 	return hmrETag()
+}
+
+// ErrorsSource returns errors.js, JavaScript to serve at [ErrorsPath] with
+// the content type text/javascript: an ES module whose locate(error, at)
+// resolves to where an error was thrown in the original source, with the
+// lines around it. The caller owns the returned slice.
+func ErrorsSource() []byte {
+	return bytes.Clone(errorsSource)
+}
+
+var errorsETag = sync.OnceValue(func() string { return etagOf(errorsSource) })
+
+// ErrorsETag returns a strong entity tag of errors.js, quotes included, for
+// the ETag header of responses at [ErrorsPath].
+func ErrorsETag() string {
+	return errorsETag()
 }
 
 // TypesSource returns hot.d.ts, TypeScript declarations of import.meta.hot

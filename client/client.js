@@ -1,7 +1,9 @@
 // devserve browser client, injected into every served HTML page as
 // <script type="module" src="/__devserve/client.js?build=ID">. It follows
 // /__devserve/events (docs/DESIGN.md, "Wire protocol") to swap CSS, reload
-// the page and show build errors. Its only global is window.__devserve.
+// the page and show build errors, and shows the page's uncaught errors. Its
+// globals are window.__devserve (its state) and __devserve_errors, where
+// hmr.js reports errors.
 
 const TAG = "[devserve]";
 const EVENTS = "/__devserve/events";
@@ -9,6 +11,7 @@ const RELOADS_KEY = "__devserve_reloads"; // sessionStorage: sync-reload times
 const STORM_MAX = 3; // sync-reloads allowed...
 const STORM_MS = 10000; // ...within this window
 const RETRY_MIN = 100, RETRY_MAX = 3000, JITTER = 0.3;
+const RUNTIME_MAX = 10; // runtime errors kept for the overlay: the first ones
 
 const log = (level, msg) => console[level](`${TAG} ${msg}`);
 
@@ -19,21 +22,33 @@ function start() {
   // ?after=ID: the page stands in for one the server could not make (its
   // backend was down), and reloads on the first event newer than ID.
   const after = Number(params.get("after")) || 0;
+  // ?build= with no ID: the server had no good build when it made the
+  // page, whose scripts are stand-ins (see hmr/server.go, serveUnbuilt)
+  // that set __devserve_unbuilt, as they do in a page served after a good
+  // build that an entry of it never had. Such a page reloads on the first
+  // good build. (A tag without ?build= at all, written by hand, is not one.)
+  const unbuilt = () => (params.has("build") && !params.get("build")) || !!window.__devserve_unbuilt;
   const state = (window.__devserve = {
     build: params.get("build") || "",
     status: "connecting", // "ok" | "building" | "error" | "disconnected"
     errors: [],
+    runtimeErrors: [], // [{title, where, code, stack, note}], until the next build
     connected: false,
     lastEventId: "",
     events: 0,
   });
   let es = null, port = null, timer = 0, stormTimer = 0, delay = RETRY_MIN, lost = false, reloading = false;
+  // stale: a hot update threw, so the page runs partly old code; it
+  // reloads on the next build or when the overlay that says so closes.
+  // builds counts built events: an error located after one is old news.
+  let stale = false, builds = 0, lastError;
 
   const handlers = {
     sync(d) {
-      if (d.build && state.build && d.build !== state.build) {
-        // The server rebuilt or restarted while we were away.
-        const why = `page is build ${state.build}, server has ${d.build}`, wait = syncReloadWait();
+      if (d.build && (state.build || unbuilt()) && d.build !== state.build) {
+        // The server rebuilt or restarted while we were away, or has a
+        // good build at last.
+        const why = `page is build ${state.build || "none"}, server has ${d.build}`, wait = syncReloadWait();
         if (!wait) return reload(why);
         // Never stay on old code: reload as soon as the window allows.
         log("warn", `${why}, but the page reloaded ${STORM_MAX} times in ${STORM_MS / 1000} s; reloading in ${Math.ceil(wait / 1000)} s`);
@@ -43,8 +58,8 @@ function start() {
         state.build = d.build;
       }
       if (d.status === "error") return showErrors(d.errors);
+      if (state.errors.length) hideOverlay(); // not the runtime errors the page just threw
       state.errors = [];
-      hideOverlay();
       state.status = d.status === "building" ? "building" : "ok";
     },
     building(d) {
@@ -52,13 +67,18 @@ function start() {
       console.debug(`${TAG} building`, d.changed || []);
     },
     built(d) {
+      builds++;
       state.errors = [];
+      state.runtimeErrors = [];
       hideOverlay();
       logAll("warn", d.warnings);
       const updates = d.updates || [];
       const js = updates.filter((u) => u.type === "js");
       if (d.reload) return reload("the server asked for it");
-      if (js.length) applyJS(js).then((ok) => ok || reload(`changed ${js.map((u) => u.path).join(", ")}`), reload);
+      if (unbuilt()) return reload("the page was served before its scripts built");
+      if (stale) return reload("a hot update failed before this build");
+      const why = `changed ${js.map((u) => u.path).join(", ")}`;
+      if (js.length) applyJS(js).then((ok) => ok || reload(why), (e) => (e?.update ? runtimeError(e) : reload(why)));
       for (const u of updates) if (u.type === "css") swapCSS(u.path, d.build);
       // "asset" updates need nothing: a CSS swap refetches what the CSS uses.
       state.build = d.build || state.build;
@@ -176,8 +196,62 @@ function start() {
     state.status = "error";
     state.errors = errors || [];
     logAll("error", state.errors);
-    showOverlay(state.errors);
+    const n = state.errors.length;
+    showOverlay(`Build failed with ${n} error${n === 1 ? "" : "s"}`, state.errors.map((m) => ({
+      where: where(m),
+      text: m.text,
+      code: m.lineText ? { first: m.line, lines: [m.lineText], line: m.line, column: charColumn(m.lineText, m.column || 0) } : null,
+      suggestion: m.suggestion,
+    })), "Esc or a click outside closes this. The next good build clears it.", onClose);
   }
+
+  // runtimeError shows an error the page threw, {error, prefix, at,
+  // update}: at is where the error event says it was ({url, line,
+  // column}), update the hot update that threw it, as hmr.js reports it.
+  // errors.js, loaded now, finds its place in the original source.
+  async function runtimeError(e) {
+    // hmr.js reports what an entry throws, then the browser does.
+    if (reloading || (e.error === lastError && !e.update)) return;
+    lastError = e.error;
+    setTimeout(() => (lastError = undefined));
+    if (e.update) stale = true;
+    const seen = builds;
+    let shown;
+    try {
+      shown = await (await import(new URL("errors.js", import.meta.url).href)).explain(e);
+    } catch (err) {
+      log("warn", `cannot locate the error: ${err}`);
+      shown = { title: "Uncaught error (see the console)", where: "" };
+    }
+    if (seen !== builds || reloading || state.runtimeErrors.length >= RUNTIME_MAX) return;
+    state.runtimeErrors.push(shown);
+    if (state.status === "error") return; // the build's errors come first
+    const errs = state.runtimeErrors, one = errs.length === 1;
+    showOverlay(one ? errs[0].title : `${errs.length} errors at run time`, errs.map((e) => ({ ...e, text: one ? "" : e.title })),
+      stale ? "The page runs partly old code: closing this reloads it, as does the next build." : "Esc or a click outside closes this. The next build clears it.",
+      onClose);
+  }
+
+  // onClose runs when the overlay is closed: a page on partly old code
+  // must not be left to the user as if it were current.
+  function onClose() {
+    if (stale) reload("a hot update failed");
+  }
+
+  // Uncaught errors and unhandled rejections go to the overlay; not those of
+  // scripts of other origins, which browsers hide ("Script error.").
+  addEventListener("error", (e) => {
+    if (!(e instanceof ErrorEvent) || (e.error == null && e.message === "Script error.")) return;
+    try {
+      if (e.filename && new URL(e.filename).origin !== location.origin) return;
+    } catch {}
+    runtimeError({ error: e.error ?? e.message, at: { url: e.filename, line: e.lineno, column: e.colno } });
+  });
+  addEventListener("unhandledrejection", (e) => runtimeError({ error: e.reason, prefix: "Uncaught (in promise)" }));
+  // What hmr.js reported before now, and from now on.
+  const early = window.__devserve_errors;
+  window.__devserve_errors = { push: runtimeError };
+  if (Array.isArray(early)) early.forEach(runtimeError);
 
   addEventListener("pagehide", close);
   // Back from the back/forward cache: the page lives again, and so does
@@ -239,9 +313,7 @@ function logAll(level, messages) {
   for (const m of messages || []) log(level, (where(m) ? where(m) + ": " : "") + m.text);
 }
 
-let overlay = null;
-
-const onKey = (e) => e.key === "Escape" && hideOverlay();
+let overlay = null, onKey = null;
 
 function hideOverlay() {
   overlay?.remove();
@@ -257,6 +329,8 @@ button{position:absolute;top:8px;right:12px;font:20px monospace;color:#ddd;backg
 .where{color:#7bf}
 .text{color:#fff;font-weight:bold;white-space:pre-wrap}
 .error{margin-bottom:24px}
+.note{color:#fc6}
+.stack{color:#999;background:none;padding:0 8px}
 pre{margin:8px 0;padding:8px;overflow:auto;background:#111}
 .caret{color:#f66}
 .suggestion{color:#9d7}
@@ -269,34 +343,33 @@ function el(tag, cls, text) {
   return e;
 }
 
-// showOverlay shows the errors over the page, in a shadow root so that the
-// page's CSS and the overlay's CSS stay apart.
-function showOverlay(errors) {
+// showOverlay shows errors over the page, in a shadow root so that the
+// page's CSS and the overlay's CSS stay apart: a title, then for each error
+// {where, text, note, code ({first, lines, line, column}: lines of the
+// source from line first, with a caret at column of line), suggestion,
+// stack (lines)}, then a hint. onClose runs when the user closes it.
+function showOverlay(title, errors, hint, onClose) {
   hideOverlay();
   const host = document.createElement("devserve-overlay");
   const root = host.attachShadow({ mode: "open" });
   const backdrop = el("div", "backdrop");
   const panel = el("div", "panel");
   const button = el("button", "close", "×");
-  button.onclick = hideOverlay;
-  backdrop.onclick = (e) => e.target === backdrop && hideOverlay();
-  panel.append(button, el("h1", "", `Build failed with ${errors.length} error${errors.length === 1 ? "" : "s"}`));
+  const close = () => (hideOverlay(), onClose());
+  button.onclick = close;
+  backdrop.onclick = (e) => e.target === backdrop && close();
+  panel.append(button, el("h1", "", title));
   for (const m of errors) {
     const div = el("div", "error");
-    div.append(el("div", "where", where(m)), el("div", "text", m.text));
-    if (m.lineText) {
-      const gutter = `${m.line || ""} | `;
-      const col = charColumn(m.lineText, m.column || 0);
-      // Keep tabs so the caret lines up.
-      const pad = [...m.lineText].slice(0, col - 1).map((c) => (c === "\t" ? c : " ")).join("");
-      const pre = el("pre", "code", `${gutter}${m.lineText}\n`);
-      pre.append(el("span", "caret", `${" ".repeat(gutter.length - 2)}| ${pad}^`));
-      div.append(pre);
-    }
+    div.append(el("div", "where", m.where));
+    if (m.text) div.append(el("div", "text", m.text));
+    if (m.note) div.append(el("div", "note", m.note));
+    if (m.code) div.append(codeFrame(m.code));
     if (m.suggestion) div.append(el("div", "suggestion", `Suggestion: ${m.suggestion}`));
+    if (m.stack?.length > 1) div.append(el("pre", "stack", m.stack.join("\n")));
     panel.append(div);
   }
-  panel.append(el("div", "hint", "Esc or a click outside closes this. The next good build clears it."));
+  panel.append(el("div", "hint", hint));
   backdrop.append(panel);
   // A constructed sheet, not a <style>: a page's CSP (style-src) cannot block it.
   const sheet = new CSSStyleSheet();
@@ -305,5 +378,22 @@ function showOverlay(errors) {
   root.append(backdrop);
   (document.body || document.documentElement).append(host);
   overlay = host;
+  onKey = (e) => e.key === "Escape" && close();
   addEventListener("keydown", onKey, true);
+}
+
+// codeFrame shows lines of source from line first (no numbers if first is
+// 0), with a caret under column (1-based, in characters) of line.
+function codeFrame({ first, lines, line, column }) {
+  const w = first ? String(first + lines.length - 1).length : 0;
+  const at = first ? line - first : 0;
+  const pre = el("pre", "code");
+  lines.forEach((text, i) => {
+    pre.append(`${i ? "\n" : ""}${first ? String(first + i).padStart(w) : ""} | ${text}`);
+    if (i !== at) return;
+    // Keep tabs so the caret lines up.
+    const pad = [...text].slice(0, column - 1).map((c) => (c === "\t" ? c : " ")).join("");
+    pre.append("\n", el("span", "caret", `${" ".repeat(w)} | ${pad}^`));
+  });
+  return pre;
 }

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -85,6 +87,11 @@ func newFakeServer(t *testing.T, build, head string) *fakeServer {
 		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
 		w.Header().Set("ETag", HMRETag())
 		w.Write(HMRSource())
+	})
+	mux.HandleFunc("GET "+ErrorsPath, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+		w.Header().Set("ETag", ErrorsETag())
+		w.Write(ErrorsSource())
 	})
 	mux.HandleFunc("GET /", s.file)
 	srv := httptest.NewServer(mux)
@@ -563,6 +570,36 @@ func TestBrowser(t *testing.T) {
 	})
 
 	t.Run("Overlay", testOverlay(browser))
+	t.Run("RuntimeErrors", testRuntimeErrors(browser))
+
+	// A page served while its scripts had no good build (no build ID in
+	// the tag, or a stand-in script that says so) reloads on the first
+	// good build, even one that updates nothing.
+	for _, tt := range []struct {
+		name, build, head string
+		first             map[string]any // the sync
+		then              []any          // event name and data, if the sync does not reload
+	}{
+		{"UnbuiltBuilt", "", "",
+			map[string]any{"build": "", "status": "error", "errors": []any{map[string]any{"text": "broken", "file": "src/main.ts", "line": 2}}},
+			[]any{"built", map[string]any{"build": "b1", "updates": []any{}}}},
+		{"UnbuiltSync", "", "", map[string]any{"build": "b1", "status": "ok"}, nil},
+		{"StandIn", "b1", `<script>window.__devserve_unbuilt = true;</script>`,
+			map[string]any{"build": "b1", "status": "error", "errors": []any{map[string]any{"text": "broken"}}},
+			[]any{"built", map[string]any{"build": "b2", "updates": []any{}}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e, st := open(t, browser, tt.build, tt.head)
+			st.send(t, 1, "sync", tt.first)
+			if tt.then != nil {
+				e.waitJS(`__devserve.status === "error" && document.querySelector("devserve-overlay")`)
+				e.mustBeSamePage()
+				st.send(t, 2, tt.then[0].(string), tt.then[1])
+			}
+			e.srv.nextLoad(t)
+			e.waitLog("[devserve] reloading")
+		})
+	}
 
 	t.Run("Reconnect", func(t *testing.T) {
 		e, st := openSynced(t, browser, "b1")
@@ -779,6 +816,123 @@ func testOverlay(browser context.Context) func(t *testing.T) {
 		st2 := e.srv.nextStream(t)
 		st2.send(t, id, "sync", map[string]any{"build": "b2", "status": "error", "errors": []any{msg}})
 		e.waitJS(shown + ` && __devserve.status === "error" && __devserve.errors.length === 1`)
+		e.mustBeSamePage()
+		e.srv.noLoad(t)
+	}
+}
+
+// appJS is a module that throws, as esbuild compiles src/app.ts, after
+// three lines of something else; appMap is its index source map, with a
+// section for those lines and one for the module (esbuild's map of it).
+const (
+	appJS = "// line 1\n// line 2\n// line 3\n" +
+		"function explode(n) {\n  throw new TypeError(`boom ${n}`);\n}\nexport {\n  explode\n};\n" +
+		"//# sourceMappingURL=app.js.map\n"
+	appMap = `{"version":3,"sections":[` +
+		`{"offset":{"line":0,"column":0},"map":{"version":3,"sources":["src/other.ts"],"mappings":"AAAA"}},` +
+		`{"offset":{"line":3,"column":0},"map":{"version":3,"sources":["src/app.ts"],` +
+		`"sourcesContent":["// A module that throws.\ntype N = number;\nexport function explode(n: N): never {\n  throw new TypeError(` + "`boom ${n}`" + `);\n}\n"],` +
+		`"mappings":"AAEO,SAAS,QAAQ,GAAa;AACnC,QAAM,IAAI,UAAU,QAAQ,CAAC,EAAE;AACjC;","names":[]}}]}`
+)
+
+// testRuntimeErrors: errors the page throws show on the overlay, mapped to
+// the original source, until the next build; not those of other origins.
+func testRuntimeErrors(browser context.Context) func(t *testing.T) {
+	return func(t *testing.T) {
+		srv := newFakeServer(t, "b1", `<script type="module">import { explode } from "/app.js"; window.explode = explode;</script>`)
+		srv.set(func(s *fakeServer) {
+			s.files["/app.js"] = appJS
+			s.files["/app.js.map"] = appMap
+		})
+		e, st := openServer(t, browser, srv)
+		st.send(t, 1, "sync", map[string]any{"build": "b1", "status": "ok"})
+		e.waitJS(`__devserve.status === "ok" && window.explode`)
+		root := `document.querySelector("devserve-overlay")?.shadowRoot`
+		type overlay struct {
+			Title, Where, Code, Hint string
+			Texts                    []string
+		}
+		read := func() overlay {
+			var o overlay
+			e.eval(`(() => { const r = `+root+`; return {
+				title: r.querySelector("h1").textContent,
+				where: r.querySelector(".where").textContent,
+				code: r.querySelector("pre.code")?.textContent || "",
+				hint: r.querySelector(".hint").textContent,
+				texts: [...r.querySelectorAll(".text")].map((x) => x.textContent),
+			}; })()`, &o)
+			return o
+		}
+		gone := `document.querySelector("devserve-overlay") === null`
+
+		// An uncaught error, mapped through the index map.
+		e.eval(`setTimeout(() => explode(7)), true`, new(bool))
+		e.waitJS(root + `?.querySelector("h1")`)
+		got := read()
+		want := overlay{Title: "Uncaught TypeError: boom 7", Where: "src/app.ts:4:9",
+			Code: "2 | type N = number;\n3 | export function explode(n: N): never {\n4 |   throw new TypeError(`boom ${n}`);\n  |         ^\n5 | }",
+			Hint: "Esc or a click outside closes this. The next build clears it.", Texts: []string{}}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("overlay =\n%+v\nwant\n%+v", got, want)
+		}
+		// Escape closes it; the page stays.
+		if err := chromedp.Do(e.tab, chromedp.KeyEvent(kb.Escape)); err != nil {
+			t.Fatal(err)
+		}
+		e.waitJS(gone)
+		// An unhandled rejection comes next to it.
+		e.eval(`Promise.reject(new RangeError("nope")), true`, new(bool))
+		e.waitJS(`__devserve.runtimeErrors.length === 2 && ` + root + `?.querySelector("h1")`)
+		if got := read(); got.Title != "2 errors at run time" || !slices.Equal(got.Texts, []string{"Uncaught TypeError: boom 7", "Uncaught (in promise) RangeError: nope"}) {
+			t.Errorf("overlay = %+v, want both errors", got)
+		}
+		// The next build clears them.
+		st.send(t, 2, "built", map[string]any{"build": "b2", "updates": []any{}})
+		e.waitJS(gone + ` && __devserve.runtimeErrors.length === 0`)
+
+		// Errors of other origins' scripts are not shown: an error of a
+		// script of another origin, and what browsers leave of one that
+		// was not loaded with CORS.
+		e.eval(`dispatchEvent(new ErrorEvent("error", {message: "Script error."})),
+			dispatchEvent(new ErrorEvent("error", {message: "Uncaught Error: theirs", filename: "https://cdn.example/x.js", lineno: 1, colno: 1, error: new Error("theirs")})),
+			setTimeout(() => { throw "plain"; }), true`, new(bool))
+		e.waitJS(root + `?.querySelector("h1")`)
+		if got := read(); got.Title != "Uncaught plain" {
+			t.Errorf("overlay title %q, want only the page's own error", got.Title)
+		}
+		var n int
+		e.eval(`__devserve.runtimeErrors.length`, &n)
+		if n != 1 {
+			t.Errorf("%d runtime errors, want 1", n)
+		}
+
+		// Firefox's and Safari's stacks, and frames of other origins,
+		// which are shown as they are.
+		var ff struct {
+			Title, Where string
+			Stack        []string
+		}
+		raw, err := chromedp.Run(e.tab, chromedp.Evaluate[[]byte](`import("`+ErrorsPath+`").then((m) => m.explain({error: {name: "Error", message: "ff",
+			stack: "explode@" + location.origin + "/app.js:5:9\n@https://cdn.example/x.js:1:2\n"}}))`, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(raw, &ff); err != nil {
+			t.Fatal(err)
+		}
+		if ff.Title != "Uncaught Error: ff" || ff.Where != "src/app.ts:4:9" ||
+			!slices.Equal(ff.Stack, []string{"at explode (src/app.ts:4:9)", "at https://cdn.example/x.js:1:2"}) {
+			t.Errorf("explain = %+v", ff)
+		}
+
+		// A build's errors come first.
+		st.send(t, 3, "errors", map[string]any{"build": "b2", "errors": []any{map[string]any{"text": "broken"}}})
+		e.waitJS(root + `?.querySelector("h1")?.textContent === "Build failed with 1 error"`)
+		e.eval(`setTimeout(() => explode(8)), true`, new(bool))
+		e.waitJS(`__devserve.runtimeErrors.length === 2`)
+		if got := read(); got.Title != "Build failed with 1 error" {
+			t.Errorf("a runtime error replaced the build's errors: %+v", got)
+		}
 		e.mustBeSamePage()
 		e.srv.noLoad(t)
 	}

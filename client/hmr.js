@@ -25,10 +25,23 @@ export function update(id, deps, factory) {
   pending.set(id, { deps, factory });
 }
 
-// start runs an entry module.
+// start runs an entry module. What it throws goes to client.js too, which
+// may not listen yet (an entry before it in the page).
 export function start(id) {
   entries.add(id);
-  require(id);
+  try {
+    require(id);
+  } catch (error) {
+    report({ error });
+    broken = true; // what did not run cannot take updates
+    throw error;
+  }
+}
+
+// report hands client.js an error for the overlay, {error, update}, or
+// keeps it for when the client starts.
+function report(e) {
+  (globalThis.__devserve_errors ||= []).push(e);
 }
 
 function handlers() {
@@ -66,8 +79,8 @@ function hotContext(r) {
       return r.data;
     },
     accept(dep, cb) {
-      if (dep === undefined || typeof dep === "function") r.accepts.push({ deps: [r.id], cb: dep, self: true });
-      else r.accepts.push({ deps: [dep].flat().map(resolve), cb, array: Array.isArray(dep) });
+      const self = dep === undefined || typeof dep === "function";
+      r.accepts.push(self ? { deps: [r.id], cb: dep, self, by: r.id } : { deps: [dep].flat().map(resolve), cb, array: Array.isArray(dep), by: r.id });
     },
     dispose(cb) {
       r.disposers.push(cb);
@@ -81,7 +94,7 @@ function hotContext(r) {
     invalidate(message) {
       if (message) console.info(`${TAG} ${r.id} invalidated: ${message}`);
       r.invalid = true;
-      applyUpdates([{ type: "js", path: r.id, invalidate: true }]).then((ok) => ok || location.reload());
+      applyUpdates([{ type: "js", path: r.id, invalidate: true }]).then((ok) => ok || location.reload(), report);
     },
     on(event, cb) {
       r.on.set(event, [...(r.on.get(event) || []), cb]);
@@ -116,7 +129,11 @@ export function emitError(errors) {
 // applyUpdates applies the JS updates of a built event ({path: id, url}),
 // one call at a time, and resolves to false when the page must reload
 // instead: a module that ran changed and no module accepts it on some way
-// up to an entry, its new code could not be fetched, or it threw.
+// up to an entry, its new code could not be fetched, or an entry threw as
+// it started. When new code or an accept callback throws, it rejects with
+// {error, update: {modules, by}} (the modules being taken and the one
+// taking them): the page runs partly old code, and later calls resolve to
+// false.
 export function applyUpdates(updates) {
   const p = queue.then(() => !broken && apply(updates));
   queue = p.then((ok) => (broken = !ok), () => (broken = true));
@@ -180,6 +197,7 @@ async function apply(updates) {
   // What the modules that run again imported: if some import goes, the
   // modules no longer imported are pruned.
   const imported = [...outdated].map((id) => [id, Object.values(registry.get(id).deps)]);
+  let update = { modules: updates.map((u) => u.path), by: "" };
   try {
     emit("devserve:beforeUpdate", updates);
     for (const id of outdated) {
@@ -195,12 +213,13 @@ async function apply(updates) {
     }
     pending.clear();
     for (const [a, ids] of boundaries) {
+      update = { modules: [...ids], by: a.by };
       const mods = new Map([...ids].map((id) => [id, require(id)]));
       a.cb?.(a.array ? a.deps.map((d) => mods.get(d)) : [...mods.values()][0]);
     }
-  } catch (e) {
-    console.error(`${TAG} hot update failed, reloading:`, e);
-    return false;
+  } catch (error) {
+    console.error(`${TAG} hot update of ${update.modules.join(", ")} failed:`, error);
+    throw { error, update };
   }
   if (imported.some(([id, deps]) => deps.some((d) => !Object.values(registry.get(id).deps).includes(d)))) prune();
   emit("devserve:afterUpdate", updates);

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/devserve/devserve/internal/browsertest"
 )
 
@@ -526,37 +527,96 @@ __devserve_meta.hot.on("devserve:afterUpdate", function () { log.push("counter %
 		})
 	}
 
-	// Updates that fail on the way reload the page, and say why.
+	// An update whose code cannot be fetched reloads the page, and says why.
+	t.Run("NotFound", func(t *testing.T) {
+		h := openHot(t, browser, entryScript("/main.js", usesCounter(""), def("/counter.js", nil, `__devserve_meta.hot.accept();`)), nil)
+		h.waitWindowLog("main sees undefined")
+		h.built(jsUpdate("/counter.js", "2"))
+		h.reloadsOnce([]string{"main sees undefined"},
+			"error: [devserve] could not fetch the update: TypeError", "[devserve] reloading: changed /counter.js")
+	})
+
+	// An update whose new code throws shows the error over the page, with
+	// the update that threw. The page then runs partly old code: it
+	// reloads when the overlay is closed, or on the next build.
 	for _, tt := range []struct {
-		name   string
-		v1, v2 string   // the code of /counter.js; no v2: its URL is not found
-		logs   []string // console lines, in order
+		name, v1, v2, title, note string
+		where                     string // the start of the place shown
+		close                     bool   // close the overlay; else a build comes
 	}{{
-		name: "NewVersionThrows",
-		v1:   `__devserve_meta.hot.accept();`,
-		v2:   `throw new Error("boom in v2");`,
-		logs: []string{"error: [devserve] hot update failed, reloading: Error: boom in v2", "[devserve] reloading: changed /counter.js"},
+		name:  "NewVersionThrows",
+		v1:    `__devserve_meta.hot.accept();`,
+		v2:    `throw new Error("boom in v2");`,
+		title: "Error: boom in v2",
+		note:  "Thrown by the hot update of counter.js.",
+		where: "__devserve/m/counter.js:1:",
+		close: true,
 	}, {
-		name: "NotFound",
-		v1:   `__devserve_meta.hot.accept();`,
-		logs: []string{"error: [devserve] could not fetch the update: TypeError", "[devserve] reloading: changed /counter.js"},
+		name:  "AcceptThrows",
+		v1:    `__devserve_meta.hot.accept(function () { throw new TypeError("boom in accept"); });`,
+		v2:    `log.push("v2");`,
+		title: "TypeError: boom in accept",
+		note:  "Thrown by the hot update of counter.js.",
+		where: "main.js:4:", // the callback of the old version, in the entry script
 	}, {
-		name: "AcceptThrows",
-		v1:   `__devserve_meta.hot.accept(function () { throw new Error("boom in accept"); });`,
-		v2:   `log.push("v2");`,
-		logs: []string{"error: [devserve] hot update failed, reloading: Error: boom in accept", "[devserve] reloading: changed /counter.js"},
+		name:  "ImporterTakes",
+		v2:    `throw new Error("boom in v2");`,
+		title: "Error: boom in v2",
+		note:  "Thrown by the hot update of counter.js, taken by main.js.",
+		where: "__devserve/m/counter.js:1:",
+		close: true,
 	}} {
 		t.Run(tt.name, func(t *testing.T) {
-			files := map[string]string{}
-			if tt.v2 != "" {
-				files = updates("/counter.js", nil, map[string]string{"2": tt.v2})
+			main := usesCounter("")
+			if tt.v1 == "" {
+				main = usesCounter(`__devserve_meta.hot.accept("./counter.js", function () {});`)
 			}
-			h := openHot(t, browser, entryScript("/main.js", usesCounter(""), def("/counter.js", nil, tt.v1)), files)
+			h := openHot(t, browser, entryScript("/main.js", main, def("/counter.js", nil, tt.v1)),
+				updates("/counter.js", nil, map[string]string{"2": tt.v2}))
 			h.waitWindowLog("main sees undefined")
 			h.built(jsUpdate("/counter.js", "2"))
-			h.reloadsOnce([]string{"main sees undefined"}, tt.logs...)
+			root := `document.querySelector("devserve-overlay").shadowRoot`
+			h.waitJS(root + `.querySelector(".note")`)
+			var got struct{ Title, Note, Where, Hint string }
+			h.eval(`({title: `+root+`.querySelector("h1").textContent, note: `+root+`.querySelector(".note").textContent,
+				where: `+root+`.querySelector(".where").textContent, hint: `+root+`.querySelector(".hint").textContent})`, &got)
+			if got.Title != tt.title || got.Note != tt.note || !strings.HasPrefix(got.Where, tt.where) ||
+				!strings.Contains(got.Hint, "closing this reloads it") {
+				t.Errorf("overlay = %+v, want %q, %q at %s", got, tt.title, tt.note, tt.where)
+			}
+			h.waitLog("error: [devserve] hot update of /counter.js failed: ")
+			h.mustBeSamePage()
+			h.srv.noLoad(t)
+			if tt.close {
+				if err := chromedp.Do(h.tab, chromedp.KeyEvent(kb.Escape)); err != nil {
+					t.Fatal(err)
+				}
+				h.reloadsOnce([]string{"main sees undefined"}, "[devserve] reloading: a hot update failed")
+				return
+			}
+			h.built()
+			h.reloadsOnce([]string{"main sees undefined"}, "[devserve] reloading: a hot update failed before this build")
 		})
 	}
+
+	// An entry that throws as it starts shows on the overlay once, though
+	// both hmr.js and the browser report it; and since its accept handlers
+	// never registered, the next update reloads the page.
+	t.Run("StartThrows", func(t *testing.T) {
+		h := openHot(t, browser, entryScript("/main.js",
+			def("/main.js", nil, `log.push("main"); __devserve_meta.hot.accept(); throw new Error("boom at start");`)),
+			updates("/main.js", nil, map[string]string{"2": `log.push("main 2"); __devserve_meta.hot.accept();`}))
+		h.waitWindowLog("main")
+		h.waitJS(`__devserve.runtimeErrors.length === 1 && document.querySelector("devserve-overlay")`)
+		var titles []string
+		h.eval(`__devserve.runtimeErrors.map((e) => e.title)`, &titles)
+		if !slices.Equal(titles, []string{"Uncaught Error: boom at start"}) {
+			t.Errorf("runtime errors %q, want the entry's once", titles)
+		}
+		h.built(jsUpdate("/main.js", "2"))
+		h.srv.nextLoad(t)
+		h.waitLog("[devserve] reloading: changed /main.js")
+	})
 
 	// invalidate() hands an update that the module took to its importers.
 	t.Run("Invalidate", func(t *testing.T) {

@@ -52,7 +52,7 @@ func evalJS[T any](t *testing.T, tab context.Context, expr string) T {
 
 func runs(t *testing.T, tab context.Context) int {
 	t.Helper()
-	n, _ := strconv.Atoi(evalJS[string](t, tab, `sessionStorage.getItem("runs")`))
+	n, _ := strconv.Atoi(evalJS[string](t, tab, `sessionStorage.getItem("runs") || "0"`))
 	return n
 }
 

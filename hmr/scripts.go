@@ -17,9 +17,10 @@ type script struct {
 func clientScripts() map[string]script {
 	out := map[string]script{}
 	for p, src := range map[string][]byte{
-		ClientPath:     client.Source(),
-		WorkerPath:     client.WorkerSource(),
-		client.HMRPath: client.HMRSource(),
+		ClientPath:        client.Source(),
+		WorkerPath:        client.WorkerSource(),
+		client.HMRPath:    client.HMRSource(),
+		client.ErrorsPath: client.ErrorsSource(),
 	} {
 		r := api.Transform(string(src), api.TransformOptions{
 			Loader:            api.LoaderJS,

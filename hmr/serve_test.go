@@ -244,11 +244,61 @@ func TestClientScriptsMinified(t *testing.T) {
 		{ClientPath, client.Source(), 10 << 10},
 		{WorkerPath, client.WorkerSource(), 10 << 10},
 		{client.HMRPath, client.HMRSource(), 10 << 10},
+		{client.ErrorsPath, client.ErrorsSource(), 10 << 10},
 	} {
 		resp, body := request(t, ts.http, "GET", c.path)
 		if resp.StatusCode != 200 || len(body) >= len(c.src) || len(body) > c.max {
 			t.Errorf("%s: %s, %d bytes (source %d), want minified and at most %d", c.path, resp.Status, len(body), len(c.src), c.max)
 		}
 		t.Logf("%s: %d bytes, %d as written", c.path, len(body), len(c.src))
+	}
+}
+
+// TestUnbuiltEntry: a page opened while the first build of its entry
+// fails gets a stand-in for the entry's script, never the source file
+// (a .ts file would come with a type the browser refuses), and a tag with
+// no build ID, which tells the client to reload on the first good build.
+func TestUnbuiltEntry(t *testing.T) {
+	for _, mode := range []struct {
+		name   string
+		bundle bool
+	}{{"modules", false}, {"bundle", true}} {
+		t.Run(mode.name, func(t *testing.T) {
+			dir := copyFixture(t, "overlay")
+			writeTestFile(t, dir, "src/main.ts", "const broken: number = ;\n")
+			ts := startServer(t, dir, "127.0.0.1:0", Options{Bundle: mode.bundle})
+			if st := ts.Status(); st.Status != StatusError || st.Build != "" {
+				t.Fatalf("status = %+v, want an error and no build", st)
+			}
+			for _, tt := range []struct {
+				target, ctype string
+				code          int
+				body, notBody string
+			}{
+				{"/", "text/html; charset=utf-8", 200, string(client.Tag("")), "main.css"},
+				{"/src/main.ts", "text/javascript; charset=utf-8", 200, "globalThis.__devserve_unbuilt = true;", "broken"},
+				{"/src/main.ts?v=1", "text/javascript; charset=utf-8", 200, "__devserve_unbuilt", "broken"},
+				{"/style.css", "text/css; charset=utf-8", 200, "rgb(255, 0, 0)", ""},
+			} {
+				resp, body := request(t, ts.http, "GET", tt.target)
+				if resp.StatusCode != tt.code || resp.Header.Get("Content-Type") != tt.ctype ||
+					!strings.Contains(body, tt.body) || (tt.notBody != "" && strings.Contains(body, tt.notBody)) {
+					t.Errorf("GET %s: %s %s\n%s\nwant %d %s with %q", tt.target, resp.Status, resp.Header.Get("Content-Type"), body, tt.code, tt.ctype, tt.body)
+				}
+				if tt.target == "/src/main.ts" && resp.Header.Get("Cache-Control") != "no-store" {
+					t.Errorf("the stand-in may be cached: Cache-Control %q", resp.Header.Get("Cache-Control"))
+				}
+			}
+
+			ts.write(t, "src/main.ts", string(readFile(t, filepath.Join("..", "testdata", "overlay", "src", "main.ts"))))
+			ts.waitReport(t, EventBuilt)
+			resp, body := request(t, ts.http, "GET", "/src/main.ts")
+			if resp.StatusCode != 200 || !strings.Contains(body, "sessionStorage") || strings.Contains(body, "__devserve_unbuilt") {
+				t.Errorf("after the fix, GET /src/main.ts: %s\n%s", resp.Status, body)
+			}
+			if _, page := request(t, ts.http, "GET", "/"); strings.Contains(page, string(client.Tag(""))) {
+				t.Errorf("after the fix, the page still has no build:\n%s", page)
+			}
+		})
 	}
 }

@@ -38,7 +38,8 @@ type Options struct {
 	// Root is the project folder to serve and watch; "" means ".".
 	Root string
 	// Bundler configures the esbuild side. Its Root and Logger are taken
-	// from these Options when empty; its Modules is set unless Bundle.
+	// from these Options when empty; its Modules is set unless Bundle, and
+	// its CSSSyntaxErrors is set: broken CSS shows on the overlay.
 	Bundler bundler.Options
 	// Bundle serves each JS entry bundled, as a production build does,
 	// instead of in module mode (bundler.Options.Modules): no hot module
@@ -177,6 +178,7 @@ func New(opts Options) (*Server, error) {
 		bopts.Logger = opts.Logger
 	}
 	bopts.Modules = !opts.Bundle
+	bopts.CSSSyntaxErrors = true // broken CSS shows on the overlay
 	if s.bundler, err = bundler.New(bopts); err != nil {
 		return nil, err
 	}
@@ -315,6 +317,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			serveOutput(w, r, out)
 			return
 		}
+		if kind, ok := s.bundler.EntryAt("/" + rel); ok {
+			serveUnbuilt(w, r, kind)
+			return
+		}
 	}
 	if bundler.IsPublic(rel) {
 		s.publicURL(w, r, rel, dir)
@@ -323,9 +329,35 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.serveFile(w, r, rel, dir)
 }
 
+// unbuiltJS stands in for an entry script that has no good build yet (its
+// first build failed): it runs nothing of the project, and tells client.js
+// (through the global it sets) that the page runs without that entry, so
+// that the next good build reloads the page.
+const unbuiltJS = "// devserve: this script has not built yet; the errors show on the page, which reloads once it builds.\n" +
+	"globalThis.__devserve_unbuilt = true;\n"
+
+// unbuiltCSS stands in for a stylesheet that has no good build yet. The
+// next good build swaps it for the real one.
+const unbuiltCSS = "/* devserve: this stylesheet has not built yet; the errors show on the page. */\n"
+
+// serveUnbuilt answers a request for an entry that has never built, rather
+// than serving its source as a file: a TypeScript file would come with a
+// MIME type the browser refuses, and JS or CSS would run uncompiled. The
+// stand-in is never cached.
+func serveUnbuilt(w http.ResponseWriter, r *http.Request, kind bundler.Kind) {
+	ctype, body := "text/javascript; charset=utf-8", unbuiltJS
+	if kind == bundler.CSS {
+		ctype, body = "text/css; charset=utf-8", unbuiltCSS
+	}
+	h := w.Header()
+	h.Set("Content-Type", ctype)
+	h.Set("Cache-Control", "no-store")
+	http.ServeContent(w, r, "", time.Time{}, strings.NewReader(body))
+}
+
 func (s *Server) serveInternal(w http.ResponseWriter, r *http.Request, p string) {
 	switch p {
-	case ClientPath, WorkerPath, client.HMRPath:
+	case ClientPath, WorkerPath, client.HMRPath, client.ErrorsPath:
 		sc := s.scripts[p]
 		serveBytes(w, r, "text/javascript; charset=utf-8", sc.etag, sc.body)
 	case client.TypesPath:
