@@ -393,7 +393,7 @@ func New(opts Options) (*Bundler, error) {
 	if b.base, err = esbuildOptions(root, b.outdir, &opts); err != nil {
 		return nil, fmt.Errorf("bundler: %w", err)
 	}
-	b.base.Plugins = append(b.base.Plugins, b.assetsPlugin())
+	b.base.Plugins = append([]api.Plugin{b.assetsPlugin()}, b.base.Plugins...) // before public/: "/x.svg?raw" reads the file
 	mode := opts.Mode
 	if mode == "" {
 		mode = DefaultMode

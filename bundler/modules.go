@@ -445,7 +445,7 @@ func (b *Bundler) blame(msg api.Message, units []unit, seen *edges) []unit {
 	if msg.Location == nil {
 		return units
 	}
-	f := msg.Location.File
+	f := strings.TrimPrefix(msg.Location.File, dataNamespace+":")
 	if !filepath.IsAbs(f) {
 		f = filepath.Join(b.root, filepath.FromSlash(f))
 	}

@@ -193,18 +193,21 @@ func (b *Bundler) message(m api.Message) Message {
 		msg.Text = "[plugin " + m.PluginName + "] " + m.Text
 	}
 	if l := m.Location; l != nil {
-		msg.File = l.File
-		if (l.Namespace == "" || l.Namespace == "file") && filepath.IsAbs(l.File) {
-			if rel, ok := b.relInput(l.File); ok {
+		msg.File, msg.Line, msg.Column, msg.LineText, msg.Suggestion = l.File, l.Line, l.Column, l.LineText, l.Suggestion
+		ns := l.Namespace
+		if ns == dataNamespace {
+			// The stand-in of a JSON, text or asset module: the file
+			// itself, not the stand-in's line.
+			msg.File, ns = strings.TrimPrefix(l.File, dataNamespace+":"), "file"
+			msg.Line, msg.Column, msg.LineText = 0, 0, ""
+		}
+		if (ns == "" || ns == "file") && filepath.IsAbs(msg.File) {
+			if rel, ok := b.relInput(msg.File); ok {
 				msg.File = rel
 			} else {
-				msg.File = filepath.ToSlash(l.File)
+				msg.File = filepath.ToSlash(msg.File)
 			}
 		}
-		msg.Line = l.Line
-		msg.Column = l.Column
-		msg.LineText = l.LineText
-		msg.Suggestion = l.Suggestion
 	}
 	return msg
 }
