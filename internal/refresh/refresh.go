@@ -163,6 +163,14 @@ func WantsReset(source []byte) bool {
 // code, a JavaScript module (see the package documentation). When there is
 // nothing to add, out is code itself.
 func Transform(code []byte, opts Options) (out []byte, info Info, err error) {
+	return transform(code, opts, false)
+}
+
+// transform is Transform; with parens, every construct it adds around an
+// expression is only a pair of parentheses and statements are left out,
+// so that the output must mean what the input does (tests check that
+// esbuild prints both alike).
+func transform(code []byte, opts Options, parens bool) (out []byte, info Info, err error) {
 	if opts.Register == "" {
 		opts.Register = "$RefreshReg$"
 	}
@@ -203,6 +211,19 @@ func Transform(code []byte, opts Options) (out []byte, info Info, err error) {
 	sb.Grow(len(src) + 64*len(t.edits))
 	at := 0
 	for _, e := range t.edits {
+		if parens {
+			n := strings.Count(e.text, "(") - strings.Count(e.text, ")")
+			switch {
+			case e.fn: // esbuild keeps parentheses around functions
+				e.text = ""
+			case e.class == opener:
+				e.text = strings.Repeat("(", n)
+			case e.class == closer:
+				e.text = strings.Repeat(")", -n)
+			default:
+				e.text, e.semi = "", false
+			}
+		}
 		sb.WriteString(src[at:e.off])
 		n := len(info.Edits)
 		same := n > 0 && info.Edits[n-1].Offset == e.off
@@ -238,6 +259,7 @@ type edit struct {
 	size  int
 	text  string
 	semi  bool // a statement that needs a semicolon before it
+	fn    bool // an opener or closer around a function
 }
 
 // transformer holds the state of one Transform.
@@ -502,8 +524,9 @@ func (t *transformer) sign() {
 			t.edits = append(t.edits, edit{off: off, class: point, text: h + "();", semi: semi})
 		} else {
 			size := 2 * (fn.bodyEnd - fn.body)
-			t.add(t.toks[fn.body].start, opener, size, "("+h+"(), ")
-			t.add(t.toks[fn.bodyEnd-1].end, closer, size, ")")
+			isFn := t.fnAtRange(t.unparen(fn.body, fn.bodyEnd)) != nil
+			t.edits = append(t.edits, edit{off: t.toks[fn.body].start, class: opener, size: size, text: "(" + h + "(), ", fn: isFn},
+				edit{off: t.toks[fn.bodyEnd-1].end, class: closer, size: size, text: ")", fn: isFn})
 		}
 		switch dr := t.byInit[fn.start]; {
 		case fn.kind == fDecl:
@@ -573,8 +596,9 @@ func (t *transformer) wrap(h string, s, e int, args string) {
 	if s > 0 && isWord(&t.toks[s-1], "new") && !t.member(s-1) {
 		open, close = "("+open, close+")"
 	}
-	t.add(t.toks[s].start, opener, size, open)
-	t.add(t.toks[e-1].end, closer, size, close)
+	isFn := t.fnAtRange(t.unparen(s, e)) != nil
+	t.edits = append(t.edits, edit{off: t.toks[s].start, class: opener, size: size, text: open, fn: isFn},
+		edit{off: t.toks[e-1].end, class: closer, size: size, text: close, fn: isFn})
 }
 
 // hocAbove returns the call whose argument the expression [s, e) is, as
