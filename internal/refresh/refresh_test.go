@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha1"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"io/fs"
 	"os"
@@ -438,4 +439,98 @@ func TestCorpus(t *testing.T) {
 		}
 	}
 	t.Logf("%d inputs", n)
+}
+
+// TestSourceMapChain shows how a bundler keeps source maps right: it
+// loads a TSX file through esbuild's Transform and Transform in an OnLoad
+// plugin, with the Transform's source map inline, and esbuild's build maps
+// its output to the TSX source through it, to the line.
+func TestSourceMapChain(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "App.tsx")
+	if err := os.WriteFile(file, []byte(tsxSource), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	load := func(a api.OnLoadArgs) (api.OnLoadResult, error) {
+		src, err := os.ReadFile(a.Path)
+		if err != nil {
+			return api.OnLoadResult{}, err
+		}
+		r := api.Transform(string(src), api.TransformOptions{Loader: api.LoaderTSX, JSX: api.JSXAutomatic,
+			Sourcemap: api.SourceMapExternal, Sourcefile: a.Path, SourcesContent: api.SourcesContentExclude})
+		if len(r.Errors) > 0 {
+			return api.OnLoadResult{}, errors.New(r.Errors[0].Text)
+		}
+		out, _, err := Transform(r.Code, Options{ID: "/App.tsx"})
+		if err != nil {
+			return api.OnLoadResult{}, err
+		}
+		js := string(out) + "//# sourceMappingURL=data:application/json;base64," + base64.StdEncoding.EncodeToString(r.Map) + "\n"
+		return api.OnLoadResult{Contents: &js, Loader: api.LoaderJS}, nil
+	}
+	b := api.Build(api.BuildOptions{EntryPoints: []string{file}, Bundle: true, External: []string{"react", "react/*", "./theme"},
+		Format: api.FormatCommonJS, Sourcemap: api.SourceMapExternal, Write: false, Outdir: filepath.Join(dir, "out"),
+		Plugins: []api.Plugin{{Name: "refresh", Setup: func(pb api.PluginBuild) {
+			pb.OnLoad(api.OnLoadOptions{Filter: `\.tsx$`}, load)
+		}}}})
+	if len(b.Errors) > 0 {
+		t.Fatal(b.Errors[0].Text)
+	}
+	var code, sourceMap string
+	for _, f := range b.OutputFiles {
+		if strings.HasSuffix(f.Path, ".map") {
+			sourceMap = string(f.Contents)
+		} else {
+			code = string(f.Contents)
+		}
+	}
+	if !strings.Contains(code, "$RefreshReg$(") || !strings.Contains(sourceMap, "useState<number>(0)") {
+		t.Fatalf("the map does not lead to the TSX source:\n%s", sourceMap)
+	}
+	// The generated line of useState maps to the source's.
+	genLine := strings.Count(code[:strings.Index(code, "useState)(0)")], "\n")
+	srcLine := strings.Count(tsxSource[:strings.Index(tsxSource, "useState<number>(0)")], "\n")
+	if got := mappedLine(t, sourceMap, genLine); got != srcLine {
+		t.Errorf("generated line %d maps to source line %d, want %d", genLine+1, got+1, srcLine+1)
+	}
+}
+
+// mappedLine returns the source line (0-based) of the first mapping of
+// generated line gen (0-based) in the source map m.
+func mappedLine(t *testing.T, m string, gen int) int {
+	t.Helper()
+	var parsed struct{ Mappings string }
+	if err := json.Unmarshal([]byte(m), &parsed); err != nil {
+		t.Fatal(err)
+	}
+	const b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	src := 0
+	for line, segs := range strings.Split(parsed.Mappings, ";") {
+		for _, seg := range strings.Split(segs, ",") {
+			var fields []int
+			for v, shift, i := 0, 0, 0; i < len(seg); i++ {
+				d := strings.IndexByte(b64, seg[i])
+				v += (d & 31) << shift
+				if d&32 != 0 {
+					shift += 5
+					continue
+				}
+				if v&1 != 0 {
+					v = -(v >> 1)
+				} else {
+					v >>= 1
+				}
+				fields = append(fields, v)
+				v, shift = 0, 0
+			}
+			if len(fields) >= 4 {
+				src += fields[2]
+				if line == gen {
+					return src
+				}
+			}
+		}
+	}
+	t.Fatalf("no mapping on generated line %d", gen+1)
+	return -1
 }
