@@ -166,6 +166,11 @@ type Options struct {
 	// documentation, LookupURL and Result.Modules. CSS entries are built
 	// as without it.
 	Modules bool
+	// NoReactRefresh turns off React Fast Refresh, which module mode does
+	// by default when the root's package.json depends on react and the
+	// react-refresh package is installed: an edit of a component (.jsx,
+	// .tsx) re-renders it in place with its state. See refresh.go.
+	NoReactRefresh bool
 	// Mode is import.meta.env.MODE, and picks the env files read besides
 	// .env and .env.local: .env.[mode] and .env.[mode].local. "" means
 	// DefaultMode ("development"); `devserve build` passes "production".
@@ -314,14 +319,19 @@ type Bundler struct {
 	// browserField: the root's package.json has a "browser" field, which
 	// can remap files; module mode then leaves all resolving to esbuild.
 	browserField bool
-	browser      browserMaps        // module mode: package.json "browser" fields, by folder
-	resolved     resolveCache       // module mode: imports resolved during the Build in progress
-	cssUsed      []string           // module mode: CSS files imported from JS, sorted
-	missing      map[string]bool    // files pages refer to that do not exist; see discover
-	served       map[string]*Output // what Lookup answers
-	reported     map[string]string  // URL path -> hash as of the last successful Build
-	good         bool               // a Build has succeeded
-	last         *Result
+	browser      browserMaps  // module mode: package.json "browser" fields, by folder
+	resolved     resolveCache // module mode: imports resolved during the Build in progress
+	// refreshFile is react-refresh's runtime.js when module mode does
+	// React Fast Refresh; refreshMissing: it would, but the package is
+	// not installed (said once, in the first build's warnings).
+	refreshFile    string
+	refreshMissing bool
+	cssUsed        []string           // module mode: CSS files imported from JS, sorted
+	missing        map[string]bool    // files pages refer to that do not exist; see discover
+	served         map[string]*Output // what Lookup answers
+	reported       map[string]string  // URL path -> hash as of the last successful Build
+	good           bool               // a Build has succeeded
+	last           *Result
 
 	// Test hooks, nil outside tests. buildHook runs at the start of every
 	// Build once building is set; rebuildHook runs just before an entry's
@@ -389,6 +399,10 @@ func New(opts Options) (*Bundler, error) {
 		b.graph = newGraph()
 		pkg, _ := os.ReadFile(filepath.Join(root, "package.json"))
 		b.browserField = bytes.Contains(pkg, []byte(`"browser"`))
+		b.setupRefresh(&opts)
+		if b.refreshFile != "" {
+			b.graph.refreshID = b.depURL(b.refreshFile)
+		}
 	}
 	if b.base, err = esbuildOptions(root, b.outdir, &opts); err != nil {
 		return nil, fmt.Errorf("bundler: %w", err)

@@ -72,6 +72,7 @@ type module struct {
 	file     string            // root-relative source file; absolute for packages; the CSS file for CSS modules
 	dep      bool              // a package
 	css      bool              // a CSS module
+	refresh  bool              // compiled with React Fast Refresh's registrations; see refresh.go
 	stub     bool              // stands for no file: emptyID, a Node built-in
 	out      []byte            // esbuild's output: banner line, code, footer; helpers blanked
 	helpers  map[string]string // esbuild's runtime helpers the code uses, by name
@@ -99,6 +100,7 @@ type graph struct {
 	retry   []string           // ids compiled in a failed build: compiled again next time
 
 	reachedEntries int      // how many entries the installed modules were walked from
+	refreshID      string   // the module of react-refresh's runtime, with Fast Refresh
 	cssIDs         []string // the CSS modules installed
 	sig            uint64   // XOR of the installed modules' sig, for Result.ID
 	inputs         []string // root-relative files of the installed modules, sorted
@@ -123,8 +125,9 @@ type resolveMark struct{}
 // edges is what the plugin saw during one compile: per importing file
 // (absolute), its imports.
 type edges struct {
-	mu   sync.Mutex
-	seen map[string][]edge
+	mu        sync.Mutex
+	seen      map[string][]edge
+	refreshed map[string]bool // files loaded with Fast Refresh's registrations
 }
 
 type edge struct {
@@ -248,6 +251,18 @@ func (b *Bundler) moduleOptions(units []unit, seen *edges) api.BuildOptions {
 			}
 			seen.add(a.Importer, edge{spec: a.Path, resolved: r.Path, kind: "inline"})
 			return api.OnResolveResult{Path: r.Path, Suffix: r.Suffix}, nil
+		})
+		pb.OnLoad(api.OnLoadOptions{Filter: `\.[jJtT][sS][xX]$`, Namespace: "file"}, func(a api.OnLoadArgs) (api.OnLoadResult, error) {
+			if !b.refreshes(a.Path) {
+				return api.OnLoadResult{}, nil
+			}
+			res, ok := b.refreshLoad(a.Path)
+			if ok {
+				seen.mu.Lock()
+				seen.refreshed[a.Path] = true
+				seen.mu.Unlock()
+			}
+			return res, nil
 		})
 		pb.OnLoad(api.OnLoadOptions{Filter: ".*", Namespace: dataNamespace}, func(a api.OnLoadArgs) (api.OnLoadResult, error) {
 			code := dataModule(a.Path)
@@ -373,7 +388,7 @@ func (b *Bundler) compileBatch(units []unit) (out map[string]*module, assets []*
 				b.rebuildHook(u.file)
 			}
 		}
-		seen := &edges{seen: map[string][]edge{}}
+		seen := &edges{seen: map[string][]edge{}, refreshed: map[string]bool{}}
 		res := api.Build(b.moduleOptions(units, seen))
 		failed := map[string]bool{}
 		for _, msg := range res.Errors {
@@ -406,6 +421,14 @@ func (b *Bundler) compileBatch(units []unit) (out map[string]*module, assets []*
 				}
 				for _, ed := range seen.seen[b.abs(u)] {
 					b.addEdge(m, ed)
+				}
+				m.refresh = seen.refreshed[b.abs(u)]
+				if b.refreshFile != "" && !u.dep && slices.Contains(b.graph.entries, u.file) {
+					// The page sets up Fast Refresh's runtime before it
+					// starts an entry (see assembleAll), so the entry
+					// brings it.
+					id := b.depURL(b.refreshFile)
+					m.deps[refreshRuntimeSpec], m.depFiles[id] = id, b.refreshFile
 				}
 			}
 			for p, c := range files {
@@ -883,6 +906,14 @@ func (m *module) render() {
 	id, _ := json.Marshal(m.id)
 	head := `__devserve_define(` + string(id) + `,` + string(deps) + `,function(require,module,exports,` + metaName + `){`
 	body := bytes.TrimPrefix(m.out, []byte(bannerMark))
+	if m.refresh {
+		// Fast Refresh's registrations call these; the runtime makes the
+		// module a boundary when its exports are all components.
+		head += `var $RefreshReg$=` + metaName + `.refresh.register,$RefreshSig$=` + metaName + `.refresh.signature;`
+		if b, ok := bytes.CutSuffix(body, []byte("});\n")); ok {
+			body = append(slices.Clip(b), []byte(metaName+".refresh.done(module);\n});\n")...)
+		}
+	}
 	for _, d := range m.dyn {
 		q, _ := json.Marshal(d)
 		body = bytes.ReplaceAll(body, []byte(`import(`+string(q)+`)`), []byte(metaName+`.import(`+string(q)+`)`))
@@ -986,6 +1017,10 @@ func (g *graph) assembleAll() {
 		}
 		q, _ := json.Marshal("/" + e)
 		start := `__devserve_start(` + string(q) + ");\n"
+		if g.refreshID != "" && slices.Contains(mods, g.mods[g.refreshID]) {
+			r, _ := json.Marshal(g.refreshID)
+			start = `__devserve_start(` + string(q) + "," + string(r) + ");\n"
+		}
 		if len(mods) <= chunkSize {
 			js, sm := registrations(`import{define as __devserve_define,start as __devserve_start}from"`+HMRPath+"\";\n",
 				mods, start+"//# sourceMappingURL="+path.Base(e)+".map\n")
@@ -1033,6 +1068,9 @@ type graphBuild struct {
 // of the CSS files imported from JS. Called by Build holding buildMu.
 func (b *Bundler) buildGraph(paths []string, all bool) *graphBuild {
 	gb := &graphBuild{}
+	if b.refreshMissing && len(b.graph.mods) == 0 {
+		gb.warns = append(gb.warns, Message{Text: refreshMissingText})
+	}
 	gb.mods, gb.patch, gb.assets = b.buildModules(paths, all)
 	for _, m := range gb.patch {
 		gb.warns = append(gb.warns, m.warns...)

@@ -236,26 +236,38 @@ func esbuildOptions(root, outdir string, o *Options) (api.BuildOptions, error) {
 // package.json depends on it (tsconfig's jsx and jsxImportSource still win
 // for the files under it), else esbuild's transform to React.createElement.
 func projectJSX(root, source string) (string, string) {
-	data, err := os.ReadFile(filepath.Join(root, "package.json"))
-	if err != nil {
-		return "", source
-	}
-	var pkg struct {
-		Deps    map[string]string `json:"dependencies"`
-		DevDeps map[string]string `json:"devDependencies"`
-	}
-	if json.Unmarshal(data, &pkg) != nil {
-		return "", source
-	}
-	has := func(name string) bool { _, a := pkg.Deps[name]; _, b := pkg.DevDeps[name]; return a || b }
-	switch {
-	case has("react"):
+	switch deps := projectDeps(root); {
+	case deps["react"]:
 		return "automatic", source
-	case has("preact"):
+	case deps["preact"]:
 		if source == "" {
 			source = "preact"
 		}
 		return "automatic", source
 	}
 	return "", source
+}
+
+// projectDeps are the packages the root's package.json depends on, for
+// the browser or for its build (dependencies and devDependencies).
+func projectDeps(root string) map[string]bool {
+	data, err := os.ReadFile(filepath.Join(root, "package.json"))
+	if err != nil {
+		return nil
+	}
+	var pkg struct {
+		Deps    map[string]string `json:"dependencies"`
+		DevDeps map[string]string `json:"devDependencies"`
+	}
+	if json.Unmarshal(data, &pkg) != nil {
+		return nil
+	}
+	deps := map[string]bool{}
+	for name := range pkg.Deps {
+		deps[name] = true
+	}
+	for name := range pkg.DevDeps {
+		deps[name] = true
+	}
+	return deps
 }

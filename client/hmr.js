@@ -13,6 +13,10 @@ const registry = new Map();
 const entries = new Set();
 const pending = new Map(); // id -> {deps, factory} fetched for an update
 let queue = Promise.resolve(), broken = false, fetches = 0;
+// React Fast Refresh: React's react-refresh/runtime from the project, set
+// up by start before the entry (and so React) runs, when the bundler found
+// it. refreshed: a component module ran again in this update.
+let refresh = null, refreshed = false;
 
 // define registers a module of an entry script. A module that two entry
 // scripts hold is defined once: the page shares one instance of it.
@@ -25,11 +29,17 @@ export function update(id, deps, factory) {
   pending.set(id, { deps, factory });
 }
 
-// start runs an entry module. What it throws goes to client.js too, which
-// may not listen yet (an entry before it in the page).
-export function start(id) {
+// start runs an entry module, after setting up React Fast Refresh's
+// runtime, module refreshId, when there is one. What it throws goes to
+// client.js too, which may not listen yet (an entry before it in the page).
+export function start(id, refreshId) {
   entries.add(id);
   try {
+    if (refreshId && !refresh) {
+      const runtime = require(refreshId);
+      runtime.injectIntoGlobalHook(window);
+      refresh = runtime;
+    }
     require(id);
   } catch (error) {
     report({ error });
@@ -61,6 +71,7 @@ function require(id) {
     hot: hotContext(r),
     style: (href) => updateStyle(id, href),
     import: (dep) => Promise.resolve().then(() => require(dep)),
+    refresh: refreshContext(r),
   };
   try {
     r.factory.call(module.exports, require, module, module.exports, meta);
@@ -69,6 +80,33 @@ function require(id) {
     throw e;
   }
   return module.exports;
+}
+
+// refreshContext is what a module compiled for React Fast Refresh calls:
+// $RefreshReg$ (register), $RefreshSig$ (signature) and, once it ran,
+// done. A module whose exports are all components is a boundary: it
+// accepts its own updates, and React re-renders its components in place
+// with their state once the update ran. A module that exports anything
+// else gives its updates to its importers, also when a new version of it
+// starts exporting something else.
+function refreshContext(r) {
+  if (!refresh) return { register() {}, signature: () => (type) => type, done() {} };
+  return {
+    register: (type, name) => refresh.register(type, name),
+    signature: () => refresh.createSignatureFunctionForTransform(),
+    done(module) {
+      const exports = module.exports, names = Object.keys(exports);
+      const components = names.filter((k) => refresh.isLikelyComponentType(exports[k]));
+      for (const k of components) refresh.register(exports[k], `${r.id} export ${k}`);
+      const boundary = names.length > 0 && components.length === names.length;
+      if (boundary) hotContext(r).accept();
+      // A boundary that took its update but is one no more: its importers
+      // take it.
+      if (r.boundary && !boundary) hotContext(r).invalidate("it exports more than components now");
+      if (r.boundary && boundary) refreshed = true;
+      r.boundary = boundary;
+    },
+  };
 }
 
 // hotContext is import.meta.hot of the module version that runs in r.
@@ -212,10 +250,21 @@ async function apply(updates) {
       else registry.set(id, { id, ...next, data: {}, ...handlers() });
     }
     pending.clear();
+    refreshed = false;
     for (const [a, ids] of boundaries) {
       update = { modules: [...ids], by: a.by };
       const mods = new Map([...ids].map((id) => [id, require(id)]));
       a.cb?.(a.array ? a.deps.map((d) => mods.get(d)) : [...mods.values()][0]);
+    }
+    if (refreshed) {
+      try {
+        refresh.performReactRefresh();
+      } catch (error) {
+        // A component threw as it rendered (React 18 throws it here):
+        // React keeps the root and renders it again at the next refresh,
+        // so the page recovers with the next good save: no stale code.
+        report({ error });
+      }
     }
   } catch (error) {
     console.error(`${TAG} hot update of ${update.modules.join(", ")} failed:`, error);

@@ -54,8 +54,9 @@ func TestEmbedded(t *testing.T) {
 
 // maxHMRSize is the size limit of hmr.js, unminified: it is in every page
 // that runs modules. It was 10 KiB until the runtime learnt to report the
-// errors of entries and updates to the overlay.
-const maxHMRSize = 11 << 10
+// errors of entries and updates to the overlay, 11 KiB until it learnt
+// React Fast Refresh.
+const maxHMRSize = 13 << 10
 
 func TestHMRSource(t *testing.T) {
 	src := string(HMRSource())
@@ -69,7 +70,10 @@ func TestHMRSource(t *testing.T) {
 		// modules call, and what client.js calls.
 		"export function define(id, deps, factory)",
 		"export function update(id, deps, factory)",
-		"export function start(id)",
+		"export function start(id, refreshId)",
+		// What modules compiled for React Fast Refresh call (bundler's
+		// render): $RefreshReg$, $RefreshSig$ and done.
+		"refresh: refreshContext(r)", "register: ", "signature: ", "done(module)",
 		"style: (href) => updateStyle(id, href)",
 		"export function applyUpdates(updates)",
 		"export function emitError(errors)",

@@ -35,6 +35,7 @@ type serveFlags struct {
 	proxy    string
 	watch    []string
 	bundle   bool
+	noFR     bool
 	mode     string
 	noSPA    bool
 }
@@ -78,6 +79,7 @@ reload.`,
 	fl.StringVar(&f.proxy, "proxy", "", "URL of an app to serve what dir does not have, with live reload in its pages, e.g. http://127.0.0.1:8080")
 	fl.StringArrayVar(&f.watch, "watch", nil, "folder whose changes reload the pages, with no build (repeatable), e.g. templates")
 	fl.BoolVar(&f.bundle, "bundle", false, "serve each script bundled, as a production build does: no hot module replacement, every JS edit reloads")
+	fl.BoolVar(&f.noFR, "no-react-refresh", false, "reload the page on an edit of a React component instead of re-rendering it in place with its state (React Fast Refresh)")
 	fl.StringVar(&f.mode, "mode", bundler.DefaultMode, "import.meta.env.MODE, and the env files to read: .env, .env.local, .env.[mode], .env.[mode].local")
 	fl.BoolVar(&f.noSPA, "no-spa-fallback", false, "answer a navigation to a path with no file with a 404 page, not the nearest index.html above it")
 	return c
@@ -103,7 +105,7 @@ func serve(ctx context.Context, dir string, f serveFlags, out io.Writer) error {
 	defer ln.Close()
 	srv, err := hmr.New(hmr.Options{
 		Root:          dir,
-		Bundler:       bundler.Options{Entries: entries, Mode: f.mode},
+		Bundler:       bundler.Options{Entries: entries, Mode: f.mode, NoReactRefresh: f.noFR},
 		Bundle:        f.bundle,
 		Watcher:       watcher.Options{Ignore: f.ignores, Poll: f.poll},
 		AllowedHosts:  append(listenHosts(f.host), f.allowed...),

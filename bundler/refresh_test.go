@@ -1,0 +1,79 @@
+package bundler
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestRefreshModules: in a React project with react-refresh installed, a
+// component module is compiled with Fast Refresh's registrations and the
+// runtime's hooks, the entry brings react-refresh's runtime and starts
+// with it; a plain .js module, a project without react-refresh (which is
+// told what to install) and NoReactRefresh get none of it.
+func TestRefreshModules(t *testing.T) {
+	files := map[string]string{
+		"package.json":                            `{"dependencies":{"react":"19"}}`,
+		"index.html":                              `<script type="module" src="/main.jsx"></script>`,
+		"main.jsx":                                "import App from './App.tsx';\nimport { n } from './plain.js';\nconsole.log(<App />, n);\n",
+		"App.tsx":                                 "import { useState } from 'react';\nexport default function App(): JSX.Element {\n  const [n] = useState<number>(0);\n  return <p>{n}</p>;\n}\n",
+		"plain.js":                                "export const n = 1;\n",
+		"node_modules/react/package.json":         `{"name":"react","main":"index.js"}`,
+		"node_modules/react/index.js":             "exports.useState = (v) => [v];\n",
+		"node_modules/react/jsx-dev-runtime.js":   "exports.jsxDEV = () => null;\n",
+		"node_modules/react-refresh/package.json": `{"name":"react-refresh"}`,
+		"node_modules/react-refresh/runtime.js":   "exports.register = () => {};\n",
+	}
+	for _, c := range []struct {
+		name    string
+		drop    string
+		opts    Options
+		refresh bool
+		warning bool
+	}{
+		{name: "on", refresh: true},
+		{name: "not installed", drop: "node_modules/react-refresh/runtime.js", warning: true},
+		{name: "off", opts: Options{NoReactRefresh: true}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			fs := map[string]string{}
+			for k, v := range files {
+				if k != c.drop {
+					fs[k] = v
+				}
+			}
+			opts := c.opts
+			opts.Root, opts.Modules = project(t, fs), true
+			b := open(t, opts)
+			r := mustBuild(t, b, nil)
+			script := get(t, b, "/main.jsx")
+			app := registration(script, "/App.tsx")
+			has := strings.Contains(app, `$RefreshReg$(_c, "/App.tsx App")`) &&
+				strings.Contains(app, `var $RefreshReg$=__devserve_meta.refresh.register,$RefreshSig$=__devserve_meta.refresh.signature;`) &&
+				strings.Contains(app, "__devserve_meta.refresh.done(module);")
+			if has != c.refresh {
+				t.Errorf("App.tsx compiled with Fast Refresh: %v, want %v\n%s", has, c.refresh, app)
+			}
+			starts := strings.Contains(script, `__devserve_start("/main.jsx","/__devserve/deps/react-refresh/runtime.js");`)
+			if starts != c.refresh {
+				t.Errorf("the entry starts with react-refresh's runtime: %v, want %v", starts, c.refresh)
+			}
+			if strings.Contains(registration(script, "/plain.js"), "RefreshReg") {
+				t.Errorf("plain.js got Fast Refresh's registrations")
+			}
+			warned := slices.ContainsFunc(r.Warnings, func(m Message) bool { return strings.Contains(m.Text, "npm install -D react-refresh") })
+			if warned != c.warning {
+				t.Errorf("warned of react-refresh: %v, want %v (%v)", warned, c.warning, r.Warnings)
+			}
+		})
+	}
+}
+
+// registration is the registration of module id in an entry's script.
+func registration(script, id string) string {
+	m := script[strings.Index(script, `__devserve_define("`+id+`"`):]
+	if end := strings.Index(m[1:], "__devserve_define("); end >= 0 {
+		return m[:end+1]
+	}
+	return m
+}
