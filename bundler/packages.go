@@ -259,13 +259,45 @@ func packageName(spec string) string {
 	return parts[0]
 }
 
+// isPackageName reports whether name, as packageName gives it, can be the
+// name of an npm package: "pkg" or "@scope/pkg", each part made of
+// letters, digits and "-._~", not starting with "." or "_" or "~". Path
+// aliases of Vite projects are not: "@/components", "~/lib", "$lib".
+func isPackageName(name string) bool {
+	parts := []string{name}
+	if scope, rest, ok := strings.Cut(name, "/"); ok && strings.HasPrefix(scope, "@") {
+		parts = []string{scope[1:], rest}
+	}
+	for _, p := range parts {
+		if p == "" || strings.ContainsAny(p[:1], "._~") {
+			return false
+		}
+		for _, c := range p {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-._~", c)) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // unresolved says why a bare specifier that esbuild could not resolve
-// from folder dir fails: the package is not installed, or it is and names
-// no file that exists for it. "" for other specifiers.
+// from folder dir fails: it is a path alias or a subpath import that
+// nothing maps, the package is not installed, or it is and names no file
+// that exists for it. "" for other specifiers.
 func (b *Bundler) unresolved(dir, spec string) string {
 	name := packageName(spec)
 	if name == "" {
 		return ""
+	}
+	if strings.HasPrefix(spec, "#") {
+		return fmt.Sprintf("Could not resolve %q: a specifier starting with # is a subpath import, "+
+			"which the \"imports\" of the nearest package.json must map", spec)
+	}
+	if !isPackageName(name) {
+		return fmt.Sprintf("Could not resolve %q: no package can be named %q, so this is a path alias; "+
+			"devserve takes aliases from \"paths\" in the tsconfig.json or jsconfig.json that applies to the file, "+
+			"not from vite.config's resolve.alias nor from a tsconfig that tsconfig.json only references", spec, name)
 	}
 	for d := dir; ; d = filepath.Dir(d) {
 		pkg := filepath.Join(d, "node_modules", filepath.FromSlash(name))

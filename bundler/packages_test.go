@@ -100,8 +100,23 @@ func TestAppInterop(t *testing.T) {
 	}
 }
 
+// TestIsPackageName tells npm package names from the path aliases of Vite
+// projects.
+func TestIsPackageName(t *testing.T) {
+	for name, want := range map[string]bool{
+		"react": true, "@types/node": true, "lodash.merge": true, "JSONStream": true, "a-b_c~d": true,
+		"@/components": false, "@": false, "~": false, "$lib": false, ".hidden": false, "_x": false,
+		"@scope/": false, "@/": false, "a b": false,
+	} {
+		if got := isPackageName(name); got != want {
+			t.Errorf("isPackageName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
 // TestModulesBadPackages: a package that names no file, one that is not
-// installed, and one whose exports map leads nowhere each fail the build
+// installed, one whose exports map leads nowhere, two path aliases that
+// nothing maps and a subpath import that nothing maps each fail the build
 // with the importing line and a reason, and the last good build stays
 // served.
 func TestModulesBadPackages(t *testing.T) {
@@ -115,7 +130,8 @@ func TestModulesBadPackages(t *testing.T) {
 	mustBuild(t, b, nil)
 	good := get(t, b, "/main.js")
 	writeFiles(t, root, map[string]string{
-		"main.js": "import a from 'nomain';\nimport b from 'notinstalled';\nimport c from 'circ';\nconsole.log(a, b, c);\n",
+		"main.js": "import a from 'nomain';\nimport b from 'notinstalled';\nimport c from 'circ';\n" +
+			"import d from '@/components/x';\nimport e from '~/lib';\nimport f from '#internal';\nconsole.log(a, b, c, d, e, f);\n",
 	})
 	r := b.Build([]string{"main.js"})
 	want := []struct {
@@ -125,6 +141,11 @@ func TestModulesBadPackages(t *testing.T) {
 		{1, `"nomain" is installed in node_modules/nomain but names no file`},
 		{2, `"notinstalled" is not installed (npm install notinstalled)`},
 		{3, `"circ" is installed in node_modules/circ but names no file`},
+		// Vite projects' aliases (resolve.alias in vite.config, which
+		// devserve does not read) and a subpath import nothing maps.
+		{4, `no package can be named "@/components", so this is a path alias; devserve takes aliases from "paths"`},
+		{5, `no package can be named "~", so this is a path alias`},
+		{6, `"#internal": a specifier starting with # is a subpath import`},
 	}
 	if len(r.Errors) != len(want) {
 		t.Fatalf("errors = %+v, want %d", r.Errors, len(want))
