@@ -210,6 +210,7 @@ func transform(code []byte, opts Options, parens bool) (out []byte, info Info, e
 	var sb strings.Builder
 	sb.Grow(len(src) + 64*len(t.edits))
 	at := 0
+	var last byte // of the output so far
 	for _, e := range t.edits {
 		if parens {
 			n := strings.Count(e.text, "(") - strings.Count(e.text, ")")
@@ -225,12 +226,21 @@ func transform(code []byte, opts Options, parens bool) (out []byte, info Info, e
 			}
 		}
 		sb.WriteString(src[at:e.off])
+		if e.off > at {
+			last = src[e.off-1]
+		}
 		n := len(info.Edits)
 		same := n > 0 && info.Edits[n-1].Offset == e.off
 		if e.semi && !(same && strings.HasSuffix(info.Edits[n-1].Text, ";")) {
 			e.text = ";" + e.text // one semicolon ends the statement before
 		}
+		if e.text != "" && identByte(e.text[0]) && identByte(last) {
+			e.text = " " + e.text // export default_s(...) would be one word
+		}
 		sb.WriteString(e.text)
+		if e.text != "" {
+			last = e.text[len(e.text)-1]
+		}
 		at = e.off
 		if same {
 			info.Edits[n-1].Text += e.text
@@ -240,6 +250,12 @@ func transform(code []byte, opts Options, parens bool) (out []byte, info Info, e
 	}
 	sb.WriteString(src[at:])
 	return []byte(sb.String()), info, nil
+}
+
+// identByte reports whether c may be part of an identifier (any byte of
+// a non-ASCII character counts).
+func identByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '$' || c == '\\' || c >= utf8.RuneSelf
 }
 
 // Edit classes, in the order they go at one offset: what closes a
