@@ -64,15 +64,16 @@ type file struct {
 	params   map[int]bool      // "(" that open parameters, not calls
 	owner    []int             // per token, the innermost function around it, or -1
 	decls    []*declaration
-	byInit   map[int]*declarator // by the first token of the unparenthesized initializer
-	modNames map[string]bool     // module-scope bindings
-	idents   map[string]bool     // every identifier: generated names avoid them
+	declAt   map[int]*declaration // by keyword token
+	byInit   map[int]*declarator  // by the first token of the unparenthesized initializer
+	modNames map[string]bool      // module-scope bindings
+	idents   map[string]bool      // every identifier: generated names avoid them
 }
 
 // analyze finds the functions, declarations and hook calls of the tokens.
 func analyze(src string, toks []token) *file {
 	f := &file{src: src, toks: toks, fnAt: map[int]*function{}, params: map[int]bool{},
-		byInit: map[int]*declarator{}, modNames: map[string]bool{}, idents: map[string]bool{}}
+		byInit: map[int]*declarator{}, declAt: map[int]*declaration{}, modNames: map[string]bool{}, idents: map[string]bool{}}
 	for _, t := range toks {
 		if t.kind == tIdent {
 			f.idents[t.text] = true
@@ -441,6 +442,7 @@ func (f *file) findDeclarations() {
 			continue
 		}
 		f.decls = append(f.decls, d)
+		f.declAt[i] = d
 		for k := range d.list {
 			dr := &d.list[k]
 			if dr.init >= 0 {

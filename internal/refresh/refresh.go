@@ -289,6 +289,7 @@ type transformer struct {
 	regs       []registration
 	components map[string]bool // top-level bindings registered
 	defaultReg bool            // export default <expression> was registered
+	types      map[string]bool // identifiers used as element types, once needed
 	sigVars    map[int][]string
 	info       Info
 }
@@ -359,10 +360,6 @@ func (t *transformer) addAfter(end, rank int, s string) {
 // order of the source.
 func (t *transformer) register() {
 	toks := t.toks
-	decls := map[int]*declaration{}
-	for _, d := range t.decls {
-		decls[d.kw] = d
-	}
 	for i := range toks {
 		tok := &toks[i]
 		if tok.depth != 0 || tok.kind != tIdent || t.member(i) {
@@ -394,8 +391,8 @@ func (t *transformer) register() {
 			name := toks[i+1].text
 			t.components[name] = true
 			t.addAfter(toks[body].match+1, 1, t.newReg(name)+" = "+name+";")
-		case decls[i] != nil:
-			d := decls[i]
+		case t.declAt[i] != nil:
+			d := t.declAt[i]
 			if d.owner >= 0 || d.inFor || len(d.list) != 1 || !t.inList(t.stmtStart(i)) {
 				continue
 			}
@@ -510,19 +507,22 @@ var elementFuncs = map[string]bool{"createElement": true, "jsx": true, "jsxs": t
 // usedAsType reports whether the binding name is an argument of a call of
 // createElement, jsx, jsxs or jsxDEV (what JSX compiles to).
 func (t *transformer) usedAsType(name string) bool {
-	for i := range t.toks {
-		if t.toks[i].kind != tIdent || t.toks[i].text != name || t.member(i) {
-			continue
-		}
-		p := t.toks[i].parent
-		if p < 1 || !t.is(p, "(") || !(t.is(i-1, "(") || t.is(i-1, ",")) || !(t.is(i+1, ",") || t.is(i+1, ")")) {
-			continue
-		}
-		if c := &t.toks[p-1]; c.kind == tIdent && elementFuncs[c.text] {
-			return true
+	if t.types == nil {
+		t.types = map[string]bool{}
+		for i := range t.toks {
+			if t.toks[i].kind != tIdent || t.member(i) {
+				continue
+			}
+			p := t.toks[i].parent
+			if p < 1 || !t.is(p, "(") || !(t.is(i-1, "(") || t.is(i-1, ",")) || !(t.is(i+1, ",") || t.is(i+1, ")")) {
+				continue
+			}
+			if c := &t.toks[p-1]; c.kind == tIdent && elementFuncs[c.text] {
+				t.types[t.toks[i].text] = true
+			}
 		}
 	}
-	return false
+	return t.types[name]
 }
 
 // sign adds the signatures of the functions that call hooks.
@@ -810,21 +810,16 @@ func (t *transformer) exports() {
 			if t.isIdent(k) {
 				t.export(toks[k].text, toks[k].text)
 			}
-		case t.is(j, "var") || t.is(j, "let") || t.is(j, "const"):
-			for _, d := range t.decls {
-				if d.kw != j {
-					continue
-				}
-				for _, dr := range d.list {
-					names := map[string]bool{}
-					t.patternNames(dr.pat, names)
-					// The map loses the order: take the names in the order
-					// their tokens come.
-					for k := dr.pat; k < dr.patEnd; k++ {
-						if toks[k].kind == tIdent && names[toks[k].text] {
-							delete(names, toks[k].text)
-							t.export(toks[k].text, toks[k].text)
-						}
+		case t.declAt[j] != nil:
+			for _, dr := range t.declAt[j].list {
+				names := map[string]bool{}
+				t.patternNames(dr.pat, names)
+				// The map loses the order: take the names in the order
+				// their tokens come.
+				for k := dr.pat; k < dr.patEnd; k++ {
+					if toks[k].kind == tIdent && names[toks[k].text] {
+						delete(names, toks[k].text)
+						t.export(toks[k].text, toks[k].text)
 					}
 				}
 			}
