@@ -41,16 +41,18 @@
 //
 // # Input
 //
-// The input is JavaScript: TypeScript types stripped and JSX compiled,
-// imports and exports as written. esbuild's Transform (or a Build without
-// bundling) with the project's JSX settings and no Format gives exactly
-// that, and keeps export statements in place, which the export analysis
-// needs (with Format ESM, esbuild moves them to an export list at the
-// end, which still works, but loses nothing only without it). Working on
-// that output means this package understands JavaScript only, never
-// TypeScript or JSX: a small lexer that tells regular expressions from
-// divisions and blocks from object literals, and a skimming parser that
-// finds functions, declarations, calls and exports by their tokens.
+// The input is JavaScript with its imports and exports as written:
+// TypeScript stripped, JSX compiled to jsx(...) or createElement(...)
+// calls. esbuild's Transform of the source (or a Build without bundling)
+// with the project's JSX settings and Format left unset gives exactly that.
+// (With Format ESM, esbuild would turn export default memo(...) into a
+// variable named after the file, which is not registered; and esbuild drops
+// comments, so Options.ForceReset carries "@refresh reset".) So the package
+// understands JavaScript only, with a lexer of its own that tells regular
+// expressions from divisions and blocks from object literals, and a
+// skimming parser that finds functions, declarations, calls and exports by
+// their tokens. JSX in the input is an error; TypeScript is not detected
+// and must not be given.
 //
 // # Output
 //
