@@ -219,6 +219,8 @@ func transform(code []byte, opts Options, parens bool) (out []byte, info Info, e
 			switch {
 			case e.fn: // esbuild keeps parentheses around functions
 				e.text = ""
+			case e.stmt: // a "(" at the start of a line may continue the one before
+				e.text = ""
 			case e.class == opener:
 				e.text = strings.Repeat("(", n)
 			case e.class == closer:
@@ -278,6 +280,7 @@ type edit struct {
 	text  string
 	semi  bool // a statement that needs a semicolon before it
 	fn    bool // an opener or closer around a function
+	stmt  bool // an opener or closer around an expression that begins a statement
 }
 
 // transformer holds the state of one Transform.
@@ -614,9 +617,9 @@ func (t *transformer) wrap(h string, s, e int, args string) {
 	if s > 0 && isWord(&t.toks[s-1], "new") && !t.member(s-1) {
 		open, close = "("+open, close+")"
 	}
-	isFn := t.fnAtRange(t.unparen(s, e)) != nil
-	t.edits = append(t.edits, edit{off: t.toks[s].start, class: opener, size: size, text: open, fn: isFn},
-		edit{off: t.toks[e-1].end, class: closer, size: size, text: close, fn: isFn})
+	isFn, stmt := t.fnAtRange(t.unparen(s, e)) != nil, t.toks[s].stmt
+	t.edits = append(t.edits, edit{off: t.toks[s].start, class: opener, size: size, text: open, fn: isFn, stmt: stmt},
+		edit{off: t.toks[e-1].end, class: closer, size: size, text: close, fn: isFn, stmt: stmt})
 }
 
 // hocAbove returns the call whose argument the expression [s, e) is, as
