@@ -60,6 +60,23 @@
 // belongs to, so the output has the input's lines, and a source map of the
 // input stays right to the line (columns shift on the lines with an
 // insertion; Info.Edits tells by how much, for whoever wants them exact).
+//
+// # Use
+//
+// A bundler passes each module of the project (not those of node_modules)
+// through esbuild's Transform and Transform in an OnLoad plugin, and hands
+// esbuild the output with the first Transform's source map inline
+// (//# sourceMappingURL=data:...): esbuild chains the two, so the build's
+// map leads to the source (TestSourceMapChain). Registrations name their
+// module (Options.ID), and Options.Register and Options.Signature name
+// what a module calls, e.g. import.meta.refreshReg and
+// import.meta.refreshSig, which a module runtime can give each module. The
+// runtime installs react-refresh/runtime before React DOM first runs
+// (RefreshRuntime.injectIntoGlobalHook(window)); it lets a module take its
+// own updates when Info.Boundary says so and RefreshRuntime.isLikelyComponentType
+// accepts each of its new exports, then calls
+// RefreshRuntime.performReactRefresh(); an update to any other module goes
+// on to its importers. TestRefreshInBrowser does all of this in a page.
 package refresh
 
 import (
