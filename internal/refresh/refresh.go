@@ -940,7 +940,7 @@ func (t *transformer) finish() {
 	t.add(len(t.src), point, 2, sb.String())
 }
 
-// quote returns s as a JavaScript string literal.
+// quote returns s as a JavaScript string literal (in double quotes).
 func quote(s string) string {
 	var sb strings.Builder
 	sb.WriteByte('"')
@@ -957,8 +957,8 @@ func quote(s string) string {
 			sb.WriteString(`\t`)
 		case r < 0x20 || r == 0x7f || r == '\u2028' || r == '\u2029':
 			fmt.Fprintf(&sb, `\u%04x`, r)
-		case r == utf8.RuneError && strings.HasPrefix(s[i:], "\xef\xbf\xbd") == false:
-			fmt.Fprintf(&sb, `\x%02x`, s[i])
+		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
+			fmt.Fprintf(&sb, `\x%02x`, s[i]) // a byte that is no UTF-8: the character of its value
 		default:
 			sb.WriteRune(r)
 		}
