@@ -45,12 +45,8 @@ const (
 // token is one token of the input, with what the lexer learnt of its
 // context on the way.
 type token struct {
-	kind       kind
-	tpl        uint8
-	brace      brace  // for "{" and "}": what the pair delimits
 	text       string // the source text
 	start, end int    // byte offsets in the input
-	nl         bool   // a line terminator comes between the previous token and this one
 	// match is the other end of a bracket pair ("(" and ")", "[" and "]",
 	// "{" and "}", a template's head and its tail); -1 for other tokens.
 	match int
@@ -61,8 +57,12 @@ type token struct {
 	// parent is the innermost opening bracket (or template head or
 	// middle) around the token; -1 at the top level.
 	parent int
-	depth  int  // how many brackets are open around the token
-	ctrl   bool // for "(" and ")": the head of if, for, while, with, switch or catch
+	depth  int // how many brackets are open around the token
+	kind   kind
+	tpl    uint8
+	brace  brace // for "{" and "}": what the pair delimits
+	nl     bool  // a line terminator comes between the previous token and this one
+	ctrl   bool  // for "(" and ")": the head of if, for, while, with, switch or catch
 	// stmtEnd is set on a "}" that ends a statement (a block, a function or
 	// class declaration).
 	stmtEnd bool
@@ -102,7 +102,7 @@ type pendingClass struct {
 // JavaScript it can follow: unbalanced brackets, unterminated literals and
 // comments, JSX.
 func lex(src string) (*lexer, error) {
-	l := &lexer{src: src}
+	l := &lexer{src: src, toks: make([]token, 0, len(src)/3+16)} // a token per 3 bytes is usual
 	if strings.HasPrefix(src, "#!") {
 		l.skipLine()
 	}

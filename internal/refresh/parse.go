@@ -24,7 +24,6 @@ type function struct {
 	bodyEnd    int // the token after the body
 	block      bool
 	name       string // of a declaration or a named function expression
-	nameTok    int    // the name's token, or -1
 	parent     int    // the enclosing function's index, or -1 for the module
 	hooks      []hookCall
 	names      map[string]bool // bindings of its scope (approximately: block scopes are merged into it)
@@ -64,15 +63,16 @@ type file struct {
 	params   map[int]bool      // "(" that open parameters, not calls
 	owner    []int             // per token, the innermost function around it, or -1
 	decls    []*declaration
-	byInit   map[int]*declarator // by the first token of the unparenthesized initializer
-	modNames map[string]bool     // module-scope bindings
-	idents   map[string]bool     // every identifier: generated names avoid them
+	declAt   map[int]*declaration // by keyword token
+	byInit   map[int]*declarator  // by the first token of the unparenthesized initializer
+	modNames map[string]bool      // module-scope bindings
+	idents   map[string]bool      // every identifier: generated names avoid them
 }
 
 // analyze finds the functions, declarations and hook calls of the tokens.
 func analyze(src string, toks []token) *file {
 	f := &file{src: src, toks: toks, fnAt: map[int]*function{}, params: map[int]bool{},
-		byInit: map[int]*declarator{}, modNames: map[string]bool{}, idents: map[string]bool{}}
+		byInit: map[int]*declarator{}, declAt: map[int]*declaration{}, modNames: map[string]bool{}, idents: map[string]bool{}}
 	for _, t := range toks {
 		if t.kind == tIdent {
 			f.idents[t.text] = true
@@ -227,7 +227,7 @@ func (f *file) findFunctions() {
 			if f.is(j, "*") {
 				j++
 			}
-			fn := &function{kind: fExpr, start: i, nameTok: -1}
+			fn := &function{kind: fExpr, start: i}
 			if t.decl {
 				fn.kind = fDecl
 			}
@@ -235,7 +235,7 @@ func (f *file) findFunctions() {
 				fn.start = i - 1
 			}
 			if j < len(toks) && toks[j].kind == tIdent && !f.is(j, "(") {
-				fn.name, fn.nameTok = toks[j].text, j
+				fn.name = toks[j].text
 				j++
 			}
 			if !f.is(j, "(") || !f.is(toks[j].match+1, "{") {
@@ -246,7 +246,7 @@ func (f *file) findFunctions() {
 			fn.end = fn.bodyEnd
 			f.add(fn)
 		case t.kind == tPunct && t.text == "=>" && i > 0:
-			fn := &function{kind: fArrow, nameTok: -1, body: i + 1}
+			fn := &function{kind: fArrow, body: i + 1}
 			switch p := &toks[i-1]; {
 			case p.kind == tPunct && p.text == ")":
 				fn.start, fn.params = p.match, p.match
@@ -270,7 +270,7 @@ func (f *file) findFunctions() {
 		case t.kind == tPunct && t.text == "{" && t.brace == bMethod:
 			open := toks[i-1].match
 			fn := &function{kind: fMethod, start: open, params: open, body: i, block: true,
-				bodyEnd: t.match + 1, end: t.match + 1, nameTok: -1}
+				bodyEnd: t.match + 1, end: t.match + 1}
 			if open > 0 {
 				fn.start = open - 1
 				if f.is(open-1, "]") {
@@ -441,6 +441,7 @@ func (f *file) findDeclarations() {
 			continue
 		}
 		f.decls = append(f.decls, d)
+		f.declAt[i] = d
 		for k := range d.list {
 			dr := &d.list[k]
 			if dr.init >= 0 {

@@ -41,16 +41,18 @@
 //
 // # Input
 //
-// The input is JavaScript: TypeScript types stripped and JSX compiled,
-// imports and exports as written. esbuild's Transform (or a Build without
-// bundling) with the project's JSX settings and no Format gives exactly
-// that, and keeps export statements in place, which the export analysis
-// needs (with Format ESM, esbuild moves them to an export list at the
-// end, which still works, but loses nothing only without it). Working on
-// that output means this package understands JavaScript only, never
-// TypeScript or JSX: a small lexer that tells regular expressions from
-// divisions and blocks from object literals, and a skimming parser that
-// finds functions, declarations, calls and exports by their tokens.
+// The input is JavaScript with its imports and exports as written:
+// TypeScript stripped, JSX compiled to jsx(...) or createElement(...)
+// calls. esbuild's Transform of the source (or a Build without bundling)
+// with the project's JSX settings and Format left unset gives exactly that.
+// (With Format ESM, esbuild would turn export default memo(...) into a
+// variable named after the file, which is not registered; and esbuild drops
+// comments, so Options.ForceReset carries "@refresh reset".) So the package
+// understands JavaScript only, with a lexer of its own that tells regular
+// expressions from divisions and blocks from object literals, and a
+// skimming parser that finds functions, declarations, calls and exports by
+// their tokens. JSX in the input is an error; TypeScript is not detected
+// and must not be given.
 //
 // # Output
 //
@@ -58,6 +60,23 @@
 // belongs to, so the output has the input's lines, and a source map of the
 // input stays right to the line (columns shift on the lines with an
 // insertion; Info.Edits tells by how much, for whoever wants them exact).
+//
+// # Use
+//
+// A bundler passes each module of the project (not those of node_modules)
+// through esbuild's Transform and Transform in an OnLoad plugin, and hands
+// esbuild the output with the first Transform's source map inline
+// (//# sourceMappingURL=data:...): esbuild chains the two, so the build's
+// map leads to the source (TestSourceMapChain). Registrations name their
+// module (Options.ID), and Options.Register and Options.Signature name
+// what a module calls, e.g. import.meta.refreshReg and
+// import.meta.refreshSig, which a module runtime can give each module. The
+// runtime installs react-refresh/runtime before React DOM first runs
+// (RefreshRuntime.injectIntoGlobalHook(window)); it lets a module take its
+// own updates when Info.Boundary says so and RefreshRuntime.isLikelyComponentType
+// accepts each of its new exports, then calls
+// RefreshRuntime.performReactRefresh(); an update to any other module goes
+// on to its importers. TestRefreshInBrowser does all of this in a page.
 package refresh
 
 import (
@@ -210,11 +229,14 @@ func transform(code []byte, opts Options, parens bool) (out []byte, info Info, e
 	var sb strings.Builder
 	sb.Grow(len(src) + 64*len(t.edits))
 	at := 0
+	var last byte // of the output so far
 	for _, e := range t.edits {
 		if parens {
 			n := strings.Count(e.text, "(") - strings.Count(e.text, ")")
 			switch {
 			case e.fn: // esbuild keeps parentheses around functions
+				e.text = ""
+			case e.stmt: // a "(" at the start of a line may continue the one before
 				e.text = ""
 			case e.class == opener:
 				e.text = strings.Repeat("(", n)
@@ -225,12 +247,21 @@ func transform(code []byte, opts Options, parens bool) (out []byte, info Info, e
 			}
 		}
 		sb.WriteString(src[at:e.off])
+		if e.off > at {
+			last = src[e.off-1]
+		}
 		n := len(info.Edits)
 		same := n > 0 && info.Edits[n-1].Offset == e.off
 		if e.semi && !(same && strings.HasSuffix(info.Edits[n-1].Text, ";")) {
 			e.text = ";" + e.text // one semicolon ends the statement before
 		}
+		if e.text != "" && identByte(e.text[0]) && identByte(last) {
+			e.text = " " + e.text // export default_s(...) would be one word
+		}
 		sb.WriteString(e.text)
+		if e.text != "" {
+			last = e.text[len(e.text)-1]
+		}
 		at = e.off
 		if same {
 			info.Edits[n-1].Text += e.text
@@ -240,6 +271,12 @@ func transform(code []byte, opts Options, parens bool) (out []byte, info Info, e
 	}
 	sb.WriteString(src[at:])
 	return []byte(sb.String()), info, nil
+}
+
+// identByte reports whether c may be part of an identifier (any byte of
+// a non-ASCII character counts).
+func identByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '$' || c == '\\' || c >= utf8.RuneSelf
 }
 
 // Edit classes, in the order they go at one offset: what closes a
@@ -260,6 +297,7 @@ type edit struct {
 	text  string
 	semi  bool // a statement that needs a semicolon before it
 	fn    bool // an opener or closer around a function
+	stmt  bool // an opener or closer around an expression that begins a statement
 }
 
 // transformer holds the state of one Transform.
@@ -273,6 +311,7 @@ type transformer struct {
 	regs       []registration
 	components map[string]bool // top-level bindings registered
 	defaultReg bool            // export default <expression> was registered
+	types      map[string]bool // identifiers used as element types, once needed
 	sigVars    map[int][]string
 	info       Info
 }
@@ -343,10 +382,6 @@ func (t *transformer) addAfter(end, rank int, s string) {
 // order of the source.
 func (t *transformer) register() {
 	toks := t.toks
-	decls := map[int]*declaration{}
-	for _, d := range t.decls {
-		decls[d.kw] = d
-	}
 	for i := range toks {
 		tok := &toks[i]
 		if tok.depth != 0 || tok.kind != tIdent || t.member(i) {
@@ -378,8 +413,8 @@ func (t *transformer) register() {
 			name := toks[i+1].text
 			t.components[name] = true
 			t.addAfter(toks[body].match+1, 1, t.newReg(name)+" = "+name+";")
-		case decls[i] != nil:
-			d := decls[i]
+		case t.declAt[i] != nil:
+			d := t.declAt[i]
 			if d.owner >= 0 || d.inFor || len(d.list) != 1 || !t.inList(t.stmtStart(i)) {
 				continue
 			}
@@ -494,19 +529,22 @@ var elementFuncs = map[string]bool{"createElement": true, "jsx": true, "jsxs": t
 // usedAsType reports whether the binding name is an argument of a call of
 // createElement, jsx, jsxs or jsxDEV (what JSX compiles to).
 func (t *transformer) usedAsType(name string) bool {
-	for i := range t.toks {
-		if t.toks[i].kind != tIdent || t.toks[i].text != name || t.member(i) {
-			continue
-		}
-		p := t.toks[i].parent
-		if p < 1 || !t.is(p, "(") || !(t.is(i-1, "(") || t.is(i-1, ",")) || !(t.is(i+1, ",") || t.is(i+1, ")")) {
-			continue
-		}
-		if c := &t.toks[p-1]; c.kind == tIdent && elementFuncs[c.text] {
-			return true
+	if t.types == nil {
+		t.types = map[string]bool{}
+		for i := range t.toks {
+			if t.toks[i].kind != tIdent || t.member(i) {
+				continue
+			}
+			p := t.toks[i].parent
+			if p < 1 || !t.is(p, "(") || !(t.is(i-1, "(") || t.is(i-1, ",")) || !(t.is(i+1, ",") || t.is(i+1, ")")) {
+				continue
+			}
+			if c := &t.toks[p-1]; c.kind == tIdent && elementFuncs[c.text] {
+				t.types[t.toks[i].text] = true
+			}
 		}
 	}
-	return false
+	return t.types[name]
 }
 
 // sign adds the signatures of the functions that call hooks.
@@ -596,9 +634,9 @@ func (t *transformer) wrap(h string, s, e int, args string) {
 	if s > 0 && isWord(&t.toks[s-1], "new") && !t.member(s-1) {
 		open, close = "("+open, close+")"
 	}
-	isFn := t.fnAtRange(t.unparen(s, e)) != nil
-	t.edits = append(t.edits, edit{off: t.toks[s].start, class: opener, size: size, text: open, fn: isFn},
-		edit{off: t.toks[e-1].end, class: closer, size: size, text: close, fn: isFn})
+	isFn, stmt := t.fnAtRange(t.unparen(s, e)) != nil, t.toks[s].stmt
+	t.edits = append(t.edits, edit{off: t.toks[s].start, class: opener, size: size, text: open, fn: isFn, stmt: stmt},
+		edit{off: t.toks[e-1].end, class: closer, size: size, text: close, fn: isFn, stmt: stmt})
 }
 
 // hocAbove returns the call whose argument the expression [s, e) is, as
@@ -794,21 +832,16 @@ func (t *transformer) exports() {
 			if t.isIdent(k) {
 				t.export(toks[k].text, toks[k].text)
 			}
-		case t.is(j, "var") || t.is(j, "let") || t.is(j, "const"):
-			for _, d := range t.decls {
-				if d.kw != j {
-					continue
-				}
-				for _, dr := range d.list {
-					names := map[string]bool{}
-					t.patternNames(dr.pat, names)
-					// The map loses the order: take the names in the order
-					// their tokens come.
-					for k := dr.pat; k < dr.patEnd; k++ {
-						if toks[k].kind == tIdent && names[toks[k].text] {
-							delete(names, toks[k].text)
-							t.export(toks[k].text, toks[k].text)
-						}
+		case t.declAt[j] != nil:
+			for _, dr := range t.declAt[j].list {
+				names := map[string]bool{}
+				t.patternNames(dr.pat, names)
+				// The map loses the order: take the names in the order
+				// their tokens come.
+				for k := dr.pat; k < dr.patEnd; k++ {
+					if toks[k].kind == tIdent && names[toks[k].text] {
+						delete(names, toks[k].text)
+						t.export(toks[k].text, toks[k].text)
 					}
 				}
 			}
@@ -907,7 +940,7 @@ func (t *transformer) finish() {
 	t.add(len(t.src), point, 2, sb.String())
 }
 
-// quote returns s as a JavaScript string literal.
+// quote returns s as a JavaScript string literal (in double quotes).
 func quote(s string) string {
 	var sb strings.Builder
 	sb.WriteByte('"')
@@ -924,8 +957,8 @@ func quote(s string) string {
 			sb.WriteString(`\t`)
 		case r < 0x20 || r == 0x7f || r == '\u2028' || r == '\u2029':
 			fmt.Fprintf(&sb, `\u%04x`, r)
-		case r == utf8.RuneError && strings.HasPrefix(s[i:], "\xef\xbf\xbd") == false:
-			fmt.Fprintf(&sb, `\x%02x`, s[i])
+		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
+			fmt.Fprintf(&sb, `\x%02x`, s[i]) // a byte that is no UTF-8: the character of its value
 		default:
 			sb.WriteRune(r)
 		}

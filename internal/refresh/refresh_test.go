@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -533,4 +534,46 @@ func mappedLine(t *testing.T, m string, gen int) int {
 	}
 	t.Fatalf("no mapping on generated line %d", gen+1)
 	return -1
+}
+
+// bigModule is a module of n components of the usual forms, as esbuild
+// gives it to Transform.
+func bigModule(n int) string {
+	var sb strings.Builder
+	sb.WriteString("import { useState, useEffect, memo, forwardRef } from \"react\";\nimport { jsx, jsxs } from \"react/jsx-runtime\";\n")
+	for i := range n {
+		switch i % 4 {
+		case 0:
+			fmt.Fprintf(&sb, "export function Comp%d({ a }) {\n  const [n, setN] = useState(%d);\n  useEffect(() => { document.title = `${n}`; }, [n]);\n  return /* @__PURE__ */ jsx(\"button\", { onClick: () => setN(n + 1), children: a / 2 });\n}\n", i, i)
+		case 1:
+			fmt.Fprintf(&sb, "export const Comp%d = memo(forwardRef((props, ref) => /* @__PURE__ */ jsxs(\"div\", { ref, children: [props.x, /[a-z]+/.test(props.y)] })));\n", i)
+		case 2:
+			fmt.Fprintf(&sb, "const useThing%d = (x) => {\n  const [v] = useState(() => ({ x }));\n  return v;\n};\n", i)
+		case 3:
+			fmt.Fprintf(&sb, "export const value%d = { a: [1, 2, 3].map((x) => x * %d), b: \"s\" + 'q' };\n", i, i)
+		}
+	}
+	return sb.String()
+}
+
+func BenchmarkTransform(b *testing.B) {
+	code := []byte(bigModule(2000))
+	b.SetBytes(int64(len(code)))
+	for b.Loop() {
+		if _, _, err := Transform(code, Options{ID: "/src/big.js"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkEsbuildTransform is esbuild's Transform of the same module, for
+// scale: the bundler runs one before Transform.
+func BenchmarkEsbuildTransform(b *testing.B) {
+	code := bigModule(2000)
+	b.SetBytes(int64(len(code)))
+	for b.Loop() {
+		if r := api.Transform(code, api.TransformOptions{Loader: api.LoaderJS}); len(r.Errors) > 0 {
+			b.Fatal(r.Errors[0].Text)
+		}
+	}
 }
