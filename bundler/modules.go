@@ -252,7 +252,7 @@ func (b *Bundler) moduleOptions(units []unit, seen *edges) api.BuildOptions {
 			seen.add(a.Importer, edge{spec: a.Path, resolved: r.Path, kind: "inline"})
 			return api.OnResolveResult{Path: r.Path, Suffix: r.Suffix}, nil
 		})
-		pb.OnLoad(api.OnLoadOptions{Filter: `\.[jJtT][sS][xX]$`, Namespace: "file"}, func(a api.OnLoadArgs) (api.OnLoadResult, error) {
+		pb.OnLoad(api.OnLoadOptions{Filter: `\.[mM]?[jJtT][sSxX][xX]?$`, Namespace: "file"}, func(a api.OnLoadArgs) (api.OnLoadResult, error) {
 			if !b.refreshes(a.Path) {
 				return api.OnLoadResult{}, nil
 			}

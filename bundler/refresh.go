@@ -50,11 +50,18 @@ func (b *Bundler) setupRefresh(opts *Options) {
 	}
 }
 
-// refreshes reports whether the module of absolute file p gets Fast
-// Refresh: a .jsx or .tsx file of the project.
+// refreshExts are the files whose modules may get Fast Refresh: .jsx and
+// .tsx always, .js and .ts when they call hooks (a custom hook needs its
+// signature too, or adding a hook to it would keep state it must reset).
+var refreshExts = map[string]bool{".jsx": true, ".tsx": true, ".js": true, ".ts": true, ".mjs": true, ".mts": true}
+
+// hookCall matches what may be the call of a hook in a .js or .ts file.
+var hookCall = regexp.MustCompile(`\buse[A-Z0-9_$]`)
+
+// refreshes reports whether the module of absolute file p may get Fast
+// Refresh: a file of the project with one of refreshExts.
 func (b *Bundler) refreshes(p string) bool {
-	ext := strings.ToLower(filepath.Ext(p))
-	return b.refreshFile != "" && (ext == ".jsx" || ext == ".tsx") && !b.inPackage(p)
+	return b.refreshFile != "" && refreshExts[strings.ToLower(filepath.Ext(p))] && !b.inPackage(p)
 }
 
 // sourceMapComment matches the inline source map esbuild's Transform ends
@@ -71,17 +78,17 @@ func (b *Bundler) refreshLoad(p string) (api.OnLoadResult, bool) {
 	if err != nil {
 		return api.OnLoadResult{}, false
 	}
-	loader := api.LoaderJSX
-	if strings.EqualFold(filepath.Ext(p), ".tsx") {
-		loader = api.LoaderTSX
+	loader := map[string]api.Loader{".jsx": api.LoaderJSX, ".tsx": api.LoaderTSX, ".ts": api.LoaderTS, ".mts": api.LoaderTS,
+		".js": api.LoaderJS, ".mjs": api.LoaderJS}[strings.ToLower(filepath.Ext(p))]
+	if (loader == api.LoaderJS || loader == api.LoaderTS) && !hookCall.Match(src) {
+		return api.OnLoadResult{}, false // no component or hook here
 	}
 	tr := api.Transform(string(src), api.TransformOptions{
 		Loader:            loader,
 		Sourcefile:        p,
 		Sourcemap:         api.SourceMapInline,
 		SourcesContent:    api.SourcesContentInclude,
-		Target:            b.base.Target,
-		Engines:           b.base.Engines,
+		Target:            api.ESNext, // the module's build lowers it: lowering first could change hook keys
 		JSX:               b.base.JSX,
 		JSXFactory:        b.base.JSXFactory,
 		JSXFragment:       b.base.JSXFragment,
@@ -100,7 +107,7 @@ func (b *Bundler) refreshLoad(p string) (api.OnLoadResult, bool) {
 	mapComment := sourceMapComment.Find(code)
 	code = code[:len(code)-len(mapComment)]
 	rel, _ := b.relInput(p)
-	out, _, err := refresh.Transform(code, refresh.Options{ID: "/" + rel})
+	out, _, err := refresh.Transform(code, refresh.Options{ID: "/" + rel, ForceReset: refresh.WantsReset(src)})
 	if err != nil {
 		b.log.Debug("bundler: no Fast Refresh for a module", "file", rel, "err", err)
 		return api.OnLoadResult{}, false

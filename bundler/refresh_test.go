@@ -13,14 +13,15 @@ import (
 // told what to install) and NoReactRefresh get none of it.
 func TestRefreshModules(t *testing.T) {
 	files := map[string]string{
-		"package.json":                            `{"dependencies":{"react":"19"}}`,
-		"index.html":                              `<script type="module" src="/main.jsx"></script>`,
-		"main.jsx":                                "import App from './App.tsx';\nimport { n } from './plain.js';\nconsole.log(<App />, n);\n",
-		"App.tsx":                                 "import { useState } from 'react';\nexport default function App(): JSX.Element {\n  const [n] = useState<number>(0);\n  return <p>{n}</p>;\n}\n",
-		"plain.js":                                "export const n = 1;\n",
-		"node_modules/react/package.json":         `{"name":"react","main":"index.js"}`,
-		"node_modules/react/index.js":             "exports.useState = (v) => [v];\n",
-		"node_modules/react/jsx-dev-runtime.js":   "exports.jsxDEV = () => null;\n",
+		"package.json":                          `{"dependencies":{"react":"19"}}`,
+		"index.html":                            `<script type="module" src="/main.jsx"></script>`,
+		"main.jsx":                              "import App from './App.tsx';\nimport { n } from './plain.js';\nimport { useN } from './hooks.ts';\nconsole.log(<App />, n, useN);\n",
+		"hooks.ts":                              "import { useState } from 'react';\nexport function useN(): number {\n  const [n] = useState(0);\n  return n;\n}\n",
+		"App.tsx":                               "import { useState } from 'react';\nexport default function App(): JSX.Element {\n  const [n] = useState<number>(0);\n  return <p>{n}</p>;\n}\n",
+		"plain.js":                              "export const n = 1;\n",
+		"node_modules/react/package.json":       `{"name":"react","main":"index.js"}`,
+		"node_modules/react/index.js":           "exports.useState = (v) => [v];\n",
+		"node_modules/react/jsx-dev-runtime.js": "exports.jsxDEV = () => null;\n",
 		"node_modules/react-refresh/package.json": `{"name":"react-refresh"}`,
 		"node_modules/react-refresh/runtime.js":   "exports.register = () => {};\n",
 	}
@@ -57,6 +58,11 @@ func TestRefreshModules(t *testing.T) {
 			starts := strings.Contains(script, `__devserve_start("/main.jsx","/__devserve/deps/react-refresh/runtime.js");`)
 			if starts != c.refresh {
 				t.Errorf("the entry starts with react-refresh's runtime: %v, want %v", starts, c.refresh)
+			}
+			// A custom hook in a .ts file gets its signature, so that a
+			// hook added to it resets the state of its components.
+			if hooks := registration(script, "/hooks.ts"); strings.Contains(hooks, "$RefreshSig$()") != c.refresh {
+				t.Errorf("hooks.ts has a hook signature: %v, want %v\n%s", !c.refresh, c.refresh, hooks)
 			}
 			if strings.Contains(registration(script, "/plain.js"), "RefreshReg") {
 				t.Errorf("plain.js got Fast Refresh's registrations")
