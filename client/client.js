@@ -175,6 +175,7 @@ function start() {
     if (reloading) return;
     reloading = true;
     log("info", `reloading: ${why}`);
+    window.__devserve_hmr?.beforeFullReload(why);
     close();
     location.reload();
   }

@@ -17,6 +17,8 @@ let queue = Promise.resolve(), broken = false, fetches = 0;
 // up by start before the entry (and so React) runs, when the bundler found
 // it. refreshed: a component module ran again in this update.
 let refresh = null, refreshed = false;
+// chain: the modules whose invalidations led to the update being applied.
+let chain = new Set();
 
 // define registers a module of an entry script. A module that two entry
 // scripts hold is defined once: the page shares one instance of it.
@@ -129,10 +131,14 @@ function hotContext(r) {
     // invalidate gives the update to the importers, as if the module did
     // not accept it: they run it again or, if none accepts, the page
     // reloads.
+    // A module that invalidates again an update that its own
+    // invalidation caused (an import cycle) reloads the page instead.
     invalidate(message) {
       if (message) console.info(`${TAG} ${r.id} invalidated: ${message}`);
+      emit("vite:invalidate", { path: r.id, message });
+      if (chain.has(r.id)) return fullReload(`${r.id} invalidated itself in an import cycle`);
       r.invalid = true;
-      applyUpdates([{ type: "js", path: r.id, invalidate: true }]).then((ok) => ok || location.reload(), report);
+      applyUpdates([{ type: "js", path: r.id, invalidate: true }], new Set(chain).add(r.id)).then((ok) => ok || fullReload(r.id), report);
     },
     on(event, cb) {
       r.on.set(event, [...(r.on.get(event) || []), cb]);
@@ -159,9 +165,32 @@ function emit(event, payload) {
   for (const r of [...registry.values()]) if (r.module) call(r.on.get(event), payload);
 }
 
-// emitError fires devserve:error with the errors of a failed build.
+// viteUpdate is the payload of Vite's vite:beforeUpdate and
+// vite:afterUpdate for updates, so that code written for Vite's HMR API
+// works unchanged.
+function viteUpdate(updates) {
+  const timestamp = Date.now();
+  return { type: "update", updates: updates.map((u) => ({ type: "js-update", path: u.path, acceptedPath: u.path, timestamp })) };
+}
+
+// emitError fires devserve:error, and Vite's vite:error, with the errors
+// of a failed build.
 export function emitError(errors) {
   emit("devserve:error", errors);
+  const e = errors[0] || {};
+  emit("vite:error", { type: "error", err: { message: e.text, stack: "", id: e.file, loc: e.file && { file: e.file, line: e.line, column: e.column } } });
+}
+
+// beforeFullReload fires Vite's vite:beforeFullReload; client.js calls it
+// before it reloads the page.
+export function beforeFullReload(path) {
+  emit("vite:beforeFullReload", { type: "full-reload", path });
+}
+
+// fullReload reloads the page.
+function fullReload(path) {
+  beforeFullReload(path);
+  location.reload();
 }
 
 // applyUpdates applies the JS updates of a built event ({path: id, url}),
@@ -172,8 +201,13 @@ export function emitError(errors) {
 // {error, update: {modules, by}} (the modules being taken and the one
 // taking them): the page runs partly old code, and later calls resolve to
 // false.
-export function applyUpdates(updates) {
-  const p = queue.then(() => !broken && apply(updates));
+//
+// invalidated holds the modules whose invalidation led to these updates.
+export function applyUpdates(updates, invalidated = new Set()) {
+  const p = queue.then(() => {
+    chain = invalidated;
+    return !broken && apply(updates);
+  });
   queue = p.then((ok) => (broken = !ok), () => (broken = true));
   return p;
 }
@@ -238,6 +272,7 @@ async function apply(updates) {
   let update = { modules: updates.map((u) => u.path), by: "" };
   try {
     emit("devserve:beforeUpdate", updates);
+    emit("vite:beforeUpdate", viteUpdate(updates));
     for (const id of outdated) {
       const r = registry.get(id);
       call(r.disposers, r.data);
@@ -272,11 +307,12 @@ async function apply(updates) {
   }
   if (imported.some(([id, deps]) => deps.some((d) => !Object.values(registry.get(id).deps).includes(d)))) prune();
   emit("devserve:afterUpdate", updates);
+  emit("vite:afterUpdate", viteUpdate(updates));
   return true;
 }
 
-// prune runs the prune handlers of the running modules that no entry
-// reaches any more, and stops them.
+// prune disposes of the running modules that no entry reaches any more,
+// and then runs their prune handlers, as Vite does, and stops them.
 function prune() {
   const reached = new Set();
   const reach = (id) => {
@@ -288,6 +324,7 @@ function prune() {
   entries.forEach(reach);
   for (const r of registry.values()) {
     if (reached.has(r.id) || !r.module) continue;
+    call(r.disposers, r.data);
     call(r.pruners, r.data);
     r.module = null;
   }
@@ -317,4 +354,4 @@ export function updateStyle(id, href) {
 }
 
 // client.js looks for this to tell a page with modules.
-globalThis.__devserve_hmr = { emitError };
+globalThis.__devserve_hmr = { emitError, beforeFullReload };

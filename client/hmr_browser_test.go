@@ -326,8 +326,9 @@ __devserve_meta.hot.accept("./b.js", function (b) { log.push("accept b with c " 
 
 	t.Run("Prune", func(t *testing.T) {
 		// The new main.js no longer imports gone.js: gone.js and deeper.js,
-		// which only it imports, are pruned with their data; keep.js,
-		// which main.js still imports, is not.
+		// which only it imports, are disposed of and then pruned, with
+		// their data (Vite's order); keep.js, which main.js still
+		// imports, is not.
 		main := func(v, requires string) string {
 			return requires + fmt.Sprintf(`log.push("main %s"); __devserve_meta.hot.accept();`, v)
 		}
@@ -339,7 +340,8 @@ __devserve_meta.hot.accept("./b.js", function (b) { log.push("accept b with c " 
 				def("/deeper.js", nil, `__devserve_meta.hot.prune(function () { log.push("prune deeper"); });`),
 				def("/gone.js", map[string]string{"./deeper.js": "/deeper.js", "./keep.js": "/keep.js"},
 					`require("/deeper.js"); require("/keep.js"); __devserve_meta.hot.data.n = 7;
-__devserve_meta.hot.prune(function (d) { log.push("prune gone " + d.n); });`),
+__devserve_meta.hot.prune(function (d) { log.push("prune gone " + d.n); });
+__devserve_meta.hot.dispose(function (d) { log.push("dispose gone " + d.n); });`),
 				def("/keep.js", nil, `__devserve_meta.hot.prune(function () { log.push("prune keep"); });`)),
 			updates("/main.js", keep, map[string]string{
 				"2": main("2", `require("/keep.js");`),
@@ -347,12 +349,12 @@ __devserve_meta.hot.prune(function (d) { log.push("prune gone " + d.n); });`),
 			}))
 		h.waitWindowLog("main 1")
 		h.built(jsUpdate("/main.js", "2"))
-		h.waitWindowLog("main 1", "main 2", "prune deeper", "prune gone 7")
+		h.waitWindowLog("main 1", "main 2", "prune deeper", "dispose gone 7", "prune gone 7")
 		// Pruned modules are gone: they are not pruned again.
 		h.built(jsUpdate("/main.js", "3"))
-		h.waitWindowLog("main 1", "main 2", "prune deeper", "prune gone 7", "main 3")
+		h.waitWindowLog("main 1", "main 2", "prune deeper", "dispose gone 7", "prune gone 7", "main 3")
 		h.stays()
-		h.waitWindowLog("main 1", "main 2", "prune deeper", "prune gone 7", "main 3")
+		h.waitWindowLog("main 1", "main 2", "prune deeper", "dispose gone 7", "prune gone 7", "main 3")
 	})
 
 	t.Run("Style", func(t *testing.T) {
@@ -417,12 +419,17 @@ __devserve_meta.hot.prune(function (d) { log.push("prune gone " + d.n); });`),
 	t.Run("Events", func(t *testing.T) {
 		// main.js takes updates of counter.js and does not run again, so
 		// its listeners stay; counter.js runs again, and only the
-		// listener of its current version hears the next update.
+		// listener of its current version hears the next update. Vite's
+		// events fire after devserve's, with Vite's payloads.
 		listen := `var hot = __devserve_meta.hot;
 var paths = function (u) { return u.map(function (x) { return x.path; }).join(); };
 hot.on("devserve:beforeUpdate", function (u) { log.push("before " + paths(u)); });
 hot.on("devserve:afterUpdate", function (u) { log.push("after " + paths(u)); });
 hot.on("devserve:error", function (e) { log.push("error " + e.map(function (x) { return x.text; }).join()); });
+var vite = function (p) { return p.type + " " + p.updates.map(function (x) { return x.type + ":" + x.path + ":" + x.acceptedPath; }).join(); };
+hot.on("vite:beforeUpdate", function (p) { log.push("vite before " + vite(p)); });
+hot.on("vite:afterUpdate", function (p) { log.push("vite after " + vite(p)); });
+hot.on("vite:error", function (p) { log.push("vite " + p.type + " " + p.err.message); });
 var never = function () { log.push("never"); };
 hot.on("devserve:afterUpdate", never);
 hot.off("devserve:afterUpdate", never);
@@ -438,12 +445,13 @@ __devserve_meta.hot.on("devserve:afterUpdate", function () { log.push("counter %
 			updates("/counter.js", nil, map[string]string{"2": version("2"), "3": version("3")}))
 		h.waitWindowLog("main sees 1")
 		h.built(jsUpdate("/counter.js", "2"))
-		h.waitWindowLog("main sees 1", "before /counter.js", "main takes 2", "after /counter.js", "counter 2 hears after")
+		vb, va := "vite before update js-update:/counter.js:/counter.js", "vite after update js-update:/counter.js:/counter.js"
+		h.waitWindowLog("main sees 1", "before /counter.js", vb, "main takes 2", "after /counter.js", "counter 2 hears after", va)
 		h.built(jsUpdate("/counter.js", "3"))
-		h.waitWindowLog("main sees 1", "before /counter.js", "main takes 2", "after /counter.js", "counter 2 hears after",
-			"before /counter.js", "main takes 3", "after /counter.js", "counter 3 hears after")
+		h.waitWindowLog("main sees 1", "before /counter.js", vb, "main takes 2", "after /counter.js", "counter 2 hears after", va,
+			"before /counter.js", vb, "main takes 3", "after /counter.js", "counter 3 hears after", va)
 		h.send("errors", map[string]any{"build": "b1", "errors": []any{map[string]any{"text": "oops"}, map[string]any{"text": "again"}}})
-		h.waitJS(`log.at(-1) === "error oops,again"`)
+		h.waitJS(`log.at(-2) === "error oops,again" && log.at(-1) === "vite error oops"`)
 		h.mustBeSamePage()
 		h.srv.noLoad(t)
 	})
@@ -655,6 +663,29 @@ hot.accept(function (m) { log.push("counter %[1]s accepts " + m.version); hot.in
 				h.waitWindowLog(tt.want...)
 			})
 		}
+	})
+
+	t.Run("InvalidateCycle", func(t *testing.T) {
+		// parent.js and child.js import each other, each accepts itself
+		// and invalidates every new version, and main.js takes parent.js:
+		// the invalidations would go round the cycle for ever; the page
+		// reloads once instead.
+		mod := func(name, other, v string) string {
+			return fmt.Sprintf(`require(%[2]q); log.push("%[1]s %[3]s"); var hot = __devserve_meta.hot;
+hot.accept(function () { hot.invalidate(); });`, name, other, v)
+		}
+		child := map[string]string{"./parent.js": "/parent.js"}
+		parent := map[string]string{"./child.js": "/child.js"}
+		h := openHot(t, browser,
+			entryScript("/main.js",
+				def("/main.js", map[string]string{"./parent.js": "/parent.js"},
+					`require("/parent.js"); __devserve_meta.hot.accept("./parent.js", function () {});`),
+				def("/parent.js", parent, mod("parent", "/child.js", "1")),
+				def("/child.js", child, mod("child", "/parent.js", "1"))),
+			updates("/child.js", child, map[string]string{"2": mod("child", "/parent.js", "2")}))
+		h.waitWindowLog("child 1", "parent 1")
+		h.built(jsUpdate("/child.js", "2"))
+		h.reloadsOnce([]string{"child 1", "parent 1"})
 	})
 
 	t.Run("NoHotModules", func(t *testing.T) {

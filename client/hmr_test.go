@@ -55,8 +55,8 @@ func TestEmbedded(t *testing.T) {
 // maxHMRSize is the size limit of hmr.js, unminified: it is in every page
 // that runs modules. It was 10 KiB until the runtime learnt to report the
 // errors of entries and updates to the overlay, 11 KiB until it learnt
-// React Fast Refresh.
-const maxHMRSize = 13 << 10
+// React Fast Refresh, 13 KiB until it fired Vite's events.
+const maxHMRSize = 15 << 10
 
 func TestHMRSource(t *testing.T) {
 	src := string(HMRSource())
@@ -75,12 +75,13 @@ func TestHMRSource(t *testing.T) {
 		// render): $RefreshReg$, $RefreshSig$ and done.
 		"refresh: refreshContext(r)", "register: ", "signature: ", "done(module)",
 		"style: (href) => updateStyle(id, href)",
-		"export function applyUpdates(updates)",
+		"export function applyUpdates(updates, invalidated = new Set())",
 		"export function emitError(errors)",
 		"globalThis.__devserve_hmr",
 		// The hot API.
 		"accept(", "dispose(", "prune(", "invalidate(", "on(", "off(", "get data()",
 		`"devserve:beforeUpdate"`, `"devserve:afterUpdate"`, `"devserve:error"`,
+		`"vite:beforeUpdate"`, `"vite:afterUpdate"`, `"vite:error"`, `"vite:invalidate"`, `"vite:beforeFullReload"`,
 		`data-devserve-style`,
 		"[devserve]",
 	} {
@@ -118,6 +119,7 @@ func TestTypesSource(t *testing.T) {
 		"on<K extends keyof DevserveHotEvents>(",
 		"off<K extends keyof DevserveHotEvents>(",
 		`"devserve:beforeUpdate"`, `"devserve:afterUpdate"`, `"devserve:error"`,
+		`"vite:beforeUpdate"`, `"vite:afterUpdate"`, `"vite:error"`, `"vite:invalidate"`, `"vite:beforeFullReload"`,
 		"readonly env: ImportMetaEnv;", "interface ImportMetaEnv {", "readonly [key: string]: any;",
 		"readonly BASE_URL: string;", "readonly MODE: string;", "readonly DEV: boolean;",
 		"readonly PROD: boolean;", "readonly SSR: boolean;",

@@ -56,6 +56,18 @@ interface DevserveHotEvents {
   "devserve:afterUpdate": DevserveHotUpdate[];
   /** A build failed. The page keeps running its last good code. */
   "devserve:error": DevserveBuildMessage[];
+  /** Vite's names, with Vite's payloads, fired after devserve's: code written for Vite's HMR API works unchanged. */
+  "vite:beforeUpdate": ViteUpdatePayload;
+  "vite:afterUpdate": ViteUpdatePayload;
+  "vite:error": { type: "error"; err: { message: string; stack: string; id?: string; loc?: { file: string; line: number; column: number } } };
+  "vite:invalidate": { path: string; message?: string };
+  "vite:beforeFullReload": { type: "full-reload"; path?: string };
+}
+
+/** The payload of vite:beforeUpdate and vite:afterUpdate. */
+interface ViteUpdatePayload {
+  type: "update";
+  updates: { type: "js-update"; path: string; acceptedPath: string; timestamp: number }[];
 }
 
 /** One module update of a build: a module whose code changed. */
