@@ -1,6 +1,9 @@
 package hmr
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -48,4 +51,43 @@ func TestBrowserAssets(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestBrowserAcceptAsset: a module takes the updates of an imported asset
+// and of JSON (import.meta.hot.accept("./logo.svg", cb), as in Vite's HMR
+// spec), and gets their new values without a reload.
+func TestBrowserAcceptAsset(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"index.html": `<!doctype html><link rel="icon" href="data:,"><p id="out"></p><script type="module" src="/main.js"></script>`,
+		"logo.svg":   `<svg xmlns="http://www.w3.org/2000/svg"/>`,
+		"data.json":  `{"n": 1}`,
+		"main.js": `import logo from "./logo.svg";
+import data from "./data.json";
+const show = (l, d) => { document.getElementById("out").textContent = l + " " + d.n; };
+show(logo, data);
+let current = { logo, data };
+import.meta.hot.accept("./logo.svg", (m) => { current.logo = m.default; show(current.logo, current.data); });
+import.meta.hot.accept("./data.json", (m) => { current.data = m.default; show(current.logo, current.data); });
+`,
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ts := startServer(t, dir, "127.0.0.1:0", Options{})
+	tab := browsertest.New(t)
+	if err := chromedp.Do(tab, chromedp.Navigate(ts.URL)); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, tab, `window.__devserve && window.__devserve.connected && document.getElementById("out").textContent.endsWith(" 1")`)
+	first := evalJS[string](t, tab, `document.getElementById("out").textContent`)
+	if err := browsertest.MarkPage(tab); err != nil {
+		t.Fatal(err)
+	}
+	ts.write(t, "data.json", `{"n": 2}`)
+	waitJS(t, tab, `document.getElementById("out").textContent.endsWith(" 2")`)
+	ts.write(t, "logo.svg", `<svg xmlns="http://www.w3.org/2000/svg"><g/></svg>`)
+	waitJS(t, tab, `document.getElementById("out").textContent.endsWith(" 2") && document.getElementById("out").textContent !== `+quoteJS(strings.Replace(first, " 1", " 2", 1)))
+	samePage(t, tab, "accepted asset and JSON updates")
 }
