@@ -73,7 +73,8 @@ func (b *Bundler) WriteTo(dir string) error {
 // file the dev server would serve as is: images, fonts, robots.txt and so on.
 // Left out are node_modules, dot-files and dot-folders, the sources that went
 // into the bundles (.js .ts .css ... inputs), package.json, tsconfig and
-// jsconfig files, and dir itself when it lies under the root. The files of
+// jsconfig files, what notShipped names (TypeScript, lockfiles, build
+// tools' configs), and dir itself when it lies under the root. The files of
 // PublicDir go to the root of dir as they are (public/robots.txt is
 // dir/robots.txt), last: as in the dev server, they win over a file of the
 // same name, and such a clash is logged as a warning. The same conditions
@@ -106,7 +107,8 @@ func (b *Bundler) WriteSite(dir string) error {
 			return fmt.Errorf("bundler: write: %w", err)
 		}
 		rel = filepath.ToSlash(rel)
-		if !d.Type().IsRegular() || strings.HasPrefix(d.Name(), ".") || bundled[rel] || snap.written[rel] || b.isConfig(rel) {
+		if !d.Type().IsRegular() || strings.HasPrefix(d.Name(), ".") || bundled[rel] || snap.written[rel] ||
+			b.isConfig(rel) || notShipped(rel) {
 			return nil
 		}
 		data, err := os.ReadFile(p)
@@ -248,6 +250,28 @@ func writeFile(dir, name string, data []byte) error {
 // pageEntry is what WriteSite needs to know of an entry: its output file and
 // its CSS bundle ("" if none), both root-relative.
 type pageEntry struct{ file, css string }
+
+// notShipped reports whether root-relative p is a file of the project that
+// a built site never holds, even when no bundle used it: TypeScript
+// (browsers cannot run it: a config, a declaration file), lockfiles, and
+// the configs of build tools, as `vite build` ships none of them.
+func notShipped(p string) bool {
+	base := path.Base(p)
+	switch path.Ext(base) {
+	case ".ts", ".mts", ".cts", ".tsx":
+		return true
+	}
+	switch base {
+	case "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lock", "bun.lockb":
+		return true
+	}
+	for _, tool := range []string{"vite.config.", "vitest.config.", "postcss.config.", "tailwind.config.", "eslint.config.", "prettier.config."} {
+		if strings.HasPrefix(base, tool) {
+			return true
+		}
+	}
+	return false
+}
 
 // isSource reports whether a bundle input is source code that the bundle
 // replaces (as opposed to an asset that may also be referenced directly).

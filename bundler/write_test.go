@@ -171,3 +171,18 @@ func TestLinkCSS(t *testing.T) {
 		}
 	}
 }
+
+func TestNotShipped(t *testing.T) {
+	for _, c := range []struct {
+		p    string
+		want bool
+	}{
+		{"vite.config.ts", true}, {"vite.config.mjs", true}, {"src/types.d.ts", true}, {"src/unused.tsx", true},
+		{"package-lock.json", true}, {"pnpm-lock.yaml", true}, {"sub/yarn.lock", true}, {"tailwind.config.js", true},
+		{"robots.txt", false}, {"img/logo.svg", false}, {"data.json", false}, {"vite.svg", false}, {"legacy.js", false},
+	} {
+		if got := notShipped(c.p); got != c.want {
+			t.Errorf("notShipped(%q) = %v, want %v", c.p, got, c.want)
+		}
+	}
+}
