@@ -320,7 +320,7 @@ type Bundler struct {
 	// can remap files; module mode then leaves all resolving to esbuild.
 	browserField bool
 	browser      browserMaps  // module mode: package.json "browser" fields, by folder
-	resolved     resolveCache // module mode: imports resolved during the Build in progress
+	resolves     resolveCache // module mode: imports resolved during the Build in progress
 	// refreshFile is react-refresh's runtime.js when module mode does
 	// React Fast Refresh; refreshMissing: it would, but the package is
 	// not installed (said once, in the first build's warnings).

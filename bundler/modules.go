@@ -201,7 +201,7 @@ func (b *Bundler) moduleOptions(units []unit, seen *edges) api.BuildOptions {
 					return api.OnResolveResult{Path: "/" + rel, External: true}, nil
 				}
 			}
-			r := b.resolved.resolve(pb, a)
+			r := b.resolves.resolve(pb, a)
 			if len(r.Errors) > 0 {
 				if name := builtinName(a.Path); name != "" && isBare(a.Path) {
 					id := nodePrefix + name + ".js"
@@ -715,7 +715,7 @@ func (b *Bundler) depURL(file string) string {
 // with the errors attached. Called by Build holding buildMu.
 func (b *Bundler) buildModules(changed []string, all bool) (mods, patch map[string]*module, assets []*Output) {
 	g := b.graph
-	b.resolved.reset() // files may have come and gone since the last Build
+	b.resolves.reset() // files may have come and gone since the last Build
 	todo := map[string]bool{}
 	for id, m := range g.mods {
 		if (all && m.compiled()) || m.errs != nil || slices.ContainsFunc(changed, m.touchedBy) {

@@ -227,6 +227,8 @@ func esbuildOptions(root, outdir string, o *Options) (api.BuildOptions, error) {
 			return bo, fmt.Errorf("tsconfig: %w", err)
 		}
 		bo.Tsconfig = ts
+	} else if ts := appTsconfig(root); ts != "" {
+		bo.Tsconfig = ts // see tsconfig.go
 	}
 	return bo, nil
 }

@@ -296,8 +296,9 @@ func (b *Bundler) unresolved(dir, spec string) string {
 	}
 	if !isPackageName(name) {
 		return fmt.Sprintf("Could not resolve %q: no package can be named %q, so this is a path alias; "+
-			"devserve takes aliases from \"paths\" in the tsconfig.json or jsconfig.json that applies to the file, "+
-			"not from vite.config's resolve.alias nor from a tsconfig that tsconfig.json only references", spec, name)
+			"devserve takes aliases from \"paths\" in the tsconfig.json or jsconfig.json that applies to the file "+
+			"(or, when tsconfig.json only lists references, in the one for the browser code, such as tsconfig.app.json), "+
+			"not from vite.config's resolve.alias", spec, name)
 	}
 	for d := dir; ; d = filepath.Dir(d) {
 		pkg := filepath.Join(d, "node_modules", filepath.FromSlash(name))

@@ -120,11 +120,16 @@ func (b *Bundler) refreshLoad(p string) (api.OnLoadResult, bool) {
 	return api.OnLoadResult{Contents: &contents, Loader: api.LoaderJS, ResolveDir: filepath.Dir(p)}, true
 }
 
-// tsconfigRaw is the nearest tsconfig.json above dir (within the root), as
+// tsconfigRaw is Options.Tsconfig (or the app's, see appTsconfig), else the
+// nearest tsconfig.json above dir (within the root), as
 // esbuild's Transform takes it: the file's text, for the compiler options
 // that change how TypeScript and JSX compile. Its "extends" is not
 // followed.
 func (b *Bundler) tsconfigRaw(dir string) string {
+	if b.base.Tsconfig != "" {
+		data, _ := os.ReadFile(b.base.Tsconfig)
+		return string(jsonc(data))
+	}
 	for d := dir; ; d = filepath.Dir(d) {
 		if data, err := os.ReadFile(filepath.Join(d, "tsconfig.json")); err == nil {
 			return string(data)
