@@ -84,20 +84,18 @@ func (b *Bundler) refreshLoad(p string) (api.OnLoadResult, bool) {
 		return api.OnLoadResult{}, false // no component or hook here
 	}
 	tr := api.Transform(string(src), api.TransformOptions{
-		Loader:            loader,
-		Sourcefile:        p,
-		Sourcemap:         api.SourceMapInline,
-		SourcesContent:    api.SourcesContentInclude,
-		Target:            api.ESNext, // the module's build lowers it: lowering first could change hook keys
-		JSX:               b.base.JSX,
-		JSXFactory:        b.base.JSXFactory,
-		JSXFragment:       b.base.JSXFragment,
-		JSXImportSource:   b.base.JSXImportSource,
-		JSXDev:            b.base.JSXDev,
-		TsconfigRaw:       b.tsconfigRaw(filepath.Dir(p)),
-		LogLevel:          api.LogLevelSilent,
-		MinifyWhitespace:  false,
-		MinifyIdentifiers: false,
+		Loader:          loader,
+		Sourcefile:      p,
+		Sourcemap:       api.SourceMapInline,
+		SourcesContent:  api.SourcesContentInclude,
+		Target:          api.ESNext, // the module's build lowers it: lowering first could change hook keys
+		JSX:             b.base.JSX,
+		JSXFactory:      b.base.JSXFactory,
+		JSXFragment:     b.base.JSXFragment,
+		JSXImportSource: b.base.JSXImportSource,
+		JSXDev:          b.base.JSXDev,
+		TsconfigRaw:     b.tsconfigRaw(filepath.Dir(p)),
+		LogLevel:        api.LogLevelSilent,
 	})
 	if len(tr.Errors) > 0 {
 		// The module's own compile reports them, at the source's lines.
