@@ -91,3 +91,41 @@ import.meta.hot.accept("./data.json", (m) => { current.data = m.default; show(cu
 	waitJS(t, tab, `document.getElementById("out").textContent.endsWith(" 2") && document.getElementById("out").textContent !== `+quoteJS(strings.Replace(first, " 1", " 2", 1)))
 	samePage(t, tab, "accepted asset and JSON updates")
 }
+
+// TestBrowserLazyModuleEdited: a module the page imports with import() but
+// has not loaded yet gets the code of an edit made before it loads.
+func TestBrowserLazyModuleEdited(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"index.html": `<!doctype html><link rel="icon" href="data:,"><p id="out"></p><script type="module" src="/main.js"></script>`,
+		"main.js": `window.load = () => import("./lazy.js").then((m) => { document.getElementById("out").textContent = m.value; });
+import.meta.hot.accept();
+`,
+		"lazy.js": `export const value = "one";`,
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ts := startServer(t, dir, "127.0.0.1:0", Options{})
+	tab := browsertest.New(t)
+	if err := chromedp.Do(tab, chromedp.Navigate(ts.URL)); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, tab, `window.__devserve && window.__devserve.connected && typeof window.load === "function"`)
+	if err := browsertest.MarkPage(tab); err != nil {
+		t.Fatal(err)
+	}
+	ts.write(t, "lazy.js", `export const value = "two";`)
+	if r := ts.nextReport(t); r.Event != EventBuilt || r.Clients != 1 {
+		t.Fatalf("report %+v, want a build told to the page", r)
+	}
+	// The page fetches the new code; once hmr.js has taken it, load.
+	waitJS(t, tab, `performance.getEntriesByType("resource").some((e) => e.name.includes("/__devserve/m/lazy.js"))`)
+	if _, err := chromedp.Run(tab, chromedp.Evaluate[bool](`import("/__devserve/hmr.js").then((m) => m.applyUpdates([]))`, chromedp.EvalAwaitPromise)); err != nil {
+		t.Fatal(err)
+	}
+	evalJS[any](t, tab, `window.load()`)
+	waitJS(t, tab, outText("two"))
+	samePage(t, tab, "a lazy module edited before it loaded")
+}
