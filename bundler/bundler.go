@@ -321,11 +321,9 @@ type Bundler struct {
 	browserField bool
 	browser      browserMaps  // module mode: package.json "browser" fields, by folder
 	resolves     resolveCache // module mode: imports resolved during the Build in progress
-	// refreshFile is react-refresh's runtime.js when module mode does
-	// React Fast Refresh; refreshMissing: it would, but the package is
-	// not installed (said once, in the first build's warnings).
-	refreshFile    string
-	refreshMissing bool
+	// refresh is how module mode does Fast Refresh, if it does; see
+	// refresh.go.
+	refresh refreshSetup
 	cssUsed        []string           // module mode: CSS files imported from JS, sorted
 	missing        map[string]bool    // files pages refer to that do not exist; see discover
 	served         map[string]*Output // what Lookup answers
@@ -400,9 +398,7 @@ func New(opts Options) (*Bundler, error) {
 		pkg, _ := os.ReadFile(filepath.Join(root, "package.json"))
 		b.browserField = bytes.Contains(pkg, []byte(`"browser"`))
 		b.setupRefresh(&opts)
-		if b.refreshFile != "" {
-			b.graph.refreshID = b.depURL(b.refreshFile)
-		}
+		b.graph.refreshStart, b.graph.refreshIDs = b.refresh.startArg(b.depURL)
 	}
 	if b.base, err = esbuildOptions(root, b.outdir, &opts); err != nil {
 		return nil, fmt.Errorf("bundler: %w", err)

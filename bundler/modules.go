@@ -100,7 +100,8 @@ type graph struct {
 	retry   []string           // ids compiled in a failed build: compiled again next time
 
 	reachedEntries int      // how many entries the installed modules were walked from
-	refreshID      string   // the module of react-refresh's runtime, with Fast Refresh
+	refreshStart   string   // Fast Refresh's argument of __devserve_start, JSON; see refreshSetup.startArg
+	refreshIDs     []string // the modules it names
 	cssIDs         []string // the CSS modules installed
 	sig            uint64   // XOR of the installed modules' sig, for Result.ID
 	inputs         []string // root-relative files of the installed modules, sorted
@@ -423,12 +424,14 @@ func (b *Bundler) compileBatch(units []unit) (out map[string]*module, assets []*
 					b.addEdge(m, ed)
 				}
 				m.refresh = seen.refreshed[b.abs(u)]
-				if b.refreshFile != "" && !u.dep && slices.Contains(b.graph.entries, u.file) {
+				if !u.dep && slices.Contains(b.graph.entries, u.file) {
 					// The page sets up Fast Refresh's runtime before it
 					// starts an entry (see assembleAll), so the entry
 					// brings it.
-					id := b.depURL(b.refreshFile)
-					m.deps[refreshRuntimeSpec], m.depFiles[id] = id, b.refreshFile
+					for i, f := range b.refresh.files {
+						id := b.depURL(f)
+						m.deps[b.refresh.packages[i]], m.depFiles[id] = id, f
+					}
 				}
 			}
 			for p, c := range files {
@@ -1017,9 +1020,8 @@ func (g *graph) assembleAll() {
 		}
 		q, _ := json.Marshal("/" + e)
 		start := `__devserve_start(` + string(q) + ");\n"
-		if g.refreshID != "" && slices.Contains(mods, g.mods[g.refreshID]) {
-			r, _ := json.Marshal(g.refreshID)
-			start = `__devserve_start(` + string(q) + "," + string(r) + ");\n"
+		if g.refreshStart != "" && !slices.ContainsFunc(g.refreshIDs, func(id string) bool { return g.mods[id] == nil }) {
+			start = `__devserve_start(` + string(q) + "," + g.refreshStart + ");\n"
 		}
 		if len(mods) <= chunkSize {
 			js, sm := registrations(`import{define as __devserve_define,start as __devserve_start}from"`+HMRPath+"\";\n",
@@ -1068,8 +1070,8 @@ type graphBuild struct {
 // of the CSS files imported from JS. Called by Build holding buildMu.
 func (b *Bundler) buildGraph(paths []string, all bool) *graphBuild {
 	gb := &graphBuild{}
-	if b.refreshMissing && len(b.graph.mods) == 0 {
-		gb.warns = append(gb.warns, Message{Text: refreshMissingText})
+	if b.refresh.missing && len(b.graph.mods) == 0 {
+		gb.warns = append(gb.warns, Message{Text: b.refresh.missingText()})
 	}
 	gb.mods, gb.patch, gb.assets = b.buildModules(paths, all)
 	for _, m := range gb.patch {

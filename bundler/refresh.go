@@ -1,6 +1,7 @@
 package bundler
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -16,38 +17,128 @@ import (
 // compiled), then internal/refresh adds what react-refresh/babel would
 // (component registrations and hook signatures), and the module plugin
 // compiles the result as the module. In the browser, React's own
-// react-refresh/runtime from the project's node_modules does the rest: the
+// react-refresh/runtime from the project's node_modules does the rest (for
+// Preact, Prefresh's @prefresh/core and @prefresh/utils): the
 // page's runtime (client/hmr.js) sets it up before React loads, gives each
 // such module its $RefreshReg$ and $RefreshSig$, makes a module whose
 // exports are all components accept its own updates, and asks React to
 // refresh once an update ran.
 
-// refreshRuntimeSpec is the module that does Fast Refresh in the browser.
-const refreshRuntimeSpec = "react-refresh/runtime"
+// refresher is how the page does Fast Refresh for the project's framework:
+// the packages whose modules the page's runtime (client/hmr.js) sets up
+// before the entry runs, by the name the runtime knows them by.
+type refresher struct {
+	name     string   // "react" or "preact", the key of __devserve_start's argument
+	packages []string // installed by the project: react-refresh, or Prefresh's two
+	install  string   // the command that installs them
+}
 
-// refreshMissingText is the warning of a React project without
-// react-refresh installed.
-const refreshMissingText = "React Fast Refresh needs the react-refresh package: npm install -D react-refresh " +
-	"(until then an edit of a component reloads the page)"
+// refreshers are the frameworks with Fast Refresh, the first whose package
+// the root's package.json depends on wins: React's own runtime, and
+// Prefresh (@prefresh/core and @prefresh/utils) for Preact, which takes
+// the same registrations.
+var refreshers = []struct {
+	dep string
+	refresher
+}{
+	{"react", refresher{"react", []string{"react-refresh/runtime.js"}, "npm install -D react-refresh"}},
+	{"preact", refresher{"preact", []string{"@prefresh/core", "@prefresh/utils"}, "npm install -D @prefresh/core @prefresh/utils"}},
+}
+
+// refreshSetup is what setupRefresh found.
+type refreshSetup struct {
+	refresher
+	files   []string // the packages' files, absolute; nil when one is missing
+	missing bool     // the framework is there, its Fast Refresh packages are not
+}
 
 // setupRefresh decides whether module mode does Fast Refresh: the project
-// depends on react, Options.NoReactRefresh is not set, and react-refresh
-// is installed (else refreshMissing says so in the first build's warnings).
+// depends on react (or preact), Options.NoReactRefresh is not set, and the
+// framework's Fast Refresh packages are installed (else the first build's
+// warnings say what to install).
 func (b *Bundler) setupRefresh(opts *Options) {
-	if b.graph == nil || opts.NoReactRefresh || !projectDeps(b.root)["react"] {
+	if b.graph == nil || opts.NoReactRefresh {
 		return
 	}
-	for d := b.root; ; d = filepath.Dir(d) {
-		p := filepath.Join(d, "node_modules", "react-refresh", "runtime.js")
+	deps := projectDeps(b.root)
+	for _, r := range refreshers {
+		if !deps[r.dep] {
+			continue
+		}
+		b.refresh.refresher = r.refresher
+		for _, pkg := range r.packages {
+			f := packageFile(b.root, pkg)
+			if f == "" {
+				b.refresh.files, b.refresh.missing = nil, true
+				return
+			}
+			b.refresh.files = append(b.refresh.files, f)
+		}
+		return
+	}
+}
+
+// packageFile finds pkg ("name" or "name/file.js") in the node_modules
+// folders above root, as Node does, and returns the file it names (for a
+// bare name, its package.json's import entry), symlinks resolved; "" when
+// it is not installed.
+func packageFile(root, pkg string) string {
+	for d := root; ; d = filepath.Dir(d) {
+		p := filepath.Join(d, "node_modules", filepath.FromSlash(pkg))
+		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+			var meta struct {
+				Exports map[string]any `json:"exports"`
+				Module  string         `json:"module"`
+				Main    string         `json:"main"`
+			}
+			data, _ := os.ReadFile(filepath.Join(p, "package.json"))
+			_ = json.Unmarshal(data, &meta)
+			entry := meta.Module
+			if dot, ok := meta.Exports["."].(map[string]any); ok {
+				if imp, ok := dot["import"].(string); ok {
+					entry = imp
+				}
+			}
+			if entry == "" {
+				entry = meta.Main
+			}
+			p = filepath.Join(p, filepath.FromSlash(entry))
+		}
 		if real, err := filepath.EvalSymlinks(p); err == nil {
-			b.refreshFile = real
-			return
+			if fi, err := os.Stat(real); err == nil && fi.Mode().IsRegular() {
+				return real
+			}
 		}
 		if filepath.Dir(d) == d {
-			b.refreshMissing = true
-			return
+			return ""
 		}
 	}
+}
+
+// refreshMissingText is the warning of a project whose framework has Fast
+// Refresh but whose packages for it are not installed.
+func (r refreshSetup) missingText() string {
+	if r.name == "preact" {
+		return "Preact's Fast Refresh (Prefresh) needs @prefresh/core and @prefresh/utils: " + r.install +
+			" (until then an edit of a component reloads the page)"
+	}
+	return "React Fast Refresh needs the react-refresh package: " + r.install +
+		" (until then an edit of a component reloads the page)"
+}
+
+// startArg is the second argument of __devserve_start, the framework and
+// the ids of its Fast Refresh modules ({"react": [id]}), and those ids;
+// "" and nil without Fast Refresh.
+func (r refreshSetup) startArg(depURL func(string) string) (string, []string) {
+	if r.files == nil {
+		return "", nil
+	}
+	ids := make([]string, len(r.files))
+	for i, f := range r.files {
+		ids[i] = depURL(f)
+	}
+	arg, _ := json.Marshal(map[string][]string{r.name: ids})
+	return string(arg), ids
 }
 
 // refreshExts are the files whose modules may get Fast Refresh: .jsx and
@@ -61,7 +152,7 @@ var hookCall = regexp.MustCompile(`\buse[A-Z0-9_$]`)
 // refreshes reports whether the module of absolute file p may get Fast
 // Refresh: a file of the project with one of refreshExts.
 func (b *Bundler) refreshes(p string) bool {
-	return b.refreshFile != "" && refreshExts[strings.ToLower(filepath.Ext(p))] && !b.inPackage(p)
+	return b.refresh.files != nil && refreshExts[strings.ToLower(filepath.Ext(p))] && !b.inPackage(p)
 }
 
 // sourceMapComment matches the inline source map esbuild's Transform ends

@@ -55,7 +55,7 @@ func TestRefreshModules(t *testing.T) {
 			if has != c.refresh {
 				t.Errorf("App.tsx compiled with Fast Refresh: %v, want %v\n%s", has, c.refresh, app)
 			}
-			starts := strings.Contains(script, `__devserve_start("/main.jsx","/__devserve/deps/react-refresh/runtime.js");`)
+			starts := strings.Contains(script, `__devserve_start("/main.jsx",{"react":["/__devserve/deps/react-refresh/runtime.js"]});`)
 			if starts != c.refresh {
 				t.Errorf("the entry starts with react-refresh's runtime: %v, want %v", starts, c.refresh)
 			}

@@ -13,9 +13,10 @@ const registry = new Map();
 const entries = new Set();
 const pending = new Map(); // id -> {deps, factory} fetched for an update
 let queue = Promise.resolve(), broken = false, fetches = 0;
-// React Fast Refresh: React's react-refresh/runtime from the project, set
-// up by start before the entry (and so React) runs, when the bundler found
-// it. refreshed: a component module ran again in this update.
+// Fast Refresh: React's react-refresh/runtime from the project (or, for
+// Preact, Prefresh seen through the same interface), set up by start
+// before the entry (and so the framework) runs, when the bundler found it.
+// refreshed: a component module ran again in this update.
 let refresh = null, refreshed = false;
 // chain: the modules whose invalidations led to the update being applied.
 let chain = new Set();
@@ -31,17 +32,14 @@ export function update(id, deps, factory) {
   pending.set(id, { deps, factory });
 }
 
-// start runs an entry module, after setting up React Fast Refresh's
-// runtime, module refreshId, when there is one. What it throws goes to
-// client.js too, which may not listen yet (an entry before it in the page).
-export function start(id, refreshId) {
+// start runs an entry module, after setting up Fast Refresh when the
+// bundler gives its modules ({react: [runtime]} or {preact: [core,
+// utils]}). What it throws goes to client.js too, which may not listen yet
+// (an entry before it in the page).
+export function start(id, refreshWith) {
   entries.add(id);
   try {
-    if (refreshId && !refresh) {
-      const runtime = require(refreshId);
-      runtime.injectIntoGlobalHook(window);
-      refresh = runtime;
-    }
+    if (refreshWith && !refresh) refresh = refreshRuntime(refreshWith);
     require(id);
   } catch (error) {
     report({ error });
@@ -84,7 +82,34 @@ function require(id) {
   return module.exports;
 }
 
-// refreshContext is what a module compiled for React Fast Refresh calls:
+// refreshRuntime sets up Fast Refresh and returns it with the interface of
+// React's runtime. Prefresh takes the same registrations: @prefresh/core
+// hooks into Preact and keeps them (self.__PREFRESH__), and
+// @prefresh/utils tells components and applies the pending ones.
+function refreshRuntime({ react, preact }) {
+  if (react) {
+    const runtime = require(react[0]);
+    runtime.injectIntoGlobalHook(window);
+    return runtime;
+  }
+  require(preact[0]);
+  const utils = require(preact[1]), p = self.__PREFRESH__;
+  return {
+    register: (type, name) => p.register(type, name),
+    createSignatureFunctionForTransform() {
+      let status = "begin", first;
+      return (type, key, forceReset, getCustomHooks) => {
+        first ||= type;
+        status = p.sign(type || first, key, forceReset, getCustomHooks, status);
+        return type;
+      };
+    },
+    isLikelyComponentType: utils.isComponent,
+    performReactRefresh: utils.flush,
+  };
+}
+
+// refreshContext is what a module compiled for Fast Refresh calls:
 // $RefreshReg$ (register), $RefreshSig$ (signature) and, once it ran,
 // done. A module whose exports are all components is a boundary: it
 // accepts its own updates, and React re-renders its components in place

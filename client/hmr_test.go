@@ -70,7 +70,7 @@ func TestHMRSource(t *testing.T) {
 		// modules call, and what client.js calls.
 		"export function define(id, deps, factory)",
 		"export function update(id, deps, factory)",
-		"export function start(id, refreshId)",
+		"export function start(id, refreshWith)",
 		// What modules compiled for React Fast Refresh call (bundler's
 		// render): $RefreshReg$, $RefreshSig$ and done.
 		"refresh: refreshContext(r)", "register: ", "signature: ", "done(module)",
