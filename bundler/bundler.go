@@ -323,13 +323,13 @@ type Bundler struct {
 	resolves     resolveCache // module mode: imports resolved during the Build in progress
 	// refresh is how module mode does Fast Refresh, if it does; see
 	// refresh.go.
-	refresh refreshSetup
-	cssUsed        []string           // module mode: CSS files imported from JS, sorted
-	missing        map[string]bool    // files pages refer to that do not exist; see discover
-	served         map[string]*Output // what Lookup answers
-	reported       map[string]string  // URL path -> hash as of the last successful Build
-	good           bool               // a Build has succeeded
-	last           *Result
+	refresh  refreshSetup
+	cssUsed  []string           // module mode: CSS files imported from JS, sorted
+	missing  map[string]bool    // files pages refer to that do not exist; see discover
+	served   map[string]*Output // what Lookup answers
+	reported map[string]string  // URL path -> hash as of the last successful Build
+	good     bool               // a Build has succeeded
+	last     *Result
 
 	// Test hooks, nil outside tests. buildHook runs at the start of every
 	// Build once building is set; rebuildHook runs just before an entry's
