@@ -155,8 +155,7 @@ function hotContext(r) {
     },
     // invalidate gives the update to the importers, as if the module did
     // not accept it: they run it again or, if none accepts, the page
-    // reloads.
-    // A module that invalidates again an update that its own
+    // reloads. A module that invalidates again an update that its own
     // invalidation caused (an import cycle) reloads the page instead.
     invalidate(message) {
       if (message) console.info(`${TAG} ${r.id} invalidated: ${message}`);
