@@ -50,19 +50,26 @@ func (s *Server) servePublic(w http.ResponseWriter, r *http.Request, rel string)
 	if err != nil || !fi.Mode().IsRegular() || (!s.opts.AllowDotfiles && linksToDotfile(s.root, name)) {
 		return false
 	}
-	// Validated by an ETag, and no Last-Modified: its one-second precision
-	// would answer 304 to the reload that follows a change made in the
-	// same second as the page's last fetch, and the page would show the
-	// old file. The ETag of a small file is a hash of its bytes; of a big
-	// one, its modification time and size, as nginx makes them.
+	serveValidated(w, r, name, f, fi)
+	return true
+}
+
+// serveValidated serves the file f (fi its information, name its name),
+// which the browser must revalidate, with an ETag and no Last-Modified:
+// its one-second precision would answer 304 to the reload that follows a
+// change made in the same second as the page's last fetch, and the page
+// would show the old file. The ETag of a small file is a hash of its
+// bytes; of a big one, its modification time and size, as nginx makes
+// them.
+func serveValidated(w http.ResponseWriter, r *http.Request, name string, f *os.File, fi fs.FileInfo) {
 	h := w.Header()
 	h.Set("Cache-Control", "no-cache")
 	var content io.ReadSeeker = f
 	if fi.Size() <= maxHashed {
 		b, err := io.ReadAll(f)
 		if err != nil {
-			http.Error(w, "cannot read "+rel, http.StatusInternalServerError)
-			return true
+			http.Error(w, "cannot read "+filepath.Base(name), http.StatusInternalServerError)
+			return
 		}
 		content = bytes.NewReader(b)
 		h.Set("ETag", etagOf(b))
@@ -70,10 +77,9 @@ func (s *Server) servePublic(w http.ResponseWriter, r *http.Request, rel string)
 		h.Set("ETag", fmt.Sprintf(`"%x-%x"`, fi.ModTime().UnixNano(), fi.Size()))
 	}
 	http.ServeContent(w, r, name, time.Time{}, content)
-	return true
 }
 
-// maxHashed is the size up to which a public file's ETag is a hash of its
+// maxHashed is the size up to which a served file's ETag is a hash of its
 // bytes.
 const maxHashed = 1 << 20
 

@@ -138,22 +138,31 @@ func TestPublicChangeReloads(t *testing.T) {
 	expectEvent(t, st, EventReload)
 }
 
-// TestPublicRevalidates checks that a file of public/ is revalidated by
-// its ETag, and that a change within the same second as the last fetch is
-// not answered 304.
-func TestPublicRevalidates(t *testing.T) {
+// TestFilesRevalidate: files served from disk, of public/ and of the
+// source tree, revalidate by ETag with no Last-Modified, so a change in
+// the same second as the last fetch, of the same size, is never answered
+// 304.
+func TestFilesRevalidate(t *testing.T) {
 	ts := startServer(t, copyFixture(t, "spa"), "127.0.0.1:0", Options{})
-	resp, _ := request(t, ts.http, "GET", "/data.txt")
-	etag := resp.Header.Get("ETag")
-	if etag == "" || resp.Header.Get("Last-Modified") != "" {
-		t.Fatalf("ETag %q, Last-Modified %q: want an ETag only", etag, resp.Header.Get("Last-Modified"))
-	}
-	if again, _ := request(t, ts.http, "GET", "/data.txt", "If-None-Match: "+etag); again.StatusCode != http.StatusNotModified {
-		t.Errorf("revalidated: %s, want 304", again.Status)
-	}
-	ts.write(t, "public/data.txt", "two\n") // same size, same second
-	resp, body := request(t, ts.http, "GET", "/data.txt", "If-None-Match: "+etag)
-	if resp.StatusCode != 200 || body != "two\n" {
-		t.Errorf("after a change: %s %q, want 200 with the new text", resp.Status, body)
+	ts.write(t, "notes.txt", "one\n")
+	for _, c := range []struct{ file, url string }{
+		{"public/data.txt", "/data.txt"},
+		{"notes.txt", "/notes.txt"},
+	} {
+		t.Run(c.file, func(t *testing.T) {
+			resp, _ := request(t, ts.http, "GET", c.url)
+			etag := resp.Header.Get("ETag")
+			if etag == "" || resp.Header.Get("Last-Modified") != "" {
+				t.Fatalf("ETag %q, Last-Modified %q: want an ETag only", etag, resp.Header.Get("Last-Modified"))
+			}
+			if again, _ := request(t, ts.http, "GET", c.url, "If-None-Match: "+etag); again.StatusCode != http.StatusNotModified {
+				t.Errorf("revalidated: %s, want 304", again.Status)
+			}
+			ts.write(t, c.file, "two\n") // same size, same second
+			resp, body := request(t, ts.http, "GET", c.url, "If-None-Match: "+etag)
+			if resp.StatusCode != 200 || body != "two\n" {
+				t.Errorf("after a change: %s %q, want 200 with the new text", resp.Status, body)
+			}
+		})
 	}
 }

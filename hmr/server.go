@@ -488,8 +488,7 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, rel string, d
 		s.servePage(w, r, root, name)
 		return
 	}
-	w.Header().Set("Cache-Control", "no-cache")
-	http.ServeContent(w, r, name, fi.ModTime(), f)
+	serveValidated(w, r, name, f, fi)
 }
 
 // servePage serves the HTML page name (relative to root, in the OS's form)
