@@ -6,9 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/chromedp/chromedp"
-	"github.com/devserve/devserve/internal/browsertest"
 )
 
 // TestBrowserPrefresh edits a Preact component in module mode with the
@@ -29,23 +26,7 @@ func TestBrowserPrefresh(t *testing.T) {
 	if err := os.Symlink(filepath.Join(pkgs, "node_modules"), filepath.Join(dir, "node_modules")); err != nil {
 		t.Fatal(err)
 	}
-	ts := startServer(t, dir, "127.0.0.1:0", Options{})
-	tab := browsertest.New(t)
-	pe := watchErrors(t, tab)
-	if err := chromedp.Do(tab, chromedp.Navigate(ts.URL+"/prefresh/")); err != nil {
-		t.Fatal(err)
-	}
-	waitJS(t, tab, `window.__devserve && window.__devserve.connected && document.getElementById("label") !== null`)
-	for range 3 {
-		evalJS[any](t, tab, `document.getElementById("inc").click()`)
-	}
-	waitJS(t, tab, textIs("inc", "count 3"))
-	if err := chromedp.Do(tab, chromedp.SendKeys("#text", "typed")); err != nil {
-		t.Fatal(err)
-	}
-	if err := browsertest.MarkPage(tab); err != nil {
-		t.Fatal(err)
-	}
+	ts, tab, pe := openRefreshPage(t, dir, "prefresh")
 	label := "label v0"
 	for i := 1; i <= 5; i++ {
 		next := fmt.Sprintf("label v%d", i)

@@ -1,6 +1,7 @@
 package hmr
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -50,12 +51,16 @@ func TestBrowserFastRefresh(t *testing.T) {
 	}
 }
 
-func testFastRefresh(t *testing.T, name string) {
-	dir := refreshProject(t, name)
+// openRefreshPage serves dir and opens its page /page/, a component with
+// a counter and a text input (testdata/npm/react19/refresh or prefresh);
+// it clicks the counter to 3 and types "typed", so that edits can show
+// the state kept, and marks the page.
+func openRefreshPage(t *testing.T, dir, page string) (*testServer, context.Context, *pageErrors) {
+	t.Helper()
 	ts := startServer(t, dir, "127.0.0.1:0", Options{})
 	tab := browsertest.New(t)
 	pe := watchErrors(t, tab)
-	if err := chromedp.Do(tab, chromedp.Navigate(ts.URL+"/refresh/")); err != nil {
+	if err := chromedp.Do(tab, chromedp.Navigate(ts.URL+"/"+page+"/")); err != nil {
 		t.Fatal(err)
 	}
 	waitJS(t, tab, `window.__devserve && window.__devserve.connected && document.getElementById("label") !== null`)
@@ -69,6 +74,12 @@ func testFastRefresh(t *testing.T, name string) {
 	if err := browsertest.MarkPage(tab); err != nil {
 		t.Fatal(err)
 	}
+	return ts, tab, pe
+}
+
+func testFastRefresh(t *testing.T, name string) {
+	dir := refreshProject(t, name)
+	ts, tab, pe := openRefreshPage(t, dir, "refresh")
 	kept := func(what string) {
 		t.Helper()
 		waitJS(t, tab, textIs("inc", "count 3")+` && document.getElementById("text").value === "typed"`)
