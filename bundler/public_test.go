@@ -197,7 +197,7 @@ func TestWriteSitePublic(t *testing.T) {
 	b := open(t, Options{Root: root, Logger: slog.New(&warn)})
 	mustBuild(t, b, nil)
 	dist := filepath.Join(t.TempDir(), "dist")
-	if err := b.WriteSite(dist); err != nil {
+	if _, err := b.WriteSite(dist); err != nil {
 		t.Fatal(err)
 	}
 	var got []string

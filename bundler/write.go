@@ -78,11 +78,11 @@ func (b *Bundler) WriteTo(dir string) error {
 // PublicDir go to the root of dir as they are (public/robots.txt is
 // dir/robots.txt), last: as in the dev server, they win over a file of the
 // same name, and such a clash is logged as a warning. The same conditions
-// as WriteTo apply.
-func (b *Bundler) WriteSite(dir string) error {
+// as WriteTo apply. It returns how many files it wrote.
+func (b *Bundler) WriteSite(dir string) (int, error) {
 	snap, err := b.writeOutputs(dir)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	bundled := make(map[string]bool, len(snap.last.Inputs))
 	for _, in := range snap.last.Inputs {
@@ -122,14 +122,20 @@ func (b *Bundler) WriteSite(dir string) error {
 		return writeFile(snap.dir, rel, data)
 	})
 	if err != nil {
-		return err
+		return 0, err
 	}
-	return b.writePublic(snap, site)
+	if err := b.writePublic(snap, site); err != nil {
+		return 0, err
+	}
+	for name := range snap.written {
+		site[name] = true
+	}
+	return len(site), nil
 }
 
 // writePublic copies the files of PublicDir, but dot-files and dot-folders,
 // to the root of the output folder as they are. site are the files
-// WriteSite wrote besides the outputs.
+// WriteSite wrote besides the outputs; writePublic adds its own.
 func (b *Bundler) writePublic(snap *snapshot, site map[string]bool) error {
 	public := filepath.Join(b.root, PublicDir)
 	if fi, err := os.Stat(public); err != nil || !fi.IsDir() {
@@ -161,6 +167,7 @@ func (b *Bundler) writePublic(snap *snapshot, site map[string]bool) error {
 		if err != nil {
 			return fmt.Errorf("bundler: write %s: %w", PublicDir, err)
 		}
+		site[rel] = true
 		return writeFile(snap.dir, rel, data)
 	})
 }

@@ -43,8 +43,10 @@ func TestWriteSite(t *testing.T) {
 	}
 
 	dist := filepath.Join(root, "dist")
+	n := 0
 	for range 2 { // the second run must not copy dist into itself
-		if err := b.WriteSite(dist); err != nil {
+		var err error
+		if n, err = b.WriteSite(dist); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -64,6 +66,9 @@ func TestWriteSite(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("written:\n%q\nwant\n%q", got, want)
 	}
+	if n != len(want) {
+		t.Errorf("WriteSite says it wrote %d files, want %d", n, len(want))
+	}
 	wantIndex := strings.Replace(index,
 		`<script type="module" src="./src/main.ts?v=1"></script>`,
 		`<link rel="stylesheet" href="./src/main.css"><script type="module" src="./src/main.js?v=1"></script>`, 1)
@@ -77,7 +82,7 @@ func TestWriteSite(t *testing.T) {
 		t.Errorf("style.css does not use the hashed image:\n%s", css)
 	}
 
-	if err := b.WriteSite(root); err == nil {
+	if _, err := b.WriteSite(root); err == nil {
 		t.Error("WriteSite into the root succeeded")
 	}
 }

@@ -68,9 +68,10 @@ func build(dir, outdir string, minify bool, entries []string, mode string, out i
 		}
 		return fmt.Errorf("build failed with %d %s", len(res.Errors), plural(len(res.Errors), "error"))
 	}
-	if err := b.WriteSite(absOut); err != nil {
+	n, err := b.WriteSite(absOut)
+	if err != nil {
 		return err
 	}
-	p.info("built %s into %s in %s (%d files)", dir, outdir, time.Since(start).Round(time.Millisecond), len(res.Outputs))
+	p.info("built %s into %s in %s (%d files)", dir, outdir, time.Since(start).Round(time.Millisecond), n)
 	return nil
 }
