@@ -204,7 +204,7 @@ func (b *Bundler) moduleOptions(units []unit, seen *edges) api.BuildOptions {
 			}
 			r := b.resolves.resolve(pb, a)
 			if len(r.Errors) > 0 {
-				if name := builtinName(a.Path); name != "" && isBare(a.Path) {
+				if name := builtinName(a.Path); name != "" {
 					id := nodePrefix + name + ".js"
 					seen.add(a.Importer, edge{spec: a.Path, id: id, kind: "stub", dynamic: dyn})
 					return api.OnResolveResult{Path: id, External: true, Warnings: []api.Message{{

@@ -160,3 +160,25 @@ func TestModulesBadPackages(t *testing.T) {
 		t.Errorf("a failed build changed what is served")
 	}
 }
+
+// TestModulesNodeBuiltins: a package importing Node's built-ins, by bare
+// name or with the node: prefix, builds in module mode; each is an empty
+// module that throws when used, and the build warns of it.
+func TestModulesNodeBuiltins(t *testing.T) {
+	root := project(t, map[string]string{
+		"index.html":                        `<script type="module" src="/main.js"></script>`,
+		"main.js":                           "import 'server-bits';\n",
+		"node_modules/server-bits/index.js": "const fs = require('fs');\nconst { join } = require('node:path');\nmodule.exports = { fs, join };\n",
+	})
+	b := open(t, Options{Root: root, Modules: true})
+	r := mustBuild(t, b, nil)
+	script := get(t, b, "/main.js")
+	for _, id := range []string{nodePrefix + "fs.js", nodePrefix + "path.js"} {
+		if !strings.Contains(script, `__devserve_define("`+id+`"`) {
+			t.Errorf("the script lacks the stand-in %s", id)
+		}
+	}
+	if len(r.Warnings) != 2 {
+		t.Errorf("warnings = %v, want one per built-in", r.Warnings)
+	}
+}
