@@ -281,6 +281,13 @@ const (
 	dataNamespace = "devserve-data"
 )
 
+// dataFile is the file of a data module's stand-in as esbuild names it in
+// messages and source maps ("devserve-data:/abs/data.json"), and whether p
+// names one.
+func dataFile(p string) (string, bool) {
+	return strings.CutPrefix(p, dataNamespace+":")
+}
+
 // dataModule is the stand-in of the non-JS module of file: the file's
 // default export (the data, the text, the asset's URL) and, for a JSON
 // object, its keys that are names (esbuild's "export *" passes no JSON
@@ -471,7 +478,10 @@ func (b *Bundler) blame(msg api.Message, units []unit, seen *edges) []unit {
 	if msg.Location == nil {
 		return units
 	}
-	f := strings.TrimPrefix(msg.Location.File, dataNamespace+":")
+	f := msg.Location.File
+	if file, ok := dataFile(f); ok {
+		f = file
+	}
 	if !filepath.IsAbs(f) {
 		f = filepath.Join(b.root, filepath.FromSlash(f))
 	}
@@ -594,7 +604,7 @@ func (b *Bundler) fixMap(raw []byte, mapDir string) []byte {
 		for i, s := range srcs {
 			str, _ := s.(string)
 			abs := filepath.Join(mapDir, filepath.FromSlash(str))
-			if file, ok := strings.CutPrefix(str, dataNamespace+":"); ok {
+			if file, ok := dataFile(str); ok {
 				abs = file // a data module's stand-in: its file
 			}
 			if rel, ok := b.relInput(abs); ok {

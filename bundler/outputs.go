@@ -195,10 +195,10 @@ func (b *Bundler) message(m api.Message) Message {
 	if l := m.Location; l != nil {
 		msg.File, msg.Line, msg.Column, msg.LineText, msg.Suggestion = l.File, l.Line, l.Column, l.LineText, l.Suggestion
 		ns := l.Namespace
-		if ns == dataNamespace {
+		if file, ok := dataFile(l.File); ok && ns == dataNamespace {
 			// The stand-in of a JSON, text or asset module: the file
 			// itself, not the stand-in's line.
-			msg.File, ns = strings.TrimPrefix(l.File, dataNamespace+":"), "file"
+			msg.File, ns = file, "file"
 			msg.Line, msg.Column, msg.LineText = 0, 0, ""
 		}
 		if (ns == "" || ns == "file") && filepath.IsAbs(msg.File) {
