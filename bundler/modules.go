@@ -78,7 +78,11 @@ type module struct {
 	helpers  map[string]string // esbuild's runtime helpers the code uses, by name
 	srcMap   []byte            // its source map, sources as URL paths
 	deps     map[string]string // specifier as written -> module id
+	static   []string          // ids it imports statically, in the order of its imports
 	dyn      []string          // ids it imports with import()
+	strict   bool              // compiled without bundling: its let and const stay; see esm.go
+	tla      bool              // has top-level await; see compileTLA
+	waits    bool              // has, or imports a module that has, top-level await
 	inline   map[string]bool   // root-relative files esbuild inlined into it (?raw imports, CSS modules)
 	depFiles map[string]string // package module id -> absolute file
 	alts     map[string]string // package module id -> the file a require() of it wants; see resolveImport
@@ -390,6 +394,7 @@ func (b *Bundler) compileBatch(units []unit) (out map[string]*module, assets []*
 		}
 		return err != nil
 	})
+	var tla []unit // units with top-level await
 	for len(units) > 0 {
 		if b.rebuildHook != nil {
 			for _, u := range units {
@@ -401,6 +406,14 @@ func (b *Bundler) compileBatch(units []unit) (out map[string]*module, assets []*
 		failed := map[string]bool{}
 		for _, msg := range res.Errors {
 			for _, u := range b.blame(msg, units, seen) {
+				if isTopLevelAwait(msg) && msg.Location != nil {
+					// Compiled from ES module output instead: see compileTLA.
+					if !failed[u.id] {
+						tla = append(tla, u)
+					}
+					failed[u.id] = true
+					continue
+				}
 				failed[u.id] = true
 				m := newModule(u)
 				m.errs = append(m.errs, b.message(msg))
@@ -413,33 +426,12 @@ func (b *Bundler) compileBatch(units []unit) (out map[string]*module, assets []*
 			}
 			for _, u := range units {
 				m := newModule(u)
-				js := filepath.Join(b.outdir, filepath.FromSlash(strings.TrimPrefix(m.id, "/"))) + ".js"
+				js := b.outFile(m.id)
 				m.out, m.helpers = splitHelpers(files[js])
-				if !u.dep {
-					m.out = appInterop(m.out)
-				}
 				m.srcMap = b.fixMap(files[js+".map"], filepath.Dir(js))
 				delete(files, js)
 				delete(files, js+".map")
-				if css := strings.TrimSuffix(js, ".js") + ".css"; files[css] != nil {
-					a := b.cssOf(m, files[css], css)
-					assets = append(assets, a)
-					delete(files, css)
-					delete(files, css+".map")
-				}
-				for _, ed := range seen.seen[b.abs(u)] {
-					b.addEdge(m, ed)
-				}
-				m.refresh = seen.refreshed[b.abs(u)]
-				if !u.dep && slices.Contains(b.graph.entries, u.file) {
-					// The page sets up Fast Refresh's runtime before it
-					// starts an entry (see assembleAll), so the entry
-					// brings it.
-					for i, f := range b.refresh.files {
-						id := b.depURL(f)
-						m.deps[b.refresh.packages[i]], m.depFiles[id] = id, f
-					}
-				}
+				assets = append(assets, b.finishModule(m, u, files, seen)...)
 			}
 			for p, c := range files {
 				if rel, ok := b.relOutput(p); ok && !strings.HasSuffix(rel, ".map") {
@@ -452,11 +444,50 @@ func (b *Bundler) compileBatch(units []unit) (out map[string]*module, assets []*
 					newModule(u).warns = append(newModule(u).warns, b.message(msg))
 				}
 			}
-			return out, assets
+			break
 		}
 		units = slices.DeleteFunc(units, func(u unit) bool { return failed[u.id] })
 	}
+	for _, u := range tla {
+		if m := out[u.id]; m == nil || m.errs == nil {
+			assets = append(assets, b.compileTLA(u, newModule(u))...)
+		}
+	}
 	return out, assets
+}
+
+// outFile is where esbuild writes the JS of module id.
+func (b *Bundler) outFile(id string) string {
+	return filepath.Join(b.outdir, filepath.FromSlash(strings.TrimPrefix(id, "/"))) + ".js"
+}
+
+// finishModule takes what else a compile made for module m of unit u (its
+// code, helpers and source map set): its imports as seen, the CSS esbuild
+// bundled for it, and, for an entry, Fast Refresh's runtime. It returns
+// the CSS to serve, and takes it out of files.
+func (b *Bundler) finishModule(m *module, u unit, files map[string][]byte, seen *edges) (assets []*Output) {
+	if !u.dep {
+		m.out = appInterop(m.out)
+	}
+	js := b.outFile(m.id)
+	if css := strings.TrimSuffix(js, ".js") + ".css"; files[css] != nil {
+		assets = append(assets, b.cssOf(m, files[css], css))
+		delete(files, css)
+		delete(files, css+".map")
+	}
+	for _, ed := range seen.seen[b.abs(u)] {
+		b.addEdge(m, ed)
+	}
+	m.refresh = seen.refreshed[b.abs(u)]
+	if !u.dep && slices.Contains(b.graph.entries, u.file) {
+		// The page sets up Fast Refresh's runtime before it starts an
+		// entry (see assembleAll), so the entry brings it.
+		for i, f := range b.refresh.files {
+			id := b.depURL(f)
+			m.deps[b.refresh.packages[i]], m.depFiles[id] = id, f
+		}
+	}
+	return assets
 }
 
 // cssOf serves the CSS that esbuild bundled for module m (the CSS modules,
@@ -526,38 +557,39 @@ func (b *Bundler) addEdge(m *module, e edge) {
 	if e.dynamic && !slices.Contains(m.dyn, id) {
 		m.dyn = append(m.dyn, id)
 	}
+	if !e.dynamic && !slices.Contains(m.static, id) {
+		m.static = append(m.static, id)
+	}
 }
 
 // splitHelpers takes esbuild's runtime helpers (the `var __name = ...`
-// statements its CommonJS output starts with, before the first comment
-// line) out of a module's output. Every module would repeat them (a
-// kilobyte each); the scripts declare each once, around the factories. The
-// lines stay, empty, so the source map still fits.
+// statements its CommonJS output starts with) out of a module's output.
+// Every module would repeat them (a kilobyte each); the scripts declare
+// each once, around the factories. The lines stay, empty, so the source
+// map still fits. A helper statement ends at the first line that is not
+// indented and ends with ";" (esbuild indents what is inside). Only
+// esbuild's helper names count: without bundling, the module's own code
+// follows the helpers directly, and it may start with a var of its own.
 func splitHelpers(out []byte) ([]byte, map[string]string) {
 	helpers := map[string]string{}
 	lines := bytes.SplitAfter(out, []byte("\n"))
 	if len(lines) < 2 || !bytes.HasPrefix(lines[0], []byte(bannerMark)) {
 		return out, helpers
 	}
-	name, end := "", 1
-	var text strings.Builder
-	flush := func() {
-		if name != "" {
-			helpers[name] = text.String()
-		}
-		text.Reset()
-	}
-	for ; end < len(lines); end++ {
-		line := lines[end]
-		if rest, ok := bytes.CutPrefix(line, []byte("var __")); ok {
-			flush()
-			name = "__" + string(rest[:max(bytes.IndexByte(rest, ' '), 0)])
-		} else if name == "" || len(bytes.TrimSpace(line)) == 0 || bytes.HasPrefix(line, []byte("//")) {
+	end := 1
+	for end < len(lines) {
+		rest, ok := bytes.CutPrefix(lines[end], []byte("var __"))
+		name := "__" + string(rest[:max(bytes.IndexByte(rest, ' '), 0)])
+		if !ok || !esbuildHelpers[name] {
 			break
 		}
-		text.Write(line)
+		last := end
+		for last < len(lines)-1 && !endsStatement(lines[last]) {
+			last++
+		}
+		helpers[name] = string(bytes.Join(lines[end:last+1], nil))
+		end = last + 1
 	}
-	flush()
 	if len(helpers) == 0 {
 		return out, helpers
 	}
@@ -577,6 +609,32 @@ func splitHelpers(out []byte) ([]byte, map[string]string) {
 	}
 	return code, helpers
 }
+
+// endsStatement reports whether line ends a top-level statement as
+// esbuild prints it: not indented, ending with ";".
+func endsStatement(line []byte) bool {
+	return len(line) > 0 && line[0] != ' ' && bytes.HasSuffix(bytes.TrimRight(line, "\r\n"), []byte(";"))
+}
+
+// esbuildHelpers are the names of esbuild's runtime helpers
+// (internal/runtime in esbuild's source). A helper missing here stays in
+// the module's code, which is correct, only bigger.
+var esbuildHelpers = func() map[string]bool {
+	names := map[string]bool{}
+	for _, name := range strings.Fields(`__accessCheck __async __asyncGenerator __await __callDispose
+		__commonJS __commonJSMin __copyProps __create __decorateClass __decorateElement
+		__decorateParam __decoratorContext __decoratorMetadata __decoratorStart __decoratorStrings
+		__defNormalProp __defProp __defProps __earlyAccess __esm __esmMin __expectFn __export
+		__forAwait __freeze __getOwnPropDesc __getOwnPropDescs __getOwnPropNames __getOwnPropSymbols
+		__getProtoOf __glob __hasOwnProp __knownSymbol __name __objRest __pow __privateAdd
+		__privateGet __privateIn __privateMethod __privateSet __privateWrapper __propIsEnum
+		__publicField __reExport __reflectGet __reflectSet __require __restKey __runInitializers
+		__spreadProps __spreadValues __superGet __superSet __superWrapper __template __toBinary
+		__toBinaryNode __toCommonJS __toESM __typeError __using __yieldStar`) {
+		names[name] = true
+	}
+	return names
+}()
 
 // helperBlock declares the helpers of mods once each, in name order.
 func helperBlock(mods ...*module) []byte {
@@ -850,6 +908,8 @@ func (b *Bundler) buildModules(changed []string, all bool) (mods, patch map[stri
 	}
 	maps.DeleteFunc(mods, func(id string, _ *module) bool { return !reach[id] })
 	g.reachedEntries = len(g.entries)
+	b.compileStrict(mods, slices.Sorted(maps.Keys(cycles(mods))))
+	markWaits(mods)
 	return mods, nil, assets
 }
 
@@ -882,12 +942,19 @@ func (b *Bundler) patchModules(todo map[string]bool) (map[string]*module, []*Out
 		}
 	}
 	got, assets := b.compileAll(units)
+	var strict []string
 	for id, m := range got {
 		old := g.mods[id]
-		if old == nil || m.errs != nil || !maps.Equal(old.deps, m.deps) || !maps.Equal(old.inline, m.inline) {
+		if old == nil || m.errs != nil || !maps.Equal(old.deps, m.deps) || !maps.Equal(old.inline, m.inline) || old.tla != m.tla {
 			return nil, nil, false
 		}
+		// The same imports: the same cycles, the same waits.
+		m.waits = old.waits
+		if old.strict {
+			strict = append(strict, id)
+		}
 	}
+	b.compileStrict(got, strict)
 	return got, assets, true
 }
 
@@ -918,6 +985,10 @@ func (m *module) render() {
 	deps, _ := json.Marshal(m.deps)
 	id, _ := json.Marshal(m.id)
 	head := `__devserve_define(` + string(id) + `,` + string(deps) + `,function(require,module,exports,` + metaName + `){`
+	if m.strict {
+		// Its requires name imports as written (see compileStrict).
+		head += `require=` + metaName + `.require;`
+	}
 	body := bytes.TrimPrefix(m.out, []byte(bannerMark))
 	if m.refresh {
 		// Fast Refresh's registrations call these; the runtime makes the
@@ -927,9 +998,30 @@ func (m *module) render() {
 			body = append(slices.Clip(b), []byte(metaName+".refresh.done(module);\n});\n")...)
 		}
 	}
-	for _, d := range m.dyn {
-		q, _ := json.Marshal(d)
-		body = bytes.ReplaceAll(body, []byte(`import(`+string(q)+`)`), []byte(metaName+`.import(`+string(q)+`)`))
+	// import() of a module goes to the registry. esbuild wrote the id, or,
+	// strict, the import as written. One pass: a replacement holds the id.
+	var dynamic []string
+	for spec, d := range m.deps {
+		if slices.Contains(m.dyn, d) {
+			written := d
+			if m.strict {
+				written = spec
+			}
+			q, _ := json.Marshal(written)
+			to, _ := json.Marshal(d)
+			dynamic = append(dynamic, `import(`+string(q)+`)`, metaName+`.import(`+string(to)+`)`)
+		}
+	}
+	if len(dynamic) > 0 {
+		body = []byte(strings.NewReplacer(dynamic...).Replace(string(body)))
+	}
+	if m.waits {
+		// The runtime runs its imports first, in this order, and waits
+		// for those with top-level await.
+		order, _ := json.Marshal(append([]string{}, m.static...))
+		if b, ok := bytes.CutSuffix(body, []byte("});\n")); ok {
+			body = append(slices.Clip(b), []byte("},"+string(order)+");\n")...)
+		}
 	}
 	m.def = append([]byte(head), body...)
 	if !bytes.HasSuffix(m.def, []byte("\n")) {

@@ -4,11 +4,15 @@
 // code compiled by esbuild: factory(require, module, exports, meta), with
 // meta standing for import.meta ({url, hot}). A hot update imports the
 // changed modules' new factories (update) and runs again what accepts them.
+// A module with top-level await hands its body to meta.tla; a module that
+// has or imports one comes with the order of its imports, which run first
+// (see ready).
 
 const TAG = "[devserve]";
 // registry maps a module id (the URL path of its source, "/src/b.ts") to
-// {id, deps (specifier -> id), factory, module ({exports}) once run, data
-// (kept across versions), accepts, disposers, pruners, on}.
+// {id, deps (specifier -> id), factory, order (see ready), module
+// ({exports}) once run, data (kept across versions), accepts, disposers,
+// pruners, on}.
 const registry = new Map();
 const entries = new Set();
 const pending = new Map(); // id -> {deps, factory} fetched for an update
@@ -23,13 +27,13 @@ let chain = new Set();
 
 // define registers a module of an entry script. A module that two entry
 // scripts hold is defined once: the page shares one instance of it.
-export function define(id, deps, factory) {
-  if (!registry.has(id)) registry.set(id, { id, deps, factory, data: {}, ...handlers() });
+export function define(id, deps, factory, order) {
+  if (!registry.has(id)) registry.set(id, { id, deps, factory, order, data: {}, ...handlers() });
 }
 
 // update registers the new code of a module, fetched for a hot update.
-export function update(id, deps, factory) {
-  pending.set(id, { deps, factory });
+export function update(id, deps, factory, order) {
+  pending.set(id, { deps, factory, order });
 }
 
 // start runs an entry module, after setting up Fast Refresh when the
@@ -40,12 +44,16 @@ export function start(id, refreshWith) {
   entries.add(id);
   try {
     if (refreshWith && !refresh) refresh = refreshRuntime(refreshWith);
-    require(id);
+    ready(id)?.catch(fail);
   } catch (error) {
-    report({ error });
-    broken = true; // what did not run cannot take updates
+    fail(error);
     throw error;
   }
+}
+
+function fail(error) {
+  report({ error });
+  broken = true; // what did not run cannot take updates
 }
 
 // report hands client.js an error for the overlay, {error, update}, or
@@ -70,8 +78,19 @@ function require(id) {
     url: new URL(id, location.href).href,
     hot: hotContext(r),
     style: (href) => updateStyle(id, href),
-    import: (dep) => Promise.resolve().then(() => require(dep)),
+    import: (dep) => Promise.resolve().then(() => ready(dep)).then(() => require(dep)),
     refresh: refreshContext(r),
+    // A module compiled without bundling requires its imports as written.
+    require: (spec) => require(r.deps[spec] ?? spec),
+    // tla runs the body of a module with top-level await: it first hands
+    // over the module's exports as getters of its variables.
+    tla(body) {
+      r.wait = body((getters) => {
+        const exports = module.exports;
+        if (!exports.__esModule) Object.defineProperty(exports, "__esModule", { value: true });
+        for (const [name, get] of Object.entries(getters)) Object.defineProperty(exports, name, { get, enumerable: true });
+      });
+    },
   };
   try {
     r.factory.call(module.exports, require, module, module.exports, meta);
@@ -80,6 +99,41 @@ function require(id) {
     throw e;
   }
   return module.exports;
+}
+
+// ready runs module id (see require), and for a module that waits for
+// top-level await, returns a promise of when it has run: its imports run
+// first, in the order of its import statements, as the browser runs them,
+// and it runs once those with top-level await are done, as does its own
+// body. Other modules run at once, and ready returns undefined. An import
+// cycle runs as CommonJS does.
+function ready(id) {
+  const r = registry.get(id);
+  if (!r?.order) return void require(id);
+  if (r.done || r.visiting) return r.done;
+  const waits = [];
+  r.visiting = true;
+  try {
+    for (const d of r.order) {
+      const p = ready(d);
+      if (p) waits.push(p);
+    }
+  } finally {
+    r.visiting = false;
+  }
+  // With nothing to wait for, it runs now, before the imports after it.
+  const run = () => (require(id), r.wait);
+  let p;
+  try {
+    p = waits.length ? Promise.all(waits).then(run) : Promise.resolve(run());
+  } catch (e) {
+    p = Promise.reject(e);
+  }
+  r.done = p.catch((e) => {
+    r.module = r.done = null;
+    throw e;
+  });
+  return r.done;
 }
 
 // refreshRuntime sets up Fast Refresh and returns it with the interface of
@@ -300,7 +354,7 @@ async function apply(updates) {
     for (const id of outdated) {
       const r = registry.get(id);
       call(r.disposers, r.data);
-      r.module = null;
+      r.module = r.done = null;
       r.invalid = false;
     }
     for (const [id, next] of pending) {
@@ -312,7 +366,12 @@ async function apply(updates) {
     refreshed = false;
     for (const [a, ids] of boundaries) {
       update = { modules: [...ids], by: a.by };
-      const mods = new Map([...ids].map((id) => [id, require(id)]));
+      const mods = new Map();
+      for (const id of ids) {
+        const p = ready(id);
+        if (p) await p;
+        mods.set(id, require(id));
+      }
       a.cb?.(a.array ? a.deps.map((d) => mods.get(d)) : [...mods.values()][0]);
     }
     if (refreshed) {
@@ -350,7 +409,7 @@ function prune() {
     if (reached.has(r.id) || !r.module) continue;
     call(r.disposers, r.data);
     call(r.pruners, r.data);
-    r.module = null;
+    r.module = r.done = null;
   }
 }
 
