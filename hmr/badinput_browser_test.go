@@ -1,9 +1,14 @@
 package hmr
 
 import (
+	"net/http"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/devserve/devserve/bundler"
 	"github.com/devserve/devserve/internal/browsertest"
 )
 
@@ -107,4 +112,121 @@ func TestBrowserBadPackages(t *testing.T) {
 func packageOf(spec string) string {
 	name, _, _ := strings.Cut(spec, "/")
 	return name
+}
+
+// TestBrowserBadReactEdits makes bad edits to React components with Fast
+// Refresh (React 19), on the page of openRefreshPage: a syntax error, a
+// component that throws as it renders, a change of the hooks' order and
+// a save made while the browser still applies the previous update. Each
+// says what happened where (the overlay, the report), and the next good
+// save shows what is on disk, in place, with nothing left stale.
+func TestBrowserBadReactEdits(t *testing.T) {
+	dir := refreshProject(t, "react19")
+	// The update of App.jsx fetched while hold is set waits until the
+	// test closes release: a slow module.
+	var hold atomic.Bool
+	held, release := make(chan struct{}, 1), make(chan struct{})
+	ts := startServerVia(t, dir, "127.0.0.1:0", Options{}, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == bundler.ModulePrefix+"refresh/App.jsx" && r.URL.Query().Has("n") && hold.CompareAndSwap(true, false) {
+				held <- struct{}{}
+				select {
+				case <-release:
+				case <-r.Context().Done():
+				}
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	tab := browsertest.New(t)
+	pe := watchErrors(t, tab)
+	navigateTo(t, tab, ts.URL+"/refresh/", `document.getElementById("label") !== null`)
+	for range 3 {
+		evalJS[any](t, tab, `document.getElementById("inc").click()`)
+	}
+	waitJS(t, tab, textIs("inc", "count 3"))
+	if err := browsertest.MarkPage(tab); err != nil {
+		t.Fatal(err)
+	}
+	kept := func(what string) {
+		t.Helper()
+		waitJS(t, tab, textIs("inc", "count 3")+` && `+pageOK)
+		samePage(t, tab, what)
+	}
+
+	t.Run("syntax error", func(t *testing.T) {
+		ts.drainReports()
+		ts.replaceIn(t, "refresh/App.jsx", "<input", "<<input")
+		r := ts.waitErrors(t, "")
+		if len(r.Errors) == 0 || r.Errors[0].File != "refresh/App.jsx" || r.Errors[0].Line != 12 {
+			t.Errorf("report errors = %+v, want refresh/App.jsx:12", r.Errors)
+		}
+		waitJS(t, tab, overlayShows("refresh/App.jsx:12:")+` && `+overlayShows(`12 |       <<input id="text" />`))
+		// The last good code runs on.
+		evalJS[any](t, tab, `document.getElementById("inc").click()`)
+		waitJS(t, tab, textIs("inc", "count 4")+` && `+textIs("label", "label v0"))
+		ts.replaceIn(t, "refresh/App.jsx", "<<input", "<input")
+		ts.replaceIn(t, "refresh/App.jsx", "label v0", "label after syntax error")
+		waitJS(t, tab, textIs("label", "label after syntax error")+` && `+textIs("inc", "count 4")+` && `+pageOK)
+		samePage(t, tab, "syntax error fixed")
+		pe.take() // the client logs the build's error
+	})
+
+	t.Run("render error", func(t *testing.T) {
+		ts.replaceIn(t, "refresh/theme.jsx", `return <p id="theme">`, `if (1) throw new Error("render failed"); return <p id="theme">`)
+		waitJS(t, tab, overlayShows("render failed")+` && `+overlayShows("refresh/theme.jsx:9:16")+` && `+overlayShows(`9 |   if (1) throw new Error("render failed");`))
+		samePage(t, tab, "render error")
+		ts.replaceIn(t, "refresh/theme.jsx", `if (1) throw new Error("render failed"); return <p id="theme">theme `, `return <p id="theme">themed `)
+		waitJS(t, tab, textIs("theme", "themed dark")+` && `+textIs("label", "label after syntax error")+` && `+pageOK)
+		samePage(t, tab, "render error fixed")
+		if n := evalJS[int](t, tab, `document.querySelectorAll("#theme").length`); n != 1 {
+			t.Errorf("%d #theme elements after the fix, want 1", n)
+		}
+		pe.take() // React logs the error it rendered
+	})
+
+	t.Run("hooks order", func(t *testing.T) {
+		for range 3 - evalJS[int](t, tab, `+document.getElementById("inc").textContent.split(" ")[1]`) {
+			evalJS[any](t, tab, `document.getElementById("inc").click()`)
+		}
+		// A hook before the counter's: its state is new, so React mounts
+		// the component afresh rather than give it the wrong state.
+		ts.replaceIn(t, "refresh/App.jsx", "  const [count, setCount] = useState(0);",
+			"  const [first] = useState(\"first hook\");\n  const [count, setCount] = useState(0);")
+		ts.replaceIn(t, "refresh/App.jsx", `<p id="label">label after syntax error</p>`, `<p id="label">{first}</p>`)
+		waitJS(t, tab, textIs("label", "first hook")+` && `+textIs("inc", "count 0")+` && `+pageOK)
+		samePage(t, tab, "hooks order changed")
+		for range 3 {
+			evalJS[any](t, tab, `document.getElementById("inc").click()`)
+		}
+		kept("hooks order changed")
+	})
+
+	t.Run("edit during an update", func(t *testing.T) {
+		hold.Store(true)
+		ts.replaceIn(t, "refresh/App.jsx", `<p id="label">{first}</p>`, `<p id="label">slow first</p>`)
+		select {
+		case <-held:
+		case <-time.After(browserWait):
+			t.Fatal("the page did not fetch the update of App.jsx")
+		}
+		// The browser is applying the first update; save again.
+		events := evalJS[int](t, tab, `window.__devserve.events`)
+		ts.drainReports()
+		ts.replaceIn(t, "refresh/App.jsx", `<p id="label">slow first</p>`, `<p id="label">second save</p>`)
+		for r := ts.nextReport(t); r.Event != EventBuilt; r = ts.nextReport(t) {
+		}
+		waitJS(t, tab, `window.__devserve.events >= `+strconv.Itoa(events+2))
+		close(release)
+		waitJS(t, tab, textIs("label", "second save"))
+		kept("a save during an update")
+		// Nothing is stuck: the next save applies too.
+		ts.replaceIn(t, "refresh/App.jsx", `<p id="label">second save</p>`, `<p id="label">third save</p>`)
+		waitJS(t, tab, textIs("label", "third save"))
+		kept("the save after")
+	})
+
+	if errs := pe.take(); len(errs) > 0 {
+		t.Errorf("errors in the page:\n%s", strings.Join(errs, "\n"))
+	}
 }
