@@ -120,8 +120,18 @@ func TestIsPackageName(t *testing.T) {
 // build does not match, a missing target), two path aliases that nothing
 // maps and a subpath import that nothing maps each fail the build with
 // the importing line and a reason that names the package.json field and
-// its line, and the last good build stays served.
+// its line, and the last good build stays served; in module mode and
+// bundled.
 func TestModulesBadPackages(t *testing.T) {
+	for _, modules := range []bool{true, false} {
+		t.Run(map[bool]string{true: "modules", false: "bundled"}[modules], func(t *testing.T) {
+			testBadPackages(t, modules)
+		})
+	}
+}
+
+// testBadPackages is TestModulesBadPackages in module mode or bundled.
+func testBadPackages(t *testing.T, modules bool) {
 	root := project(t, map[string]string{
 		"index.html":                        `<script type="module" src="/main.js"></script>`,
 		"main.js":                           "console.log(1);\n",
@@ -133,7 +143,7 @@ func TestModulesBadPackages(t *testing.T) {
 		"node_modules/server/package.json":  "{\"name\":\"server\",\n\"exports\":{\".\":{\"node\":\"./n.js\",\"worker\":\"./w.js\"}}}",
 		"node_modules/server/n.js":          "",
 	})
-	b := open(t, Options{Root: root, Modules: true})
+	b := open(t, Options{Root: root, Modules: modules})
 	mustBuild(t, b, nil)
 	good := get(t, b, "/main.js")
 	writeFiles(t, root, map[string]string{
