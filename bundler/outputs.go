@@ -8,6 +8,7 @@ import (
 	"mime"
 	"path"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -186,9 +187,23 @@ func (b *Bundler) messages(ms []api.Message) []Message {
 	return out
 }
 
+// couldNotResolve matches esbuild's error for an import it cannot resolve.
+var couldNotResolve = regexp.MustCompile(`^Could not resolve "([^"]+)"$`)
+
 // message flattens one esbuild message, making its file root-relative.
+// An import of a package that could not be resolved says why, as in
+// module mode (see unresolved).
 func (b *Bundler) message(m api.Message) Message {
 	msg := Message{Text: m.Text}
+	if sub := couldNotResolve.FindStringSubmatch(m.Text); sub != nil && m.Location != nil && (m.Location.Namespace == "" || m.Location.Namespace == "file") {
+		file := m.Location.File
+		if !filepath.IsAbs(file) {
+			file = filepath.Join(b.root, file)
+		}
+		if why := b.unresolved(filepath.Dir(file), sub[1]); why != "" {
+			msg.Text = why
+		}
+	}
 	if m.PluginName != "" && !strings.HasPrefix(m.PluginName, "devserve-") {
 		msg.Text = "[plugin " + m.PluginName + "] " + m.Text
 	}

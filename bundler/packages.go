@@ -284,7 +284,7 @@ func isPackageName(name string) bool {
 // unresolved says why a bare specifier that esbuild could not resolve
 // from folder dir fails: it is a path alias or a subpath import that
 // nothing maps, the package is not installed, or it is and names no file
-// that exists for it. "" for other specifiers.
+// that exists for it, and which. "" for other specifiers.
 func (b *Bundler) unresolved(dir, spec string) string {
 	name := packageName(spec)
 	if name == "" {
@@ -303,14 +303,211 @@ func (b *Bundler) unresolved(dir, spec string) string {
 	for d := dir; ; d = filepath.Dir(d) {
 		pkg := filepath.Join(d, "node_modules", filepath.FromSlash(name))
 		if fi, err := os.Stat(pkg); err == nil && fi.IsDir() {
-			if rel, ok := b.relInput(pkg); ok {
-				pkg = rel
+			rel := pkg
+			if r, ok := b.relInput(pkg); ok {
+				rel = r
 			}
-			return fmt.Sprintf("Could not resolve %q: the package %q is installed in %s but names no file for it "+
-				"(check its package.json \"exports\", \"module\" and \"main\", or reinstall it)", spec, name, pkg)
+			msg := fmt.Sprintf("Could not resolve %q: the package %q is installed in %s but names no file for it", spec, name, rel)
+			if why := b.namesNoFile(pkg, "."+strings.TrimPrefix(spec, name)); why != "" {
+				return msg + ": " + why
+			}
+			return msg + " (check its package.json \"exports\", \"module\" and \"main\", or reinstall it)"
 		}
 		if filepath.Dir(d) == d {
 			return fmt.Sprintf("Could not resolve %q: the package %q is not installed (npm install %s)", spec, name, name)
 		}
 	}
+}
+
+// namesNoFile says, for the installed package in folder pkg, which field
+// of its package.json names no file for the subpath sub ("." for the
+// package itself, "./x" for "pkg/x"), and where, as esbuild's plugin API
+// does not: the "exports" entry and its target, or a "browser", "module"
+// or "main" field that names a missing file. "" when it cannot tell.
+func (b *Bundler) namesNoFile(pkg, sub string) string {
+	pj := filepath.Join(pkg, "package.json")
+	data, err := os.ReadFile(pj)
+	if err != nil {
+		return "it has no package.json (" + b.place(pj, 0) + ")"
+	}
+	var fields struct {
+		Exports json.RawMessage `json:"exports"`
+		Browser json.RawMessage `json:"browser"`
+		Module  string          `json:"module"`
+		Main    string          `json:"main"`
+	}
+	if json.Unmarshal(data, &fields) != nil {
+		return "its package.json does not parse (" + b.place(pj, 0) + ")"
+	}
+	if len(fields.Exports) > 0 && string(fields.Exports) != "null" {
+		return b.exportsProblem(pkg, pj, data, fields.Exports, sub)
+	}
+	if sub != "." {
+		return ""
+	}
+	var browser string
+	_ = json.Unmarshal(fields.Browser, &browser) // an object maps files, not the package's
+	for _, f := range []struct{ key, file string }{{"browser", browser}, {"module", fields.Module}, {"main", fields.Main}} {
+		if f.file == "" || fileExists(filepath.Join(pkg, filepath.FromSlash(f.file))) {
+			continue
+		}
+		return fmt.Sprintf("its package.json field %q is %q, which is not a file of the package (%s)",
+			f.key, f.file, b.place(pj, jsonKeyLine(data, f.key)))
+	}
+	return ""
+}
+
+// browserConditions are the "exports" conditions esbuild matches in a
+// build for the browser (require for a require call).
+var browserConditions = map[string]bool{"browser": true, "import": true, "require": true, "module": true, "default": true}
+
+// exportsProblem says why the "exports" map exports of the package.json
+// pj (data its bytes) of the package in folder pkg names no file for the
+// subpath sub: no entry for it, no condition a browser build matches, a
+// target that is not a path in the package, or a target that is not a
+// file, which, when the target is a key of the map too, is a map whose
+// entries point at each other: targets are files, never looked up in the
+// map again.
+func (b *Bundler) exportsProblem(pkg, pj string, data []byte, exports json.RawMessage, sub string) string {
+	entries, ok := orderedObject(exports)
+	if !ok || len(entries) == 0 || !strings.HasPrefix(entries[0].key, ".") {
+		entries = []keyValue{{".", exports}} // a target, or conditions, for the package itself
+	}
+	var target json.RawMessage
+	star := ""
+	for _, e := range entries {
+		if e.key == sub {
+			target = e.value
+			break
+		}
+		if pre, post, ok := strings.Cut(e.key, "*"); ok && len(sub) >= len(pre)+len(post) &&
+			strings.HasPrefix(sub, pre) && strings.HasSuffix(sub, post) {
+			target, star = e.value, sub[len(pre):len(sub)-len(post)]
+			break
+		}
+	}
+	where := b.place(pj, jsonKeyLine(data, "exports"))
+	if target == nil {
+		return fmt.Sprintf("its package.json \"exports\" has no entry for %q (%s)", sub, where)
+	}
+	// Follow the conditions a browser build matches, in the map's order.
+	for {
+		conds, ok := orderedObject(target)
+		if !ok {
+			break
+		}
+		var next json.RawMessage
+		var names []string
+		for _, c := range conds {
+			names = append(names, c.key)
+			if browserConditions[c.key] && next == nil {
+				next = c.value
+			}
+		}
+		if next == nil {
+			return fmt.Sprintf("its package.json \"exports\" maps %q under the conditions %q, none of which a browser build matches (%s)",
+				sub, names, where)
+		}
+		target = next
+	}
+	var file string
+	if json.Unmarshal(target, &file) != nil {
+		return fmt.Sprintf("its package.json \"exports\" maps %q to %s, which is no file (%s)", sub, target, where)
+	}
+	file = strings.ReplaceAll(file, "*", star)
+	if line := jsonValueLine(data, file); line > 0 {
+		where = b.place(pj, line)
+	}
+	if !strings.HasPrefix(file, "./") {
+		return fmt.Sprintf("its package.json \"exports\" maps %q to %q, which is not a path in the package: targets start with \"./\" (%s)",
+			sub, file, where)
+	}
+	if fi, err := os.Stat(filepath.Join(pkg, filepath.FromSlash(file))); err == nil && fi.Mode().IsRegular() {
+		return "" // the file is there: something else failed
+	}
+	msg := fmt.Sprintf("its package.json \"exports\" maps %q to %q, which is not a file of the package (%s)", sub, file, where)
+	for _, e := range entries {
+		if e.key == file || e.key+"/" == file || (file == "./" && e.key == ".") {
+			return msg + fmt.Sprintf(`; %q is also a key of "exports", but the map's targets are files, never looked up in the map again: `+
+				`entries that point at each other name no file`, e.key)
+		}
+	}
+	return msg
+}
+
+// keyValue is one member of a JSON object.
+type keyValue struct {
+	key   string
+	value json.RawMessage
+}
+
+// orderedObject is the members of the JSON object raw in their order, or
+// false when raw is no object.
+func orderedObject(raw json.RawMessage) ([]keyValue, bool) {
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, false
+	}
+	var kvs []keyValue
+	for dec.More() {
+		t, err := dec.Token()
+		key, ok := t.(string)
+		if err != nil || !ok {
+			return nil, false
+		}
+		var v json.RawMessage
+		if dec.Decode(&v) != nil {
+			return nil, false
+		}
+		kvs = append(kvs, keyValue{key, v})
+	}
+	return kvs, true
+}
+
+// fileExists reports whether p names a file as esbuild would find it from
+// a package.json field: as it is, with a .js, .mjs, .cjs or .json
+// extension, or as a folder with an index file.
+func fileExists(p string) bool {
+	for _, c := range []string{p, p + ".js", p + ".mjs", p + ".cjs", p + ".json",
+		filepath.Join(p, "index.js"), filepath.Join(p, "index.mjs"), filepath.Join(p, "index.cjs"), filepath.Join(p, "package.json")} {
+		if fi, err := os.Stat(c); err == nil && fi.Mode().IsRegular() {
+			return true
+		}
+	}
+	return false
+}
+
+// place is file:line for a message's text, the file root-relative when
+// it is under the root; no line when line is 0.
+func (b *Bundler) place(file string, line int) string {
+	if rel, ok := b.relInput(file); ok {
+		file = rel
+	}
+	file = filepath.ToSlash(file)
+	if line > 0 {
+		return fmt.Sprintf("%s:%d", file, line)
+	}
+	return file
+}
+
+// jsonKeyLine is the 1-based line of the first "key": in data, or 0.
+func jsonKeyLine(data []byte, key string) int {
+	return lineOf(data, `"`+regexp.QuoteMeta(key)+`"\s*:`)
+}
+
+// jsonValueLine is the 1-based line of the first member whose value is
+// the string s in data, or 0.
+func jsonValueLine(data []byte, s string) int {
+	q, _ := json.Marshal(s)
+	return lineOf(data, `:\s*`+regexp.QuoteMeta(string(q)))
+}
+
+// lineOf is the 1-based line where the regular expression expr first
+// matches data, or 0.
+func lineOf(data []byte, expr string) int {
+	loc := regexp.MustCompile(expr).FindIndex(data)
+	if loc == nil {
+		return 0
+	}
+	return 1 + strings.Count(string(data[:loc[0]]), "\n")
 }

@@ -114,38 +114,65 @@ func TestIsPackageName(t *testing.T) {
 	}
 }
 
-// TestModulesBadPackages: a package that names no file, one that is not
-// installed, one whose exports map leads nowhere, two path aliases that
-// nothing maps and a subpath import that nothing maps each fail the build
-// with the importing line and a reason, and the last good build stays
-// served.
+// TestModulesBadPackages: a package whose "main" names a missing file,
+// one that is not installed, exports maps that lead nowhere (targets that
+// point at each other, a target outside the package, conditions a browser
+// build does not match, a missing target), two path aliases that nothing
+// maps and a subpath import that nothing maps each fail the build with
+// the importing line and a reason that names the package.json field and
+// its line, and the last good build stays served; in module mode and
+// bundled.
 func TestModulesBadPackages(t *testing.T) {
+	for _, modules := range []bool{true, false} {
+		t.Run(map[bool]string{true: "modules", false: "bundled"}[modules], func(t *testing.T) {
+			testBadPackages(t, modules)
+		})
+	}
+}
+
+// testBadPackages is TestModulesBadPackages in module mode or bundled.
+func testBadPackages(t *testing.T, modules bool) {
 	root := project(t, map[string]string{
-		"index.html":                       `<script type="module" src="/main.js"></script>`,
-		"main.js":                          "console.log(1);\n",
-		"node_modules/nomain/package.json": `{"name":"nomain","main":"lib/gone.js"}`,
-		"node_modules/circ/package.json":   `{"name":"circ","exports":{".":{"browser":{"browser":{"default":"./x.js"}}}}}`,
+		"index.html":                        `<script type="module" src="/main.js"></script>`,
+		"main.js":                           "console.log(1);\n",
+		"node_modules/nomain/package.json":  "{\n  \"name\": \"nomain\",\n  \"main\": \"lib/gone.js\"\n}\n",
+		"node_modules/circ/package.json":    `{"name":"circ","exports":{".":{"browser":{"browser":{"default":"./x.js"}}}}}`,
+		"node_modules/loop/package.json":    "{\n  \"name\": \"loop\",\n  \"exports\": {\n    \"./a\": \"./b\",\n    \"./b\": \"./a\"\n  }\n}\n",
+		"node_modules/selfref/package.json": `{"name":"selfref","exports":{".":"./index.js","./index.js":"."}}`,
+		"node_modules/bare/package.json":    `{"name":"bare","exports":{".":"bare/index.js"}}`,
+		"node_modules/server/package.json":  "{\"name\":\"server\",\n\"exports\":{\".\":{\"node\":\"./n.js\",\"worker\":\"./w.js\"}}}",
+		"node_modules/server/n.js":          "",
 	})
-	b := open(t, Options{Root: root, Modules: true})
+	b := open(t, Options{Root: root, Modules: modules})
 	mustBuild(t, b, nil)
 	good := get(t, b, "/main.js")
 	writeFiles(t, root, map[string]string{
 		"main.js": "import a from 'nomain';\nimport b from 'notinstalled';\nimport c from 'circ';\n" +
-			"import d from '@/components/x';\nimport e from '~/lib';\nimport f from '#internal';\nconsole.log(a, b, c, d, e, f);\n",
+			"import d from '@/components/x';\nimport e from '~/lib';\nimport f from '#internal';\n" +
+			"import g from 'loop/a';\nimport h from 'selfref';\nimport i from 'bare';\nimport j from 'server';\n" +
+			"console.log(a, b, c, d, e, f, g, h, i, j);\n",
 	})
 	r := b.Build([]string{"main.js"})
+	const circular = `is also a key of "exports", but the map's targets are files, never looked up in the map again: entries that point at each other name no file`
 	want := []struct {
 		line int
 		text string
 	}{
-		{1, `"nomain" is installed in node_modules/nomain but names no file`},
+		{1, `"nomain" is installed in node_modules/nomain but names no file for it: its package.json field "main" is "lib/gone.js", ` +
+			`which is not a file of the package (node_modules/nomain/package.json:3)`},
 		{2, `"notinstalled" is not installed (npm install notinstalled)`},
-		{3, `"circ" is installed in node_modules/circ but names no file`},
+		{3, `"circ" is installed in node_modules/circ but names no file for it: its package.json "exports" maps "." to "./x.js", ` +
+			`which is not a file of the package (node_modules/circ/package.json:1)`},
 		// Vite projects' aliases (resolve.alias in vite.config, which
 		// devserve does not read) and a subpath import nothing maps.
 		{4, `no package can be named "@/components", so this is a path alias; devserve takes aliases from "paths"`},
 		{5, `no package can be named "~", so this is a path alias`},
 		{6, `"#internal": a specifier starting with # is a subpath import`},
+		// Entries of "exports" that point at each other.
+		{7, `its package.json "exports" maps "./a" to "./b", which is not a file of the package (node_modules/loop/package.json:4); "./b" ` + circular},
+		{8, `its package.json "exports" maps "." to "./index.js", which is not a file of the package (node_modules/selfref/package.json:1); "./index.js" ` + circular},
+		{9, `its package.json "exports" maps "." to "bare/index.js", which is not a path in the package: targets start with "./" (node_modules/bare/package.json:1)`},
+		{10, `its package.json "exports" maps "." under the conditions ["node" "worker"], none of which a browser build matches (node_modules/server/package.json:2)`},
 	}
 	if len(r.Errors) != len(want) {
 		t.Fatalf("errors = %+v, want %d", r.Errors, len(want))

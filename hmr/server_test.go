@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -59,6 +60,13 @@ type batchSeen struct {
 // ends.
 func startServer(t testing.TB, dir, addr string, opts Options) *testServer {
 	t.Helper()
+	return startServerVia(t, dir, addr, opts, nil)
+}
+
+// startServerVia is startServer with the server's handler wrapped by wrap,
+// if not nil, so that a test can hold or watch requests.
+func startServerVia(t testing.TB, dir, addr string, opts Options, wrap func(http.Handler) http.Handler) *testServer {
+	t.Helper()
 	ts := &testServer{dir: dir, reports: make(chan Report, 1000), batches: make(chan batchSeen, 1000)}
 	opts.Root = dir
 	opts.OnReport = func(r Report) { ts.reports <- r }
@@ -73,10 +81,14 @@ func startServer(t testing.TB, dir, addr string, opts Options) *testServer {
 		t.Fatalf("listen: %v", err)
 	}
 	ts.Server = srv
-	ts.http = httptest.NewUnstartedServer(srv)
+	var h http.Handler = srv
+	if wrap != nil {
+		h = wrap(srv)
+	}
+	ts.http = httptest.NewUnstartedServer(h)
 	ts.http.Listener.Close()
 	ts.http.Listener = ln
-	ts.http.Config = NewHTTPServer(srv, nil)
+	ts.http.Config = NewHTTPServer(h, nil)
 	ts.http.Start()
 	ts.URL = ts.http.URL
 	t.Cleanup(ts.stop)
