@@ -118,6 +118,7 @@ type ProbeState struct {
 	Out     string  `json:"out"`     // #out's text now
 	Total   string  `json:"total"`   // #total's text now
 	Hot     string  `json:"hot"`     // #hot's text now
+	Count   string  `json:"count"`   // the counter's text now
 	Ready   bool    `json:"ready"`   // document.readyState is "complete"
 }
 
@@ -134,12 +135,7 @@ func (t *Tab) Query(ctx context.Context, w Want) (*ProbeState, error) {
 		return nil, fmt.Errorf("encode query: %w", err)
 	}
 	expr := fmt.Sprintf(`(function (a) {
-  if (!window.__bench) return null;
-  var s = __bench.query(a[0], a[1], a[2], a[3]);
-  var o = document.getElementById('out'), t = document.getElementById('total'), h = document.getElementById('hot');
-  s.out = o ? o.textContent : ''; s.total = t ? t.textContent : ''; s.hot = h ? h.textContent : '';
-  s.ready = document.readyState === 'complete';
-  return s;
+  return window.__bench ? __bench.query(a[0], a[1], a[2], a[3]) : null;
 })(%s)`, args)
 	ctx, cancel := t.callCtx(ctx, 10*time.Second)
 	defer cancel()
@@ -167,6 +163,20 @@ func (t *Tab) SetMarker(ctx context.Context, marker string) error {
 	}
 	if !ok {
 		return errors.New("set marker: the page has no probe")
+	}
+	return nil
+}
+
+// Click clicks the page's counter (the probe's count element) once.
+func (t *Tab) Click(ctx context.Context) error {
+	ctx, cancel := t.callCtx(ctx, 10*time.Second)
+	defer cancel()
+	ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.__bench ? __bench.click() : false`))
+	if err != nil {
+		return fmt.Errorf("click the counter: %w", err)
+	}
+	if !ok {
+		return errors.New("click the counter: the page has no probe or no counter")
 	}
 	return nil
 }
