@@ -181,6 +181,50 @@ func (t *Tab) Click(ctx context.Context) error {
 	return nil
 }
 
+// Fetch is one resource the page fetched, from the Resource Timing API,
+// in milliseconds after the save (the start of the sample).
+type Fetch struct {
+	// URL is the resource's path and query.
+	URL string `json:"url"`
+	// StartMs is when the browser started the request; EndMs when the
+	// response had been read.
+	StartMs float64 `json:"start_ms"`
+	EndMs   float64 `json:"end_ms"`
+}
+
+// ClearFetches empties the document's Resource Timing buffer, so that a
+// page that fetched more than its limit (250 entries) when it loaded
+// records the fetches of the next edit.
+func (t *Tab) ClearFetches(ctx context.Context) error {
+	ctx, cancel := t.callCtx(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`performance.clearResourceTimings(), true`)); err != nil {
+		return fmt.Errorf("clear resource timings: %w", err)
+	}
+	return nil
+}
+
+// Fetches returns the resources the document fetched that started at or
+// after since (page wall-clock milliseconds since the epoch), with times
+// relative to since.
+func (t *Tab) Fetches(ctx context.Context, since float64) ([]Fetch, error) {
+	ctx, cancel := t.callCtx(ctx, 10*time.Second)
+	defer cancel()
+	expr := fmt.Sprintf(`performance.getEntriesByType('resource').map(function (e) {
+  var u = new URL(e.name);
+  return { url: u.pathname + u.search, start_ms: performance.timeOrigin + e.startTime - %[1]f,
+           end_ms: performance.timeOrigin + e.responseEnd - %[1]f };
+}).filter(function (f) { return f.start_ms >= 0; })`, since)
+	fetches, err := chromedp.Run(ctx, chromedp.Evaluate[[]Fetch](expr))
+	if err != nil {
+		return nil, fmt.Errorf("read resource timings: %w", err)
+	}
+	for i := range fetches {
+		fetches[i].StartMs, fetches[i].EndMs = round3(fetches[i].StartMs), round3(fetches[i].EndMs)
+	}
+	return fetches, nil
+}
+
 // ClockOffset compares the current document's clock with Go's wall clock. It
 // reads performance.timeOrigin + performance.now() three times between two
 // time.Now() calls and keeps the read with the shortest round trip: offset is

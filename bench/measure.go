@@ -503,6 +503,9 @@ func (s *session) componentEdit(ctx context.Context, i int) *Sample {
 		counted := func(st *ProbeState) bool { return st.Count == count }
 		_, _, err = s.waitFor(ctx, Want{}, counted, s.cfg.Timeout, 0)
 	}
+	if err == nil {
+		err = s.tab.ClearFetches(ctx)
+	}
 	if err != nil {
 		sample.Error = fmt.Sprintf("increment the counter before the edit: %v", err)
 		return sample
@@ -514,13 +517,22 @@ func (s *session) componentEdit(ctx context.Context, i int) *Sample {
 	if sample.Error != "" {
 		return sample
 	}
-	after, err := s.tab.Query(ctx, Want{})
+	after, err := s.tab.Query(ctx, Want{Out: label})
 	if err != nil || after == nil {
 		sample.Error = fmt.Sprintf("read the counter after the edit: %v", err)
 		return sample
 	}
 	kept := after.Count == count
 	sample.StateKept = &kept
+	// The save in the page's clock is when the text showed minus the
+	// latency; the fetches since then say when the update reached the
+	// page (the first request) and how long loading it took.
+	if !sample.Navigated {
+		sample.Fetches, err = s.tab.Fetches(ctx, after.OutAt-sample.Ms)
+		if err != nil {
+			sample.Error = err.Error()
+		}
+	}
 	return sample
 }
 

@@ -75,6 +75,11 @@ type Sample struct {
 	// StateKept, for a component edit, says whether the component's counter
 	// (clicked just before the edit) still showed its count after it.
 	StateKept *bool `json:"state_kept,omitempty"`
+	// Fetches, for a component edit that updated the page in place, are
+	// the requests the page made from the save until the text showed and
+	// a little after: the first one's start is when the update reached the
+	// page.
+	Fetches []Fetch `json:"fetches,omitempty"`
 	// Attempts is how many navigations a cold start needed.
 	Attempts int `json:"attempts,omitempty"`
 	// Error says why the sample failed; empty when it succeeded.
