@@ -1,9 +1,11 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -98,7 +100,7 @@ func TestGenerateProjectFiles(t *testing.T) {
 		`window.__bench`,
 		`<p id="out">`,
 		`<p id="hot">`,
-		`'hot:' + hot.textContent`,
+		`"hot":"#hot"`,
 	} {
 		if !strings.Contains(html, want) {
 			t.Errorf("index.html lacks %q", want)
@@ -219,4 +221,156 @@ func readFile(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(data)
+}
+
+// fakeModules makes a node_modules folder with the packages the React
+// projects need, and a dot entry that must not be linked.
+func fakeModules(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, pkg := range append(slices.Clone(reactPackages), "@vitejs/plugin-react", ".vite") {
+		if err := os.MkdirAll(filepath.Join(dir, pkg), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, pkg, "package.json"), []byte("{}"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+var reactImportRE = regexp.MustCompile(`from '\./(c\d+)\.jsx'`)
+
+func TestGenerateReactProject(t *testing.T) {
+	modules := fakeModules(t)
+	dir := t.TempDir()
+	p, err := GenerateReactProject(dir, 123, modules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	comps, err := os.ReadDir(filepath.Join(dir, "src"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(comps) != 124 { // 123 components and main.jsx
+		t.Errorf("%d files in src, want 124", len(comps))
+	}
+	imported := map[string]int{}
+	for _, c := range comps {
+		src := readFile(t, filepath.Join(dir, "src", c.Name()))
+		for _, m := range reactImportRE.FindAllStringSubmatch(src, -1) {
+			imported[m[1]]++
+		}
+		if c.Name() != "main.jsx" && !strings.Contains(src, "useState(0)") {
+			t.Errorf("%s has no state:\n%s", c.Name(), src)
+		}
+	}
+	for i := range 123 {
+		want := 1 // main.jsx imports c0
+		if imported[fmt.Sprintf("c%d", i)] != want {
+			t.Errorf("c%d imported %d times, want %d", i, imported[fmt.Sprintf("c%d", i)], want)
+		}
+	}
+	edited := readFile(t, filepath.Join(dir, "src", "c122.jsx"))
+	for _, want := range []string{`<span id="out">{"leaf-0"}</span>`, `<button id="count"`, "export function C122()"} {
+		if !strings.Contains(edited, want) {
+			t.Errorf("c122.jsx lacks %q:\n%s", want, edited)
+		}
+	}
+	if err := p.WriteLabel("edit-1"); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, filepath.Join(dir, "src", "c122.jsx")); !strings.Contains(got, `{"edit-1"}`) {
+		t.Errorf("WriteLabel did not rewrite c122.jsx:\n%s", got)
+	}
+	if main := readFile(t, filepath.Join(dir, "src", "main.jsx")); !strings.Contains(main, `<p id="total">{"123 components"}</p>`) {
+		t.Errorf("main.jsx:\n%s", main)
+	}
+	html := readFile(t, filepath.Join(dir, "index.html"))
+	if !strings.Contains(html, `src="/src/main.jsx"`) || strings.Index(html, "window.__bench") > strings.Index(html, "<link") {
+		t.Errorf("index.html must have the probe before the stylesheet and the entry:\n%s", html)
+	}
+	if target, err := os.Readlink(filepath.Join(dir, "node_modules", "react")); err != nil || target != filepath.Join(modules, "react") {
+		t.Errorf("node_modules/react links to %q (%v), want %s", target, err, filepath.Join(modules, "react"))
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "node_modules", ".vite")); err == nil {
+		t.Error("node_modules/.vite is linked: vite's cache of one project would be shared")
+	}
+	if _, err := GenerateReactProject(t.TempDir(), 10, t.TempDir()); err == nil || !strings.Contains(err.Error(), "react-refresh") {
+		t.Errorf("a node_modules without React: error %v, want one naming the packages", err)
+	}
+}
+
+func TestCopyApp(t *testing.T) {
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(root, filepath.FromSlash(App))
+	before := readFile(t, filepath.Join(src, "src", "App.tsx"))
+	dir := t.TempDir()
+	p, err := CopyApp(src, dir, fakeModules(t), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.WriteLabel("edit-0"); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.WriteColor("rgb(200, 0, 1)"); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, filepath.Join(dir, "src", "App.tsx")); !strings.Contains(got, "<h1>edit-0</h1>") {
+		t.Errorf("App.tsx after WriteLabel:\n%s", got)
+	}
+	if got := readFile(t, filepath.Join(dir, "src", "App.css")); !strings.HasSuffix(got, "#center h1 {\n  color: rgb(200, 0, 1);\n}\n") {
+		t.Errorf("App.css after WriteColor ends %q", got[max(0, len(got)-80):])
+	}
+	if html := readFile(t, filepath.Join(dir, "index.html")); !strings.Contains(html, `"out":"#center h1"`) {
+		t.Errorf("the copy's index.html has no probe:\n%s", html)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "favicon.svg")); err != nil {
+		t.Errorf("publicAtRoot: %v", err)
+	}
+	if after := readFile(t, filepath.Join(src, "src", "App.tsx")); after != before {
+		t.Error("CopyApp or its edits changed testdata")
+	}
+}
+
+func TestBumpCount(t *testing.T) {
+	for in, want := range map[string]string{"": "1", "0": "1", "9": "10", "Count is 3": "Count is 4", "x": "x1"} {
+		if got := bumpCount(in); got != want {
+			t.Errorf("bumpCount(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestParseProjects(t *testing.T) {
+	cfg, err := parseFlags([]string{"-projects", "react,app", "-components", "10", "-tools", "devserve,bun"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(cfg.Projects, []string{CaseReact, CaseApp}) || !slices.Equal(cfg.Components, []int{10}) ||
+		len(cfg.Tools) != 2 || !cfg.Tools[1].NeedsPeers || !cfg.Tools[1].ServesPage {
+		t.Errorf("unexpected config %+v", cfg)
+	}
+	if cfg, _ := parseFlags(nil); !slices.Equal(cfg.Projects, []string{CaseTree}) {
+		t.Errorf("default -projects = %v, want tree", cfg.Projects)
+	}
+	for _, bad := range [][]string{{"-projects", "vue"}, {"-components", "1"}, {"-tools", "parcel"}} {
+		if _, err := parseFlags(bad); err == nil {
+			t.Errorf("parseFlags(%q) accepted bad flags", bad)
+		}
+	}
+}
+
+func TestRunRowsRatio(t *testing.T) {
+	runs := []*Run{
+		{Project: CaseReact, Tool: "devserve", Modules: 10, Component: []*Sample{{Ms: 10}, {Ms: 20}}},
+		{Project: CaseReact, Tool: "vite", Modules: 10, Component: []*Sample{{Ms: 45}}},
+	}
+	var b strings.Builder
+	printTable(&b, &Results{Runs: runs})
+	if !regexp.MustCompile(`vite\s+10\s+component edit\s+1/1\s+45\.0.*\s3\.00\s`).MatchString(b.String()) {
+		t.Errorf("no ratio 3.00 for vite's component edit in:\n%s", b.String())
+	}
 }

@@ -118,6 +118,7 @@ type ProbeState struct {
 	Out     string  `json:"out"`     // #out's text now
 	Total   string  `json:"total"`   // #total's text now
 	Hot     string  `json:"hot"`     // #hot's text now
+	Count   string  `json:"count"`   // the counter's text now
 	Ready   bool    `json:"ready"`   // document.readyState is "complete"
 }
 
@@ -134,12 +135,7 @@ func (t *Tab) Query(ctx context.Context, w Want) (*ProbeState, error) {
 		return nil, fmt.Errorf("encode query: %w", err)
 	}
 	expr := fmt.Sprintf(`(function (a) {
-  if (!window.__bench) return null;
-  var s = __bench.query(a[0], a[1], a[2], a[3]);
-  var o = document.getElementById('out'), t = document.getElementById('total'), h = document.getElementById('hot');
-  s.out = o ? o.textContent : ''; s.total = t ? t.textContent : ''; s.hot = h ? h.textContent : '';
-  s.ready = document.readyState === 'complete';
-  return s;
+  return window.__bench ? __bench.query(a[0], a[1], a[2], a[3]) : null;
 })(%s)`, args)
 	ctx, cancel := t.callCtx(ctx, 10*time.Second)
 	defer cancel()
@@ -169,6 +165,64 @@ func (t *Tab) SetMarker(ctx context.Context, marker string) error {
 		return errors.New("set marker: the page has no probe")
 	}
 	return nil
+}
+
+// Click clicks the page's counter (the probe's count element) once.
+func (t *Tab) Click(ctx context.Context) error {
+	ctx, cancel := t.callCtx(ctx, 10*time.Second)
+	defer cancel()
+	ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.__bench ? __bench.click() : false`))
+	if err != nil {
+		return fmt.Errorf("click the counter: %w", err)
+	}
+	if !ok {
+		return errors.New("click the counter: the page has no probe or no counter")
+	}
+	return nil
+}
+
+// Fetch is one resource the page fetched, from the Resource Timing API,
+// in milliseconds after the save (the start of the sample).
+type Fetch struct {
+	// URL is the resource's path and query.
+	URL string `json:"url"`
+	// StartMs is when the browser started the request; EndMs when the
+	// response had been read.
+	StartMs float64 `json:"start_ms"`
+	EndMs   float64 `json:"end_ms"`
+}
+
+// ClearFetches empties the document's Resource Timing buffer, so that a
+// page that fetched more than its limit (250 entries) when it loaded
+// records the fetches of the next edit.
+func (t *Tab) ClearFetches(ctx context.Context) error {
+	ctx, cancel := t.callCtx(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`performance.clearResourceTimings(), true`)); err != nil {
+		return fmt.Errorf("clear resource timings: %w", err)
+	}
+	return nil
+}
+
+// Fetches returns the resources the document fetched that started at or
+// after since (page wall-clock milliseconds since the epoch), with times
+// relative to since.
+func (t *Tab) Fetches(ctx context.Context, since float64) ([]Fetch, error) {
+	ctx, cancel := t.callCtx(ctx, 10*time.Second)
+	defer cancel()
+	expr := fmt.Sprintf(`performance.getEntriesByType('resource').map(function (e) {
+  var u = new URL(e.name);
+  return { url: u.pathname + u.search, start_ms: performance.timeOrigin + e.startTime - %[1]f,
+           end_ms: performance.timeOrigin + e.responseEnd - %[1]f };
+}).filter(function (f) { return f.start_ms >= 0; })`, since)
+	fetches, err := chromedp.Run(ctx, chromedp.Evaluate[[]Fetch](expr))
+	if err != nil {
+		return nil, fmt.Errorf("read resource timings: %w", err)
+	}
+	for i := range fetches {
+		fetches[i].StartMs, fetches[i].EndMs = round3(fetches[i].StartMs), round3(fetches[i].EndMs)
+	}
+	return fetches, nil
 }
 
 // ClockOffset compares the current document's clock with Go's wall clock. It

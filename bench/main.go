@@ -1,16 +1,22 @@
 // Command bench compares devserve with other dev servers in a real browser.
 //
-// For each project size and each tool it generates a project of plain ES
-// modules, starts the tool's server on a free port and drives headless
-// Chromium through chromedp to time cold starts, JS edits, CSS edits, hot
-// edits (of a module that accepts its own updates) and bursts of writes, then
-// reads the server's memory. It prints medians and p95s and writes every
+// For each project and each tool it starts the tool's server on a free port
+// and drives headless Chromium through chromedp. On a generated tree of
+// plain ES modules (-projects tree, one per -sizes) it times cold starts,
+// JS edits, CSS edits, hot edits (of a module that accepts its own updates)
+// and bursts of writes; on a generated project of React components
+// (-projects react, -components) and on a copy of testdata/apps/react-ts
+// (-projects app) it times cold starts, component edits (checking that the
+// component kept its state) and CSS edits. Then it reads the server's
+// memory. It prints medians, p95s and ratios to devserve and writes every
 // sample to a JSON file.
 //
 //	go run ./bench -sizes 10,1000,5000 -edits 20 -tools devserve,vite,esbuild
+//	go run ./bench -projects react,app -tools devserve,vite,bun
 //
-// The peers (vite, esbuild) run on Node from testdata/bench-peers, installed
-// there with `npm ci` when missing. With -tools devserve nothing needs Node.
+// The peers (vite, esbuild, webpack, bun) and the React packages are
+// installed in testdata/bench-peers with `npm ci` when missing. With
+// -tools devserve and -projects tree nothing needs Node or npm.
 // See bench/README.md for the method.
 package main
 
@@ -24,6 +30,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -32,7 +39,9 @@ import (
 
 // Config is the run's configuration, from the flags.
 type Config struct {
-	Sizes      []int
+	Projects   []string // CaseTree, CaseReact, CaseApp
+	Sizes      []int    // modules of the tree
+	Components []int    // components of the React project
 	Tools      []*Tool
 	Edits      int           // JS, CSS and hot edits (each) per tool and size
 	Cold       int           // cold starts per tool and size
@@ -45,15 +54,20 @@ type Config struct {
 	Out        string        // JSON results path
 	Devserve   string        // prebuilt devserve binary, or "" to build one
 	Chromium   string        // browser binary
-	Install    bool          // run npm ci even if node_modules looks current
-	Keep       bool          // keep the generated projects and server logs
+	// ReactModules is the node_modules whose packages the React cases
+	// link; "" for the peers'.
+	ReactModules string
+	Install      bool // run npm ci even if node_modules looks current
+	Keep         bool // keep the generated projects and server logs
 }
 
 // parseFlags reads the command line into a Config.
 func parseFlags(args []string) (*Config, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	sizes := fs.String("sizes", "10,1000,5000", "comma-separated project sizes, in ES modules")
-	toolList := fs.String("tools", "devserve,vite,esbuild", "comma-separated tools: devserve, devserve-bundle (--bundle), vite, esbuild, webpack (webpack-dev-server)")
+	projects := fs.String("projects", CaseTree, "comma-separated projects: tree (generated ES modules, -sizes), react (generated React components, -components), app ("+App+")")
+	sizes := fs.String("sizes", "10,1000,5000", "comma-separated sizes of the tree project, in ES modules")
+	components := fs.String("components", "1000", "comma-separated sizes of the react project, in components")
+	toolList := fs.String("tools", "devserve,vite,esbuild,bun", "comma-separated tools: "+strings.Join(toolNames(), ", ")+" (the react and app projects skip esbuild and webpack)")
 	cfg := &Config{}
 	fs.IntVar(&cfg.Edits, "edits", 20, "JS edits, CSS edits and hot edits (each) per tool and size")
 	fs.IntVar(&cfg.Cold, "cold", -1, "cold starts per tool and size (-1: same as -edits)")
@@ -68,6 +82,7 @@ func parseFlags(args []string) (*Config, error) {
 	fs.StringVar(&cfg.Chromium, "chromium", "/usr/bin/chromium", "Chromium binary")
 	fs.BoolVar(&cfg.Install, "install", false, "run npm ci in testdata/bench-peers even if installed")
 	fs.BoolVar(&cfg.Keep, "keep", false, "keep the generated projects and server logs")
+	fs.StringVar(&cfg.ReactModules, "react-modules", "", "node_modules with react, react-dom and react-refresh for the react and app projects (default: testdata/bench-peers/node_modules)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -75,7 +90,13 @@ func parseFlags(args []string) (*Config, error) {
 		return nil, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
 	var err error
-	if cfg.Sizes, err = parseSizes(*sizes); err != nil {
+	if cfg.Projects, err = parseProjects(*projects); err != nil {
+		return nil, err
+	}
+	if cfg.Sizes, err = parseSizes("-sizes", *sizes, MinModules); err != nil {
+		return nil, err
+	}
+	if cfg.Components, err = parseSizes("-components", *components, MinComponents); err != nil {
 		return nil, err
 	}
 	if cfg.Tools, err = lookupTools(*toolList); err != nil {
@@ -90,13 +111,34 @@ func parseFlags(args []string) (*Config, error) {
 	return cfg, nil
 }
 
-// parseSizes parses "10,1000,5000".
-func parseSizes(list string) ([]int, error) {
+// The projects of -projects.
+const (
+	CaseTree  = "tree"  // the generated tree of ES modules
+	CaseReact = "react" // the generated React components
+	CaseApp   = "app"   // a copy of testdata/apps/react-ts
+)
+
+// parseProjects parses "tree,react,app".
+func parseProjects(list string) ([]string, error) {
+	var out []string
+	for f := range strings.SplitSeq(list, ",") {
+		switch f = strings.TrimSpace(f); f {
+		case CaseTree, CaseReact, CaseApp:
+			out = append(out, f)
+		default:
+			return nil, fmt.Errorf("unknown project %q in -projects (known: tree, react, app)", f)
+		}
+	}
+	return out, nil
+}
+
+// parseSizes parses "10,1000,5000", the values of flag, each at least least.
+func parseSizes(flag, list string, least int) ([]int, error) {
 	var sizes []int
 	for f := range strings.SplitSeq(list, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n < MinModules {
-			return nil, fmt.Errorf("bad size %q in -sizes: want a number of modules >= %d", f, MinModules)
+		if err != nil || n < least {
+			return nil, fmt.Errorf("bad size %q in %s: want a number >= %d", f, flag, least)
 		}
 		sizes = append(sizes, n)
 	}
@@ -154,16 +196,24 @@ func run(ctx context.Context, cfg *Config) error {
 	defer b.Close()
 	res.Host.Chromium = b.Version
 
-	for _, n := range cfg.Sizes {
-		for _, t := range cfg.Tools {
-			progress("== %s, %d modules", t.Name, n)
-			r := measureTool(ctx, cfg, env, b, t, n, workDir)
-			res.Runs = append(res.Runs, r)
-			for _, e := range r.Errors {
-				progress("%s %d: %s", t.Name, n, e)
-			}
-			if ctx.Err() != nil {
-				break
+measure:
+	for _, c := range cfg.Projects {
+		sizes := map[string][]int{CaseTree: cfg.Sizes, CaseReact: cfg.Components, CaseApp: {0}}[c]
+		for _, n := range sizes {
+			for _, t := range cfg.Tools {
+				if c != CaseTree && !t.ServesPage {
+					progress("== %s: no %s project (it does not serve the project's own index.html); skipped", t.Name, c)
+					continue
+				}
+				progress("== %s, %s project, size %d", t.Name, c, n)
+				r := measureTool(ctx, cfg, env, b, t, c, n, workDir)
+				res.Runs = append(res.Runs, r)
+				for _, e := range r.Errors {
+					progress("%s %s %d: %s", t.Name, c, n, e)
+				}
+				if ctx.Err() != nil {
+					break measure
+				}
 			}
 		}
 	}
@@ -188,7 +238,7 @@ func failures(runs []*Run) int {
 	n := 0
 	for _, r := range runs {
 		n += len(r.Errors)
-		for _, group := range [][]*Sample{r.Cold, r.JS, r.CSS, r.Hot} {
+		for _, group := range [][]*Sample{r.Cold, r.JS, r.CSS, r.Hot, r.Component} {
 			for _, s := range group {
 				if s.Error != "" {
 					n++
@@ -204,29 +254,61 @@ func failures(runs []*Run) int {
 	return n
 }
 
-// prepareEnv finds the repository, builds devserve if needed and installs
-// the peers if needed.
+// prepareEnv finds the repository, builds devserve if needed, installs the
+// peers if a tool or the React packages need them, and finds Node and bun
+// for the tools that run on them.
 func prepareEnv(ctx context.Context, cfg *Config, workDir string) (*Env, error) {
 	root, err := repoRoot()
 	if err != nil {
 		return nil, err
 	}
-	env := &Env{Root: root, Peers: filepath.Join(root, "testdata", "bench-peers"), Devserve: cfg.Devserve}
-	needNode := false
+	env := &Env{Root: root, Peers: filepath.Join(root, "testdata", "bench-peers"), Devserve: cfg.Devserve,
+		ReactModules: cfg.ReactModules}
+	var onNode, fromPeers []string
 	for _, t := range cfg.Tools {
-		needNode = needNode || t.NeedsNode
-		if t.Name == "devserve" && env.Devserve == "" {
+		if t.NeedsNode {
+			onNode = append(onNode, t.Name)
+		}
+		if t.NeedsNode || t.NeedsPeers {
+			fromPeers = append(fromPeers, t.Name)
+		}
+		if strings.HasPrefix(t.Name, "devserve") && env.Devserve == "" {
 			if env.Devserve, err = buildDevserve(ctx, root, workDir); err != nil {
 				return nil, err
 			}
 		}
 	}
-	if needNode {
-		if env.Node, err = exec.LookPath("node"); err != nil {
-			return nil, fmt.Errorf("vite and esbuild run on Node, which is not installed (use -tools devserve): %w", err)
+	reactCases := slices.ContainsFunc(cfg.Projects, func(c string) bool { return c != CaseTree })
+	if reactCases && env.ReactModules == "" {
+		env.ReactModules = filepath.Join(env.Peers, "node_modules")
+		fromPeers = append(fromPeers, "the react and app projects' packages")
+	}
+	if env.ReactModules != "" {
+		if env.ReactModules, err = filepath.Abs(env.ReactModules); err != nil {
+			return nil, fmt.Errorf("-react-modules: %w", err)
 		}
+	}
+	if len(onNode) > 0 {
+		if env.Node, err = exec.LookPath("node"); err != nil {
+			return nil, fmt.Errorf("%s run on Node, which is not installed (use -tools devserve): %w",
+				strings.Join(onNode, ", "), err)
+		}
+	}
+	if len(fromPeers) > 0 {
 		if err := ensurePeers(ctx, env.Peers, cfg.Install); err != nil {
+			return nil, fmt.Errorf("%s come from testdata/bench-peers: %w", strings.Join(fromPeers, ", "), err)
+		}
+	}
+	if reactCases {
+		if err := checkReactModules(env.ReactModules); err != nil {
 			return nil, err
+		}
+	}
+	for _, t := range cfg.Tools {
+		if t.Name == "bun" {
+			if env.Bun, err = bunBinary(env.Peers); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return env, nil

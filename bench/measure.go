@@ -18,15 +18,19 @@ type session struct {
 	env     *Env
 	tool    *Tool
 	browser *Browser
-	project *Project
+	dir     string        // the project's root
+	size    int           // modules (tree) or components (react), 0 for the app
+	project *Project      // the module tree, or nil in a React case
+	react   *ReactProject // the React project, or nil in the tree case
 	logDir  string
 	run     *Run
 
 	srv   *Server
 	tab   *Tab
 	leaf  string // the value leaf.js exports now
-	hot   string // the value hot.js exports now
-	color string // the color style.css gives #out now
+	hot   string // the value hot.js exports now ("" in a React case)
+	label string // the text the edited React component renders now
+	color string // the color the stylesheet gives out now
 	cold  int    // cold starts so far, to name server logs
 }
 
@@ -34,24 +38,43 @@ type session struct {
 // error page, or a server that answered without the page.
 var errNoProbe = errors.New("the page has no probe")
 
-// measureTool runs every measurement of one tool on a project of n modules
-// generated under workDir. Failures are recorded in the returned Run.
-func measureTool(ctx context.Context, cfg *Config, env *Env, b *Browser, tool *Tool, n int, workDir string) *Run {
+// measureTool runs every measurement of one tool on one project, made
+// under workDir: the module tree of n modules (CaseTree), a React project
+// of n components (CaseReact) or a copy of the app (CaseApp, n unused).
+// Failures are recorded in the returned Run.
+func measureTool(ctx context.Context, cfg *Config, env *Env, b *Browser, tool *Tool, c string, n int, workDir string) *Run {
 	start := time.Now()
-	run := &Run{Tool: tool.Name, Version: tool.Version(env), Modules: n, LoadAvg: []string{loadAvg()}}
+	if c == CaseApp {
+		n = 0
+	}
+	run := &Run{Project: c, Tool: tool.Name, Version: tool.Version(env), Modules: n, LoadAvg: []string{loadAvg()}}
 	defer func() {
 		run.Duration = time.Since(start).Seconds()
 		run.LoadAvg = append(run.LoadAvg, loadAvg())
 	}()
 
-	dir := filepath.Join(workDir, fmt.Sprintf("%s-%d", tool.Name, n))
-	p, err := GenerateProject(filepath.Join(dir, "project"), n, tool.Layout)
+	dir := filepath.Join(workDir, fmt.Sprintf("%s-%s-%d", c, tool.Name, n))
+	s := &session{cfg: cfg, env: env, tool: tool, browser: b, size: n, logDir: dir, run: run, color: InitialColor}
+	var err error
+	switch c {
+	case CaseTree:
+		s.project, err = GenerateProject(filepath.Join(dir, "project"), n, tool.Layout)
+		if err == nil {
+			s.dir, s.leaf, s.hot = s.project.Dir, InitialLeaf, InitialHot
+		}
+	case CaseReact:
+		s.react, err = GenerateReactProject(filepath.Join(dir, "project"), n, env.ReactModules)
+	default:
+		s.react, err = CopyApp(filepath.Join(env.Root, filepath.FromSlash(App)), filepath.Join(dir, "project"),
+			env.ReactModules, tool.PublicAtRoot)
+	}
 	if err != nil {
 		run.Errors = append(run.Errors, err.Error())
 		return run
 	}
-	s := &session{cfg: cfg, env: env, tool: tool, browser: b, project: p, logDir: dir, run: run,
-		leaf: InitialLeaf, hot: InitialHot, color: InitialColor}
+	if s.react != nil {
+		s.dir, s.label = s.react.Dir, s.react.InitialLabel
+	}
 	defer s.stop()
 	if err := s.measure(ctx); err != nil {
 		run.Errors = append(run.Errors, err.Error())
@@ -59,10 +82,15 @@ func measureTool(ctx context.Context, cfg *Config, env *Env, b *Browser, tool *T
 	return run
 }
 
-// measure runs the cold starts, the edits, the bursts and the memory reading
-// in that order. The edits use the server of the last cold start.
+// measure runs the cold starts, the edits, the bursts (of the module tree)
+// and the memory reading in that order. The edits use the server of the
+// last cold start.
 func (s *session) measure(ctx context.Context) error {
-	for _, step := range []func(context.Context) error{s.coldStarts, s.edits, s.bursts} {
+	steps := []func(context.Context) error{s.coldStarts, s.edits, s.bursts}
+	if s.react != nil {
+		steps = []func(context.Context) error{s.coldStarts, s.reactEdits}
+	}
+	for _, step := range steps {
 		if err := step(ctx); err != nil {
 			return err
 		}
@@ -82,7 +110,7 @@ func (s *session) coldStarts(ctx context.Context) error {
 	for i := range s.cfg.Cold {
 		sample := s.coldStart(ctx, i)
 		s.run.Cold = append(s.run.Cold, sample)
-		progress("%s %d cold start %d: %s", s.tool.Name, s.project.Modules, i, sampleText(sample))
+		progress("%s %s %d cold start %d: %s", s.tool.Name, s.run.Project, s.size, i, sampleText(sample))
 		if sample.Error != "" {
 			if failures++; failures >= 2 || ctx.Err() != nil {
 				return fmt.Errorf("cold start keeps failing: %s", sample.Error)
@@ -110,7 +138,7 @@ func (s *session) edits(ctx context.Context) error {
 			default:
 				s.run.Hot = append(s.run.Hot, sample)
 			}
-			progress("%s %d %s edit %d: %s", s.tool.Name, s.project.Modules, kind, i, sampleText(sample))
+			progress("%s %d %s edit %d: %s", s.tool.Name, s.size, kind, i, sampleText(sample))
 			if sample.Error != "" {
 				if err := s.resync(ctx); err != nil {
 					return fmt.Errorf("after a failed %s edit: %w", kind, err)
@@ -128,7 +156,7 @@ func (s *session) bursts(ctx context.Context) error {
 		b := s.burst(ctx, i)
 		s.run.Bursts = append(s.run.Bursts, b)
 		progress("%s %d burst %d: %.1f ms, %d loads, %d runs, final=%v %s",
-			s.tool.Name, s.project.Modules, i, b.Ms, b.Loads, b.Runs, b.Final, b.Error)
+			s.tool.Name, s.size, i, b.Ms, b.Loads, b.Runs, b.Final, b.Error)
 		if !b.Final {
 			if err := s.resync(ctx); err != nil {
 				return fmt.Errorf("after a burst: %w", err)
@@ -148,7 +176,7 @@ func (s *session) coldStart(ctx context.Context, i int) *Sample {
 	}
 	s.stop()
 	for _, d := range s.tool.CacheDirs {
-		if err := os.RemoveAll(filepath.Join(s.project.Dir, d)); err != nil {
+		if err := os.RemoveAll(filepath.Join(s.dir, d)); err != nil {
 			return fail(fmt.Errorf("remove cache %s: %w", d, err))
 		}
 	}
@@ -163,7 +191,7 @@ func (s *session) coldStart(ctx context.Context, i int) *Sample {
 	}
 	s.cold++
 	logPath := filepath.Join(s.logDir, fmt.Sprintf("server-%d.log", s.cold))
-	cmd := s.tool.Command(s.env, s.project.Dir, port)
+	cmd := s.tool.Command(s.env, s.dir, port)
 
 	t0 := time.Now()
 	srv, err := StartServer(cmd, port, logPath)
@@ -233,7 +261,13 @@ func (s *session) edit(ctx context.Context, kind string, i int) *Sample {
 	default:
 		color := EditColor(i)
 		want = Want{Color: color}
-		write = func() error { s.color = color; return s.project.WriteStyle(color) }
+		write = func() error {
+			s.color = color
+			if s.react != nil {
+				return s.react.WriteColor(color)
+			}
+			return s.project.WriteStyle(color)
+		}
 		at = func(st *ProbeState) float64 { return st.ColorAt }
 	}
 	return s.timeChange(ctx, &Sample{Index: i}, fmt.Sprintf("%s-%d", kind, i), write, want, at)
@@ -418,7 +452,88 @@ func (s *session) waitFor(ctx context.Context, want Want, done func(*ProbeState)
 
 // want is the content the page must show for the project as it is now.
 func (s *session) want() Want {
+	if s.react != nil {
+		return Want{Out: s.label, Total: s.react.Total}
+	}
 	return Want{Out: s.leaf, Total: strconv.Itoa(s.project.Total())}
+}
+
+// reactEdits runs cfg.Edits component edits and as many CSS edits, in
+// turn. After a failed edit it reloads the page to the current content, or
+// gives up.
+func (s *session) reactEdits(ctx context.Context) error {
+	for i := range s.cfg.Edits {
+		for _, kind := range []string{"component", "css"} {
+			var sample *Sample
+			if kind == "component" {
+				sample = s.componentEdit(ctx, i)
+				s.run.Component = append(s.run.Component, sample)
+			} else {
+				sample = s.edit(ctx, kind, i)
+				s.run.CSS = append(s.run.CSS, sample)
+			}
+			progress("%s %s %d %s edit %d: %s", s.tool.Name, s.run.Project, s.size, kind, i, sampleText(sample))
+			if sample.Error != "" {
+				if err := s.resync(ctx); err != nil {
+					return fmt.Errorf("after a failed %s edit: %w", kind, err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// componentEdit clicks the edited component's counter once and waits until
+// it shows the new count, then rewrites the component with a new label and
+// times until the page shows it. The sample records whether the counter
+// still showed its count then: a Fast Refresh update keeps it, a reload or
+// a re-mount loses it.
+func (s *session) componentEdit(ctx context.Context, i int) *Sample {
+	sample := &Sample{Index: i}
+	st, err := s.tab.Query(ctx, Want{})
+	if err == nil && st == nil {
+		err = errNoProbe
+	}
+	if err == nil {
+		err = s.tab.Click(ctx)
+	}
+	count := ""
+	if err == nil {
+		count = bumpCount(st.Count)
+		counted := func(st *ProbeState) bool { return st.Count == count }
+		_, _, err = s.waitFor(ctx, Want{}, counted, s.cfg.Timeout, 0)
+	}
+	if err == nil {
+		err = s.tab.ClearFetches(ctx)
+	}
+	if err != nil {
+		sample.Error = fmt.Sprintf("increment the counter before the edit: %v", err)
+		return sample
+	}
+	label := fmt.Sprintf("edit-%d", i)
+	write := func() error { s.label = label; return s.react.WriteLabel(label) }
+	at := func(st *ProbeState) float64 { return st.OutAt }
+	sample = s.timeChange(ctx, sample, fmt.Sprintf("component-%d", i), write, Want{Out: label}, at)
+	if sample.Error != "" {
+		return sample
+	}
+	after, err := s.tab.Query(ctx, Want{Out: label})
+	if err != nil || after == nil {
+		sample.Error = fmt.Sprintf("read the counter after the edit: %v", err)
+		return sample
+	}
+	kept := after.Count == count
+	sample.StateKept = &kept
+	// The save in the page's clock is when the text showed minus the
+	// latency; the fetches since then say when the update reached the
+	// page (the first request) and how long loading it took.
+	if !sample.Navigated {
+		sample.Fetches, err = s.tab.Fetches(ctx, after.OutAt-sample.Ms)
+		if err != nil {
+			sample.Error = err.Error()
+		}
+	}
+	return sample
 }
 
 // stop ends the current server and closes the current tab, if any.

@@ -46,32 +46,49 @@ type Project struct {
 	values []int
 }
 
-// probeScript is the inline classic script at the top of every variant's
-// <head>. It runs before anything else of the page and records, with the
-// page's wall clock (performance.timeOrigin + performance.now()), when a text
-// of #out, #total or #hot, or a computed color of #out, first appeared in this
-// document. It checks on every DOM mutation, on every load event (a
-// stylesheet that finished loading) and on every animation frame. It also
-// counts document loads in sessionStorage, so that reloads are visible across
-// navigations.
-const probeScript = `<script>
+// Selectors say where the probe finds what it watches: out (a text, and
+// its computed color), total and hot (texts), and count (a counter the
+// harness clicks, to check that a hot update kept a component's state). An
+// empty selector is not watched.
+type Selectors struct {
+	Out, Total, Hot, Count string
+}
+
+// idSelectors are the selectors of the generated projects: elements with
+// the ids out, total, hot and count.
+var idSelectors = Selectors{Out: "#out", Total: "#total", Hot: "#hot", Count: "#count"}
+
+// probeTemplate is the inline classic script at the top of every page's
+// <head>; %s is the JSON of the selectors. It runs before anything else of
+// the page and records, with the page's wall clock (performance.timeOrigin
+// + performance.now()), when a text of out, total, hot or count, or a
+// computed color of out, first appeared in this document. It checks on
+// every DOM mutation, on every load event (a stylesheet that finished
+// loading) and on every animation frame. It also counts document loads in
+// sessionStorage, so that reloads are visible across navigations, and it
+// clicks the counter when asked.
+const probeTemplate = `<script>
 (function () {
+  var sel = %s;
   var now = function () { return performance.timeOrigin + performance.now(); };
   var loads = +(sessionStorage.getItem('bench.loads') || 0) + 1;
   sessionStorage.setItem('bench.loads', String(loads));
   var b = window.__bench = { loads: loads, marker: '', text: {}, color: {} };
+  function el(key) { return sel[key] ? document.querySelector(sel[key]) : null; }
   function seen(map, key) { if (!(key in map)) map[key] = now(); }
   function check() {
-    var out = document.getElementById('out');
-    var total = document.getElementById('total');
-    var hot = document.getElementById('hot');
-    if (out) { seen(b.text, 'out:' + out.textContent); seen(b.color, getComputedStyle(out).color); }
-    if (total) seen(b.text, 'total:' + total.textContent);
-    if (hot) seen(b.text, 'hot:' + hot.textContent);
+    ['out', 'total', 'hot', 'count'].forEach(function (key) {
+      var e = el(key);
+      if (e) seen(b.text, key + ':' + e.textContent);
+    });
+    var out = el('out');
+    if (out) seen(b.color, getComputedStyle(out).color);
   }
   new MutationObserver(check).observe(document, { subtree: true, childList: true, characterData: true });
   document.addEventListener('load', check, true);
   (function frame() { check(); requestAnimationFrame(frame); })();
+  function text(key) { var e = el(key); return e ? e.textContent : ''; }
+  b.click = function () { var e = el('count'); if (!e) return false; e.click(); return true; };
   b.query = function (out, total, color, hot) {
     return {
       loads: +(sessionStorage.getItem('bench.loads') || 0),
@@ -80,11 +97,22 @@ const probeScript = `<script>
       outAt: out ? (b.text['out:' + out] || 0) : 0,
       totalAt: total ? (b.text['total:' + total] || 0) : 0,
       colorAt: color ? (b.color[color] || 0) : 0,
-      hotAt: hot ? (b.text['hot:' + hot] || 0) : 0
+      hotAt: hot ? (b.text['hot:' + hot] || 0) : 0,
+      out: text('out'), total: text('total'), hot: text('hot'), count: text('count'),
+      ready: document.readyState === 'complete'
     };
   };
 })();
 </script>`
+
+// probeScript returns the probe for the given selectors.
+func probeScript(sel Selectors) string {
+	js, err := json.Marshal(map[string]string{"out": sel.Out, "total": sel.Total, "hot": sel.Hot, "count": sel.Count})
+	if err != nil {
+		panic(err) // a map of strings always encodes
+	}
+	return fmt.Sprintf(probeTemplate, js)
+}
 
 // GenerateProject writes a project of n ES modules (n >= 4) into dir with the
 // given index.html layout. The entry main.js imports leaf.js, hot.js and the
@@ -144,7 +172,7 @@ const InitialColor = "rgb(1, 1, 1)"
 func indexHTML(l Layout) string {
 	var b strings.Builder
 	b.WriteString("<!doctype html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n<title>devserve bench</title>\n")
-	b.WriteString(probeScript)
+	b.WriteString(probeScript(idSelectors))
 	b.WriteString("\n")
 	fmt.Fprintf(&b, "<link rel=\"stylesheet\" href=%q>\n", l.StyleHref)
 	if l.Classic {

@@ -33,33 +33,79 @@ func printTable(w io.Writer, r *Results) {
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "tool\tmodules\tkind\tok/n\tmedian ms\tp95 ms\tmin ms\tmax ms\t\tnotes")
+	fmt.Fprintln(tw, "project\ttool\tsize\tkind\tok/n\tmedian ms\tp95 ms\tmin ms\tmax ms\t÷ devserve\t\tnotes")
+	base := devserveMedians(r.Runs)
 	for _, run := range r.Runs {
-		for _, row := range runRows(run) {
+		for _, row := range runRows(run, base) {
 			fmt.Fprintln(tw, strings.Join(row, "\t"))
 		}
 	}
 	tw.Flush()
 }
 
-// runRows returns the table rows of one run.
-func runRows(run *Run) [][]string {
-	head := []string{run.Tool, fmt.Sprint(run.Modules)}
+// medianKey names one row of the table: a project, size and kind.
+type medianKey struct {
+	project string
+	size    int
+	kind    string
+}
+
+// kinds are the kinds of samples of a run, in the order of the table.
+func kinds(run *Run) []struct {
+	kind    string
+	samples []*Sample
+} {
+	return []struct {
+		kind    string
+		samples []*Sample
+	}{{"cold start", run.Cold}, {"js edit", run.JS}, {"component edit", run.Component},
+		{"css edit", run.CSS}, {"hot edit", run.Hot}}
+}
+
+// devserveMedians returns devserve's medians by project, size and kind:
+// what the other tools' medians are divided by.
+func devserveMedians(runs []*Run) map[medianKey]float64 {
+	base := map[medianKey]float64{}
+	for _, run := range runs {
+		if run.Tool != "devserve" {
+			continue
+		}
+		for _, k := range kinds(run) {
+			if s := Summarize(latencies(k.samples)); s.N > 0 && s.Median > 0 {
+				base[medianKey{run.Project, run.Modules, k.kind}] = s.Median
+			}
+		}
+	}
+	return base
+}
+
+// runRows returns the table rows of one run; base holds devserve's medians
+// for the ratios.
+func runRows(run *Run, base map[medianKey]float64) [][]string {
+	size := fmt.Sprint(run.Modules)
+	if run.Project == CaseApp {
+		size = "-"
+	}
+	head := []string{run.Project, run.Tool, size}
 	var rows [][]string
 	add := func(kind string, ok, n int, xs []float64, notes string) {
 		s := Summarize(xs)
 		row := append(slices.Clone(head), kind, fmt.Sprintf("%d/%d", ok, n))
 		if s.N == 0 {
-			row = append(row, "-", "-", "-", "-")
+			row = append(row, "-", "-", "-", "-", "")
 		} else {
-			row = append(row, ms(s.Median), ms(s.P95), ms(s.Min), ms(s.Max))
+			ratio := ""
+			if b, ok := base[medianKey{run.Project, run.Modules, kind}]; ok && run.Tool != "devserve" {
+				ratio = fmt.Sprintf("%.2f", s.Median/b)
+			}
+			row = append(row, ms(s.Median), ms(s.P95), ms(s.Min), ms(s.Max), ratio)
 		}
 		rows = append(rows, append(row, "", notes))
 	}
-	for _, k := range []struct {
-		kind    string
-		samples []*Sample
-	}{{"cold start", run.Cold}, {"js edit", run.JS}, {"css edit", run.CSS}, {"hot edit", run.Hot}} {
+	for _, k := range kinds(run) {
+		if len(k.samples) == 0 && k.kind != "cold start" {
+			continue
+		}
 		xs := latencies(k.samples)
 		add(k.kind, len(xs), len(k.samples), xs, sampleNotes(k.kind, k.samples))
 	}
@@ -73,15 +119,17 @@ func runRows(run *Run) [][]string {
 			final++
 		}
 	}
-	add("burst", final, len(run.Bursts), burstMs, burstNotes(run.Bursts))
+	if len(run.Bursts) > 0 {
+		add("burst", final, len(run.Bursts), burstMs, burstNotes(run.Bursts))
+	}
 	if m := run.Memory; m != nil {
-		rows = append(rows, append(slices.Clone(head), "memory", "", "", "", "", "", "",
+		rows = append(rows, append(slices.Clone(head), "memory", "", "", "", "", "", "", "",
 			fmt.Sprintf("RSS %.1f MiB, PSS %.1f MiB, %d processes; load avg %s", mib(m.RSSBytes), mib(m.PSSBytes),
 				m.Processes, strings.Join(run.LoadAvg, " -> "))))
 	}
 	for _, e := range run.Errors {
 		first, _, _ := strings.Cut(e, "\n")
-		rows = append(rows, append(slices.Clone(head), "error", "", "", "", "", "", "", first))
+		rows = append(rows, append(slices.Clone(head), "error", "", "", "", "", "", "", "", first))
 	}
 	return rows
 }
@@ -91,11 +139,17 @@ func sampleNotes(kind string, samples []*Sample) string {
 	if len(samples) == 0 {
 		return ""
 	}
-	nav := 0
+	nav, kept, checked := 0, 0, 0
 	var firstErr string
 	for _, s := range samples {
 		if s.Navigated && s.Error == "" {
 			nav++
+		}
+		if s.StateKept != nil {
+			checked++
+			if *s.StateKept {
+				kept++
+			}
 		}
 		if s.Error != "" && firstErr == "" {
 			firstErr, _, _ = strings.Cut(s.Error, "\n")
@@ -104,6 +158,9 @@ func sampleNotes(kind string, samples []*Sample) string {
 	notes := ""
 	if kind != "cold start" {
 		notes = fmt.Sprintf("page reloaded %d/%d", nav, len(samples))
+	}
+	if checked > 0 {
+		notes += fmt.Sprintf(", state kept %d/%d", kept, checked)
 	}
 	if firstErr != "" {
 		notes = strings.TrimPrefix(notes+"; first failure: "+firstErr, "; ")

@@ -31,17 +31,24 @@ type Host struct {
 
 // Run holds everything measured for one tool on one project size.
 type Run struct {
-	Tool     string    `json:"tool"`
-	Version  string    `json:"version"`
-	Modules  int       `json:"modules"`
-	Cold     []*Sample `json:"cold_start"`
-	JS       []*Sample `json:"js_edit"`
-	CSS      []*Sample `json:"css_edit"`
-	Hot      []*Sample `json:"hot_edit"` // edits of hot.js, which accepts its own updates
-	Bursts   []*Burst  `json:"burst"`
-	Memory   *Memory   `json:"memory,omitempty"`
-	Errors   []string  `json:"errors,omitempty"`
-	Duration float64   `json:"duration_s"`
+	// Project is the case: "tree" (the generated module tree), "react" (the
+	// generated React components) or "app" (testdata/apps/react-ts).
+	Project string `json:"project"`
+	Tool    string `json:"tool"`
+	Version string `json:"version"`
+	// Modules is the size of the project: modules of the tree, components
+	// of the React project, 0 for the app.
+	Modules int       `json:"modules"`
+	Cold    []*Sample `json:"cold_start"`
+	JS      []*Sample `json:"js_edit"`
+	CSS     []*Sample `json:"css_edit"`
+	Hot     []*Sample `json:"hot_edit"` // edits of hot.js, which accepts its own updates
+	// Component is the React cases' component edits.
+	Component []*Sample `json:"component_edit,omitempty"`
+	Bursts    []*Burst  `json:"burst"`
+	Memory    *Memory   `json:"memory,omitempty"`
+	Errors    []string  `json:"errors,omitempty"`
+	Duration  float64   `json:"duration_s"`
 	// LoadAvg is the machine's load average when the run started and ended:
 	// other work on the machine slows every tool.
 	LoadAvg []string `json:"load_avg"`
@@ -65,6 +72,14 @@ type Sample struct {
 	Navigated bool `json:"navigated"`
 	// Loads is how many documents loaded between the write and the result.
 	Loads int `json:"loads"`
+	// StateKept, for a component edit, says whether the component's counter
+	// (clicked just before the edit) still showed its count after it.
+	StateKept *bool `json:"state_kept,omitempty"`
+	// Fetches, for a component edit that updated the page in place, are
+	// the requests the page made from the save until the text showed and
+	// a little after: the first one's start is when the update reached the
+	// page.
+	Fetches []Fetch `json:"fetches,omitempty"`
 	// Attempts is how many navigations a cold start needed.
 	Attempts int `json:"attempts,omitempty"`
 	// Error says why the sample failed; empty when it succeeded.

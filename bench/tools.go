@@ -19,8 +19,15 @@ type Env struct {
 	Peers string
 	// Devserve is the devserve binary.
 	Devserve string
-	// Node is the node binary, empty when no peer is benchmarked.
+	// Node is the node binary, empty when no peer on Node is benchmarked.
 	Node string
+	// Bun is the bun binary from the peers, empty when bun is not
+	// benchmarked.
+	Bun string
+	// ReactModules is the node_modules folder whose packages the React
+	// projects link (react, react-dom, react-refresh, and for vite
+	// @vitejs/plugin-react); empty when no React project is measured.
+	ReactModules string
 }
 
 // Tool is one dev server under test.
@@ -29,8 +36,18 @@ type Tool struct {
 	Name string
 	// Layout is the index.html variant this tool serves.
 	Layout Layout
-	// NeedsNode is true for the peers, which run on Node.
+	// NeedsNode is true for the peers that run on Node.
 	NeedsNode bool
+	// NeedsPeers is true for a peer installed in testdata/bench-peers that
+	// does not run on Node (bun).
+	NeedsPeers bool
+	// ServesPage is true for a tool that serves the project's own
+	// index.html as it is, and so can serve the React projects.
+	ServesPage bool
+	// PublicAtRoot is true for a tool without Vite's public/ folder that
+	// resolves the URLs of index.html as files from the root: the app's
+	// copy gets public/'s files at its root as well.
+	PublicAtRoot bool
 	// Command returns the command that serves dir on 127.0.0.1:port.
 	Command func(env *Env, dir string, port int) *exec.Cmd
 	// Version returns the version reported in the results.
@@ -57,8 +74,9 @@ var webpackLayout = Layout{ScriptSrc: "/out/main.js", StyleHref: "/style.css", C
 // tools lists every tool the harness knows, in the order of the table.
 var tools = []*Tool{
 	{
-		Name:   "devserve",
-		Layout: plainLayout,
+		Name:       "devserve",
+		Layout:     plainLayout,
+		ServesPage: true,
 		Command: func(env *Env, dir string, port int) *exec.Cmd {
 			return exec.Command(env.Devserve, "--port", strconv.Itoa(port), "--quiet", dir)
 		},
@@ -67,25 +85,34 @@ var tools = []*Tool{
 	{
 		// devserve with --bundle: the bundled mode, for comparison with
 		// module mode (the default).
-		Name:   "devserve-bundle",
-		Layout: plainLayout,
+		Name:       "devserve-bundle",
+		Layout:     plainLayout,
+		ServesPage: true,
 		Command: func(env *Env, dir string, port int) *exec.Cmd {
 			return exec.Command(env.Devserve, "--port", strconv.Itoa(port), "--quiet", "--bundle", dir)
 		},
 		Version: devserveVersion,
 	},
 	{
-		Name:      "vite",
-		Layout:    plainLayout,
-		NeedsNode: true,
+		Name:       "vite",
+		Layout:     plainLayout,
+		NeedsNode:  true,
+		ServesPage: true,
 		Command: func(env *Env, dir string, port int) *exec.Cmd {
 			vite := filepath.Join(env.Peers, "node_modules", "vite", "bin", "vite.js")
 			return exec.Command(env.Node, vite, dir,
 				"--host", "127.0.0.1", "--port", strconv.Itoa(port), "--strictPort",
 				"--clearScreen", "false", "--logLevel", "warn")
 		},
-		Version:   func(env *Env) string { return peerVersion(env, "vite") },
-		CacheDirs: []string{".vite", "node_modules"},
+		Version: func(env *Env) string {
+			if v := peerVersion(env, "@vitejs/plugin-react"); v != "unknown" {
+				return peerVersion(env, "vite") + ", @vitejs/plugin-react " + v
+			}
+			return peerVersion(env, "vite")
+		},
+		// node_modules/.vite, not node_modules: a React project's
+		// node_modules holds the links to its packages.
+		CacheDirs: []string{".vite", "node_modules/.vite"},
 	},
 	{
 		Name:      "esbuild",
@@ -108,6 +135,52 @@ var tools = []*Tool{
 			return "webpack " + peerVersion(env, "webpack") + ", webpack-dev-server " + peerVersion(env, "webpack-dev-server")
 		},
 	},
+	{
+		// bun's dev server of an HTML entry: it bundles the page's
+		// scripts and stylesheets, with hot updates and React Fast
+		// Refresh of its own. It has no cache on disk.
+		Name:         "bun",
+		Layout:       plainLayout,
+		NeedsPeers:   true,
+		ServesPage:   true,
+		PublicAtRoot: true,
+		Command: func(env *Env, dir string, port int) *exec.Cmd {
+			cmd := exec.Command(env.Bun, "--port", strconv.Itoa(port), "./index.html")
+			cmd.Dir = dir
+			return cmd
+		},
+		Version: func(env *Env) string { return peerVersion(env, "bun") },
+	},
+}
+
+// toolNames lists the names of the tools.
+func toolNames() []string {
+	var names []string
+	for _, t := range tools {
+		names = append(names, t.Name)
+	}
+	return names
+}
+
+// bunBinary finds the bun binary of the npm package bun in the peers: its
+// postinstall script moves the platform package's binary to bun/bin/bun.exe
+// (a placeholder until then); without the script it stays in
+// @oven/bun-<platform>/bin/bun. The first that runs wins.
+func bunBinary(peers string) (string, error) {
+	nm := filepath.Join(peers, "node_modules")
+	candidates := []string{
+		filepath.Join(nm, "bun", "bin", "bun.exe"),
+		filepath.Join(nm, "@oven", "bun-linux-x64", "bin", "bun"),
+		filepath.Join(nm, "@oven", "bun-linux-x64-baseline", "bin", "bun"),
+		filepath.Join(nm, "@oven", "bun-linux-aarch64", "bin", "bun"),
+	}
+	for _, c := range candidates {
+		if err := exec.Command(c, "--version").Run(); err == nil {
+			return c, nil
+		}
+	}
+	return "", fmt.Errorf("bun is not installed in %s: none of %s runs (npm ci there, or go run ./bench -install)",
+		nm, strings.Join(candidates, ", "))
 }
 
 // lookupTools returns the tools named in a comma-separated list.
@@ -120,7 +193,7 @@ func lookupTools(list string) ([]*Tool, error) {
 		}
 		t := findTool(name)
 		if t == nil {
-			return nil, fmt.Errorf("unknown tool %q (known: devserve, devserve-bundle, vite, esbuild, webpack)", name)
+			return nil, fmt.Errorf("unknown tool %q (known: %s)", name, strings.Join(toolNames(), ", "))
 		}
 		out = append(out, t)
 	}
