@@ -64,4 +64,24 @@ func TestBrowserESMSemantics(t *testing.T) {
 		ts.write(t, "src/config.ts", fmt.Sprintf(config, "three"))
 		waitJS(t, tab, outText("three 5")+` && `+pageOK)
 	})
+	t.Run("TopLevelAwaitHot", func(t *testing.T) {
+		// A module with top-level await taken by a hot update: its new
+		// version runs, and the callback gets it once it is done.
+		dir := t.TempDir()
+		writeTestFile(t, dir, "index.html", `<!doctype html><link rel="icon" href="data:,"><p id="out">loading</p><script type="module" src="/src/main.ts"></script>`)
+		data := "export const value = await new Promise<string>((resolve) => setTimeout(() => resolve('%s'), 20))\n"
+		writeTestFile(t, dir, "src/data.ts", fmt.Sprintf(data, "one"))
+		writeTestFile(t, dir, "src/main.ts", "import { value } from './data'\nconst out = document.getElementById('out')!\nout.textContent = value\n"+
+			"import.meta.hot?.accept('./data', (m) => { out.textContent = m!.value })\n")
+		ts := startServer(t, dir, "127.0.0.1:0", Options{})
+		tab := browsertest.NewTab(t, browser)
+		openPage(t, tab, ts.URL)
+		waitJS(t, tab, outText("one")+` && `+pageOK)
+		if err := browsertest.MarkPage(tab); err != nil {
+			t.Fatal(err)
+		}
+		ts.write(t, "src/data.ts", fmt.Sprintf(data, "two"))
+		waitJS(t, tab, outText("two")+` && `+pageOK)
+		samePage(t, tab, "a hot update of a module with top-level await")
+	})
 }
