@@ -11,6 +11,7 @@ const RELOADS_KEY = "__devserve_reloads"; // sessionStorage: sync-reload times
 const STORM_MAX = 3; // sync-reloads allowed...
 const STORM_MS = 10000; // ...within this window
 const RETRY_MIN = 100, RETRY_MAX = 3000, JITTER = 0.3;
+const SILENCE = 2.5; // heartbeats heard of none: the connection is dead
 const RUNTIME_MAX = 10; // runtime errors kept for the overlay: the first ones
 
 const log = (level, msg) => console[level](`${TAG} ${msg}`);
@@ -38,6 +39,8 @@ function start() {
     events: 0,
   });
   let es = null, port = null, timer = 0, stormTimer = 0, delay = RETRY_MIN, lost = false, reloading = false;
+  // every: the server's heartbeat (ms), from its sync; watchdog: see watch.
+  let every = 10000, watchdog = 0, statusBefore = "connecting";
   // stale: a hot update threw, so the page runs partly old code; it
   // reloads on the next build or when the overlay that says so closes.
   // builds counts built events: an error located after one is old news.
@@ -45,6 +48,7 @@ function start() {
 
   const handlers = {
     sync(d) {
+      if (d.heartbeatMs > 0) every = d.heartbeatMs;
       if (d.build && (state.build || unbuilt()) && d.build !== state.build) {
         // The server rebuilt or restarted while we were away, or has a
         // good build at last.
@@ -110,7 +114,7 @@ function start() {
     port.onmessage = ({ data: m }) => {
       heard = true;
       if (m.name) onEvent(m.name, m.id, m.data);
-      else if (m.connected) state.connected = true;
+      else if (m.connected) onOpen();
       else if (m.connected === false) onLost();
     };
     port.postMessage({ hello: 1 });
@@ -125,22 +129,50 @@ function start() {
     const url = new URL(EVENTS, import.meta.url);
     if (state.lastEventId) url.searchParams.set("lastEventId", state.lastEventId);
     es = new EventSource(url);
-    es.onopen = () => (state.connected = true);
+    es.onopen = () => {
+      onOpen();
+      watch();
+    };
     // We reconnect ourselves (backoff, jitter, ?lastEventId=) instead of
     // letting EventSource retry at the server's fixed interval.
-    es.onerror = () => {
-      close();
-      onLost();
-      if (reloading) return;
-      timer = setTimeout(connect, delay * (1 + JITTER * (2 * Math.random() - 1)));
-      delay = Math.min(delay * 2, RETRY_MAX);
-    };
+    es.onerror = lose;
     for (const name in handlers) es.addEventListener(name, (e) => onEvent(name, e.lastEventId, e.data));
+    es.addEventListener("ping", watch);
+    watch();
+  }
+
+  function lose() {
+    close();
+    onLost();
+    if (reloading) return;
+    timer = setTimeout(connect, delay * (1 + JITTER * (2 * Math.random() - 1)));
+    delay = Math.min(delay * 2, RETRY_MAX);
+  }
+
+  // watch restarts the watch on our own stream: a connection can die
+  // without a word (a laptop's sleep, a proxy or network that drops it),
+  // and EventSource would wait on it for good. The server sends an event
+  // or a ping every heartbeat; after SILENCE heartbeats of nothing, we
+  // reconnect, and get what we missed or a sync.
+  function watch() {
+    clearTimeout(watchdog);
+    watchdog = setTimeout(() => {
+      log("warn", `heard nothing from the server for ${Math.round((every * SILENCE) / 1000)} s`);
+      lose();
+    }, every * SILENCE);
+  }
+
+  // onOpen: connected again. A stream that resumes with nothing missed
+  // sends nothing: the state is what it was before the loss.
+  function onOpen() {
+    state.connected = true;
+    if (state.status === "disconnected") state.status = statusBefore;
   }
 
   function onLost() {
     state.connected = false;
     if (reloading) return;
+    if (state.status !== "disconnected") statusBefore = state.status;
     state.status = "disconnected";
     if (!lost) log("warn", "connection lost, reconnecting…");
     lost = true;
@@ -158,11 +190,13 @@ function start() {
     let data;
     try { data = JSON.parse(raw) || {}; } catch { return log("warn", `bad ${name} event: ${raw}`); }
     handlers[name](data);
+    if (es) watch(); // after the sync, which says the heartbeat
   }
 
   function close() {
     es?.close();
     es = null;
+    clearTimeout(watchdog);
     port?.postMessage({ bye: 1 });
     port?.close();
     port = null;

@@ -15,15 +15,18 @@
 // sync of the current state, kept from the events, as the server would
 // send it on a new stream; one that joins while the stream is lost gets
 // {connected: false}. The worker reconnects as a lone client does: backoff
-// with jitter, resuming with ?lastEventId=. When the last tab leaves, the
+// with jitter, resuming with ?lastEventId=, also when the stream goes
+// silent for longer than the server's heartbeat allows (see watch). When the last tab leaves, the
 // stream closes, and the next tab starts afresh.
 
 const EVENTS = new URL("events", location.href);
 const NAMES = ["sync", "building", "built", "errors", "reload"];
 const RETRY_MIN = 100, RETRY_MAX = 3000, JITTER = 0.3;
+const SILENCE = 2.5; // heartbeats heard of none: the connection is dead
 
 const tabs = new Set();
 let es = null, timer = 0, delay = RETRY_MIN, open = false, lost = false;
+let every = 10000, watchdog = 0; // the server's heartbeat (ms); see watch
 let lastId = "", state = null; // the sync data as of event lastId
 
 onconnect = (e) => {
@@ -46,6 +49,7 @@ function leave(port) {
   if (!tabs.delete(port) || tabs.size) return;
   es?.close();
   clearTimeout(timer);
+  clearTimeout(watchdog);
   es = null;
   timer = 0;
   delay = RETRY_MIN;
@@ -66,26 +70,40 @@ function connect() {
   es.onopen = () => {
     open = true;
     send({ connected: true });
+    watch();
   };
   // As in client.js: our own backoff, not EventSource's fixed retry.
-  es.onerror = () => {
-    es.close();
-    es = null;
-    open = false;
-    lost = true;
-    send({ connected: false });
-    timer = setTimeout(connect, delay * (1 + JITTER * (2 * Math.random() - 1)));
-    delay = Math.min(delay * 2, RETRY_MAX);
-  };
+  es.onerror = lose;
+  es.addEventListener("ping", watch);
+  watch();
   for (const name of NAMES) {
     es.addEventListener(name, (e) => {
       if (e.lastEventId) lastId = e.lastEventId;
       delay = RETRY_MIN;
       lost = false;
       track(name, e.data);
+      watch(); // after the sync, which says the heartbeat
       send({ name, id: e.lastEventId, data: e.data });
     });
   }
+}
+
+function lose() {
+  es.close();
+  es = null;
+  clearTimeout(watchdog);
+  open = false;
+  lost = true;
+  send({ connected: false });
+  timer = setTimeout(connect, delay * (1 + JITTER * (2 * Math.random() - 1)));
+  delay = Math.min(delay * 2, RETRY_MAX);
+}
+
+// watch restarts the watch on the stream, as client.js does: after
+// SILENCE heartbeats with no event or ping, the connection is dead.
+function watch() {
+  clearTimeout(watchdog);
+  watchdog = setTimeout(lose, every * SILENCE);
 }
 
 // track keeps state, the data of the sync a new stream would start with,
@@ -97,6 +115,7 @@ function track(name, raw) {
   } catch {
     return;
   }
+  if (d.heartbeatMs > 0) every = d.heartbeatMs;
   if (name === "sync") state = d;
   else if (!state) return;
   else if (name === "building") state = { ...state, status: "building" };

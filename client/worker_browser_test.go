@@ -117,8 +117,10 @@ func TestWorker(t *testing.T) {
 	if d := st.opened.Sub(refused); d < 135*time.Millisecond {
 		t.Errorf("second retry after %v, want about 200 ms", d)
 	}
+	// Connected again, a tab's state is what it was before the loss, as
+	// the stream resumes with nothing missed.
 	for _, e := range tabs {
-		e.waitJS(`!__devserve.connected || __devserve.status === "disconnected"`)
+		e.waitJS(`__devserve.connected && __devserve.status === "ok"`)
 	}
 	st.send(t, 4, "sync", map[string]any{"build": "b1", "status": "ok"})
 	for _, e := range tabs {

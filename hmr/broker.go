@@ -20,9 +20,10 @@ var ErrClosed = errors.New("hmr: broker closed")
 
 // BrokerOptions configure a [Broker]. The zero value is ready to use.
 type BrokerOptions struct {
-	// Heartbeat is the interval of the ": ping" comment sent to every
+	// Heartbeat is the interval of the EventPing event sent to every
 	// client, so that proxies keep the connection open and the client can
-	// tell a dead connection from a quiet one. 0 means 10s.
+	// tell a dead connection from a quiet one. Its sync event says it
+	// (SyncData.HeartbeatMs). 0 means 10s.
 	Heartbeat time.Duration
 
 	// Retry is the reconnection delay the stream asks browsers to use
@@ -86,7 +87,7 @@ type Broker struct {
 	queue        uint64
 	writeTimeout time.Duration
 	sync         func() any
-	syncDefault  []byte // marshaled SyncData{Status: "ok"}, for a nil sync
+	syncDefault  []byte // marshaled SyncData{Status: "ok", HeartbeatMs}, for a nil sync
 	log          *slog.Logger
 
 	// lastID is the id of the last event. It is written under mu and read
@@ -142,7 +143,7 @@ func NewBroker(opts BrokerOptions) *Broker {
 		b.log = slog.New(slog.DiscardHandler)
 	}
 	if b.sync == nil {
-		b.syncDefault, _ = json.Marshal(SyncData{Status: StatusOK})
+		b.syncDefault, _ = json.Marshal(SyncData{Status: StatusOK, HeartbeatMs: b.heartbeat.Milliseconds()})
 	}
 	first := opts.FirstID
 	if first == 0 {
@@ -340,7 +341,12 @@ func (b *Broker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		data := b.syncDefault
 		if b.sync != nil {
 			var err error
-			if data, err = json.Marshal(b.sync()); err != nil {
+			v := b.sync()
+			if sd, ok := v.(SyncData); ok && sd.HeartbeatMs == 0 {
+				sd.HeartbeatMs = b.heartbeat.Milliseconds() // for the client's watch on the stream
+				v = sd
+			}
+			if data, err = json.Marshal(v); err != nil {
 				b.log.Error("hmr: sync data", "err", err)
 				http.Error(w, "hmr: sync data: "+err.Error(), http.StatusInternalServerError)
 				return

@@ -17,6 +17,11 @@ const (
 	EventErrors = "errors"
 	// EventReload asks every page to reload itself ([ReloadData]).
 	EventReload = "reload"
+	// EventPing is the heartbeat, sent every [BrokerOptions.Heartbeat]
+	// with data {} and no id. A client that hears nothing for about two
+	// of them knows that its connection died without a word (a laptop's
+	// sleep, a proxy that dropped it) and reconnects.
+	EventPing = "ping"
 )
 
 // Build states of [SyncData.Status].
@@ -62,6 +67,8 @@ type SyncData struct {
 	Status   string    `json:"status"` // StatusOK, StatusBuilding or StatusError
 	Errors   []Message `json:"errors"`
 	Warnings []Message `json:"warnings"`
+	// HeartbeatMs is the interval of [EventPing], set by the Broker.
+	HeartbeatMs int64 `json:"heartbeatMs,omitempty"`
 }
 
 // BuildingData is the data of the [EventBuilding] event. Its nil slices

@@ -69,6 +69,10 @@ type Options struct {
 	// it, such a navigation gets the missing page. Proxy mode never falls
 	// back: the backend answers what the root does not have. See spa.go.
 	NoSPAFallback bool
+	// Heartbeat is how often the event stream proves to the pages that it
+	// is alive (EventPing); a page that hears nothing for two and a half
+	// of these takes its connection for dead and reconnects. 0 means 10s.
+	Heartbeat time.Duration
 	// OnReport, if set, is called after every build and every reload
 	// request, for terminal output. It must not block long. It is called
 	// from the build loop, and for reloads from other goroutines too.
@@ -203,7 +207,7 @@ func New(opts Options) (*Server, error) {
 			return nil, err
 		}
 	}
-	s.broker = NewBroker(BrokerOptions{Sync: s.syncData, Logger: opts.Logger})
+	s.broker = NewBroker(BrokerOptions{Sync: s.syncData, Logger: opts.Logger, Heartbeat: opts.Heartbeat})
 
 	s.checkPublicClashes()
 	start := time.Now()

@@ -21,9 +21,10 @@ import (
 // errEventName reports an event name that cannot be sent.
 var errEventName = errors.New("hmr: event name must be non-empty and hold no CR or LF")
 
-// pingFrame is the heartbeat: a comment, which clients ignore but which
-// proves that the connection is alive.
-var pingFrame = []byte(": ping\n\n")
+// pingFrame is the heartbeat, an EventPing event with no id (a client's
+// last event id stays that of the last real event), which proves to the
+// client that the connection is alive.
+var pingFrame = []byte("event: " + EventPing + "\ndata: {}\n\n")
 
 // validEventName reports whether name can be sent as an "event:" field.
 func validEventName(name string) bool {
