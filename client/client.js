@@ -61,7 +61,7 @@ function start() {
       } else if (d.build) {
         state.build = d.build;
       }
-      if (d.status === "error") return showErrors(d.errors);
+      if (d.status === "error") return showErrors(d.errors, d.failed !== false);
       if (state.errors.length) hideOverlay(); // not the runtime errors the page just threw
       state.errors = [];
       state.status = d.status === "building" ? "building" : "ok";
@@ -90,7 +90,7 @@ function start() {
     },
     errors(d) {
       logAll("warn", d.warnings);
-      showErrors(d.errors);
+      showErrors(d.errors, d.failed !== false);
       window.__devserve_hmr?.emitError(state.errors);
     },
     reload(d) {
@@ -227,17 +227,21 @@ function start() {
     return 0;
   }
 
-  function showErrors(errors) {
+  // showErrors shows the server's errors: those of a failed build, or,
+  // when the build did not fail, the project's own (a file of public/ and
+  // one of the source tree with the same URL), which fixing the files
+  // clears. An event without "failed" is a failed build's.
+  function showErrors(errors, failed) {
     state.status = "error";
     state.errors = errors || [];
     logAll("error", state.errors);
-    const n = state.errors.length;
-    showOverlay(`Build failed with ${n} error${n === 1 ? "" : "s"}`, state.errors.map((m) => ({
+    const n = state.errors.length, s = n === 1 ? "" : "s";
+    showOverlay(failed ? `Build failed with ${n} error${s}` : `${n} error${s} in the project's files`, state.errors.map((m) => ({
       where: where(m),
       text: m.text,
       code: m.lineText ? { first: m.line, lines: [m.lineText], line: m.line, column: charColumn(m.lineText, m.column || 0) } : null,
       suggestion: m.suggestion,
-    })), "Esc or a click outside closes this. The next good build clears it.", onClose);
+    })), `Esc or a click outside closes this. ${failed ? "The next good build" : "Fixing the files"} clears it.`, onClose);
   }
 
   // runtimeError shows an error the page threw, {error, prefix, at,

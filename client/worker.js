@@ -119,6 +119,8 @@ function track(name, raw) {
   if (name === "sync") state = d;
   else if (!state) return;
   else if (name === "building") state = { ...state, status: "building" };
-  else if (name === "built") state = { ...state, build: d.build || state.build, status: "ok", errors: [], warnings: d.warnings || [] };
-  else if (name === "errors") state = { ...state, status: "error", errors: d.errors || [], warnings: d.warnings || [] };
+  else if (name === "built") state = { ...state, build: d.build || state.build, status: "ok", failed: false, errors: [], warnings: d.warnings || [] };
+  // The build of an errors event is the one served: the last good one, or
+  // a good build the project's own errors held back from the pages.
+  else if (name === "errors") state = { ...state, build: d.build || state.build, status: "error", failed: !!d.failed, errors: d.errors || [], warnings: d.warnings || [] };
 }

@@ -225,6 +225,7 @@ func TestReportOutput(t *testing.T) {
 	p.report(hmr.Report{
 		Time:    time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC),
 		Event:   hmr.EventErrors,
+		Failed:  true,
 		Changed: []string{"src/a.ts"},
 		Clients: 2,
 		Errors: []hmr.Message{{Text: `Expected ";" but found "y"`, File: "src/a.ts", Line: 3, Column: 13,
@@ -249,6 +250,46 @@ func TestReportOutput(t *testing.T) {
 	quiet.report(hmr.Report{Event: hmr.EventReload})
 	if out.Len() != 0 {
 		t.Errorf("--quiet printed %q", out.String())
+	}
+}
+
+// TestReportProjectErrors prints the reports of errors that are no failed
+// build (a clash of public/ with the source tree) and of their fix.
+func TestReportProjectErrors(t *testing.T) {
+	at := time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC)
+	clash := hmr.Message{File: "public/a.txt", Text: "public/a.txt and a.txt have the same URL /a.txt",
+		Suggestion: "rename or remove public/a.txt or a.txt"}
+	tests := []struct {
+		name  string
+		quiet bool
+		r     hmr.Report
+		want  string
+	}{
+		{"a good build with a clash", false,
+			hmr.Report{Time: at, Event: hmr.EventErrors, Changed: []string{"src/b.ts"}, Clients: 1, Errors: []hmr.Message{clash}},
+			"15:04:05 error src/b.ts → 1 browser\n  public/a.txt: public/a.txt and a.txt have the same URL /a.txt\n" +
+				"  suggestion: rename or remove public/a.txt or a.txt\n"},
+		{"a clash, quiet", true,
+			hmr.Report{Time: at, Event: hmr.EventErrors, NoBuild: true, Changed: []string{"a.txt"}, Errors: []hmr.Message{clash}},
+			"15:04:05 error a.txt → 0 browsers\n  public/a.txt: public/a.txt and a.txt have the same URL /a.txt\n" +
+				"  suggestion: rename or remove public/a.txt or a.txt\n"},
+		{"fixed", false,
+			hmr.Report{Time: at, Event: hmr.EventBuilt, NoBuild: true, Changed: []string{"a.txt"}, Clients: 2},
+			"15:04:05 fixed a.txt → 2 browsers\n"},
+		{"fixed, with a reload", false,
+			hmr.Report{Time: at, Event: hmr.EventBuilt, NoBuild: true, Changed: []string{"public/a.txt"}, Reload: true, Clients: 1},
+			"15:04:05 fixed public/a.txt (reload) → 1 browser\n"},
+		{"fixed, quiet", true,
+			hmr.Report{Time: at, Event: hmr.EventBuilt, NoBuild: true, Changed: []string{"a.txt"}}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			newPrinter(&out, tt.quiet).report(tt.r)
+			if out.String() != tt.want {
+				t.Errorf("got\n%s\nwant\n%s", out.String(), tt.want)
+			}
+		})
 	}
 }
 

@@ -92,14 +92,28 @@ func (p *printer) report(r hmr.Report) {
 	told := fmt.Sprintf(" → %d %s", r.Clients, plural(r.Clients, "browser"))
 	switch r.Event {
 	case hmr.EventErrors:
+		// Errors of a good build, or of no build, are the project's own
+		// (a clash of public/): the build's outputs are served.
+		head := "build failed"
+		if !r.Failed {
+			head = "error"
+		}
 		var b strings.Builder
-		fmt.Fprintf(&b, "%s %s%s%s\n", t, p.paint(red+bold, "build failed"), changed, told)
+		fmt.Fprintf(&b, "%s %s%s%s\n", t, p.paint(red+bold, head), changed, told)
 		for _, m := range r.Errors {
 			b.WriteString(p.message(m))
 		}
 		p.printf("%s", b.String())
 	case hmr.EventBuilt:
 		if p.quiet {
+			return
+		}
+		if r.NoBuild { // the project's errors went away
+			what := ""
+			if r.Reload {
+				what = " (reload)"
+			}
+			p.printf("%s %s%s%s%s\n", t, p.paint(green, "fixed"), changed, what, told)
 			return
 		}
 		what := "reload"

@@ -52,9 +52,10 @@ func TestServeSPAFallback(t *testing.T) {
 	}
 }
 
-// TestServeWarnsOfPublicClash checks that the terminal tells which file
-// wins when public/ and the source tree have a file at the same URL.
-func TestServeWarnsOfPublicClash(t *testing.T) {
+// TestServeReportsPublicClash checks that the terminal shows a file of
+// public/ and one of the source tree with the same URL as an error, with
+// which file wins and the fix, and says when the fix is made.
+func TestServeReportsPublicClash(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.CopyFS(dir, os.DirFS(filepath.Join("..", "testdata", "spa"))); err != nil {
 		t.Fatal(err)
@@ -63,7 +64,13 @@ func TestServeWarnsOfPublicClash(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, _, _ := startServe(t, "--port", "0", dir)
-	out.waitFor(t, regexp.MustCompile(`warning: public/moon\.svg and moon\.svg have the same URL /moon\.svg; devserve serves public/moon\.svg`))
+	out.waitFor(t, regexp.MustCompile(`(?m)^\S+ error → 0 browsers\n`+
+		`  public/moon\.svg: public/moon\.svg and moon\.svg have the same URL /moon\.svg: devserve serves public/moon\.svg .*\n`+
+		`  suggestion: rename or remove public/moon\.svg or moon\.svg\n`))
+	if err := os.Remove(filepath.Join(dir, "moon.svg")); err != nil {
+		t.Fatal(err)
+	}
+	out.waitFor(t, regexp.MustCompile(`(?m)^\S+ fixed moon\.svg → 0 browsers$`))
 }
 
 func TestBuildCommandPublic(t *testing.T) {

@@ -244,7 +244,7 @@ func testBrokerFanout(t *testing.T, noHijack bool) {
 			t.Errorf("retry %d, want the default 500", got)
 		}
 		sync := c.nextEvent()
-		want := sseEvent{Type: EventSync, Data: `{"build":"","status":"ok","errors":[],"warnings":[],"heartbeatMs":3600000}`, LastEventID: "1000"}
+		want := sseEvent{Type: EventSync, Data: `{"build":"","status":"ok","failed":false,"errors":[],"warnings":[],"heartbeatMs":3600000}`, LastEventID: "1000"}
 		if sync != want {
 			t.Errorf("sync %+v, want %+v", sync, want)
 		}

@@ -13,7 +13,9 @@ const (
 	// EventBuilt announces a successful build and what it changed
 	// ([BuiltData]).
 	EventBuilt = "built"
-	// EventErrors announces a failed build ([ErrorsData]).
+	// EventErrors announces errors ([ErrorsData]): a failed build, or a
+	// good build, or no build, while the project has errors of its own (a
+	// clash of public/ with the source tree; see public.go).
 	EventErrors = "errors"
 	// EventReload asks every page to reload itself ([ReloadData]).
 	EventReload = "reload"
@@ -65,6 +67,7 @@ type Update struct {
 type SyncData struct {
 	Build    string    `json:"build"`  // opaque id of the current outputs
 	Status   string    `json:"status"` // StatusOK, StatusBuilding or StatusError
+	Failed   bool      `json:"failed"` // the last build failed (see ErrorsData)
 	Errors   []Message `json:"errors"`
 	Warnings []Message `json:"warnings"`
 	// HeartbeatMs is the interval of [EventPing], set by the Broker.
@@ -91,8 +94,12 @@ type BuiltData struct {
 // ErrorsData is the data of the [EventErrors] event. Its nil slices are
 // sent as empty JSON arrays.
 type ErrorsData struct {
-	Build    string    `json:"build"` // id of the outputs still being served
-	Errors   []Message `json:"errors"`
+	Build string `json:"build"` // id of the outputs being served
+	// Failed: the build failed, and Build is the last good one; else the
+	// build succeeded and its outputs are served, but the project has
+	// errors of its own, which Errors lists (a clash of public/).
+	Failed   bool      `json:"failed"`
+	Errors   []Message `json:"errors"` // the build's, then the project's
 	Warnings []Message `json:"warnings"`
 }
 

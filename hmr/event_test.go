@@ -12,20 +12,20 @@ func TestEventJSON(t *testing.T) {
 		v    any
 		want string
 	}{
-		{"sync zero", SyncData{}, `{"build":"","status":"","errors":[],"warnings":[]}`},
+		{"sync zero", SyncData{}, `{"build":"","status":"","failed":false,"errors":[],"warnings":[]}`},
 		{"sync", SyncData{Build: "b1", Status: StatusError, Errors: []Message{msg}},
-			`{"build":"b1","status":"error","errors":[{"text":"t","file":"f.ts","line":3,"column":4,"lineText":"x","suggestion":"s"}],"warnings":[]}`},
-		{"sync pointer", &SyncData{Status: StatusOK}, `{"build":"","status":"ok","errors":[],"warnings":[]}`},
+			`{"build":"b1","status":"error","failed":false,"errors":[{"text":"t","file":"f.ts","line":3,"column":4,"lineText":"x","suggestion":"s"}],"warnings":[]}`},
+		{"sync pointer", &SyncData{Status: StatusOK}, `{"build":"","status":"ok","failed":false,"errors":[],"warnings":[]}`},
 		{"building zero", BuildingData{}, `{"build":"","changed":[]}`},
 		{"building", BuildingData{Build: "b1", Changed: []string{"a.css"}}, `{"build":"b1","changed":["a.css"]}`},
 		{"built zero", BuiltData{}, `{"build":"","durationMs":0,"updates":[],"reload":false,"warnings":[]}`},
 		{"built", BuiltData{Build: "b2", DurationMs: 1.5, Updates: []Update{{Type: UpdateCSS, Path: "/a.css"}}, Reload: true, Warnings: []Message{}},
 			`{"build":"b2","durationMs":1.5,"updates":[{"type":"css","path":"/a.css"}],"reload":true,"warnings":[]}`},
-		{"errors zero", ErrorsData{}, `{"build":"","errors":[],"warnings":[]}`},
-		{"errors", ErrorsData{Build: "b1", Warnings: []Message{{Text: "w"}}},
-			`{"build":"b1","errors":[],"warnings":[{"text":"w","file":"","line":0,"column":0,"lineText":"","suggestion":""}]}`},
+		{"errors zero", ErrorsData{}, `{"build":"","failed":false,"errors":[],"warnings":[]}`},
+		{"errors", ErrorsData{Build: "b1", Failed: true, Warnings: []Message{{Text: "w"}}},
+			`{"build":"b1","failed":true,"errors":[],"warnings":[{"text":"w","file":"","line":0,"column":0,"lineText":"","suggestion":""}]}`},
 		{"reload", ReloadData{Reason: "index.html changed"}, `{"reason":"index.html changed"}`},
-		{"in a slice", []any{SyncData{}, BuildingData{}}, `[{"build":"","status":"","errors":[],"warnings":[]},{"build":"","changed":[]}]`},
+		{"in a slice", []any{SyncData{}, BuildingData{}}, `[{"build":"","status":"","failed":false,"errors":[],"warnings":[]},{"build":"","changed":[]}]`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

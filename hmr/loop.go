@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -40,9 +41,6 @@ func (s *Server) loop() {
 	// dirty are paths that changed while a build ran: what that build
 	// read of them is unknown, so they are never skipped as unchanged.
 	dirty := map[string]bool{}
-	// owed: a page changed in a build that failed, so no browser was
-	// told; the next good build must reload them.
-	owed := false
 	var done chan buildOutcome
 	var due <-chan time.Time // when set, the stream's next build
 	var lastBatch, lastStart time.Time
@@ -99,9 +97,7 @@ func (s *Server) loop() {
 			}
 		case out := <-done:
 			done = nil
-			html := out.html || owed
-			owed = html && !out.res.OK()
-			s.finishBuild(out.res, out.changed, html, out.elapsed)
+			s.finishBuild(out.res, out.changed, out.html, out.elapsed)
 			if len(pending) > 0 {
 				start(true)
 			}
@@ -125,16 +121,17 @@ type buildOutcome struct {
 // startBuild decides what the pending changes need, empties pending and,
 // if a build is needed, starts it and returns the channel its outcome
 // arrives on. A change to HTML or to a file of the public folder alone
-// asks the browsers to reload.
+// asks the browsers to reload. A change to the clashes of public/ with
+// the source tree that needs no build is told at once (clashesChanged);
+// one with a build, with the build's outcome.
 func (s *Server) startBuild(pending map[string]watcher.Op, dirty map[string]bool) chan buildOutcome {
 	if s.rootMissing() {
 		return nil // pending waits for the root to come back
 	}
+	paths := slices.Sorted(maps.Keys(pending))
+	clashed := s.updateClashes(paths)
 	var changed, html []string
 	for p, op := range pending {
-		if op != watcher.Removed {
-			s.checkPublicClash(p)
-		}
 		switch {
 		case bundler.IsPublic(p):
 			// Served as they are: no build, but the pages may show
@@ -158,13 +155,13 @@ func (s *Server) startBuild(pending map[string]watcher.Op, dirty map[string]bool
 	clear(pending)
 	clear(dirty)
 	slices.Sort(changed)
-	if len(changed) == 0 {
-		return nil
-	}
-	if !s.bundler.Affects(changed) {
+	if len(changed) == 0 || !s.bundler.Affects(changed) {
+		if clashed && s.clashesChanged(paths, len(html) > 0) {
+			return nil // the pages reload
+		}
 		if len(html) > 0 {
 			s.reload(changed, strings.Join(html, ", ")+" changed")
-		} else {
+		} else if len(changed) > 0 {
 			s.log.Debug("change affects no build", "changed", changed)
 		}
 		return nil
@@ -184,18 +181,38 @@ func (s *Server) startBuild(pending map[string]watcher.Op, dirty map[string]bool
 	return done
 }
 
+// combineErrors sets the errors and status the browsers see, with s.mu
+// held, from the last build's outcome and the clashes of public/ with the
+// source tree (public.go): the errors are the build's, then the clashes',
+// and the status is StatusError while there are any. A clash fails no
+// build: a good build's outputs are installed and served as usual, and
+// Failed stays false. But the browsers hear of a good build with clashes
+// as an errors event (ErrorsData with Failed false and the new build's
+// ID), not as a built one, so the overlay keeps showing the clashes; the
+// pages apply none of its updates and owe a reload (s.owed), which the
+// built event that clears the last clash asks for.
+func (s *Server) combineErrors() {
+	s.errs = slices.Concat(s.buildErrs, s.clashList())
+	if s.failed || len(s.errs) > 0 {
+		s.status = StatusError
+	} else {
+		s.status = StatusOK
+	}
+}
+
 // finishBuild records a build's result, tells the browsers and reports it.
+// html says that a page or a file of the public folder changed.
 func (s *Server) finishBuild(res *bundler.Result, changed []string, html bool, elapsed time.Duration) {
 	rep := Report{Time: time.Now(), Changed: changed, Duration: elapsed,
-		Errors: messages(res.Errors), Warnings: messages(res.Warnings)}
+		Warnings: messages(res.Warnings), Failed: !res.OK()}
 	s.mu.Lock()
 	if res.OK() {
 		s.build = s.buildID(res.ID)
-		s.status = StatusOK
-	} else {
-		s.status = StatusError
 	}
-	s.errs, s.warnings = rep.Errors, rep.Warnings
+	s.failed, s.buildErrs, s.warnings = !res.OK(), messages(res.Errors), rep.Warnings
+	s.combineErrors()
+	rep.Errors = s.errs
+	told := s.status == StatusOK // else the pages get errors, not the build
 	build := s.build
 	idle := s.idle
 	s.mu.Unlock()
@@ -205,35 +222,70 @@ func (s *Server) finishBuild(res *bundler.Result, changed []string, html bool, e
 		close(idle)
 	}
 	if changed == nil { // the first build: nobody is connected yet
-		if !res.OK() {
+		if !told {
 			rep.Event = EventErrors
 			s.report(rep)
 		}
 		return
 	}
+	// What the pages must do to show this build: if they are not told
+	// now, they owe it until a build or a fix is told.
+	reload := html || s.owed
+	var ups []Update
 	if res.OK() {
-		rep.Event = EventBuilt
-		rep.Updates = updates(res.Changed)
+		ups = updates(res.Changed)
 		// An env file's edit reloads, as Vite restarts on one: the new
 		// import.meta.env applies to the whole page at once.
-		rep.Reload = html || res.EnvChanged
-		for _, u := range rep.Updates {
+		reload = reload || res.EnvChanged
+		for _, u := range ups {
 			if u.Type == UpdateJS { // bundled JS: no module to replace
-				rep.Reload = true
+				reload = true
 			}
 		}
 		for _, m := range res.Modules {
-			rep.Updates = append(rep.Updates, Update{Type: UpdateJS, Path: m.ID, URL: m.URL})
+			ups = append(ups, Update{Type: UpdateJS, Path: m.ID, URL: m.URL})
 		}
+	}
+	if told {
+		s.owed = false
+		rep.Event, rep.Updates, rep.Reload = EventBuilt, ups, reload
 		_, rep.Clients, _ = s.broker.Publish(EventBuilt, BuiltData{Build: build,
 			DurationMs: float64(elapsed.Microseconds()) / 1000, Updates: rep.Updates,
 			Reload: rep.Reload, Warnings: nonNil(rep.Warnings)})
 	} else {
+		s.owed = reload || len(ups) > 0
 		rep.Event = EventErrors
-		_, rep.Clients, _ = s.broker.Publish(EventErrors, ErrorsData{Build: build,
+		_, rep.Clients, _ = s.broker.Publish(EventErrors, ErrorsData{Build: build, Failed: rep.Failed,
 			Errors: nonNil(rep.Errors), Warnings: nonNil(rep.Warnings)})
 	}
 	s.report(rep)
+}
+
+// clashesChanged tells the browsers and the terminal that the clashes of
+// public/ changed, in a batch (paths) that needs no build: an errors
+// event while any error remains, else a built event with no updates that
+// clears the overlay, and reloads the pages if they owe a reload or html
+// (a page or a file of public/ changed). It reports whether the pages
+// were asked to reload.
+func (s *Server) clashesChanged(paths []string, html bool) bool {
+	s.mu.Lock()
+	s.combineErrors()
+	rep := Report{Time: time.Now(), Changed: paths, NoBuild: true, Failed: s.failed,
+		Errors: s.errs, Warnings: s.warnings}
+	ok, build := s.status == StatusOK, s.build
+	s.mu.Unlock()
+	if ok {
+		rep.Event, rep.Reload = EventBuilt, html || s.owed
+		s.owed = false
+		_, rep.Clients, _ = s.broker.Publish(EventBuilt, BuiltData{Build: build, Updates: []Update{},
+			Reload: rep.Reload, Warnings: nonNil(rep.Warnings)})
+	} else {
+		rep.Event = EventErrors
+		_, rep.Clients, _ = s.broker.Publish(EventErrors, ErrorsData{Build: build, Failed: rep.Failed,
+			Errors: nonNil(rep.Errors), Warnings: nonNil(rep.Warnings)})
+	}
+	s.report(rep)
+	return rep.Reload
 }
 
 func (s *Server) reload(changed []string, reason string) {

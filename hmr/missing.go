@@ -101,14 +101,14 @@ func (s *Server) rootMissing() bool {
 	if err == nil {
 		why = "is no longer a folder"
 	}
-	rep := Report{Time: time.Now(), Event: EventErrors, Errors: []Message{{
+	rep := Report{Time: time.Now(), Event: EventErrors, Failed: true, Errors: []Message{{
 		Text: fmt.Sprintf("the project folder %s %s; waiting for it to come back", s.root, why),
 	}}}
 	s.mu.Lock()
-	s.status, s.errs, s.warnings = StatusError, rep.Errors, nil
+	s.status, s.failed, s.errs, s.warnings = StatusError, true, rep.Errors, nil
 	build := s.build
 	s.mu.Unlock()
-	_, rep.Clients, _ = s.broker.Publish(EventErrors, ErrorsData{Build: build, Errors: rep.Errors, Warnings: []Message{}})
+	_, rep.Clients, _ = s.broker.Publish(EventErrors, ErrorsData{Build: build, Failed: true, Errors: rep.Errors, Warnings: []Message{}})
 	s.report(rep)
 	return true
 }

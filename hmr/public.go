@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"net/http"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -20,9 +22,10 @@ import (
 // served at "/" as they are, with no build and no client injected, before
 // anything else, as Vite serves them before its transforms. So when
 // public/x and a file x of the source tree have the same URL, public/x
-// wins; the terminal says so once per URL. The folder is not part of the
-// site's URLs under its own name: /public/x is a 404, as it is in the
-// output of devserve build, and the terminal says where the file is.
+// wins, and the clash is an error until one of them goes (see clashAt).
+// The folder is not part of the site's URLs under its own name: /public/x
+// is a 404, as it is in the output of devserve build, and the terminal
+// says where the file is.
 
 // servePublic serves rel, a cleaned URL path without dot segments (unless
 // dotfiles are allowed), from the public folder if it holds such a file,
@@ -96,40 +99,97 @@ func (s *Server) publicURL(w http.ResponseWriter, r *http.Request, rel string, d
 	s.missingFile(w, r, rel, dir)
 }
 
-// checkPublicClash warns once if the file rel (root-relative, of the
-// public folder or of the source tree) and a file of the other side have
-// the same URL. Called from New and the build loop.
-func (s *Server) checkPublicClash(rel string) {
-	var src, pub string
+// A clash: public/x and a file x of the source tree have the same URL /x.
+// public/x is served (see servePublic), and x never is, which is rarely
+// what the user meant, so while a clash lasts it is an error of the
+// project, as a build error is: it shows on the overlay of every page and
+// in the terminal, until either file is renamed or removed. It is no
+// failed compile: the build installs its outputs as usual (see
+// Server.combineErrors for how clashes join the build's errors).
+
+// clashAt returns the clash of the URL of rel, a root-relative slash path
+// of the public folder or of the source tree, if the files of both sides
+// exist; key is the URL path without its slash, "" when rel can have no
+// clash (a dotfile, which is never served unless allowed).
+func (s *Server) clashAt(rel string) (key string, m Message, ok bool) {
+	src, pub := rel, path.Join(bundler.PublicDir, rel)
 	if bundler.IsPublic(rel) {
-		src = strings.TrimPrefix(rel, bundler.PublicDir+"/")
-		pub = rel
-	} else {
-		src = rel
-		pub = path.Join(bundler.PublicDir, rel)
+		src, pub = strings.TrimPrefix(rel, bundler.PublicDir+"/"), rel
 	}
-	if src == "" || bundler.IsPublic(src) || (!s.opts.AllowDotfiles && hasDotSegment(src)) || !isRegular(s.root, pub) || !isRegular(s.root, src) {
-		return
+	if src == "" || bundler.IsPublic(src) || (!s.opts.AllowDotfiles && hasDotSegment(src)) {
+		return "", Message{}, false
 	}
-	if s.notices.once("clash " + src) {
-		s.log.Warn(pub + " and " + src + " have the same URL /" + src + "; devserve serves " + pub +
-			" (files of " + bundler.PublicDir + "/ come first, as in Vite)")
+	if !isRegular(s.root, pub) || !isRegular(s.root, src) {
+		return src, Message{}, false
+	}
+	return src, clashMessage(pub, src), true
+}
+
+// clashMessage is the error of a clash of pub, a file of the public
+// folder, with src, a file of the source tree.
+func clashMessage(pub, src string) Message {
+	return Message{
+		File: pub,
+		Text: pub + " and " + src + " have the same URL /" + src + ": devserve serves " + pub +
+			" (files of " + bundler.PublicDir + "/ come first, as in Vite), and " + src + " is never served",
+		Suggestion: "rename or remove " + pub + " or " + src,
 	}
 }
 
-// checkPublicClashes runs checkPublicClash on every file of the public
-// folder, for New.
-func (s *Server) checkPublicClashes() {
+// updateClashes checks the URL of every path in paths (root-relative slash
+// paths of a watcher batch: created, changed or removed) for a clash, and
+// reports whether the set of clashes changed. The watcher reports every
+// file under a folder that comes or goes, so the paths of a batch are all
+// the files whose clash may have changed. Only New, before the build loop
+// starts, and the build loop call it.
+func (s *Server) updateClashes(paths []string) bool {
+	changed := false
+	for _, p := range paths {
+		key, m, ok := s.clashAt(p)
+		if key == "" {
+			continue
+		}
+		old, had := s.clashes[key]
+		switch {
+		case ok && (!had || old != m):
+			if s.clashes == nil {
+				s.clashes = map[string]Message{}
+			}
+			s.clashes[key] = m
+			changed = true
+		case !ok && had:
+			delete(s.clashes, key)
+			changed = true
+		}
+	}
+	return changed
+}
+
+// clashList returns the clash errors, sorted by URL.
+func (s *Server) clashList() []Message {
+	keys := slices.Sorted(maps.Keys(s.clashes))
+	ms := make([]Message, len(keys))
+	for i, k := range keys {
+		ms[i] = s.clashes[k]
+	}
+	return ms
+}
+
+// publicFiles lists the files of the public folder, root-relative, for
+// New's first check of clashes.
+func (s *Server) publicFiles() []string {
+	var files []string
 	dir := filepath.Join(s.root, bundler.PublicDir)
 	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return nil
 		}
 		if rel, err := filepath.Rel(s.root, p); err == nil {
-			s.checkPublicClash(filepath.ToSlash(rel))
+			files = append(files, filepath.ToSlash(rel))
 		}
 		return nil
 	})
+	return files
 }
 
 // isRegular reports whether the root-relative slash path rel is a regular

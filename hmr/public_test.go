@@ -3,6 +3,7 @@ package hmr
 import (
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -61,16 +62,22 @@ func TestPublic(t *testing.T) {
 }
 
 // TestPublicWins checks that a file of public/ wins over a file of the
-// source tree with the same URL, and over a build output, and that the
-// terminal hears of each clash once: at start and when it appears.
+// source tree with the same URL, and over a build output, that the clash
+// is an error from the start, and that the terminal hears once of a URL
+// under /public/.
 func TestPublicWins(t *testing.T) {
 	dir := copyFixture(t, "spa")
 	writeTestFile(t, dir, "robots.txt", "the source tree's")
 	log := &logRecorder{msgs: make(chan string, 100)}
 	ts := startServer(t, dir, "127.0.0.1:0", Options{Logger: slog.New(log)})
-	const clash = "public/robots.txt and robots.txt have the same URL /robots.txt; devserve serves public/robots.txt"
-	if m := log.find("public/robots.txt and robots.txt"); m == "" || !strings.HasPrefix(m, clash) {
-		t.Errorf("at start, the warning is %q, want %q", m, clash)
+	r := ts.nextReport(t) // the first build's, with the clash
+	const clash = "public/robots.txt and robots.txt have the same URL /robots.txt: devserve serves public/robots.txt"
+	if r.Event != EventErrors || r.Failed || len(r.Errors) != 1 || !strings.HasPrefix(r.Errors[0].Text, clash) ||
+		r.Errors[0].File != "public/robots.txt" || r.Errors[0].Suggestion != "rename or remove public/robots.txt or robots.txt" {
+		t.Errorf("at start, report %+v, want the errors of a good build with the clash %q", r, clash)
+	}
+	if st := ts.Status(); st.Status != StatusError || st.Failed || st.Build == "" {
+		t.Errorf("status %+v, want an error with a good build served", st)
 	}
 	if _, body := request(t, ts.http, "GET", "/robots.txt"); !strings.Contains(body, "User-agent") {
 		t.Errorf("GET /robots.txt: %q, want the one of public/", body)
@@ -79,16 +86,12 @@ func TestPublicWins(t *testing.T) {
 	// A clash with an entry: public/ wins, as in Vite, where public
 	// files are served before any transform.
 	ts.write(t, "public/style.css", "/* public's */")
-	log.wait(t, "public/style.css and style.css have the same URL")
+	ts.nextBatch(t, "public/style.css")
 	if _, body := request(t, ts.http, "GET", "/style.css"); body != "/* public's */" {
 		t.Errorf("GET /style.css: %q, want the one of public/", body)
 	}
 
-	// Once per URL, whichever side changes.
-	ts.write(t, "robots.txt", "changed")
-	ts.nextBatch(t, "robots.txt")
-	ts.write(t, "public/style.css", "/* again */")
-	ts.nextBatch(t, "public/style.css")
+	// Once per URL.
 	request(t, ts.http, "GET", "/public/robots.txt")
 	request(t, ts.http, "GET", "/public/robots.txt")
 	if m := log.find("/public/robots.txt is not served"); !strings.Contains(m, "use /robots.txt instead") {
@@ -96,16 +99,132 @@ func TestPublicWins(t *testing.T) {
 	}
 	log.mu.Lock()
 	log.drain()
-	n := map[string]int{}
+	n := 0
 	for _, m := range log.seen {
-		n[strings.SplitN(m, " ", 2)[0]]++
+		if strings.HasPrefix(m, "/public/robots.txt") {
+			n++
+		}
 	}
 	log.mu.Unlock()
-	// seen holds what find read; wait took the first of public/style.css.
-	for first, want := range map[string]int{"public/robots.txt": 1, "public/style.css": 0, "/public/robots.txt": 1} {
-		if n[first] != want {
-			t.Errorf("%d more warnings starting with %s, want %d; all: %q", n[first], first, want, log.seen)
+	if n != 1 {
+		t.Errorf("%d warnings about /public/robots.txt, want 1; all: %q", n, log.seen)
+	}
+}
+
+// errorFiles lists the files of errors, in order.
+func errorFiles(ms []Message) string {
+	fs := make([]string, len(ms))
+	for i, m := range ms {
+		fs[i] = m.File
+	}
+	return strings.Join(fs, " ")
+}
+
+// TestPublicClashErrors follows the server's errors as clashes of public/
+// with the source tree come and go, from either side, alone and with the
+// build's own errors: in the terminal's reports, the events of an open
+// page, the sync a page opened later gets, and the status.
+func TestPublicClashErrors(t *testing.T) {
+	ts := startServer(t, copyFixture(t, "spa"), "127.0.0.1:0", Options{})
+	st := openStream(t, ts.http, EventsPath)
+	st.start()
+	main := string(readFile(t, filepath.Join(ts.dir, "src", "main.ts")))
+	remove := func(rel string) func(t *testing.T) {
+		return func(t *testing.T) {
+			if err := os.RemoveAll(filepath.Join(ts.dir, filepath.FromSlash(rel))); err != nil {
+				t.Fatal(err)
+			}
 		}
+	}
+	write := func(files ...string) func(t *testing.T) {
+		return func(t *testing.T) {
+			for i := 0; i < len(files); i += 2 {
+				ts.write(t, files[i], files[i+1])
+			}
+		}
+	}
+	const (
+		robots = "public/robots.txt"
+		style  = "public/style.css"
+		build  = "build"
+		none   = "no build"
+	)
+	tests := []struct {
+		name   string
+		do     func(t *testing.T)
+		event  string // of the report and of the open page's stream
+		ran    string // build, none, or "" when either may be
+		failed bool
+		files  string // the files of the errors, in order
+		reload bool   // for a built event
+		newer  bool   // the build served changed
+	}{
+		{"a source file with a public file's URL", write("robots.txt", "mine"), EventErrors, none, false, robots, false, false},
+		{"the source file removed", remove("robots.txt"), EventBuilt, none, false, "", false, false},
+		{"the source file back", write("robots.txt", "mine again"), EventErrors, none, false, robots, false, false},
+		{"a public file with an entry's URL", write(style, "/* public's */"), EventErrors, "", false, robots + " " + style, false, false},
+		{"a good build", write("src/main.ts", main+"show(\"edited\");\n"), EventErrors, build, false, robots + " " + style, false, true},
+		{"a failed build", write("src/main.ts", "const broken: number = ;\n"), EventErrors, build, true, "src/main.ts " + robots + " " + style, false, false},
+		{"the build fixed", write("src/main.ts", main), EventErrors, build, false, robots + " " + style, false, false},
+		{"the source side removed", remove("robots.txt"), EventErrors, none, false, style, false, false},
+		// The pages missed the good builds, and /style.css changed.
+		{"the public side removed", remove(style), EventBuilt, none, false, "", true, false},
+		{"a clash in a folder", write("admin/notes.txt", "a", "public/admin/notes.txt", "b"), EventErrors, none, false, "public/admin/notes.txt", false, false},
+		{"the public folder's folder removed", remove("public/admin"), EventBuilt, none, false, "", true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := ts.Status().Build
+			tt.do(t)
+			var r Report
+			for r.Event != tt.event || errorFiles(r.Errors) != tt.files {
+				r = ts.waitReport(t, tt.event)
+			}
+			if r.Failed != tt.failed || (tt.ran != "" && r.NoBuild != (tt.ran == none)) || (tt.event == EventBuilt && r.Reload != tt.reload) {
+				t.Errorf("report %+v, want failed=%v, %s, reload=%v", r, tt.failed, tt.ran, tt.reload)
+			}
+			// The open page hears of it.
+			for {
+				ev := st.nextEvent()
+				if ev.Type == EventErrors && tt.event == EventErrors {
+					var d ErrorsData
+					decode(t, ev, &d)
+					if errorFiles(d.Errors) != tt.files {
+						continue
+					}
+					if d.Failed != tt.failed || d.Build != ts.Status().Build {
+						t.Errorf("errors event %s, want failed=%v and the build served", ev.Data, tt.failed)
+					}
+					break
+				}
+				if ev.Type == EventBuilt && tt.event == EventBuilt {
+					var d BuiltData
+					decode(t, ev, &d)
+					if d.Reload != tt.reload {
+						t.Errorf("built event %s, want reload=%v", ev.Data, tt.reload)
+					}
+					break
+				}
+			}
+			// So does a page opened now, and the status.
+			late := openStream(t, ts.http, EventsPath)
+			var sync SyncData
+			decode(t, late.start(), &sync)
+			late.conn.Close()
+			status := map[bool]string{true: StatusError, false: StatusOK}[tt.files != ""]
+			if sync.Status != status || sync.Failed != tt.failed || errorFiles(sync.Errors) != tt.files {
+				t.Errorf("a new page's sync %+v, want status %s, failed=%v, errors of %q", sync, status, tt.failed, tt.files)
+			}
+			if s := ts.Status(); s.Status != status || s.Failed != tt.failed || errorFiles(s.Errors) != tt.files {
+				t.Errorf("status %+v, want %s, failed=%v, errors of %q", s, status, tt.failed, tt.files)
+			}
+			if tt.newer && ts.Status().Build == before {
+				t.Error("the build was not installed")
+			}
+		})
+	}
+	if _, body := request(t, ts.http, "GET", "/style.css"); strings.Contains(body, "public's") {
+		t.Errorf("GET /style.css after public/style.css went: %q, want the entry's output", body)
 	}
 }
 

@@ -86,7 +86,9 @@ type Options struct {
 }
 
 // Report describes one thing the server told the browsers: a finished build
-// (Event is EventBuilt or EventErrors) or a reload (EventReload).
+// (Event is EventBuilt or EventErrors) or a reload (EventReload). With
+// NoBuild, no build ran: the project's own errors (a clash of public/)
+// appeared, changed or went away, and Event says whether errors remain.
 type Report struct {
 	Time     time.Time
 	Event    string
@@ -95,9 +97,11 @@ type Report struct {
 	Updates  []Update
 	Reload   bool
 	Reason   string
-	Errors   []Message
+	Errors   []Message // the build's errors, then the project's
 	Warnings []Message
-	Clients  int // how many browsers were told
+	Failed   bool // the build failed (EventErrors): the last good one is served
+	NoBuild  bool // no build ran: only the project's errors changed
+	Clients  int  // how many browsers were told
 }
 
 // Server is the dev server: an http.Handler serving the project with the
@@ -120,13 +124,19 @@ type Server struct {
 	instance string
 	scripts  map[string]script // the client's scripts, minified
 
-	mu       sync.Mutex
-	build    string // ID of the outputs being served
-	status   string // "ok", "building", "error"
-	errs     []Message
-	warnings []Message
-	idle     chan struct{} // closed while no build runs
-	rootGone bool          // the root is missing (build loop only; see rootMissing)
+	mu        sync.Mutex
+	build     string // ID of the outputs being served
+	status    string // "ok", "building", "error"
+	failed    bool   // the last build failed: build is the last good one
+	buildErrs []Message
+	errs      []Message // what the browsers see: see combineErrors
+	warnings  []Message
+	idle      chan struct{} // closed while no build runs
+	rootGone  bool          // the root is missing (build loop only; see rootMissing)
+
+	// Build loop only (and New, before the loop starts).
+	clashes map[string]Message // clashes of public/ by URL path (public.go)
+	owed    bool               // the browsers were not told of a good build: see finishBuild
 
 	notices notices // one-time warnings printed (public folder)
 
@@ -209,7 +219,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s.broker = NewBroker(BrokerOptions{Sync: s.syncData, Logger: opts.Logger, Heartbeat: opts.Heartbeat})
 
-	s.checkPublicClashes()
+	s.updateClashes(s.publicFiles())
 	start := time.Now()
 	res := s.bundler.Build(nil)
 	s.finishBuild(res, nil, false, time.Since(start))
@@ -249,9 +259,14 @@ func (s *Server) Publish(name string, data any) error {
 
 // Status is the JSON served at StatusPath.
 type Status struct {
-	Build    string    `json:"build"`
-	Status   string    `json:"status"`
-	Errors   []Message `json:"errors"`
+	Build  string `json:"build"`
+	Status string `json:"status"`
+	// Failed: the last build failed, and Build is the last good one.
+	// Status is StatusError too while the project has errors of its own
+	// (a clash of public/, see public.go) after a good build.
+	Failed bool      `json:"failed"`
+	Errors []Message `json:"errors"` // the build's, then the clashes
+
 	Warnings []Message `json:"warnings"`
 	Entries  []string  `json:"entries"`
 	Clients  int       `json:"clients"`
@@ -264,6 +279,7 @@ func (s *Server) Status() Status {
 	return Status{
 		Build:    s.build,
 		Status:   s.status,
+		Failed:   s.failed,
 		Errors:   nonNil(s.errs),
 		Warnings: nonNil(s.warnings),
 		Entries:  s.bundler.Entries(),
@@ -273,7 +289,7 @@ func (s *Server) Status() Status {
 
 func (s *Server) syncData() any {
 	st := s.Status()
-	return SyncData{Build: st.Build, Status: st.Status, Errors: st.Errors, Warnings: st.Warnings}
+	return SyncData{Build: st.Build, Status: st.Status, Failed: st.Failed, Errors: st.Errors, Warnings: st.Warnings}
 }
 
 // ServeHTTP serves devserve's endpoints, the bundler's outputs and the

@@ -2,6 +2,9 @@ package hmr
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -66,4 +69,66 @@ func TestBrowserPublicReload(t *testing.T) {
 	if r := ts.nextReport(t); r.Event != EventReload || len(r.Changed) != 1 || r.Changed[0] != "public/data.txt" || r.Clients != 1 {
 		t.Errorf("report = %+v, want a reload for public/data.txt told to 1 browser", r)
 	}
+}
+
+// TestBrowserPublicClash makes a file of the source tree with the URL of a
+// file of public/ that the page shows, and then one of public/ with the
+// URL of the page's stylesheet: each clash shows on the overlay of the
+// open page and of a page opened later, public/ keeps winning, a good
+// build meanwhile is held back from the open page, and removing either
+// side clears the overlay and shows what is on disk.
+func TestBrowserPublicClash(t *testing.T) {
+	ts, tab := openSPA(t, "/", "app")
+	waitJS(t, tab, pageOK)
+	if err := browsertest.MarkPage(tab); err != nil {
+		t.Fatal(err)
+	}
+	const (
+		title = `1 error in the project's files`
+		color = `getComputedStyle(document.getElementById("out")).color`
+	)
+
+	// The source side comes: the overlay names both files and the fix,
+	// with no reload, and the page still shows public/data.txt.
+	ts.write(t, "data.txt", "mine\n")
+	waitJS(t, tab, overlayTitle(title)+` && `+overlayShows("public/data.txt and data.txt have the same URL /data.txt")+
+		` && `+overlayShows("devserve serves public/data.txt")+` && `+overlayShows("rename or remove public/data.txt or data.txt"))
+	samePage(t, tab, "the clash")
+
+	// A good build is installed but held back from the open page, not
+	// from one opened now, which shows the clash too, from its first sync.
+	ts.write(t, "src/main.ts", strings.Replace(string(readFile(t, filepath.Join(ts.dir, "src", "main.ts"))), `show("app")`, `show("APP")`, 1))
+	r := ts.waitReport(t, EventErrors)
+	for strings.Join(r.Changed, " ") != "src/main.ts" { // past the clash's own
+		r = ts.waitReport(t, EventErrors)
+	}
+	if r.Failed || r.NoBuild || errorsText(r) == "" {
+		t.Fatalf("report %+v, want the errors of a good build of src/main.ts", r)
+	}
+	waitJS(t, tab, overlayShows("public/data.txt and data.txt"))
+	samePage(t, tab, "a good build with the clash")
+	late := browsertest.NewTab(t, tab)
+	openPage(t, late, ts.URL)
+	waitJS(t, late, overlayTitle(title)+` && `+outText("APP /")+` && `+textIs("data", "one"))
+	if n := runs(t, late); n != 1 {
+		t.Errorf("the page opened during the clash ran %d times, want 1", n)
+	}
+
+	// The source side goes: the overlays clear, and the open page
+	// reloads to the build it missed.
+	if err := os.Remove(filepath.Join(ts.dir, "data.txt")); err != nil {
+		t.Fatal(err)
+	}
+	for _, tab := range []context.Context{tab, late} {
+		waitJS(t, tab, pageOK+` && `+outText("APP /")+` && `+textIs("data", "one"))
+	}
+
+	// The public side comes, for the page's stylesheet: public/ wins.
+	ts.write(t, "public/style.css", "#out { color: rgb(0, 0, 255) }\n")
+	waitJS(t, tab, overlayShows("public/style.css and style.css have the same URL /style.css")+` && `+color+` === "rgb(0, 0, 255)"`)
+	// It goes: the page shows the entry's stylesheet again.
+	if err := os.Remove(filepath.Join(ts.dir, "public", "style.css")); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, tab, pageOK+` && `+color+` === "rgb(255, 0, 0)"`)
 }
