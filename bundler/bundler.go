@@ -614,6 +614,9 @@ func (b *Bundler) Affects(paths []string) bool {
 	for _, raw := range paths {
 		p, ok := b.rel(raw)
 		if !ok {
+			if filepath.IsAbs(raw) && b.linked(raw) && b.graph != nil && b.graph.affects(filepath.Clean(raw)) {
+				return true // see LinkedDirs
+			}
 			continue
 		}
 		if b.isConfig(p) || slices.Contains(b.envFiles, p) || (b.discover && b.pageChange(p)) || (b.graph != nil && b.graph.affects(p)) {
@@ -709,6 +712,8 @@ func (b *Bundler) Build(changed []string) *Result {
 	for _, p := range changed {
 		if rel, ok := b.rel(p); ok {
 			paths = append(paths, rel)
+		} else if filepath.IsAbs(p) && b.linked(p) {
+			paths = append(paths, filepath.Clean(p)) // see LinkedDirs
 		}
 	}
 	config := all || slices.ContainsFunc(paths, b.isConfig)

@@ -968,10 +968,17 @@ func (b *Bundler) exists(f string) bool {
 // by the bundler (a CSS module, a stub).
 func (m *module) compiled() bool { return !m.css && !m.stub }
 
-// touchedBy reports whether a change to root-relative p can change m: p is
-// its file, a file inlined into it, or a folder holding its file.
+// touchedBy reports whether a change to p can change m: p is its file, a
+// file inlined into it, or a folder holding its file. p is root-relative,
+// or absolute for a linked file outside the root (see linked): of the
+// packages, only those are ever reported.
 func (m *module) touchedBy(p string) bool {
-	if m.dep || m.css {
+	switch {
+	case m.css:
+		return false
+	case m.dep:
+		return filepath.IsAbs(p) && (m.file == p || strings.HasPrefix(m.file, p+string(filepath.Separator)))
+	case filepath.IsAbs(p):
 		return false
 	}
 	return m.file == p || m.inline[p] || p == "." || strings.HasPrefix(m.file, p+"/")

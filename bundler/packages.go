@@ -3,6 +3,7 @@ package bundler
 import (
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -302,6 +303,13 @@ func (b *Bundler) unresolved(dir, spec string) string {
 	}
 	for d := dir; ; d = filepath.Dir(d) {
 		pkg := filepath.Join(d, "node_modules", filepath.FromSlash(name))
+		if why := brokenLink(pkg); why != "" {
+			rel := pkg
+			if r, ok := b.relInput(pkg); ok {
+				rel = r
+			}
+			return fmt.Sprintf("Could not resolve %q: %s is a symbolic link (a workspace's, say) that %s", spec, rel, why)
+		}
 		if fi, err := os.Stat(pkg); err == nil && fi.IsDir() {
 			rel := pkg
 			if r, ok := b.relInput(pkg); ok {
@@ -317,6 +325,44 @@ func (b *Bundler) unresolved(dir, spec string) string {
 			return fmt.Sprintf("Could not resolve %q: the package %q is not installed (npm install %s)", spec, name, name)
 		}
 	}
+}
+
+// brokenLink says what is wrong with p if it is a symbolic link that leads
+// nowhere: "leads in a loop (a -> b -> a)" or "points at x, which does not
+// exist". "" for anything else.
+func brokenLink(p string) string {
+	fi, err := os.Lstat(p)
+	if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		return ""
+	}
+	if _, err := os.Stat(p); err == nil {
+		return ""
+	}
+	chain := []string{filepath.Base(p)}
+	seen := map[string]bool{p: true}
+	for cur := p; len(chain) < 40; {
+		target, err := os.Readlink(cur)
+		if err != nil {
+			return "cannot be followed: " + err.Error()
+		}
+		chain = append(chain, target)
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(filepath.Dir(cur), target)
+		}
+		if seen[target] {
+			return "leads in a loop (" + strings.Join(chain, " -> ") + ")"
+		}
+		seen[target] = true
+		fi, err := os.Lstat(target)
+		if err != nil {
+			return "points at " + target + ", which does not exist"
+		}
+		if fi.Mode()&fs.ModeSymlink == 0 {
+			return "cannot be followed (" + strings.Join(chain, " -> ") + ")"
+		}
+		cur = target
+	}
+	return "leads through too many links (" + strings.Join(chain, " -> ") + ")"
 }
 
 // namesNoFile says, for the installed package in folder pkg, which field

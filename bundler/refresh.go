@@ -152,7 +152,7 @@ var hookCall = regexp.MustCompile(`\buse[A-Z0-9_$]`)
 // refreshes reports whether the module of absolute file p may get Fast
 // Refresh: a file of the project with one of refreshExts.
 func (b *Bundler) refreshes(p string) bool {
-	return b.refresh.files != nil && refreshExts[strings.ToLower(filepath.Ext(p))] && !b.inPackage(p)
+	return b.refresh.files != nil && refreshExts[strings.ToLower(filepath.Ext(p))] && (!b.inPackage(p) || b.linked(p))
 }
 
 // sourceMapComment matches the inline source map esbuild's Transform ends

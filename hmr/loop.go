@@ -57,6 +57,24 @@ func (s *Server) loop() {
 			lastStart = time.Now()
 		}
 	}
+	onBatch := func(batch []watcher.Change) {
+		for _, c := range batch {
+			pending[c.Path] = c.Op
+			if done != nil {
+				dirty[c.Path] = true
+			}
+		}
+		stream := done != nil || time.Since(lastBatch) < streamWindow || s.watcher.Busy()
+		lastBatch = time.Now()
+		started := false
+		if done == nil {
+			start(stream)
+			started = done != nil
+		}
+		if s.opts.batchHook != nil {
+			s.opts.batchHook(batch, started)
+		}
+	}
 	batches, errs := s.watcher.Batches(), s.watcher.Errors()
 	for {
 		select {
@@ -79,25 +97,13 @@ func (s *Server) loop() {
 				batches = nil
 				continue
 			}
-			for _, c := range batch {
-				pending[c.Path] = c.Op
-				if done != nil {
-					dirty[c.Path] = true
-				}
-			}
-			stream := done != nil || time.Since(lastBatch) < streamWindow || s.watcher.Busy()
-			lastBatch = time.Now()
-			started := false
-			if done == nil {
-				start(stream)
-				started = done != nil
-			}
-			if s.opts.batchHook != nil {
-				s.opts.batchHook(batch, started)
-			}
+			onBatch(batch)
+		case batch := <-s.linkedBatches:
+			onBatch(batch) // a linked package's: absolute paths
 		case out := <-done:
 			done = nil
 			s.finishBuild(out.res, out.changed, out.html, out.elapsed)
+			s.followLinked()
 			if len(pending) > 0 {
 				start(true)
 			}
@@ -133,6 +139,9 @@ func (s *Server) startBuild(pending map[string]watcher.Op, dirty map[string]bool
 	var changed, html []string
 	for p, op := range pending {
 		switch {
+		case filepath.IsAbs(p):
+			// A file of a linked package (see linked.go), outside the
+			// root: the bundler decides.
 		case bundler.IsPublic(p):
 			// Served as they are: no build, but the pages may show
 			// them. The bundler still hears of them: a build that

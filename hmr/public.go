@@ -145,6 +145,9 @@ func clashMessage(pub, src string) Message {
 func (s *Server) updateClashes(paths []string) bool {
 	changed := false
 	for _, p := range paths {
+		if filepath.IsAbs(p) {
+			continue // a linked package's file, outside the root
+		}
 		key, m, ok := s.clashAt(p)
 		if key == "" {
 			continue

@@ -143,6 +143,11 @@ type Server struct {
 	proxy  *proxy      // nil unless Options.Proxy
 	dirs   []*watchDir // Options.Watch
 	extras sync.WaitGroup
+	// linked are the watched folders of linked packages (see linked.go),
+	// kept by the build loop; their batches come on linkedBatches.
+	linked        map[string]*linkedDir
+	linkedBatches chan []watcher.Change
+	wopts         watcher.Options // for the watchers of linked packages
 
 	quit      chan struct{}
 	loopDone  chan struct{}
@@ -181,6 +186,9 @@ func New(opts Options) (*Server, error) {
 		idle:     make(chan struct{}),
 		quit:     make(chan struct{}),
 		loopDone: make(chan struct{}),
+		linked:   map[string]*linkedDir{},
+
+		linkedBatches: make(chan []watcher.Change),
 	}
 	close(s.idle)
 
@@ -200,6 +208,7 @@ func New(opts Options) (*Server, error) {
 	if wopts.Logger == nil {
 		wopts.Logger = opts.Logger
 	}
+	s.wopts = wopts
 	if s.watcher, err = watcher.New(abs, wopts); err != nil {
 		s.bundler.Close()
 		return nil, err
@@ -223,6 +232,7 @@ func New(opts Options) (*Server, error) {
 	start := time.Now()
 	res := s.bundler.Build(nil)
 	s.finishBuild(res, nil, false, time.Since(start))
+	s.followLinked()
 	go s.loop()
 	s.followWatchDirs()
 	if s.proxy != nil {
