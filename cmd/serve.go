@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -32,7 +31,7 @@ type serveFlags struct {
 	poll     time.Duration
 	quiet    bool
 	dotfiles bool
-	proxy    string
+	proxy    []string
 	watch    []string
 	bundle   bool
 	noFR     bool
@@ -76,7 +75,7 @@ reload.`,
 	fl.DurationVar(&f.poll, "poll", 0, "poll for changes at this interval instead of inotify (network and container file systems)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only errors")
 	fl.BoolVar(&f.dotfiles, "allow-dotfiles", false, "serve files and folders whose name starts with a dot (.env, .git)")
-	fl.StringVar(&f.proxy, "proxy", "", "URL of an app to serve what dir does not have, with live reload in its pages, e.g. http://127.0.0.1:8080")
+	fl.StringArrayVar(&f.proxy, "proxy", nil, "URL of an app to serve what dir does not have, with live reload in its pages, e.g. http://127.0.0.1:8080; or PREFIX=URL to send the paths under PREFIX to a server (repeatable), e.g. /api=http://127.0.0.1:8080 (a URL with a path, as /api/=http://127.0.0.1:8080/, replaces the prefix)")
 	fl.StringArrayVar(&f.watch, "watch", nil, "folder whose changes reload the pages, with no build (repeatable), e.g. templates")
 	fl.BoolVar(&f.bundle, "bundle", false, "serve each script bundled, as a production build does: no hot module replacement, every JS edit reloads")
 	fl.BoolVar(&f.noFR, "no-react-refresh", false, "reload the page on an edit of a React component instead of re-rendering it in place with its state (React Fast Refresh)")
@@ -92,11 +91,9 @@ func serve(ctx context.Context, dir string, f serveFlags, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var backend *url.URL
-	if f.proxy != "" {
-		if backend, err = parseBackend(f.proxy); err != nil {
-			return err
-		}
+	backend, routes, err := parseProxies(f.proxy)
+	if err != nil {
+		return err
 	}
 	ln, err := listen(f.host, f.port, f.portSet)
 	if err != nil {
@@ -111,6 +108,7 @@ func serve(ctx context.Context, dir string, f serveFlags, out io.Writer) error {
 		AllowedHosts:  append(listenHosts(f.host), f.allowed...),
 		AllowDotfiles: f.dotfiles,
 		Proxy:         backend,
+		ProxyRoutes:   routes,
 		Watch:         f.watch,
 		NoSPAFallback: f.noSPA,
 		OnReport:      p.report,
@@ -124,6 +122,9 @@ func serve(ctx context.Context, dir string, f serveFlags, out io.Writer) error {
 		p.info("port %d is in use, using %d", f.port, port)
 	}
 	p.serving(dir, urlFor(f.host, port), srv.Status())
+	for _, r := range routes {
+		p.info("  proxying %s to %s", r.Prefix, r.Target.Redacted())
+	}
 	if backend != nil {
 		p.info("  proxying everything else to %s", backend.Redacted())
 	}
@@ -150,25 +151,6 @@ func serve(ctx context.Context, dir string, f serveFlags, out io.Writer) error {
 		return err
 	}
 	return nil
-}
-
-// parseBackend parses the --proxy URL. A bare host:port or :port means
-// http:// on it (localhost for :port).
-func parseBackend(s string) (*url.URL, error) {
-	if !strings.Contains(s, "://") {
-		if strings.HasPrefix(s, ":") {
-			s = "localhost" + s
-		}
-		s = "http://" + s
-	}
-	u, err := url.Parse(s)
-	if err != nil {
-		return nil, fmt.Errorf("--proxy: %w", err)
-	}
-	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-		return nil, fmt.Errorf("--proxy %s: want an http:// URL such as http://127.0.0.1:8080", s)
-	}
-	return u, nil
 }
 
 // listen opens host:port. When the port is taken and was not asked for

@@ -150,6 +150,40 @@ func ExampleOptions_proxy() {
 	// <p>partial</p>
 }
 
+// A proxy route sends the paths under a prefix to an API, as Vite's
+// server.proxy does: here /api/ to an API whose target URL has a path,
+// which replaces the prefix. The rest is the project's.
+func ExampleProxyRoute() {
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"path":%q}`, r.URL.RequestURI())
+	}))
+	defer api.Close()
+	target, err := url.Parse(api.URL + "/v1/")
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	dev, err := hmr.New(hmr.Options{
+		Root:        "../testdata/goapp/web",
+		ProxyRoutes: []hmr.ProxyRoute{{Prefix: "/api/", Target: target}},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer dev.Close()
+	srv := httptest.NewServer(dev)
+	defer srv.Close()
+
+	fmt.Println(get(srv.URL + "/api/users?page=2"))
+	fmt.Println(get(srv.URL + "/api"))
+	fmt.Println(get(srv.URL+"/apix", "Sec-Fetch-Dest: empty"))
+	// Output:
+	// {"path":"/v1/users?page=2"}
+	// {"path":"/v1/"}
+	// 404 page not found
+}
+
 // TestGoApp builds testdata/goapp, the example app, runs it in development
 // mode and checks what a browser would get: pages with the client, the
 // partial as it is, the bundles, and a reload when a template changes.

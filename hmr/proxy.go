@@ -35,6 +35,12 @@ import (
 // publishes a reload. A proxied request whose dial fails tells the monitor
 // too, and gets a page that says the backend is down and reloads on the
 // next event, which that reload is at the latest.
+//
+// The monitor of a proxy route (routes.go) holds no connection: an API
+// that restarts should not reload the pages that use it. It waits until a
+// proxied request finds the backend down, then dials with backoff until
+// one succeeds, publishes the reload that the backend-down page waits for,
+// and waits again.
 
 // Timings of the backend monitor.
 const (
@@ -49,10 +55,16 @@ const (
 	shortConn = 100 * time.Millisecond
 )
 
-// proxy is the handler of proxy mode.
+// proxy is the handler of proxy mode, and of each proxy route
+// (routes.go).
 type proxy struct {
 	s      *Server
 	target *url.URL
+	// prefix is the path prefix of a proxy route, without its trailing
+	// slash, or "" for the whole-app proxy. A route's answers get no
+	// client, and its monitor watches the backend only after a request
+	// found it down (see monitor).
+	prefix string
 	rp     *httputil.ReverseProxy
 	tr     *http.Transport
 	log    *slog.Logger
@@ -77,7 +89,9 @@ type proxy struct {
 // for ModifyResponse.
 type writerKey struct{}
 
-func newProxy(s *Server, target *url.URL) (*proxy, error) {
+// newProxy returns the proxy to target of the whole app (prefix "") or of
+// the route of prefix.
+func newProxy(s *Server, target *url.URL, prefix string) (*proxy, error) {
 	if target.Scheme != "http" && target.Scheme != "https" || target.Host == "" {
 		return nil, fmt.Errorf("proxy %s: want an http:// or https:// URL with a host", target.Redacted())
 	}
@@ -85,6 +99,7 @@ func newProxy(s *Server, target *url.URL) (*proxy, error) {
 	p := &proxy{
 		s:       s,
 		target:  target,
+		prefix:  prefix,
 		log:     s.log,
 		kick:    make(chan bool, 1),
 		writers: map[*http.ResponseController]bool{},
@@ -170,17 +185,23 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // rewrite makes the request to the backend. The Host header stays the
 // browser's, so that the URLs, redirects, cookies and same-origin checks
 // of the app see the origin the browser sees; X-Forwarded-For, -Host and
-// -Proto say where the request came from.
+// -Proto say where the request came from. A route's request goes to the
+// path that setRouteURL makes.
 func (p *proxy) rewrite(pr *httputil.ProxyRequest) {
-	pr.SetURL(p.target)
+	if p.prefix == "" {
+		pr.SetURL(p.target)
+	} else {
+		setRouteURL(pr.Out.URL, p.target, p.prefix, pr.In.URL)
+	}
 	pr.Out.Host = pr.In.Host
 	pr.SetXForwarded()
-	if wantsPage(pr.In) {
+	if p.prefix == "" && wantsPage(pr.In) {
 		pr.Out.Header = withDecodableEncodings(pr.Out).Header
 	}
 }
 
-// modifyResponse injects the client into the backend's pages.
+// modifyResponse lets event streams last, and injects the client into the
+// pages of the whole-app backend.
 func (p *proxy) modifyResponse(resp *http.Response) error {
 	r := resp.Request
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt == "text/event-stream" {
@@ -191,7 +212,7 @@ func (p *proxy) modifyResponse(resp *http.Response) error {
 		}
 		return nil
 	}
-	if !wantsPage(r) || !isPage(resp.StatusCode, resp.Header) {
+	if p.prefix != "" || !wantsPage(r) || !isPage(resp.StatusCode, resp.Header) {
 		return nil
 	}
 	if r.Method == http.MethodHead {
@@ -301,6 +322,20 @@ func (p *proxy) monitor() {
 	down := false
 	wait := minRedial
 	for {
+		if p.prefix != "" && !down {
+			// A route's backend is watched only once a request found it
+			// down.
+			select {
+			case down = <-p.kick:
+			case <-p.ctx.Done():
+				return
+			}
+			if !down {
+				continue
+			}
+			p.log.Info("hmr: backend is down", "route", p.prefix, "backend", p.target.Redacted())
+			wait = minRedial
+		}
 		conn, err := dialer.DialContext(p.ctx, "tcp", addr)
 		if p.ctx.Err() != nil {
 			if conn != nil {
@@ -322,6 +357,10 @@ func (p *proxy) monitor() {
 			down = false
 			p.log.Info("hmr: backend is back", "backend", p.target.Redacted())
 			p.s.reload(nil, "the backend "+p.target.Redacted()+" is back")
+		}
+		if p.prefix != "" {
+			conn.Close()
+			continue
 		}
 		began := time.Now()
 		var ok bool

@@ -117,7 +117,7 @@ func newBackendHandler(b *backend) http.Handler {
 		body, _ := io.ReadAll(r.Body)
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(map[string]string{
-			"method": r.Method, "path": r.URL.Path, "host": r.Host, "body": string(body),
+			"method": r.Method, "path": r.URL.Path, "uri": r.RequestURI, "host": r.Host, "body": string(body),
 			"xff": r.Header.Get("X-Forwarded-For"), "xfh": r.Header.Get("X-Forwarded-Host"),
 			"xfp": r.Header.Get("X-Forwarded-Proto"), "ae": r.Header.Get("Accept-Encoding"),
 		})

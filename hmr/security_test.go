@@ -274,7 +274,7 @@ var attacks = []attack{
 func TestAttacks(t *testing.T) {
 	p := newHostileProject(t)
 	ts := startServer(t, p.root, "127.0.0.1:0", Options{})
-	runAttacks(t, ts, p, true)
+	runAttacks(t, ts, p, attacks, true)
 	// The server still serves, and none of it broke the build loop.
 	if resp, body := request(t, ts.http, "GET", "/main.js"); resp.StatusCode != 200 || !strings.Contains(body, sourceMark) {
 		t.Errorf("after the attacks, GET /main.js: %s\n%s", resp.Status, body)
@@ -297,15 +297,60 @@ func TestAttacksInProxyMode(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := newHostileProject(t)
-	runAttacks(t, startServer(t, p.root, "127.0.0.1:0", Options{Proxy: u}), p, false)
+	runAttacks(t, startServer(t, p.root, "127.0.0.1:0", Options{Proxy: u}), p, attacks, false)
 }
 
-// runAttacks sends every attack to ts, serving p, and checks that no
+// TestAttacksOnProxyRoutes sends the attacks to a server with proxy routes,
+// one of them over a folder of the project that holds secrets (/src), then
+// again under a route that replaces its prefix (/api/). Whatever the
+// routes' backend answers, the refusals of other sites and hosts must
+// stand, no secret of the root may come out, and no path with a dot
+// segment may reach the backend.
+func TestAttacksOnProxyRoutes(t *testing.T) {
+	seen := make(chan string, 10*len(attacks))
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen <- r.URL.Path
+		io.WriteString(w, "the API's answer")
+	}))
+	t.Cleanup(api.Close)
+	target, err := url.Parse(api.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newHostileProject(t)
+	ts := startServer(t, p.root, "127.0.0.1:0", Options{ProxyRoutes: []ProxyRoute{
+		{Prefix: "/src", Target: target},
+		{Prefix: "/api/", Target: target.JoinPath("/")},
+	}})
+	runAttacks(t, ts, p, attacks, false)
+	var prefixed []attack
+	for _, a := range attacks {
+		if strings.HasPrefix(a.target, "/") {
+			a.name = "/api" + a.target + " " + a.name
+			a.target = "/api" + a.target
+			prefixed = append(prefixed, a)
+		}
+	}
+	runAttacks(t, ts, p, prefixed, false)
+	close(seen)
+	n := 0
+	for path := range seen {
+		n++
+		if hasDotDotSegment(path) {
+			t.Errorf("the backend got %s", path)
+		}
+	}
+	if n == 0 {
+		t.Error("no attack reached the backend: the routes are not in front")
+	}
+}
+
+// runAttacks sends each of attacks to ts, serving p, and checks that no
 // secret is in the answers and no answer allows other origins. With
 // exact, it checks the status codes of the table and the headers of
 // devserve's answers, else only the refusals of requests from other sites
 // and hosts.
-func runAttacks(t *testing.T, ts *testServer, p hostileProject, exact bool) {
+func runAttacks(t *testing.T, ts *testServer, p hostileProject, attacks []attack, exact bool) {
 	addr := strings.TrimPrefix(ts.URL, "http://")
 	for _, a := range attacks {
 		t.Run(a.name, func(t *testing.T) {

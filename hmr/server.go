@@ -59,6 +59,15 @@ type Options struct {
 	// get the client injected (as with Inject). When the backend goes down
 	// and comes back, the pages reload. See proxy.go.
 	Proxy *url.URL
+	// ProxyRoutes send the requests under path prefixes to other servers,
+	// an API beside the pages as with Vite's server.proxy, the longest
+	// prefix first. They come right after the Host/Origin guard: nothing
+	// under a prefix is ever served from Root, public/ or the SPA fallback,
+	// nor goes to Proxy, with which they combine. Their answers come back
+	// untouched (no client in them), WebSocket upgrades and event streams
+	// unbuffered; a navigation that the server does not answer gets a page
+	// that says so and reloads once it does. See ProxyRoute and routes.go.
+	ProxyRoutes []ProxyRoute
 	// Watch are folders besides Root whose changes reload the pages, with
 	// no build: the templates of a Go app, say.
 	Watch []string
@@ -141,6 +150,7 @@ type Server struct {
 	notices notices // one-time warnings printed (public folder)
 
 	proxy  *proxy      // nil unless Options.Proxy
+	routes []*proxy    // Options.ProxyRoutes, longest prefix first
 	dirs   []*watchDir // Options.Watch
 	extras sync.WaitGroup
 	// linked are the watched folders of linked packages (see linked.go),
@@ -219,12 +229,19 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	if opts.Proxy != nil {
-		if s.proxy, err = newProxy(s, opts.Proxy); err != nil {
-			s.closeWatchDirs()
-			s.watcher.Close()
-			s.bundler.Close()
-			return nil, err
+		s.proxy, err = newProxy(s, opts.Proxy, "")
+	}
+	if err == nil {
+		s.routes, err = newRoutes(s, opts.ProxyRoutes)
+	}
+	if err != nil {
+		if s.proxy != nil {
+			s.proxy.cancel()
 		}
+		s.closeWatchDirs()
+		s.watcher.Close()
+		s.bundler.Close()
+		return nil, err
 	}
 	s.broker = NewBroker(BrokerOptions{Sync: s.syncData, Logger: opts.Logger, Heartbeat: opts.Heartbeat})
 
@@ -237,6 +254,9 @@ func New(opts Options) (*Server, error) {
 	s.followWatchDirs()
 	if s.proxy != nil {
 		s.proxy.start()
+	}
+	for _, px := range s.routes {
+		px.start()
 	}
 	return s, nil
 }
@@ -251,11 +271,14 @@ func (s *Server) Close() error {
 		close(s.quit)
 		<-s.loopDone
 		s.extras.Wait()
-		var perr error
+		var perrs []error
 		if s.proxy != nil {
-			perr = s.proxy.close()
+			perrs = append(perrs, s.proxy.close())
 		}
-		err = errors.Join(s.watcher.Close(), s.closeWatchDirs(), perr, s.broker.Close(), s.bundler.Close())
+		for _, px := range s.routes {
+			perrs = append(perrs, px.close())
+		}
+		err = errors.Join(s.watcher.Close(), s.closeWatchDirs(), errors.Join(perrs...), s.broker.Close(), s.bundler.Close())
 	})
 	return err
 }
@@ -303,7 +326,8 @@ func (s *Server) syncData() any {
 }
 
 // ServeHTTP serves devserve's endpoints, the bundler's outputs and the
-// project's files, after refusing requests from other sites and hosts.
+// project's files, or proxies to a backend (Options.ProxyRoutes, then
+// Options.Proxy), after refusing requests from other sites and hosts.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Cross-Origin-Resource-Policy", "same-origin")
@@ -313,6 +337,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := r.URL.Path
+	if px := s.routeFor(p); px != nil {
+		px.serveRoute(w, r)
+		return
+	}
 	if s.proxy != nil && !strings.HasPrefix(p, Prefix) && r.Method != http.MethodGet && r.Method != http.MethodHead {
 		s.proxy.ServeHTTP(w, r)
 		return
