@@ -2,110 +2,16 @@ package hmr
 
 import (
 	"context"
-	"errors"
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/page"
-	"github.com/chromedp/chromedp"
-	"io"
-	"net"
-	"net/url"
-	"sync"
-	"sync/atomic"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
 	"github.com/devserve/devserve/internal/browsertest"
 )
-
-// holeProxy forwards TCP connections to a server until blackhole: from
-// then on the connections open at that moment stay open but carry nothing
-// either way, as when a laptop sleeps or a proxy drops a connection
-// without a FIN. Connections made later are forwarded.
-type holeProxy struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	conns  []*holeConn
-	wg     sync.WaitGroup
-}
-
-type holeConn struct {
-	client, server net.Conn
-	dead           atomic.Bool
-}
-
-func newHoleProxy(t *testing.T, target string) *holeProxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &holeProxy{ln: ln, target: target}
-	p.wg.Go(p.accept)
-	t.Cleanup(p.close)
-	return p
-}
-
-func (p *holeProxy) accept() {
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		s, err := net.Dial("tcp", p.target)
-		if err != nil {
-			c.Close()
-			continue
-		}
-		hc := &holeConn{client: c, server: s}
-		p.mu.Lock()
-		p.conns = append(p.conns, hc)
-		p.mu.Unlock()
-		p.wg.Go(func() { hc.pipe(s, c) })
-		p.wg.Go(func() { hc.pipe(c, s) })
-	}
-}
-
-// pipe copies from src to dst while the connection is alive; once dead,
-// it reads and drops what comes, and never closes dst: nothing arrives,
-// not even the end.
-func (hc *holeConn) pipe(dst, src net.Conn) {
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := src.Read(buf)
-		if n > 0 && !hc.dead.Load() {
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				return
-			}
-		}
-		if err != nil {
-			if !hc.dead.Load() || !errors.Is(err, io.EOF) {
-				dst.Close()
-			}
-			return
-		}
-	}
-}
-
-// blackhole silences every connection open now.
-func (p *holeProxy) blackhole() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, hc := range p.conns {
-		hc.dead.Store(true)
-	}
-}
-
-func (p *holeProxy) close() {
-	p.ln.Close()
-	p.mu.Lock()
-	for _, hc := range p.conns {
-		hc.client.Close()
-		hc.server.Close()
-	}
-	p.mu.Unlock()
-	p.wg.Wait()
-}
 
 // TestBrowserDeadStream: the connection of the page's event stream dies
 // without a word while a build happens. The page notices the missing
@@ -121,11 +27,7 @@ func TestBrowserDeadStream(t *testing.T) {
 			writeTestFile(t, dir, "index.html", `<!doctype html><link rel="icon" href="data:,"><p id="out">loading</p><script type="module" src="/main.js"></script>`)
 			writeTestFile(t, dir, "main.js", "document.getElementById('out').textContent = 'one'\nimport.meta.hot.accept()\n")
 			ts := startServer(t, dir, "127.0.0.1:0", Options{Heartbeat: 200 * time.Millisecond})
-			u, err := url.Parse(ts.URL)
-			if err != nil {
-				t.Fatal(err)
-			}
-			proxy := newHoleProxy(t, u.Host)
+			proxy := newUnplugProxy(t, strings.TrimPrefix(ts.URL, "http://"))
 			tab := browsertest.NewTab(t, browser)
 			if alone {
 				if err := chromedp.Do(tab, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
@@ -136,7 +38,7 @@ func TestBrowserDeadStream(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			openPage(t, tab, "http://"+proxy.ln.Addr().String()+"/")
+			openPage(t, tab, proxy.URL()+"/")
 			waitJS(t, tab, outText("one")+` && `+pageOK)
 			if err := browsertest.MarkPage(tab); err != nil {
 				t.Fatal(err)

@@ -2,13 +2,13 @@ package hmr
 
 import (
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -133,7 +133,10 @@ func TestBrowserSurvivesFilesystemChanges(t *testing.T) {
 
 // unplugProxy forwards TCP connections to a server until it is unplugged:
 // then it cuts the connections it carries and closes every new one at
-// once, as a network that went away would, counting them.
+// once, as a network that went away would, counting them. Or it black-holes
+// the connections it carries: they stay open but carry nothing either way,
+// not even their end, as when a laptop sleeps or a proxy drops a
+// connection without a word; new ones are forwarded.
 type unplugProxy struct {
 	ln     net.Listener
 	target string
@@ -141,7 +144,8 @@ type unplugProxy struct {
 	mu       sync.Mutex
 	down     bool
 	conns    map[net.Conn]bool
-	attempts chan struct{} // a token per refused connection
+	quiet    []*atomic.Bool // a flag per connection carried: black-holed
+	attempts chan struct{}  // a token per refused connection
 	wg       sync.WaitGroup
 }
 
@@ -200,6 +204,8 @@ func (p *unplugProxy) forward(c net.Conn) {
 		return
 	}
 	p.conns[s] = true
+	quiet := new(atomic.Bool)
+	p.quiet = append(p.quiet, quiet)
 	p.mu.Unlock()
 	defer func() {
 		p.mu.Lock()
@@ -208,9 +214,38 @@ func (p *unplugProxy) forward(c net.Conn) {
 		s.Close()
 	}()
 	done := make(chan struct{}, 2)
-	go func() { io.Copy(s, c); done <- struct{}{} }()
-	go func() { io.Copy(c, s); done <- struct{}{} }()
+	go func() { pump(s, c, quiet); done <- struct{}{} }()
+	go func() { pump(c, s, quiet); done <- struct{}{} }()
 	<-done
+	if quiet.Load() {
+		<-done // a black hole closes nothing; the test's end (unplug) does
+	}
+}
+
+// pump copies from src to dst until either fails, dropping what it reads
+// once quiet is set.
+func pump(dst, src net.Conn, quiet *atomic.Bool) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 && !quiet.Load() {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// blackhole silences every connection carried now; see unplugProxy.
+func (p *unplugProxy) blackhole() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, q := range p.quiet {
+		q.Store(true)
+	}
 }
 
 // unplug cuts every connection and refuses new ones until plug.
