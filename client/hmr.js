@@ -183,7 +183,7 @@ function refreshContext(r) {
       if (boundary) hotContext(r).accept();
       // A boundary that took its update but is one no more: its importers
       // take it.
-      if (r.boundary && !boundary) hotContext(r).invalidate("it exports more than components now");
+      if (r.boundary && !boundary) hotContext(r).invalidate(names.length ? "it exports more than components now" : "it exports nothing now");
       if (r.boundary && boundary) refreshed = true;
       r.boundary = boundary;
     },

@@ -1,6 +1,7 @@
 package watcher
 
 import (
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -63,6 +64,26 @@ func (b batch) changes() []Change {
 	return out
 }
 
+// emptyWait and emptyCheckMax: see seal.
+const (
+	emptyWait     = 50 * time.Millisecond
+	emptyCheckMax = 8
+)
+
+// emptied reports whether a file the burst under way changed or created
+// is now an empty regular file.
+func (w *Watcher) emptied() bool {
+	for rel, e := range w.cur {
+		if !e.now {
+			continue
+		}
+		if fi, err := os.Lstat(w.abs(rel)); err == nil && fi.Mode().IsRegular() && fi.Size() == 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // note records a change to rel for the burst under way.
 func (w *Watcher) note(rel string, before, now bool) {
 	if w.setup {
@@ -96,7 +117,20 @@ func (w *Watcher) arm() {
 
 // seal ends the burst under way, folding it into the batch waiting for the
 // receiver.
+//
+// A burst of a few changes in which a file is empty waits, once, up to
+// emptyWait more for another change: a save that truncates the file and
+// then writes it (os.WriteFile, many editors) can be seen between the two
+// on a busy machine, and a build of the empty file would run a module with
+// nothing in it, or show an error, until the next batch. Vite waits so
+// too. A file that stays empty (emptied on purpose) goes out then.
 func (w *Watcher) seal() {
+	if !w.waited && len(w.cur) <= emptyCheckMax && w.emptied() {
+		w.waited = true
+		w.flush.Reset(emptyWait)
+		return
+	}
+	w.waited = false
 	if time.Since(w.last) >= w.quiet {
 		w.calm = w.last
 	}

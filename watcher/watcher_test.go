@@ -925,3 +925,25 @@ func TestCloseWhileHeld(t *testing.T) {
 	w.hooks.hold <- make(chan struct{})
 	must(t, w.Close())
 }
+
+// TestEmptiedFile: a save that truncates a file and then writes it, seen
+// between the two, goes out once the file has its content; a file that
+// stays empty goes out too, later.
+func TestEmptiedFile(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	tree(t, root, "src/app.js", "src/empty.js")
+	w := start(t, root, Options{Quiet: 2 * time.Millisecond, MaxWait: time.Second})
+	app := filepath.Join(root, "src", "app.js")
+
+	must(t, os.Truncate(app, 0))
+	writer := time.AfterFunc(10*time.Millisecond, func() { must(t, os.WriteFile(app, []byte("new content"), 0o644)) })
+	t.Cleanup(func() { writer.Stop() })
+	expect(t, w, Change{"src/app.js", Changed})
+	if data, err := os.ReadFile(app); err != nil || string(data) != "new content" {
+		t.Errorf("the batch came with the file holding %q (%v), want its new content", data, err)
+	}
+
+	must(t, os.Truncate(filepath.Join(root, "src", "empty.js"), 0))
+	expect(t, w, Change{"src/empty.js", Changed})
+}
