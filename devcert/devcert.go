@@ -113,11 +113,15 @@ type Cert struct {
 	// Created is set when Ensure made the certificate now instead of
 	// reusing the stored one.
 	Created bool
+	// Replaced says why Ensure replaced the stored certificate, which was
+	// fine otherwise: it "ends on 2026-01-02", "does not cover app.test"
+	// or "was signed by another CA". "" when it did not.
+	Replaced string
 	// NewCA is set when Ensure made devserve's own CA now: a browser that
 	// trusted an earlier one must be told to trust this one.
 	NewCA bool
 	// Notes say, a sentence each, what Ensure found wrong and repaired: a
-	// corrupt file, a certificate near its end, a CA it could not use.
+	// corrupt file, a CA it could not use.
 	Notes []string
 }
 
@@ -233,7 +237,7 @@ func Ensure(opts Options) (*Cert, error) {
 		case err != nil:
 			c.Notes = append(c.Notes, fmt.Sprintf("%s was not a usable certificate (%s): made a new one", c.File, why))
 		default:
-			c.Notes = append(c.Notes, fmt.Sprintf("the certificate in %s %s: made a new one", c.File, why))
+			c.Replaced = why
 			// Keep covering what it covered.
 			dns = union(dns, pair.Leaf.DNSNames)
 			ips = unionIP(ips, pair.Leaf.IPAddresses)

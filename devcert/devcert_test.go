@@ -109,11 +109,11 @@ func TestEnsureReuse(t *testing.T) {
 	ca, _ := os.ReadFile(filepath.Join(dir, CAKeyFile))
 
 	tests := []struct {
-		name    string
-		hosts   []string
-		reused  bool
-		covers  []string
-		noteHas string
+		name     string
+		hosts    []string
+		reused   bool
+		covers   []string
+		replaced string
 	}{
 		{"same names", []string{"a.test", "10.1.2.3"}, true, nil, ""},
 		{"fewer names", []string{"a.test"}, true, nil, ""},
@@ -131,8 +131,8 @@ func TestEnsureReuse(t *testing.T) {
 			if c.NewCA {
 				t.Error("made a new CA")
 			}
-			if tt.noteHas == "" && len(c.Notes) != 0 || tt.noteHas != "" && (len(c.Notes) != 1 || !strings.Contains(c.Notes[0], tt.noteHas)) {
-				t.Errorf("notes %q, want one with %q", c.Notes, tt.noteHas)
+			if len(c.Notes) != 0 || !strings.Contains(c.Replaced, tt.replaced) || (c.Replaced == "") != (tt.replaced == "") {
+				t.Errorf("notes %q, replaced %q; want no notes, replaced %q", c.Notes, c.Replaced, tt.replaced)
 			}
 			verify(t, c, tt.covers...)
 			prev = c
@@ -146,17 +146,18 @@ func TestEnsureReuse(t *testing.T) {
 func TestEnsureExpiry(t *testing.T) {
 	now := time.Now()
 	tests := []struct {
-		name    string
-		madeAt  time.Time // when the first Ensure ran
-		renew   bool
-		newCA   bool
-		noteHas string
+		name     string
+		madeAt   time.Time // when the first Ensure ran
+		renew    bool
+		newCA    bool
+		noteHas  string
+		replaced string
 	}{
-		{"young", now.Add(-100 * 24 * time.Hour), false, false, ""},
-		{"ends within 30 days", now.Add(-370 * 24 * time.Hour), true, false, "ends on"},
-		{"ended", now.Add(-400 * 24 * time.Hour), true, false, "ends on"},
-		{"CA ends within 30 days", now.Add(-caLifetime + 20*24*time.Hour), true, true, "devserve's CA"},
-		{"made in the future (the clock went back)", now.Add(48 * time.Hour), true, true, "valid from"},
+		{"young", now.Add(-100 * 24 * time.Hour), false, false, "", ""},
+		{"ends within 30 days", now.Add(-370 * 24 * time.Hour), true, false, "", "ends on"},
+		{"ended", now.Add(-400 * 24 * time.Hour), true, false, "", "ends on"},
+		{"CA ends within 30 days", now.Add(-caLifetime + 20*24*time.Hour), true, true, "devserve's CA", "ends on"},
+		{"made in the future (the clock went back)", now.Add(48 * time.Hour), true, true, "valid from", "starts in the future"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -166,8 +167,11 @@ func TestEnsureExpiry(t *testing.T) {
 			if renewed := serialOf(c) != serialOf(old); renewed != tt.renew || c.NewCA != tt.newCA {
 				t.Errorf("renewed %v, new CA %v; want %v, %v", renewed, c.NewCA, tt.renew, tt.newCA)
 			}
-			if tt.noteHas == "" && len(c.Notes) != 0 || tt.noteHas != "" && (len(c.Notes) == 0 || !strings.Contains(c.Notes[0], tt.noteHas)) {
+			if tt.noteHas == "" && len(c.Notes) != 0 || tt.noteHas != "" && (len(c.Notes) != 1 || !strings.Contains(c.Notes[0], tt.noteHas)) {
 				t.Errorf("notes %q, want one with %q", c.Notes, tt.noteHas)
+			}
+			if !strings.Contains(c.Replaced, tt.replaced) || (c.Replaced == "") != (tt.replaced == "") {
+				t.Errorf("replaced %q, want %q", c.Replaced, tt.replaced)
 			}
 			if left := time.Until(c.Certificate.Leaf.NotAfter); left < renewBefore {
 				t.Errorf("the certificate ends in %v", left)
@@ -356,8 +360,8 @@ func TestEnsureMkcert(t *testing.T) {
 		t.Fatal("NoMkcert used mkcert's CA")
 	}
 	c := ensure(t, Options{Dir: dir, CARoot: root})
-	if !c.Mkcert || !c.Created || len(c.Notes) != 1 || !strings.Contains(c.Notes[0], "signed by another CA") {
-		t.Errorf("after mkcert -install: Mkcert %v, Created %v, notes %q", c.Mkcert, c.Created, c.Notes)
+	if !c.Mkcert || !c.Created || len(c.Notes) != 0 || c.Replaced != "was signed by another CA" {
+		t.Errorf("after mkcert -install: Mkcert %v, Created %v, notes %q, replaced %q", c.Mkcert, c.Created, c.Notes, c.Replaced)
 	}
 	if again := ensure(t, Options{Dir: dir, CARoot: root}); again.Created || serialOf(again) != serialOf(c) {
 		t.Error("the certificate of mkcert's CA is not reused")
