@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/devserve/devserve/devcert"
+	"go.uber.org/goleak"
 )
 
 // startTLS serves dir over HTTPS as the command does: NewHTTPServer with
@@ -177,8 +178,11 @@ func TestTLS(t *testing.T) {
 
 // TestTLSStreamsShareConnection opens the event streams of several tabs
 // over HTTP/2: they share one connection, each is a stream of it (not
-// hijacked), and the server's WriteTimeout does not end them.
+// hijacked), and the server's WriteTimeout does not end them. Every
+// goroutine is gone once the server is closed.
 func TestTLSStreamsShareConnection(t *testing.T) {
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) }) // after the cleanups below
 	ts, pool := startTLS(t, copyFixture(t, "live"), Options{Heartbeat: 10 * time.Millisecond}, func(hs *http.Server) {
 		hs.WriteTimeout = 50 * time.Millisecond
 		hs.ReadTimeout = 50 * time.Millisecond
