@@ -186,6 +186,11 @@ func Load(certFile, keyFile string) (*Cert, error) {
 	if err != nil {
 		return nil, fmt.Errorf("key %s does not match certificate %s: %w", keyFile, certFile, err)
 	}
+	if pair.Leaf == nil { // GODEBUG=x509keypairleaf=0
+		if pair.Leaf, err = x509.ParseCertificate(pair.Certificate[0]); err != nil {
+			return nil, fmt.Errorf("certificate %s: %w", certFile, err)
+		}
+	}
 	return &Cert{Certificate: pair}, nil
 }
 
