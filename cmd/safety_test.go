@@ -59,7 +59,7 @@ func startServe(t *testing.T, args ...string) (*syncBuffer, string, func() error
 			t.Errorf("serve %q: %v", args, err)
 		}
 	})
-	url := out.waitFor(t, regexp.MustCompile(`serving .* at (http://\S+/)`))[1]
+	url := out.waitFor(t, regexp.MustCompile(`serving .* at (https?://\S+/)`))[1]
 	return out, url, stop
 }
 
@@ -200,6 +200,7 @@ func startupFailures(t *testing.T) []struct {
 	os.WriteFile(outside, []byte("export {};"), 0o644)
 	file := filepath.Join(dir, "main.ts")
 	missing := filepath.Join(dir, "no", "such", "folder")
+	cert, key, otherKey := certFiles(t)
 	return []struct {
 		name string
 		args []string
@@ -216,6 +217,13 @@ func startupFailures(t *testing.T) []struct {
 		{"build of a missing root", []string{"build", missing, "--outdir", t.TempDir()}, "no such file or directory"},
 		{"mode local", []string{"--port", "0", "--mode", "local", dir}, `mode "local" cannot be used`},
 		{"build in mode local", []string{"build", dir, "--mode", "local", "--outdir", t.TempDir()}, `mode "local" cannot be used`},
+		{"certificate missing", []string{"--port", "0", "--cert", missing, "--key", key, dir}, "--cert/--key: read certificate: open " + missing + ": no such file"},
+		{"key missing", []string{"--port", "0", "--cert", cert, "--key", missing, dir}, "--cert/--key: read key: open " + missing},
+		{"certificate not PEM", []string{"--port", "0", "--cert", file, "--key", key, dir}, "certificate " + file + ": no certificate in it"},
+		{"key not PEM", []string{"--port", "0", "--cert", cert, "--key", file, dir}, "key " + file + ": no private key in it"},
+		{"key of another certificate", []string{"--port", "0", "--cert", cert, "--key", otherKey, dir}, "key " + otherKey + " does not match certificate " + cert},
+		{"certificate without key", []string{"--port", "0", "--cert", cert, dir}, "--cert needs --key"},
+		{"key without certificate", []string{"--port", "0", "--https", "--key", key, dir}, "--key needs --cert"},
 	}
 }
 

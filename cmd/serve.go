@@ -37,6 +37,9 @@ type serveFlags struct {
 	noFR     bool
 	mode     string
 	noSPA    bool
+	https    bool
+	cert     string
+	key      string
 }
 
 func newServeCommand(out io.Writer) *cobra.Command {
@@ -81,6 +84,9 @@ reload.`,
 	fl.BoolVar(&f.noFR, "no-react-refresh", false, "reload the page on an edit of a React component instead of re-rendering it in place with its state (React Fast Refresh)")
 	fl.StringVar(&f.mode, "mode", bundler.DefaultMode, "import.meta.env.MODE, and the env files to read: .env, .env.local, .env.[mode], .env.[mode].local")
 	fl.BoolVar(&f.noSPA, "no-spa-fallback", false, "answer a navigation to a path with no file with a 404 page, not the nearest index.html above it")
+	fl.BoolVar(&f.https, "https", false, "serve https:// (HTTP/2) with a certificate devserve makes for localhost and the --host and --allowed-host names, signed by mkcert's CA if installed")
+	fl.StringVar(&f.cert, "cert", "", "certificate file (PEM) to serve https:// with, instead of devserve's; needs --key")
+	fl.StringVar(&f.key, "key", "", "private key file (PEM) of --cert")
 	return c
 }
 
@@ -95,6 +101,11 @@ func serve(ctx context.Context, dir string, f serveFlags, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	hosts := append(listenHosts(f.host), f.allowed...)
+	cert, err := certificate(f, hosts)
+	if err != nil {
+		return err
+	}
 	ln, err := listen(f.host, f.port, f.portSet)
 	if err != nil {
 		return err
@@ -105,7 +116,7 @@ func serve(ctx context.Context, dir string, f serveFlags, out io.Writer) error {
 		Bundler:       bundler.Options{Entries: entries, Mode: f.mode, NoReactRefresh: f.noFR},
 		Bundle:        f.bundle,
 		Watcher:       watcher.Options{Ignore: f.ignores, Poll: f.poll},
-		AllowedHosts:  append(listenHosts(f.host), f.allowed...),
+		AllowedHosts:  hosts,
 		AllowDotfiles: f.dotfiles,
 		Proxy:         backend,
 		ProxyRoutes:   routes,
@@ -121,7 +132,10 @@ func serve(ctx context.Context, dir string, f serveFlags, out io.Writer) error {
 	if f.port != 0 && port != f.port {
 		p.info("port %d is in use, using %d", f.port, port)
 	}
-	p.serving(dir, urlFor(f.host, port), srv.Status())
+	p.serving(dir, urlFor(f.host, port, cert != nil), srv.Status())
+	if cert != nil {
+		p.certificate(cert, urlHost(f.host))
+	}
 	for _, r := range routes {
 		p.info("  proxying %s to %s", r.Prefix, r.Target.Redacted())
 	}
@@ -129,12 +143,15 @@ func serve(ctx context.Context, dir string, f serveFlags, out io.Writer) error {
 		p.info("  proxying everything else to %s", backend.Redacted())
 	}
 	if !isLoopbackIP(f.host) {
-		p.warn("listening on %s: anyone on your network can read your source code at %s", f.host, urlFor(f.host, port))
+		p.warn("listening on %s: anyone on your network can read your source code at %s", f.host, urlFor(f.host, port, cert != nil))
 	}
 
 	hs := hmr.NewHTTPServer(srv, p.logger())
+	if cert != nil {
+		hs.TLSConfig = cert.TLSConfig()
+	}
 	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
+	go func() { served <- serveOn(hs, ln) }()
 	select {
 	case <-ctx.Done():
 	case err = <-served:
@@ -210,11 +227,22 @@ func isLoopbackIP(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-func urlFor(host string, port int) string {
-	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
-		host = "localhost"
+// urlFor returns the URL to print for a server on host:port.
+func urlFor(host string, port int, https bool) string {
+	scheme := "http://"
+	if https {
+		scheme = "https://"
 	}
-	return "http://" + net.JoinHostPort(host, strconv.Itoa(port)) + "/"
+	return scheme + net.JoinHostPort(urlHost(host), strconv.Itoa(port)) + "/"
+}
+
+// urlHost returns the host of the URL to print for a server on host: an
+// unspecified address (0.0.0.0, ::) is reached as localhost.
+func urlHost(host string) string {
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		return "localhost"
+	}
+	return host
 }
 
 // rootRelative turns --entry values into paths relative to dir. A value may

@@ -582,6 +582,13 @@ func hasIndex(root *os.Root, dir string) bool {
 // or hostile clients (header size and time, idle connections, writes)
 // without cutting event streams: the broker lifts the write deadline of
 // each stream. Errors of the server itself go to log (nil: discarded).
+//
+// For HTTPS, set its TLSConfig (devcert.Cert.TLSConfig gives one) and
+// start it with ServeTLS(ln, "", ""): it then offers HTTP/2 and HTTP/1.1
+// by ALPN. Over HTTP/2 the event streams of every tab of a browser share
+// one connection, each served through its ResponseWriter; over HTTP/1.1
+// they are hijacked, as without TLS. The Host and Origin checks are the
+// same.
 func NewHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

@@ -33,7 +33,9 @@ const DefaultPath = "/usr/bin/chromium"
 // New skips the test when Chromium is not installed, unless
 // DEVSERVE_REQUIRE_BROWSER=1, and then the test fails. The browser runs with
 // a user data directory from t.TempDir, and t.Cleanup stops it and its tabs.
-func New(t testing.TB) context.Context {
+// extra are flags the test needs besides [Flags], such as one that trusts
+// the test's certificate.
+func New(t testing.TB, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	path := os.Getenv("DEVSERVE_CHROMIUM")
 	if path == "" {
@@ -59,6 +61,7 @@ func New(t testing.TB) context.Context {
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.Flag("disable-breakpad", true),
 	)
+	opts = append(opts, extra...)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelBrowser := chromedp.NewContext(allocCtx)
 	t.Cleanup(func() {
