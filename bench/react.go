@@ -64,7 +64,7 @@ var reactPackages = []string{"react", "react-dom", "react-refresh"}
 // ignore it).
 func GenerateReactProject(dir string, n int, modules string) (*ReactProject, error) {
 	if n < MinComponents {
-		return nil, fmt.Errorf("React project of %d components: need at least %d", n, MinComponents)
+		return nil, fmt.Errorf("a React project of %d components: need at least %d", n, MinComponents)
 	}
 	p := &ReactProject{Dir: dir, Components: n, Selectors: idSelectors, InitialLabel: InitialLeaf,
 		Total: fmt.Sprintf("%d components", n)}

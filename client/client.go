@@ -80,22 +80,6 @@ func Source() []byte {
 	return bytes.Clone(source)
 }
 
-// etag is computed once, on first use, from the embedded script.
-var etag = sync.OnceValue(func() string { return etagOf(source) })
-
-// etagOf returns a strong entity tag of b: a hash of it, quoted.
-func etagOf(b []byte) string {
-	sum := sha256.Sum256(b)
-	return `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
-}
-
-// ETag returns a strong entity tag of the script, quotes included, for the
-// ETag header of responses at [Path]. It is a hash of the script, so it
-// changes exactly when the script does.
-func ETag() string {
-	return etag()
-}
-
 // WorkerSource returns the shared worker script, JavaScript to serve at
 // [WorkerPath] with the content type text/javascript. The caller owns the
 // returned slice.
@@ -103,33 +87,17 @@ func WorkerSource() []byte {
 	return bytes.Clone(workerSource)
 }
 
-var workerETag = sync.OnceValue(func() string { return etagOf(workerSource) })
-
-// WorkerETag returns a strong entity tag of the worker script, quotes
-// included, for the ETag header of responses at [WorkerPath].
-func WorkerETag() string {
-	return workerETag()
-}
-
 // HMRSource returns hmr.js, JavaScript to serve at [HMRPath] with the
 // content type text/javascript: the ES module that entry scripts and update
-// scripts import in module mode. It exports define(id, deps, factory) and
-// start(id), which an entry script calls for its modules and its entry;
-// update(id, deps, factory), which an update script calls with a module's
-// new code; applyUpdates(updates), which the client calls with the JS
+// scripts import in module mode. It exports define(id, deps, factory,
+// order) and start(id, refreshWith), which an entry script calls for its
+// modules and its entry; update(id, deps, factory, order), which an update
+// script calls with a module's new code; applyUpdates(updates), which the client calls with the JS
 // updates of a built event; updateStyle(id, href), which puts a CSS
 // module's stylesheet in the page; and emitError(errors). The caller owns
 // the returned slice.
 func HMRSource() []byte {
 	return bytes.Clone(hmrSource)
-}
-
-var hmrETag = sync.OnceValue(func() string { return etagOf(hmrSource) })
-
-// HMRETag returns a strong entity tag of hmr.js, quotes included, for the
-// ETag header of responses at [HMRPath].
-func HMRETag() string {
-	return hmrETag()
 }
 
 // ErrorsSource returns errors.js, JavaScript to serve at [ErrorsPath] with
@@ -138,14 +106,6 @@ func HMRETag() string {
 // lines around it. The caller owns the returned slice.
 func ErrorsSource() []byte {
 	return bytes.Clone(errorsSource)
-}
-
-var errorsETag = sync.OnceValue(func() string { return etagOf(errorsSource) })
-
-// ErrorsETag returns a strong entity tag of errors.js, quotes included, for
-// the ETag header of responses at [ErrorsPath].
-func ErrorsETag() string {
-	return errorsETag()
 }
 
 // TypesSource returns hot.d.ts, TypeScript declarations of import.meta.hot
@@ -157,6 +117,12 @@ func TypesSource() []byte {
 }
 
 var typesETag = sync.OnceValue(func() string { return etagOf(typesSource) })
+
+// etagOf returns a strong entity tag of b: a hash of it, quoted.
+func etagOf(b []byte) string {
+	sum := sha256.Sum256(b)
+	return `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
+}
 
 // TypesETag returns a strong entity tag of hot.d.ts, quotes included, for
 // the ETag header of responses at [TypesPath].

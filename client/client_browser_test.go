@@ -79,18 +79,15 @@ func newFakeServer(t *testing.T, build, head string) *fakeServer {
 	mux.HandleFunc("GET "+Path, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-cache")
-		w.Header().Set("ETag", ETag())
 		w.Write(Source())
 	})
 	mux.HandleFunc("GET "+EventsPath, s.events)
 	mux.HandleFunc("GET "+HMRPath, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
-		w.Header().Set("ETag", HMRETag())
 		w.Write(HMRSource())
 	})
 	mux.HandleFunc("GET "+ErrorsPath, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
-		w.Header().Set("ETag", ErrorsETag())
 		w.Write(ErrorsSource())
 	})
 	mux.HandleFunc("GET /", s.file)

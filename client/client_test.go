@@ -2,8 +2,6 @@ package client
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/base64"
 	"html"
 	"net/url"
 	"regexp"
@@ -45,24 +43,6 @@ func TestTag(t *testing.T) {
 		if u.Path != Path || u.Query().Get("build") != tt.build {
 			t.Errorf("Tag(%q): src %q has path %q and build %q", tt.build, m[1], u.Path, u.Query().Get("build"))
 		}
-	}
-}
-
-func TestETag(t *testing.T) {
-	e := ETag()
-	if e != ETag() {
-		t.Fatalf("ETag changed between calls: %s, %s", e, ETag())
-	}
-	if !strings.HasPrefix(e, `"`) || !strings.HasSuffix(e, `"`) || len(e) < 10 {
-		t.Fatalf("ETag() = %s, want a quoted strong entity tag", e)
-	}
-	// Strong (no W/) and only characters allowed in an entity tag.
-	if !regexp.MustCompile(`^"[\x21\x23-\x7e]+"$`).MatchString(e) {
-		t.Fatalf("ETag() = %s has characters not allowed in an ETag", e)
-	}
-	sum := sha256.Sum256(Source())
-	if want := `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`; e != want {
-		t.Fatalf("ETag() = %s, want the hash of Source() %s", e, want)
 	}
 }
 

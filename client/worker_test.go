@@ -65,9 +65,6 @@ func TestWorkerSource(t *testing.T) {
 	if bytes.Equal(w, WorkerSource()) {
 		t.Error("changing the slice from WorkerSource changed the script")
 	}
-	if WorkerETag() == ETag() || WorkerETag() != etagOf(WorkerSource()) {
-		t.Errorf("WorkerETag() = %s", WorkerETag())
-	}
 	// The client finds the worker next to itself.
 	if !strings.Contains(string(Source()), `new URL("worker.js", import.meta.url)`) ||
 		strings.TrimSuffix(Path, "client.js") != strings.TrimSuffix(WorkerPath, "worker.js") {

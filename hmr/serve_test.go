@@ -223,15 +223,6 @@ func decode(t *testing.T, ev sseEvent, v any) {
 	}
 }
 
-func hasUpdate(us []Update, typ, path string) bool {
-	for _, u := range us {
-		if u.Type == typ && u.Path == path {
-			return true
-		}
-	}
-	return false
-}
-
 // TestClientScriptsMinified: the client's scripts go out minified, well
 // under 10 KB for the one every page loads.
 func TestClientScriptsMinified(t *testing.T) {
