@@ -8,7 +8,8 @@
 const TAG = "[devserve]";
 // registry maps a module id (the URL path of its source, "/src/b.ts") to
 // {id, deps (specifier -> id), factory, module ({exports}) once run, data
-// (kept across versions), accepts, disposers, pruners, on}.
+// (kept across versions), accepts, disposers, pruners, on, updated (it
+// ran again in an update)}.
 const registry = new Map();
 const entries = new Set();
 const pending = new Map(); // id -> {deps, factory} fetched for an update
@@ -154,14 +155,17 @@ function hotContext(r) {
       r.pruners.push(cb);
     },
     // invalidate gives the update to the importers, as if the module did
-    // not accept it: they run it again or, if none accepts, the page
-    // reloads. A module that invalidates again an update that its own
+    // not accept it: they run again, with the exports of the version that
+    // runs now (it does not run again), or, if none accepts, the page
+    // reloads. As with Vite, a module that no update ran again (it
+    // invalidates as it first runs) has nothing to give: only the event
+    // fires. A module that invalidates again an update that its own
     // invalidation caused (an import cycle) reloads the page instead.
     invalidate(message) {
       if (message) console.info(`${TAG} ${r.id} invalidated: ${message}`);
       emit("vite:invalidate", { path: r.id, message });
+      if (!r.updated) return;
       if (chain.has(r.id)) return fullReload(`${r.id} invalidated itself in an import cycle`);
-      r.invalid = true;
       applyUpdates([{ type: "js", path: r.id, invalidate: true }], new Set(chain).add(r.id)).then((ok) => ok || fullReload(r.id), report);
     },
     on(event, cb) {
@@ -260,6 +264,9 @@ async function apply(updates) {
     }
     return importers.get(id) || [];
   };
+  // An invalidated module gives its update to its importers, and keeps
+  // running.
+  const invalid = new Set(updates.filter((u) => u.invalidate).map((u) => u.path));
   const walked = new Map();
   const walk = (id, below) => {
     if (walked.has(id)) {
@@ -269,7 +276,7 @@ async function apply(updates) {
     const r = registry.get(id);
     const path = [...below, id];
     walked.set(id, true); // a cycle back here leads on elsewhere
-    let ok = !r.invalid && take(r.accepts.filter((a) => a.self), id, path);
+    let ok = !invalid.has(id) && take(r.accepts.filter((a) => a.self), id, path);
     if (!ok) {
       const imps = importersOf(id);
       ok = !entries.has(id) && imps.length > 0 &&
@@ -279,6 +286,7 @@ async function apply(updates) {
     return ok;
   };
   for (const u of ran) if (!walk(u.path, [])) return false;
+  for (const id of invalid) outdated.delete(id);
   try {
     // New code of every module of the page (and of new ones, which some
     // new code may import): a module that has not run yet just gets it.
@@ -301,7 +309,7 @@ async function apply(updates) {
       const r = registry.get(id);
       call(r.disposers, r.data);
       r.module = null;
-      r.invalid = false;
+      r.updated = true;
     }
     for (const [id, next] of pending) {
       const r = registry.get(id);
