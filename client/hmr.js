@@ -344,7 +344,8 @@ async function apply(updates) {
 }
 
 // prune disposes of the running modules that no entry reaches any more,
-// and then runs their prune handlers, as Vite does, and stops them.
+// and then runs their prune handlers, as Vite does, and stops them. Their
+// data goes too: one that comes back starts afresh.
 function prune() {
   const reached = new Set();
   const reach = (id) => {
@@ -359,6 +360,7 @@ function prune() {
     call(r.disposers, r.data);
     call(r.pruners, r.data);
     r.module = null;
+    r.data = {};
   }
 }
 
