@@ -194,11 +194,19 @@ function emit(event, payload) {
 }
 
 // viteUpdate is the payload of Vite's vite:beforeUpdate and
-// vite:afterUpdate for updates, so that code written for Vite's HMR API
-// works unchanged.
-function viteUpdate(updates) {
-  const timestamp = Date.now();
-  return { type: "update", updates: updates.map((u) => ({ type: "js-update", path: u.path, acceptedPath: u.path, timestamp })) };
+// vite:afterUpdate, so that code written for Vite's HMR API works
+// unchanged: an update of type ("js-update" or "css-update") for each
+// {path, acceptedPath}, the module that takes it and the one it takes.
+function viteUpdate(list, type) {
+  const timestamp = Date.now(), seen = new Map();
+  for (const { path, acceptedPath = path } of list) seen.set(path + " " + acceptedPath, { type, path, acceptedPath, timestamp });
+  return { type: "update", updates: [...seen.values()] };
+}
+
+// styleUpdate fires Vite's event (vite:beforeUpdate or vite:afterUpdate)
+// for the stylesheet updates of a build, which client.js swaps.
+function styleUpdate(event, css) {
+  emit(event, viteUpdate(css.map((u) => ({ path: u.path })), "css-update"));
 }
 
 // emitError fires devserve:error, and Vite's vite:error, with the errors
@@ -302,9 +310,11 @@ async function apply(updates) {
   // modules no longer imported are pruned.
   const imported = [...outdated].map((id) => [id, Object.values(registry.get(id).deps)]);
   let update = { modules: updates.map((u) => u.path), by: "" };
+  const taken = [...boundaries].flatMap(([a, ids]) => [...ids].map((id) => ({ path: a.by, acceptedPath: id })));
+  const vite = viteUpdate(taken.length ? taken : updates, "js-update");
   try {
     emit("devserve:beforeUpdate", updates);
-    emit("vite:beforeUpdate", viteUpdate(updates));
+    emit("vite:beforeUpdate", vite);
     for (const id of outdated) {
       const r = registry.get(id);
       call(r.disposers, r.data);
@@ -339,7 +349,7 @@ async function apply(updates) {
   }
   if (imported.some(([id, deps]) => deps.some((d) => !Object.values(registry.get(id).deps).includes(d)))) prune();
   emit("devserve:afterUpdate", updates);
-  emit("vite:afterUpdate", viteUpdate(updates));
+  emit("vite:afterUpdate", vite);
   return true;
 }
 
@@ -388,4 +398,4 @@ export function updateStyle(id, href) {
 }
 
 // client.js looks for this to tell a page with modules.
-globalThis.__devserve_hmr = { emitError, beforeFullReload };
+globalThis.__devserve_hmr = { emitError, beforeFullReload, styleUpdate };

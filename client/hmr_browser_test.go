@@ -445,7 +445,9 @@ __devserve_meta.hot.on("devserve:afterUpdate", function () { log.push("counter %
 			updates("/counter.js", nil, map[string]string{"2": version("2"), "3": version("3")}))
 		h.waitWindowLog("main sees 1")
 		h.built(jsUpdate("/counter.js", "2"))
-		vb, va := "vite before update js-update:/counter.js:/counter.js", "vite after update js-update:/counter.js:/counter.js"
+		// As in Vite, path is the module that takes the update, and
+		// acceptedPath the one it takes.
+		vb, va := "vite before update js-update:/main.js:/counter.js", "vite after update js-update:/main.js:/counter.js"
 		h.waitWindowLog("main sees 1", "before /counter.js", vb, "main takes 2", "after /counter.js", "counter 2 hears after", va)
 		h.built(jsUpdate("/counter.js", "3"))
 		h.waitWindowLog("main sees 1", "before /counter.js", vb, "main takes 2", "after /counter.js", "counter 2 hears after", va,
