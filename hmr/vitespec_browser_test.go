@@ -458,7 +458,6 @@ var viteSpecCases = []specCase{{
 }, {
 	name: "inlined assets HMR", folder: "main", ready: mainReady,
 	run: func(p *specPage) {
-		p.t.Skip("an ?inline import is inlined into its importer, not a module of its own: accept() cannot take it yet")
 		p.wait(p.tab, `document.querySelector("#logo-inline").clientHeight === 30`)
 		p.edit("logo-inline.svg", `height="30px"`, `height="40px"`)
 		p.waitLogged(p.tab, "Logo-inline updated")
