@@ -141,6 +141,7 @@ type edge struct {
 	alt      string // "dep": the file a require() wants, if not resolved
 	id       string // "stub": the module's id
 	kind     string // "js", "css", "dep", "stub", "inline"
+	query    string // "js": the asset query of the import ("?raw"), if any
 	dynamic  bool   // import()
 }
 
@@ -176,7 +177,9 @@ func (b *Bundler) moduleOptions(units []unit, seen *edges) api.BuildOptions {
 	}
 	for _, u := range units {
 		in := b.abs(u)
-		if !jsModuleExts[strings.ToLower(filepath.Ext(in))] {
+		if _, query, ok := strings.Cut(u.id, "?"); ok && !u.dep && assetQuery.MatchString("?"+query) {
+			in += "?" + query + dataQuery // a file imported with a query
+		} else if !jsModuleExts[strings.ToLower(filepath.Ext(in))] {
 			in += dataQuery // JSON, text, an asset: see dataModule
 		}
 		o.EntryPointsAdvanced = append(o.EntryPointsAdvanced,
@@ -220,7 +223,15 @@ func (b *Bundler) moduleOptions(units []unit, seen *edges) api.BuildOptions {
 				return api.OnResolveResult{Errors: r.Errors, Warnings: r.Warnings}, nil
 			}
 			if _, ok := r.PluginData.(assetLoad); ok {
-				// A file imported with a query: inlined as the query says.
+				// A file of the project imported with a query: a module
+				// of its own, as a plain import of it is, so that it can
+				// be accepted (import.meta.hot.accept("./logo.svg?inline",
+				// cb)). Its stand-in (see dataModule) inlines the file as
+				// the query says, as it does a package's file.
+				if rel, inRoot := b.relInput(r.Path); inRoot && a.Namespace == "file" && !b.inPackage(r.Path) {
+					seen.add(a.Importer, edge{spec: a.Path, resolved: r.Path, query: r.Suffix, kind: "js", dynamic: dyn})
+					return api.OnResolveResult{Path: "/" + rel + r.Suffix, External: true}, nil
+				}
 				seen.add(a.Importer, edge{spec: a.Path, resolved: r.Path, kind: "inline"})
 				return api.OnResolveResult{Path: r.Path, Suffix: r.Suffix, PluginData: r.PluginData}, nil
 			}
@@ -297,6 +308,12 @@ func dataFile(p string) (string, bool) {
 // object, its keys that are names (esbuild's "export *" passes no JSON
 // keys on).
 func dataModule(file string) string {
+	if loc := assetQuery.FindStringIndex(file); loc != nil {
+		// A file imported with a query: the file as the query says (see
+		// assetsPlugin), found from its folder.
+		q, _ := json.Marshal("./" + filepath.Base(file[:loc[0]]) + file[loc[0]:])
+		return "export { default } from " + string(q) + ";\n"
+	}
 	q, _ := json.Marshal(file + dataQuery)
 	code := "export { default } from " + string(q) + ";\n"
 	if strings.EqualFold(filepath.Ext(file), ".json") {
@@ -551,7 +568,7 @@ func (b *Bundler) addEdge(m *module, e edge) {
 		id = "/" + rel + cssModuleQuery
 	default:
 		rel, _ := b.relInput(e.resolved)
-		id = "/" + rel
+		id = "/" + rel + e.query
 	}
 	m.deps[e.spec] = id
 	if e.dynamic && !slices.Contains(m.dyn, id) {
@@ -848,7 +865,8 @@ func (b *Bundler) buildModules(changed []string, all bool) (mods, patch map[stri
 			case m != nil:
 				units = append(units, unit{id: id, file: m.file, dep: m.dep})
 			case !strings.HasPrefix(id, DepsPrefix):
-				units = append(units, unit{id: id, file: strings.TrimPrefix(id, "/")})
+				file, _, _ := strings.Cut(strings.TrimPrefix(id, "/"), "?")
+				units = append(units, unit{id: id, file: file})
 			}
 		}
 		clear(todo)
@@ -1412,6 +1430,11 @@ func (b *Bundler) LookupURL(u *url.URL) (*Output, bool) {
 			id = "/" + id
 			if u.Query().Has("module") {
 				id += cssModuleQuery
+			}
+			for q := range assetQueries {
+				if u.Query().Has(q) {
+					id += "?" + q
+				}
 			}
 			if m := g.mods[id]; m != nil && m.def != nil {
 				code := m.updateScript()

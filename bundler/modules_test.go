@@ -342,3 +342,33 @@ func TestModuleChunks(t *testing.T) {
 		t.Errorf("an edit of one module changed %d of %d chunk URLs, want 1", changed, len(before))
 	}
 }
+
+// TestModuleAssetQueries: a file of the project imported with an asset
+// query is a module of its own, under an id that keeps the query, so that
+// an importer can accept it and an edit of the file updates that module
+// alone; its code is the file as the query says.
+func TestModuleAssetQueries(t *testing.T) {
+	root := project(t, map[string]string{
+		"index.html": `<script type="module" src="/main.js"></script>`,
+		"main.js": "import raw from './note.txt?raw';\nimport inline from './logo.svg?inline';\n" +
+			"console.log(raw, inline);\nimport.meta.hot.accept('./logo.svg?inline', () => {});\n",
+		"note.txt": "hello",
+		"logo.svg": `<svg xmlns="http://www.w3.org/2000/svg"/>`,
+	})
+	b := open(t, Options{Root: root, Modules: true})
+	mustBuild(t, b, nil)
+	script := get(t, b, "/main.js")
+	for _, want := range []string{`"./note.txt?raw":"/note.txt?raw"`, `"./logo.svg?inline":"/logo.svg?inline"`, `"hello"`, `data:image/svg+xml`} {
+		if !strings.Contains(script, want) {
+			t.Errorf("the entry's script lacks %s:\n%s", want, script)
+		}
+	}
+	writeFiles(t, root, map[string]string{"logo.svg": `<svg xmlns="http://www.w3.org/2000/svg"><g/></svg>`})
+	r := mustBuild(t, b, []string{"logo.svg"})
+	if got := ids(r.Modules); !slices.Equal(got, []string{"/logo.svg?inline"}) {
+		t.Fatalf("Modules = %q, want the ?inline module alone", got)
+	}
+	if code := get(t, b, r.Modules[0].URL); !strings.Contains(code, "data:image/svg+xml") || !strings.Contains(code, "<g/>") {
+		t.Errorf("the update of /logo.svg?inline is\n%s\nwant the new data: URL", code)
+	}
+}

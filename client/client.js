@@ -83,7 +83,8 @@ function start() {
       if (stale) return reload("a hot update failed before this build");
       const why = `changed ${js.map((u) => u.path).join(", ")}`;
       if (js.length) applyJS(js).then((ok) => ok || reload(why), (e) => (e?.update ? runtimeError(e) : reload(why)));
-      for (const u of updates) if (u.type === "css") swapCSS(u.path, d.build);
+      const css = updates.filter((u) => u.type === "css");
+      if (css.length) swapStyles(css, d.build);
       // "asset" updates need nothing: a CSS swap refetches what the CSS uses.
       state.build = d.build || state.build;
       state.status = "ok";
@@ -307,14 +308,24 @@ async function applyJS(updates) {
   return (await import("/__devserve/hmr.js")).applyUpdates(updates);
 }
 
+// swapStyles swaps the stylesheets of the css updates of a build. In a
+// page that runs modules, Vite's vite:beforeUpdate fires before, and
+// vite:afterUpdate once the new sheets have loaded, as Vite fires them.
+function swapStyles(css, build) {
+  const hmr = window.__devserve_hmr;
+  hmr?.styleUpdate("vite:beforeUpdate", css);
+  Promise.all(css.map((u) => swapCSS(u.path, build))).then(() => hmr?.styleUpdate("vite:afterUpdate", css));
+}
+
 // pending maps a <link> to the clone that will replace it once loaded.
 const pending = new WeakMap();
 
 // swapCSS swaps every stylesheet <link> of this origin with the pathname of
 // path for a fresh copy, removing the old one only when the new one has
 // loaded, so the page never shows unstyled. The latest swap of a link wins.
+// It resolves once the new links have loaded or failed.
 function swapCSS(path, build) {
-  const want = new URL(path, location.href);
+  const want = new URL(path, location.href), loads = [];
   for (const link of document.querySelectorAll('link[rel~="stylesheet" i]')) {
     if (!link.href || link.hasAttribute("data-devserve-pending")) continue;
     const url = new URL(link.href);
@@ -325,14 +336,18 @@ function swapCSS(path, build) {
     clone.href = url.href;
     pending.get(link)?.remove();
     pending.set(link, clone);
-    clone.onload = clone.onerror = () => {
-      if (pending.get(link) !== clone) return;
-      pending.delete(link);
-      link.remove();
-      clone.removeAttribute("data-devserve-pending");
-    };
+    loads.push(new Promise((done) => {
+      clone.onload = clone.onerror = () => {
+        done();
+        if (pending.get(link) !== clone) return;
+        pending.delete(link);
+        link.remove();
+        clone.removeAttribute("data-devserve-pending");
+      };
+    }));
     link.after(clone);
   }
+  return Promise.all(loads);
 }
 
 // where formats the place of a build message as an editor shows it.

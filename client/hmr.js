@@ -12,7 +12,7 @@ const TAG = "[devserve]";
 // registry maps a module id (the URL path of its source, "/src/b.ts") to
 // {id, deps (specifier -> id), factory, order (see ready), module
 // ({exports}) once run, data (kept across versions), accepts, disposers,
-// pruners, on}.
+// pruners, on, updated (it ran again in an update)}.
 const registry = new Map();
 const entries = new Set();
 const pending = new Map(); // id -> {deps, factory} fetched for an update
@@ -208,14 +208,17 @@ function hotContext(r) {
       r.pruners.push(cb);
     },
     // invalidate gives the update to the importers, as if the module did
-    // not accept it: they run it again or, if none accepts, the page
-    // reloads. A module that invalidates again an update that its own
+    // not accept it: they run again, with the exports of the version that
+    // runs now (it does not run again), or, if none accepts, the page
+    // reloads. As with Vite, a module that no update ran again (it
+    // invalidates as it first runs) has nothing to give: only the event
+    // fires. A module that invalidates again an update that its own
     // invalidation caused (an import cycle) reloads the page instead.
     invalidate(message) {
       if (message) console.info(`${TAG} ${r.id} invalidated: ${message}`);
       emit("vite:invalidate", { path: r.id, message });
+      if (!r.updated) return;
       if (chain.has(r.id)) return fullReload(`${r.id} invalidated itself in an import cycle`);
-      r.invalid = true;
       applyUpdates([{ type: "js", path: r.id, invalidate: true }], new Set(chain).add(r.id)).then((ok) => ok || fullReload(r.id), report);
     },
     on(event, cb) {
@@ -244,11 +247,19 @@ function emit(event, payload) {
 }
 
 // viteUpdate is the payload of Vite's vite:beforeUpdate and
-// vite:afterUpdate for updates, so that code written for Vite's HMR API
-// works unchanged.
-function viteUpdate(updates) {
-  const timestamp = Date.now();
-  return { type: "update", updates: updates.map((u) => ({ type: "js-update", path: u.path, acceptedPath: u.path, timestamp })) };
+// vite:afterUpdate, so that code written for Vite's HMR API works
+// unchanged: an update of type ("js-update" or "css-update") for each
+// {path, acceptedPath}, the module that takes it and the one it takes.
+function viteUpdate(list, type) {
+  const timestamp = Date.now(), seen = new Map();
+  for (const { path, acceptedPath = path } of list) seen.set(path + " " + acceptedPath, { type, path, acceptedPath, timestamp });
+  return { type: "update", updates: [...seen.values()] };
+}
+
+// styleUpdate fires Vite's event (vite:beforeUpdate or vite:afterUpdate)
+// for the stylesheet updates of a build, which client.js swaps.
+function styleUpdate(event, css) {
+  emit(event, viteUpdate(css.map((u) => ({ path: u.path })), "css-update"));
 }
 
 // emitError fires devserve:error, and Vite's vite:error, with the errors
@@ -314,6 +325,9 @@ async function apply(updates) {
     }
     return importers.get(id) || [];
   };
+  // An invalidated module gives its update to its importers, and keeps
+  // running.
+  const invalid = new Set(updates.filter((u) => u.invalidate).map((u) => u.path));
   const walked = new Map();
   const walk = (id, below) => {
     if (walked.has(id)) {
@@ -323,7 +337,7 @@ async function apply(updates) {
     const r = registry.get(id);
     const path = [...below, id];
     walked.set(id, true); // a cycle back here leads on elsewhere
-    let ok = !r.invalid && take(r.accepts.filter((a) => a.self), id, path);
+    let ok = !invalid.has(id) && take(r.accepts.filter((a) => a.self), id, path);
     if (!ok) {
       const imps = importersOf(id);
       ok = !entries.has(id) && imps.length > 0 &&
@@ -333,6 +347,7 @@ async function apply(updates) {
     return ok;
   };
   for (const u of ran) if (!walk(u.path, [])) return false;
+  for (const id of invalid) outdated.delete(id);
   try {
     // New code of every module of the page (and of new ones, which some
     // new code may import): a module that has not run yet just gets it.
@@ -348,14 +363,16 @@ async function apply(updates) {
   // modules no longer imported are pruned.
   const imported = [...outdated].map((id) => [id, Object.values(registry.get(id).deps)]);
   let update = { modules: updates.map((u) => u.path), by: "" };
+  const taken = [...boundaries].flatMap(([a, ids]) => [...ids].map((id) => ({ path: a.by, acceptedPath: id })));
+  const vite = viteUpdate(taken.length ? taken : updates, "js-update");
   try {
     emit("devserve:beforeUpdate", updates);
-    emit("vite:beforeUpdate", viteUpdate(updates));
+    emit("vite:beforeUpdate", vite);
     for (const id of outdated) {
       const r = registry.get(id);
       call(r.disposers, r.data);
       r.module = r.done = null;
-      r.invalid = false;
+      r.updated = true;
     }
     for (const [id, next] of pending) {
       const r = registry.get(id);
@@ -390,12 +407,13 @@ async function apply(updates) {
   }
   if (imported.some(([id, deps]) => deps.some((d) => !Object.values(registry.get(id).deps).includes(d)))) prune();
   emit("devserve:afterUpdate", updates);
-  emit("vite:afterUpdate", viteUpdate(updates));
+  emit("vite:afterUpdate", vite);
   return true;
 }
 
 // prune disposes of the running modules that no entry reaches any more,
-// and then runs their prune handlers, as Vite does, and stops them.
+// and then runs their prune handlers, as Vite does, and stops them. Their
+// data goes too: one that comes back starts afresh.
 function prune() {
   const reached = new Set();
   const reach = (id) => {
@@ -410,6 +428,7 @@ function prune() {
     call(r.disposers, r.data);
     call(r.pruners, r.data);
     r.module = r.done = null;
+    r.data = {};
   }
 }
 
@@ -437,4 +456,4 @@ export function updateStyle(id, href) {
 }
 
 // client.js looks for this to tell a page with modules.
-globalThis.__devserve_hmr = { emitError, beforeFullReload };
+globalThis.__devserve_hmr = { emitError, beforeFullReload, styleUpdate };

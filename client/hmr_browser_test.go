@@ -445,7 +445,9 @@ __devserve_meta.hot.on("devserve:afterUpdate", function () { log.push("counter %
 			updates("/counter.js", nil, map[string]string{"2": version("2"), "3": version("3")}))
 		h.waitWindowLog("main sees 1")
 		h.built(jsUpdate("/counter.js", "2"))
-		vb, va := "vite before update js-update:/counter.js:/counter.js", "vite after update js-update:/counter.js:/counter.js"
+		// As in Vite, path is the module that takes the update, and
+		// acceptedPath the one it takes.
+		vb, va := "vite before update js-update:/main.js:/counter.js", "vite after update js-update:/main.js:/counter.js"
 		h.waitWindowLog("main sees 1", "before /counter.js", vb, "main takes 2", "after /counter.js", "counter 2 hears after", va)
 		h.built(jsUpdate("/counter.js", "3"))
 		h.waitWindowLog("main sees 1", "before /counter.js", vb, "main takes 2", "after /counter.js", "counter 2 hears after", va,
@@ -642,8 +644,9 @@ hot.accept(function (m) { log.push("counter %[1]s accepts " + m.version); hot.in
 		}{{
 			name:   "ImporterAccepts",
 			accept: `__devserve_meta.hot.accept("./counter.js", function (c) { log.push("main takes " + c.version); });`,
-			// counter.js 2 runs again for main.js.
-			want: []string{"counter 1", "main sees 1", "counter 2", "counter 1 accepts 2", "counter 2", "main takes 2"},
+			// main.js takes the counter.js 2 that runs: it does not run
+			// again (Vite's invalidation runs no module twice).
+			want: []string{"counter 1", "main sees 1", "counter 2", "counter 1 accepts 2", "main takes 2"},
 		}, {
 			name: "NoneAccepts",
 		}} {
@@ -663,6 +666,27 @@ hot.accept(function (m) { log.push("counter %[1]s accepts " + m.version); hot.in
 				h.waitWindowLog(tt.want...)
 			})
 		}
+	})
+
+	t.Run("InvalidateAsItRuns", func(t *testing.T) {
+		// child.js invalidates every version of itself as it runs, as in
+		// Vite's playground: the first version, which no update ran, has
+		// nothing to give; after an edit, main.js runs again once, and
+		// child.js 2 does not.
+		child := func(v string) string {
+			return fmt.Sprintf(`log.push("child %s"); var hot = __devserve_meta.hot; hot.accept(); hot.invalidate();`, v)
+		}
+		h := openHot(t, browser,
+			entryScript("/main.js",
+				def("/main.js", map[string]string{"./child.js": "/child.js"}, `require("/child.js"); log.push("main"); __devserve_meta.hot.accept();`),
+				def("/child.js", nil, child("1"))),
+			updates("/child.js", nil, map[string]string{"2": child("2")}))
+		h.waitWindowLog("child 1", "main")
+		h.stays()
+		h.built(jsUpdate("/child.js", "2"))
+		h.waitWindowLog("child 1", "main", "child 2", "main")
+		h.stays()
+		h.waitWindowLog("child 1", "main", "child 2", "main")
 	})
 
 	t.Run("InvalidateCycle", func(t *testing.T) {

@@ -64,10 +64,15 @@ interface DevserveHotEvents {
   "vite:beforeFullReload": { type: "full-reload"; path?: string };
 }
 
-/** The payload of vite:beforeUpdate and vite:afterUpdate. */
+/**
+ * The payload of vite:beforeUpdate and vite:afterUpdate: for a JS update,
+ * path is the module that takes it (it accepts itself or acceptedPath),
+ * acceptedPath the module it takes; for a stylesheet swapped in the page,
+ * both are the stylesheet's path.
+ */
 interface ViteUpdatePayload {
   type: "update";
-  updates: { type: "js-update"; path: string; acceptedPath: string; timestamp: number }[];
+  updates: { type: "js-update" | "css-update"; path: string; acceptedPath: string; timestamp: number }[];
 }
 
 /** One module update of a build: a module whose code changed. */

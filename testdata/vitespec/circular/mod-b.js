@@ -1,0 +1,3 @@
+import { value as next } from "./mod-c.js";
+
+export const value = `mod-b -> ${next}`;

@@ -1,0 +1,2 @@
+// This module never loads.
+if (import.meta.hot) import.meta.hot.accept(() => {});

@@ -1,0 +1,4 @@
+import { childValue, parentValue } from "./parent.js";
+import { render } from "./runtime.js";
+
+render({ parent: parentValue, child: childValue });

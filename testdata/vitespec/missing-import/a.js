@@ -1,0 +1,3 @@
+import "missing-modules";
+
+log("missing test");

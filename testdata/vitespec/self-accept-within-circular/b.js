@@ -1,0 +1,5 @@
+import { c } from "./c.js";
+
+const b = { c };
+
+export { b };

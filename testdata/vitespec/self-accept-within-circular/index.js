@@ -1,0 +1,3 @@
+import { a } from "./a.js";
+
+window.shape = JSON.stringify(a);
