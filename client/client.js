@@ -6,7 +6,12 @@
 // hmr.js reports errors.
 
 const TAG = "[devserve]";
-const EVENTS = "/__devserve/events";
+// The client is served at BASE + "__devserve/client.js": every URL it
+// fetches is relative to its own, so that it works under a base path
+// ("/app/"), and the paths of a build's updates ("/src/a.css") are
+// root-relative paths under BASE.
+const BASE = new URL("../", import.meta.url);
+const EVENTS = "events";
 const RELOADS_KEY = "__devserve_reloads"; // sessionStorage: sync-reload times
 const STORM_MAX = 3; // sync-reloads allowed...
 const STORM_MS = 10000; // ...within this window
@@ -304,17 +309,18 @@ function start() {
 // other page only bundled JS (an update without url) needs a reload.
 async function applyJS(updates) {
   if (!window.__devserve_hmr) return updates.every((u) => u.url);
-  return (await import("/__devserve/hmr.js")).applyUpdates(updates);
+  // The URL the entry scripts import hmr.js at: one instance per page.
+  return (await import(new URL("hmr.js", import.meta.url).href)).applyUpdates(updates);
 }
 
 // pending maps a <link> to the clone that will replace it once loaded.
 const pending = new WeakMap();
 
 // swapCSS swaps every stylesheet <link> of this origin with the pathname of
-// path for a fresh copy, removing the old one only when the new one has
+// path (root-relative, under BASE) for a fresh copy, removing the old one only when the new one has
 // loaded, so the page never shows unstyled. The latest swap of a link wins.
 function swapCSS(path, build) {
-  const want = new URL(path, location.href);
+  const want = new URL(path.replace(/^\/+/, ""), BASE);
   for (const link of document.querySelectorAll('link[rel~="stylesheet" i]')) {
     if (!link.href || link.hasAttribute("data-devserve-pending")) continue;
     const url = new URL(link.href);

@@ -120,3 +120,19 @@ func TestSourceContents(t *testing.T) {
 		}
 	}
 }
+
+func TestTagWithBase(t *testing.T) {
+	cases := []struct{ name, base, want string }{
+		{"none", "", `<script type="module" src="/__devserve/client.js?build=b1"></script>`},
+		{"root", "/", `<script type="module" src="/__devserve/client.js?build=b1"></script>`},
+		{"a path", "/app/", `<script type="module" src="/app/__devserve/client.js?build=b1"></script>`},
+		{"nested", "/a/b/", `<script type="module" src="/a/b/__devserve/client.js?build=b1"></script>`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := string(TagWith("b1", TagOptions{Base: c.base})); got != c.want {
+				t.Errorf("TagWith(Base %q) =\n  %s\nwant\n  %s", c.base, got, c.want)
+			}
+		})
+	}
+}

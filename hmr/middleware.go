@@ -178,7 +178,7 @@ func (s *Server) injectPage(h http.Header, r *http.Request, page []byte) []byte 
 		scheme = "https"
 	}
 	nonce := allowClient(h, scheme, strings.ToLower(r.Host), metaNonce(page))
-	tag := client.TagWith(s.currentBuild(), client.TagOptions{Nonce: nonce})
+	tag := s.tag(client.TagOptions{Nonce: nonce})
 	return InjectScript(s.bundler.LinkCSS(page, pageRel(r.URL.Path)), tag)
 }
 
@@ -206,6 +206,13 @@ func dropValidators(h http.Header) {
 	for _, k := range []string{"ETag", "Last-Modified", "Accept-Ranges", "Content-MD5", "Content-Digest", "Repr-Digest", "Digest"} {
 		h.Del(k)
 	}
+}
+
+// tag is the client's script tag for a page of the current build, under
+// the base path.
+func (s *Server) tag(o client.TagOptions) []byte {
+	o.Base = s.base
+	return client.TagWith(s.currentBuild(), o)
 }
 
 func (s *Server) currentBuild() string {
