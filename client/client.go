@@ -34,6 +34,9 @@ import (
 )
 
 // Path is the URL path under which the server serves the client script.
+// Under a base path ([TagOptions].Base, "/app/"), this and every other
+// path of this package are served under the base ("/app/__devserve/..."):
+// the scripts find each other and the event stream beside themselves.
 const Path = "/__devserve/client.js"
 
 // EventsPath is the URL path of the server-sent event stream that the client

@@ -6,10 +6,7 @@
 // hmr.js reports errors.
 
 const TAG = "[devserve]";
-// The client is served at BASE + "__devserve/client.js": every URL it
-// fetches is relative to its own, so that it works under a base path
-// ("/app/"), and the paths of a build's updates ("/src/a.css") are
-// root-relative paths under BASE.
+// BASE: the base path ("/app/"), as the client is at BASE/__devserve/.
 const BASE = new URL("../", import.meta.url);
 const EVENTS = "events";
 const RELOADS_KEY = "__devserve_reloads"; // sessionStorage: sync-reload times
@@ -309,7 +306,6 @@ function start() {
 // other page only bundled JS (an update without url) needs a reload.
 async function applyJS(updates) {
   if (!window.__devserve_hmr) return updates.every((u) => u.url);
-  // The URL the entry scripts import hmr.js at: one instance per page.
   return (await import(new URL("hmr.js", import.meta.url).href)).applyUpdates(updates);
 }
 
