@@ -28,7 +28,9 @@ const maxPage = 32 << 20
 // the HTML pages it answers, as the Server does for its own pages: a Go app
 // wraps its handler with it to get live reload. Mount the Server itself at
 // [Prefix] in the same server, for the client, its event stream and the
-// bundler's outputs, as in the package's examples.
+// bundler's outputs, as in the package's examples; with Options.Base, at
+// the base followed by Prefix ("/app/__devserve/"), unstripped: the tag
+// injected points there.
 //
 // A response gets the client if it answers a GET for a document (not an
 // htmx request, nor a fetch or other subresource: see the Sec-Fetch-Dest
