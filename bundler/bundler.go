@@ -124,8 +124,14 @@ import (
 // Options configures a Bundler. Only Root is required.
 type Options struct {
 	// Root is the project folder; every path the bundler takes or gives is
-	// relative to it, and it is served at "/".
+	// relative to it, and it is served at "/" (at Base in the browser).
 	Root string
+	// Base is the URL path the browser reaches Root at, for an app served
+	// under a path ("/app/") behind a reverse proxy: every URL the bundler
+	// writes for the browser starts with it, and import.meta.env.BASE_URL
+	// is it. It is normalized as NormalizeBase says ("app" is "/app/");
+	// "" means "/". Paths, ids and Lookup stay root-relative. See base.go.
+	Base string
 	// Entries are slash-separated paths relative to Root of .js .mjs .jsx .ts
 	// .tsx and .css files. Empty: discovered from Root's HTML pages, and
 	// rediscovered when a page changes.
@@ -292,6 +298,7 @@ type Bundler struct {
 	tsconfig string // root-relative slash path of Options.Tsconfig, "" if none
 	discover bool   // entries come from HTML pages
 	base     api.BuildOptions
+	urlBase  string // Options.Base, normalized: "/" or "/app/"
 	log      *slog.Logger
 
 	// import.meta.env (env.go). Written by New, then by Build holding
@@ -392,14 +399,19 @@ func New(opts Options) (*Bundler, error) {
 	if b.log == nil {
 		b.log = slog.New(slog.DiscardHandler)
 	}
+	if b.urlBase, err = NormalizeBase(opts.Base); err != nil {
+		return nil, fmt.Errorf("bundler: %w", err)
+	}
 	b.idle = sync.NewCond(&b.mu)
 	if opts.Modules {
 		b.graph = newGraph()
+		b.graph.base = b.urlBase
 		pkg, _ := os.ReadFile(filepath.Join(root, "package.json"))
 		b.browserField = bytes.Contains(pkg, []byte(`"browser"`))
 		b.setupRefresh(&opts)
 		b.graph.refreshStart, b.graph.refreshIDs = b.refresh.startArg(b.depURL)
 	}
+	opts.Base = b.urlBase
 	if b.base, err = esbuildOptions(root, b.outdir, &opts); err != nil {
 		return nil, fmt.Errorf("bundler: %w", err)
 	}
@@ -415,7 +427,7 @@ func New(opts Options) (*Bundler, error) {
 	if environ == nil {
 		environ = os.Environ
 	}
-	b.envCfg = EnvConfig{Root: root, Mode: mode, Production: opts.Production, Environ: environ()}
+	b.envCfg = EnvConfig{Root: root, Mode: mode, Production: opts.Production, Environ: environ(), Base: b.urlBase}
 	b.envFiles = EnvFiles(mode)
 	b.userDefine = b.base.Define
 	// An env file with an error is left out until it is fixed; Build
@@ -512,7 +524,7 @@ func (b *Bundler) newCtx(entry string) (*entryCtx, error) {
 	if kind == JS {
 		// Asset URLs in JS are resolved against the page, not the script,
 		// so they must be absolute. CSS keeps relative url()s.
-		opts.PublicPath = "/"
+		opts.PublicPath = b.urlBase
 	}
 	ctx, cerr := api.Context(opts)
 	if cerr != nil {

@@ -2,6 +2,7 @@ package bundler
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -49,6 +50,9 @@ type EnvConfig struct {
 	// defaults to "production", and with it import.meta.env.PROD, as in
 	// `vite build`, whatever the mode.
 	Production bool
+	// Base is import.meta.env.BASE_URL, the base path (Options.Base); ""
+	// means "/".
+	Base string
 	// Environ is the process environment as KEY=value strings (os.Environ's
 	// form). Its variables win over the files'.
 	Environ []string
@@ -58,6 +62,8 @@ type EnvConfig struct {
 type Env struct {
 	// Mode is import.meta.env.MODE.
 	Mode string
+	// Base is import.meta.env.BASE_URL: EnvConfig.Base, "/" if empty.
+	Base string
 	// Prod is import.meta.env.PROD; DEV is its opposite. It is true when
 	// NODE_ENV is "production": NODE_ENV comes from the process, else
 	// from the command (production for a build), and an env file may set
@@ -116,7 +122,11 @@ func LoadEnv(c EnvConfig) (env *Env, errs, warns []Message) {
 			proc[k] = v
 		}
 	}
-	env = &Env{Mode: mode, Vars: map[string]string{}}
+	base := c.Base
+	if base == "" {
+		base = "/"
+	}
+	env = &Env{Mode: mode, Base: base, Vars: map[string]string{}}
 	raw := map[string]string{}   // the files' values, unexpanded, by precedence
 	where := map[string]envVar{} // where each of raw was set
 	if err := CheckMode(mode); err != nil {
@@ -195,7 +205,7 @@ func (e *Env) defines() map[string]string {
 		return "false"
 	}
 	builtins := [][2]string{
-		{"BASE_URL", q("/")}, {"MODE", q(e.Mode)}, {"DEV", b(!e.Prod)}, {"PROD", b(e.Prod)}, {"SSR", "false"},
+		{"BASE_URL", q(cmp.Or(e.Base, "/"))}, {"MODE", q(e.Mode)}, {"DEV", b(!e.Prod)}, {"PROD", b(e.Prod)}, {"SSR", "false"},
 	}
 	def := map[string]string{}
 	var obj bytes.Buffer

@@ -109,10 +109,11 @@ type graph struct {
 	cssIDs         []string // the CSS modules installed
 	sig            uint64   // XOR of the installed modules' sig, for Result.ID
 	inputs         []string // root-relative files of the installed modules, sorted
+	base           string   // Options.Base: the URLs the scripts import start with it
 }
 
 func newGraph() *graph {
-	return &graph{mods: map[string]*module{}, assets: map[string]*Output{}}
+	return &graph{mods: map[string]*module{}, assets: map[string]*Output{}, base: "/"}
 }
 
 // ModuleUpdate is a module whose code changed in a build, in module mode.
@@ -164,7 +165,7 @@ func (b *Bundler) moduleOptions(units []unit, seen *edges) api.BuildOptions {
 	o.Format = api.FormatCommonJS
 	o.Metafile = false
 	o.Sourcemap = api.SourceMapExternal
-	o.PublicPath = "/"
+	o.PublicPath = b.urlBase
 	o.Banner = map[string]string{"js": bannerMark}
 	o.Footer = map[string]string{"js": "});"}
 	o.Define = maps.Clone(o.Define)
@@ -513,7 +514,7 @@ func (b *Bundler) finishModule(m *module, u unit, files map[string][]byte, seen 
 func (b *Bundler) cssOf(m *module, css []byte, p string) *Output {
 	rel, _ := b.relOutput(p)
 	a := &Output{Path: "/" + rel, Kind: CSS, Hash: hashHex(css), ContentType: cssType, Contents: css}
-	href, _ := json.Marshal(a.Path + "?v=" + a.Hash)
+	href, _ := json.Marshal(withBase(b.urlBase, a.Path) + "?v=" + a.Hash)
 	if body, ok := bytes.CutSuffix(m.out, []byte("});\n")); ok {
 		m.out = append(body, []byte(metaName+".style("+string(href)+");\n});\n")...)
 	}
@@ -1059,9 +1060,9 @@ func (m *module) render() {
 
 // updateScript is what ModulePrefix serves for a module: its registration
 // as an update, with its source map inline.
-func (m *module) updateScript() []byte {
+func (m *module) updateScript(base string) []byte {
 	var buf bytes.Buffer
-	buf.WriteString(`import{update as __devserve_define}from"` + HMRPath + "\";\n")
+	buf.WriteString(`import{update as __devserve_define}from"` + withBase(base, HMRPath) + "\";\n")
 	buf.Write(helperBlock(m))
 	before := bytes.Count(buf.Bytes(), []byte("\n"))
 	buf.Write(m.def)
@@ -1151,7 +1152,7 @@ func (g *graph) assembleAll() {
 			start = `__devserve_start(` + string(q) + "," + g.refreshStart + ");\n"
 		}
 		if len(mods) <= chunkSize {
-			js, sm := registrations(`import{define as __devserve_define,start as __devserve_start}from"`+HMRPath+"\";\n",
+			js, sm := registrations(`import{define as __devserve_define,start as __devserve_start}from"`+withBase(g.base, HMRPath)+"\";\n",
 				mods, start+"//# sourceMappingURL="+path.Base(e)+".map\n")
 			put("/"+e, JS, js)
 			put("/"+e+".map", Map, sm)
@@ -1172,13 +1173,13 @@ func (g *graph) assembleAll() {
 				continue
 			}
 			name := prefix + strconv.Itoa(i) + ".js"
-			js, sm := registrations(`import{define as __devserve_define}from"`+HMRPath+"\";\n",
+			js, sm := registrations(`import{define as __devserve_define}from"`+withBase(g.base, HMRPath)+"\";\n",
 				c, "//# sourceMappingURL="+path.Base(name)+".map\n")
 			o := put(name, JS, js)
 			put(name+".map", Map, sm)
-			entry.WriteString(`import "` + name + "?v=" + o.Hash + "\";\n")
+			entry.WriteString(`import "` + withBase(g.base, name) + "?v=" + o.Hash + "\";\n")
 		}
-		entry.WriteString(`import{start as __devserve_start}from"` + HMRPath + "\";\n" + start)
+		entry.WriteString(`import{start as __devserve_start}from"` + withBase(g.base, HMRPath) + "\";\n" + start)
 		put("/"+e, JS, []byte(entry.String()))
 	}
 }
@@ -1256,12 +1257,12 @@ func (b *Bundler) finishGraph(r *Result, gb *graphBuild) {
 			m := gb.patch[id]
 			m.render()
 			if g.replace(m) {
-				r.Modules = append(r.Modules, m.update())
+				r.Modules = append(r.Modules, m.update(b.urlBase))
 			}
 		}
 		for _, id := range g.cssIDs {
 			if m := b.cssModule(id); g.replace(m) {
-				r.Modules = append(r.Modules, m.update())
+				r.Modules = append(r.Modules, m.update(b.urlBase))
 			}
 		}
 	default:
@@ -1285,7 +1286,7 @@ func (b *Bundler) finishGraph(r *Result, gb *graphBuild) {
 				m.render()
 			}
 			if old := g.mods[id]; (old == nil && len(g.mods) > 0) || (old != nil && old.hash != m.hash) {
-				r.Modules = append(r.Modules, m.update())
+				r.Modules = append(r.Modules, m.update(b.urlBase))
 			}
 		}
 		g.install(mods)
@@ -1340,7 +1341,7 @@ func (b *Bundler) cssModule(id string) *module {
 	if o := b.served["/"+file]; o != nil {
 		h = o.Hash
 	}
-	href, _ := json.Marshal("/" + file + "?v=" + h)
+	href, _ := json.Marshal(withBase(b.urlBase, file) + "?v=" + h)
 	m := &module{id: id, file: file, css: true, deps: map[string]string{}}
 	m.out = []byte(bannerMark + "\n" + metaName + `.hot.accept();` + metaName + `.style(` + string(href) + `);` +
 		metaName + `.hot.prune(()=>` + metaName + ".style(null));\n});\n")
@@ -1349,8 +1350,8 @@ func (b *Bundler) cssModule(id string) *module {
 }
 
 // update is m's entry in Result.Modules.
-func (m *module) update() ModuleUpdate {
-	return ModuleUpdate{ID: m.id, URL: ModulePrefix + strings.TrimPrefix(m.id, "/") + sep(m.id) + "v=" + m.hash}
+func (m *module) update(base string) ModuleUpdate {
+	return ModuleUpdate{ID: m.id, URL: withBase(base, ModulePrefix) + strings.TrimPrefix(m.id, "/") + sep(m.id) + "v=" + m.hash}
 }
 
 // mergeSorted merges two sorted lists into one without duplicates.
@@ -1437,7 +1438,7 @@ func (b *Bundler) LookupURL(u *url.URL) (*Output, bool) {
 				}
 			}
 			if m := g.mods[id]; m != nil && m.def != nil {
-				code := m.updateScript()
+				code := m.updateScript(g.base)
 				return &Output{Path: u.Path, Kind: JS, Hash: hashHex(code), ContentType: jsType, Contents: code}, true
 			}
 			return nil, false

@@ -154,7 +154,7 @@ func esbuildOptions(root, outdir string, o *Options) (api.BuildOptions, error) {
 		MinifySyntax:      o.Minify,
 
 		// Contexts that set their own plugins must keep these.
-		Plugins: []api.Plugin{publicPlugin(root)},
+		Plugins: []api.Plugin{publicPlugin(root, o.Base)},
 	}
 
 	if _, ok := bo.Define["import.meta.hot"]; !ok && !o.Modules {

@@ -26,15 +26,21 @@ func IsPublic(rel string) bool {
 // are written: url("/moon.svg") in CSS, import "/moon.svg" in JS. esbuild
 // would otherwise read "/moon.svg" as a path from the file system's root
 // and fail; the dev server and the built site serve the file at that URL.
-// Every context's options carry it (esbuildOptions).
-func publicPlugin(root string) api.Plugin {
+// Under a base path, a url() of CSS gets the base, as the browser fetches
+// it: url("/moon.svg") is url("/app/moon.svg"). Every context's options
+// carry it (esbuildOptions).
+func publicPlugin(root, base string) api.Plugin {
 	dir := filepath.Join(root, PublicDir)
 	return api.Plugin{Name: "devserve-public", Setup: func(pb api.PluginBuild) {
 		pb.OnResolve(api.OnResolveOptions{Filter: `^/[^/]`}, func(a api.OnResolveArgs) (api.OnResolveResult, error) {
 			if a.Kind == api.ResolveEntryPoint || !publicFileExists(dir, a.Path) {
 				return api.OnResolveResult{}, nil
 			}
-			return api.OnResolveResult{Path: a.Path, External: true}, nil
+			p := a.Path
+			if a.Kind == api.ResolveCSSURLToken || a.Kind == api.ResolveCSSImportRule {
+				p = withBase(base, p)
+			}
+			return api.OnResolveResult{Path: p, External: true}, nil
 		})
 	}}
 }

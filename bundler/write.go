@@ -116,7 +116,7 @@ func (b *Bundler) WriteSite(dir string) (int, error) {
 			return fmt.Errorf("bundler: write: %w", err)
 		}
 		if isHTML(rel) {
-			data = rewritePage(data, path.Dir(rel), snap.entries)
+			data = rewritePage(data, path.Dir(rel), snap.entries, b.urlBase)
 		}
 		site[rel] = true
 		return writeFile(snap.dir, rel, data)
@@ -293,8 +293,11 @@ func isSource(p string) bool {
 // rewritePage points a page's module scripts and stylesheets that name an
 // entry at the entry's built file, keeping the URL's form (relative or
 // absolute, query, fragment), and adds a stylesheet link before a script
-// whose entry imports CSS. Everything else is copied byte for byte.
-func rewritePage(page []byte, pageDir string, entries map[string]pageEntry) []byte {
+// whose entry imports CSS. With a base path other than "/" (base "" is
+// none), it prefixes the absolute URLs of scripts, stylesheets, images and
+// media (see baseAttrs) with it, as Vite does. Everything else is copied
+// byte for byte.
+func rewritePage(page []byte, pageDir string, entries map[string]pageEntry, base string) []byte {
 	var out bytes.Buffer
 	out.Grow(len(page) + 256)
 	z := html.NewTokenizer(bytes.NewReader(page))
@@ -323,30 +326,66 @@ func rewritePage(page []byte, pageDir string, entries map[string]pageEntry) []by
 		if ok {
 			entry, found = resolveRef(pageDir, ref)
 		}
-		pe, known := entries[entry]
-		if !found || !known || pe.file == "" {
-			out.Write(raw)
-			continue
-		}
-		if pe.css != "" && tok.Data == "script" {
-			link := html.Token{Type: html.StartTagToken, Data: "link", Attr: []html.Attribute{
-				{Key: "rel", Val: "stylesheet"},
-				{Key: "href", Val: withExt(ref, path.Ext(pe.css), false)},
-			}}
-			out.WriteString(link.String())
-		}
-		newRef := withExt(ref, path.Ext(pe.file), true)
-		if newRef == ref {
-			out.Write(raw)
-			continue
-		}
-		for i := range tok.Attr {
-			if tok.Attr[i].Key == attr && tok.Attr[i].Namespace == "" {
-				tok.Attr[i].Val = newRef
-				break
+		changed := false
+		if pe, known := entries[entry]; found && known && pe.file != "" {
+			if pe.css != "" && tok.Data == "script" {
+				link := html.Token{Type: html.StartTagToken, Data: "link", Attr: []html.Attribute{
+					{Key: "rel", Val: "stylesheet"},
+					{Key: "href", Val: rebase(base, withExt(ref, path.Ext(pe.css), false))},
+				}}
+				out.WriteString(link.String())
+			}
+			if newRef := withExt(ref, path.Ext(pe.file), true); newRef != ref {
+				setAttr(&tok, attr, newRef)
+				changed = true
 			}
 		}
+		for _, a := range baseAttrs[tok.Data] {
+			if v := getAttr(tok, a); v != "" {
+				if nv := rebase(base, v); nv != v {
+					setAttr(&tok, a, nv)
+					changed = true
+				}
+			}
+		}
+		if !changed {
+			out.Write(raw)
+			continue
+		}
 		out.WriteString(tok.String())
+	}
+}
+
+// baseAttrs are, by tag, the attributes whose absolute URLs get the base
+// path in a page (see rewritePage): what the page loads itself.
+var baseAttrs = map[string][]string{
+	"script": {"src"},
+	"link":   {"href"},
+	"img":    {"src"},
+	"source": {"src"},
+	"video":  {"src", "poster"},
+	"audio":  {"src"},
+	"track":  {"src"},
+}
+
+// rebase returns ref with base in front if it is an absolute URL path
+// ("/src/main.ts", not "//cdn.example/x.js", not relative), and base is
+// a base path other than "/".
+func rebase(base, ref string) string {
+	t := strings.TrimSpace(ref)
+	if base == "" || base == "/" || !strings.HasPrefix(t, "/") || strings.HasPrefix(t, "//") || strings.HasPrefix(t, "/\\") {
+		return ref
+	}
+	return base + t[1:]
+}
+
+// setAttr sets the first attribute key of a tag to val.
+func setAttr(tok *html.Token, key, val string) {
+	for i := range tok.Attr {
+		if tok.Attr[i].Key == key && tok.Attr[i].Namespace == "" {
+			tok.Attr[i].Val = val
+			return
+		}
 	}
 }
 
@@ -379,7 +418,22 @@ func withExt(ref, ext string, keepQuery bool) string {
 // stylesheet link added before each module script whose entry imports CSS
 // (see CSSFor), since nothing else would load that CSS in development. The
 // scripts keep their URLs; a page without such scripts comes back as is.
+// It is for pages that are not the root's (a backend's), which keep their
+// URLs under a base path too; see Page for the root's.
 func (b *Bundler) LinkCSS(page []byte, pageRel string) []byte {
+	return b.page(page, pageRel, "")
+}
+
+// Page returns the root's HTML page at root-relative path pageRel as the
+// dev server serves it: with the links of LinkCSS and, under a base path
+// (Options.Base), the absolute URLs of its scripts, stylesheets, images
+// and media prefixed with the base, so that "/src/main.ts" is fetched at
+// "/app/src/main.ts". A page that needs neither comes back as is.
+func (b *Bundler) Page(page []byte, pageRel string) []byte {
+	return b.page(page, pageRel, b.urlBase)
+}
+
+func (b *Bundler) page(page []byte, pageRel, base string) []byte {
 	entries := map[string]pageEntry{}
 	b.mu.Lock()
 	for _, c := range b.ctxs {
@@ -388,8 +442,8 @@ func (b *Bundler) LinkCSS(page []byte, pageRel string) []byte {
 		}
 	}
 	b.mu.Unlock()
-	if len(entries) == 0 {
+	if len(entries) == 0 && (base == "" || base == "/") {
 		return page
 	}
-	return rewritePage(page, path.Dir(pageRel), entries)
+	return rewritePage(page, path.Dir(pageRel), entries, base)
 }

@@ -93,18 +93,26 @@ func TestRewritePage(t *testing.T) {
 		"app.tsx":     {file: "app.js", css: "app.css"},
 		"style.css":   {file: "style.css"},
 	}
-	cases := []struct{ name, page, want string }{
-		{"absolute", `<script type="module" src="/src/main.ts"></script>`, `<script type="module" src="/src/main.js"></script>`},
-		{"relative from a sub page", `<script type="module" src="../src/main.ts#x"></script>`, `<script type="module" src="../src/main.js#x"></script>`},
-		{"css entry unchanged", `<link rel="stylesheet" href="style.css?v=2">`, `<link rel="stylesheet" href="style.css?v=2">`},
-		{"css bundle linked", `<script type="module" src="../app.tsx" async></script>`, `<link rel="stylesheet" href="../app.css"><script type="module" src="../app.js" async=""></script>`},
-		{"classic script untouched", `<script src="/src/main.ts"></script>`, `<script src="/src/main.ts"></script>`},
-		{"unknown entry untouched", `<script type="module" src="/other.ts"></script>`, `<script type="module" src="/other.ts"></script>`},
-		{"external untouched", `<script type="module" src="https://x/src/main.ts"></script>`, `<script type="module" src="https://x/src/main.ts"></script>`},
+	cases := []struct{ name, base, page, want string }{
+		{"absolute", "", `<script type="module" src="/src/main.ts"></script>`, `<script type="module" src="/src/main.js"></script>`},
+		{"relative from a sub page", "", `<script type="module" src="../src/main.ts#x"></script>`, `<script type="module" src="../src/main.js#x"></script>`},
+		{"css entry unchanged", "", `<link rel="stylesheet" href="style.css?v=2">`, `<link rel="stylesheet" href="style.css?v=2">`},
+		{"css bundle linked", "", `<script type="module" src="../app.tsx" async></script>`, `<link rel="stylesheet" href="../app.css"><script type="module" src="../app.js" async=""></script>`},
+		{"classic script untouched", "", `<script src="/src/main.ts"></script>`, `<script src="/src/main.ts"></script>`},
+		{"unknown entry untouched", "", `<script type="module" src="/other.ts"></script>`, `<script type="module" src="/other.ts"></script>`},
+		{"external untouched", "", `<script type="module" src="https://x/src/main.ts"></script>`, `<script type="module" src="https://x/src/main.ts"></script>`},
+		// Under a base path, what the page loads gets the base; links,
+		// protocol-relative and relative URLs do not.
+		{"base: entry", "/app/", `<script type="module" src="/src/main.ts?v=1"></script>`, `<script type="module" src="/app/src/main.js?v=1"></script>`},
+		{"base: css bundle linked", "/app/", `<script type="module" src="/app.tsx"></script>`, `<link rel="stylesheet" href="/app/app.css"><script type="module" src="/app/app.js"></script>`},
+		{"base: relative kept", "/app/", `<script type="module" src="../app.tsx"></script><img src="x.png">`, `<link rel="stylesheet" href="../app.css"><script type="module" src="../app.js"></script><img src="x.png">`},
+		{"base: stylesheet, image, media", "/app/", `<link rel="icon" href="/favicon.svg"><img src="/logo.png" alt=x><video src="/v.mp4" poster="/p.jpg"></video>`, `<link rel="icon" href="/app/favicon.svg"><img src="/app/logo.png" alt="x"><video src="/app/v.mp4" poster="/app/p.jpg"></video>`},
+		{"base: anchors, other hosts untouched", "/app/", `<a href="/about">a</a><script src="//cdn.example/x.js"></script><img src="/\\evil.example/x.png">`, `<a href="/about">a</a><script src="//cdn.example/x.js"></script><img src="/\\evil.example/x.png">`},
+		{"base: classic script", "/app/", `<script src="/legacy.js"></script>`, `<script src="/app/legacy.js"></script>`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := string(rewritePage([]byte(tc.page), "sub", entries)); got != tc.want {
+			if got := string(rewritePage([]byte(tc.page), "sub", entries, tc.base)); got != tc.want {
 				t.Errorf("got  %s\nwant %s", got, tc.want)
 			}
 		})
@@ -122,10 +130,10 @@ func FuzzRewritePage(f *testing.F) {
 	}
 	entries := map[string]pageEntry{"a.ts": {file: "a.js", css: "a.css"}}
 	f.Fuzz(func(t *testing.T, page []byte) {
-		if got := rewritePage(page, ".", nil); !bytes.Equal(got, page) {
+		if got := rewritePage(page, ".", nil, ""); !bytes.Equal(got, page) {
 			t.Fatalf("rewritePage changed a page with no entries:\n%q\n%q", page, got)
 		}
-		rewritePage(page, ".", entries)
+		rewritePage(page, ".", entries, "")
 		pageRefs(bytes.NewReader(page))
 	})
 }

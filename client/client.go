@@ -29,10 +29,14 @@ import (
 	"html"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 )
 
 // Path is the URL path under which the server serves the client script.
+// Under a base path ([TagOptions].Base, "/app/"), this and every other
+// path of this package are served under the base ("/app/__devserve/..."):
+// the scripts find each other and the event stream beside themselves.
 const Path = "/__devserve/client.js"
 
 // EventsPath is the URL path of the server-sent event stream that the client
@@ -145,6 +149,11 @@ type TagOptions struct {
 	// Nonce is the value of the tag's nonce attribute: a nonce that the
 	// page's Content-Security-Policy allows scripts with. "" means none.
 	Nonce string
+	// Base is the base path the page's server serves the project under
+	// ("/app/"), which the client's URL starts with instead of "/"; ""
+	// means "/". It is written as given: a base that NormalizeBase of
+	// package bundler accepted needs no escaping in a URL.
+	Base string
 	// ReloadAfter, if not 0, makes the page reload on the first event whose
 	// id is greater: for a page that stands in for one the server could not
 	// make, such as a notice that the backend is down, which must reload
@@ -156,6 +165,9 @@ type TagOptions struct {
 // safe.
 func TagWith(build string, o TagOptions) []byte {
 	src := Path + "?build=" + url.QueryEscape(build)
+	if o.Base != "" && o.Base != "/" {
+		src = strings.TrimSuffix(o.Base, "/") + src
+	}
 	if o.ReloadAfter != 0 {
 		src += "&after=" + strconv.FormatUint(o.ReloadAfter, 10)
 	}

@@ -6,7 +6,9 @@
 // hmr.js reports errors.
 
 const TAG = "[devserve]";
-const EVENTS = "/__devserve/events";
+// BASE: the base path ("/app/"), as the client is at BASE/__devserve/.
+const BASE = new URL("../", import.meta.url);
+const EVENTS = "events";
 const RELOADS_KEY = "__devserve_reloads"; // sessionStorage: sync-reload times
 const STORM_MAX = 3; // sync-reloads allowed...
 const STORM_MS = 10000; // ...within this window
@@ -305,7 +307,7 @@ function start() {
 // other page only bundled JS (an update without url) needs a reload.
 async function applyJS(updates) {
   if (!window.__devserve_hmr) return updates.every((u) => u.url);
-  return (await import("/__devserve/hmr.js")).applyUpdates(updates);
+  return (await import(new URL("hmr.js", import.meta.url).href)).applyUpdates(updates);
 }
 
 // swapStyles swaps the stylesheets of the css updates of a build. In a
@@ -321,11 +323,12 @@ function swapStyles(css, build) {
 const pending = new WeakMap();
 
 // swapCSS swaps every stylesheet <link> of this origin with the pathname of
-// path for a fresh copy, removing the old one only when the new one has
-// loaded, so the page never shows unstyled. The latest swap of a link wins.
+// path (root-relative, under BASE) for a fresh copy, removing the old one
+// only when the new one has loaded, so the page never shows unstyled. The
+// latest swap of a link wins.
 // It resolves once the new links have loaded or failed.
 function swapCSS(path, build) {
-  const want = new URL(path, location.href), loads = [];
+  const want = new URL(path.replace(/^\/+/, ""), BASE), loads = [];
   for (const link of document.querySelectorAll('link[rel~="stylesheet" i]')) {
     if (!link.href || link.hasAttribute("data-devserve-pending")) continue;
     const url = new URL(link.href);

@@ -76,12 +76,18 @@ function parseStack(stack) {
   return frames;
 }
 
-// show is how a URL is shown: a path of this origin without its slash and
-// query ("src/app.ts"), any other URL as it is.
+// BASE is the path the project is served under ("/" or "/app/"): errors.js
+// is at BASE + "__devserve/errors.js".
+const BASE = new URL("../", import.meta.url).pathname;
+
+// show is how a URL is shown: a path of this origin without the base path
+// and query ("src/app.ts"), any other URL as it is.
 function show(url) {
   try {
     const u = new URL(url, location.href);
-    return u.origin === location.origin ? decodeURI(u.pathname.slice(1)) : url;
+    if (u.origin !== location.origin) return url;
+    const p = u.pathname.startsWith(BASE) ? u.pathname.slice(BASE.length) : u.pathname.slice(1);
+    return decodeURI(p);
   } catch {
     return url;
   }

@@ -9,6 +9,10 @@
 // (see ready).
 
 const TAG = "[devserve]";
+// BASE is where the project is served, the base path ("/app/"): hmr.js is
+// at BASE + "__devserve/hmr.js". Module ids are root-relative; a module's
+// URL is its id under BASE.
+const BASE = new URL("../", import.meta.url);
 // registry maps a module id (the URL path of its source, "/src/b.ts") to
 // {id, deps (specifier -> id), factory, order (see ready), module
 // ({exports}) once run, data (kept across versions), accepts, disposers,
@@ -75,7 +79,7 @@ function require(id) {
   const module = (r.module = { exports: {} });
   Object.assign(r, handlers());
   const meta = {
-    url: new URL(id, location.href).href,
+    url: new URL(id.replace(/^\/+/, ""), BASE).href,
     hot: hotContext(r),
     style: (href) => updateStyle(id, href),
     import: (dep) => Promise.resolve().then(() => ready(dep)).then(() => require(dep)),

@@ -100,9 +100,10 @@ func TestHMRSource(t *testing.T) {
 			t.Errorf("hmr.js contains %q", leftover)
 		}
 	}
-	// client.js reaches the entry scripts' instance of hmr.js, at HMRPath.
-	if client := string(Source()); !strings.Contains(client, `import("`+HMRPath+`")`) || !strings.Contains(client, "__devserve_hmr") {
-		t.Errorf("client.js does not import %s, or does not look for window.__devserve_hmr", HMRPath)
+	// client.js reaches the entry scripts' instance of hmr.js, at HMRPath
+	// under the base path: beside itself.
+	if client := string(Source()); !strings.Contains(client, `import(new URL("hmr.js", import.meta.url).href)`) || !strings.Contains(client, "__devserve_hmr") {
+		t.Errorf("client.js does not import hmr.js beside itself, or does not look for window.__devserve_hmr")
 	}
 }
 

@@ -17,6 +17,7 @@ func newBuildCommand(out io.Writer) *cobra.Command {
 		minify  bool
 		entries []string
 		mode    string
+		base    string
 	)
 	c := &cobra.Command{
 		Use:   "build [dir]",
@@ -30,20 +31,25 @@ the pages' script and stylesheet URLs pointing at the built files.`,
 			if len(args) == 1 {
 				dir = args[0]
 			}
-			return build(dir, outdir, minify, entries, mode, out)
+			return build(dir, outdir, minify, entries, mode, base, out)
 		},
 	}
 	c.Flags().StringVarP(&outdir, "outdir", "o", "dist", "folder to write the build to")
 	c.Flags().BoolVar(&minify, "minify", false, "minify JavaScript and CSS")
 	c.Flags().StringArrayVar(&entries, "entry", nil, "entry point to bundle (repeatable); default: the scripts and stylesheets of the HTML pages")
+	c.Flags().StringVar(&base, "base", "/", "URL path the site is deployed under, e.g. /app/: the pages' and bundles' URLs and import.meta.env.BASE_URL start with it ('app' means /app/)")
 	c.Flags().StringVar(&mode, "mode", "production", "import.meta.env.MODE, and the env files to read: .env, .env.local, .env.[mode], .env.[mode].local")
 	return c
 }
 
 // build runs one production build of dir into outdir. import.meta.env.PROD
 // is true whatever the mode, as in vite build.
-func build(dir, outdir string, minify bool, entries []string, mode string, out io.Writer) error {
+func build(dir, outdir string, minify bool, entries []string, mode, base string, out io.Writer) error {
 	p := newPrinter(out, false)
+	base, err := bundler.NormalizeBase(base)
+	if err != nil {
+		return fmt.Errorf("--base: %w", err)
+	}
 	rel, err := rootRelative(dir, entries)
 	if err != nil {
 		return err
@@ -52,7 +58,7 @@ func build(dir, outdir string, minify bool, entries []string, mode string, out i
 	if err != nil {
 		return err
 	}
-	b, err := bundler.New(bundler.Options{Root: dir, Entries: rel, Minify: minify, Mode: mode, Production: true, Logger: p.logger()})
+	b, err := bundler.New(bundler.Options{Root: dir, Entries: rel, Minify: minify, Mode: mode, Base: base, Production: true, Logger: p.logger()})
 	if err != nil {
 		return err
 	}

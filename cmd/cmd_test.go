@@ -311,3 +311,55 @@ func TestUseColor(t *testing.T) {
 		t.Error("color on a regular file")
 	}
 }
+
+// TestBaseFlag checks --base of both commands: "app" is normalized to
+// /app/ (as Vite does), the URL printed and the built page's URLs carry
+// it, and a base that is no URL path is one clear error.
+func TestBaseFlag(t *testing.T) {
+	t.Run("serve", func(t *testing.T) {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "index.html"), []byte(`<script type="module" src="/main.ts"></script>`), 0o644)
+		os.WriteFile(filepath.Join(dir, "main.ts"), []byte(`console.log(import.meta.env.BASE_URL);`), 0o644)
+		_, url, stop := startServe(t, "--port", "0", "--base", "app", dir)
+		defer stop()
+		if !strings.HasSuffix(url, "/app/") {
+			t.Fatalf("serving at %s, want the base in the URL", url)
+		}
+		resp, err := http.Get(url + "main.ts")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(body), `"/app/"`) {
+			t.Fatalf("GET /app/main.ts: %s\n%s", resp.Status, body)
+		}
+	})
+	t.Run("build", func(t *testing.T) {
+		outdir := t.TempDir()
+		var out bytes.Buffer
+		c := newRootCommand(&out, &out)
+		c.SetArgs([]string{"build", filepath.Join("..", "testdata", "app"), "--outdir", outdir, "--base", "/app/"})
+		if err := c.Execute(); err != nil {
+			t.Fatalf("build: %v\n%s", err, out.String())
+		}
+		page, err := os.ReadFile(filepath.Join(outdir, "index.html"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(page), `src="/app/src/main.js"`) {
+			t.Errorf("built page:\n%s", page)
+		}
+	})
+	for _, args := range [][]string{
+		{"--base", "https://example.com/app/", t.TempDir()},
+		{"build", "--base", "/a b/", "--outdir", t.TempDir(), filepath.Join("..", "testdata", "app")},
+	} {
+		c := newRootCommand(io.Discard, io.Discard)
+		c.SetArgs(args)
+		err := c.Execute()
+		if err == nil || !strings.HasPrefix(err.Error(), "--base: base ") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("devserve %q: %v, want a one-line --base error", args, err)
+		}
+	}
+}

@@ -40,6 +40,7 @@ type serveFlags struct {
 	https    bool
 	cert     string
 	key      string
+	base     string
 }
 
 func newServeCommand(out io.Writer) *cobra.Command {
@@ -87,6 +88,7 @@ reload.`,
 	fl.BoolVar(&f.https, "https", false, "serve https:// (HTTP/2) with a certificate devserve makes for localhost and the --host and --allowed-host names, signed by mkcert's CA if installed")
 	fl.StringVar(&f.cert, "cert", "", "certificate file (PEM) to serve https:// with, instead of devserve's; needs --key")
 	fl.StringVar(&f.key, "key", "", "private key file (PEM) of --cert")
+	fl.StringVar(&f.base, "base", "/", "URL path to serve the project under, e.g. /app/ behind a reverse proxy: pages, scripts, devserve's own URLs and import.meta.env.BASE_URL start with it ('app' means /app/)")
 	return c
 }
 
@@ -101,6 +103,10 @@ func serve(ctx context.Context, dir string, f serveFlags, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	base, err := bundler.NormalizeBase(f.base)
+	if err != nil {
+		return fmt.Errorf("--base: %w", err)
+	}
 	hosts := append(listenHosts(f.host), f.allowed...)
 	cert, err := certificate(f, hosts)
 	if err != nil {
@@ -113,6 +119,7 @@ func serve(ctx context.Context, dir string, f serveFlags, out io.Writer) error {
 	defer ln.Close()
 	srv, err := hmr.New(hmr.Options{
 		Root:          dir,
+		Base:          base,
 		Bundler:       bundler.Options{Entries: entries, Mode: f.mode, NoReactRefresh: f.noFR},
 		Bundle:        f.bundle,
 		Watcher:       watcher.Options{Ignore: f.ignores, Poll: f.poll},
@@ -132,7 +139,7 @@ func serve(ctx context.Context, dir string, f serveFlags, out io.Writer) error {
 	if f.port != 0 && port != f.port {
 		p.info("port %d is in use, using %d", f.port, port)
 	}
-	p.serving(dir, urlFor(f.host, port, cert != nil), srv.Status())
+	p.serving(dir, urlFor(f.host, port, cert != nil)+strings.TrimPrefix(base, "/"), srv.Status())
 	if cert != nil {
 		p.certificate(cert, urlHost(f.host))
 	}

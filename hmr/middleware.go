@@ -28,7 +28,9 @@ const maxPage = 32 << 20
 // the HTML pages it answers, as the Server does for its own pages: a Go app
 // wraps its handler with it to get live reload. Mount the Server itself at
 // [Prefix] in the same server, for the client, its event stream and the
-// bundler's outputs, as in the package's examples.
+// bundler's outputs, as in the package's examples; with Options.Base, at
+// the base followed by Prefix ("/app/__devserve/"), unstripped: the tag
+// injected points there.
 //
 // A response gets the client if it answers a GET for a document (not an
 // htmx request, nor a fetch or other subresource: see the Sec-Fetch-Dest
@@ -178,7 +180,7 @@ func (s *Server) injectPage(h http.Header, r *http.Request, page []byte) []byte 
 		scheme = "https"
 	}
 	nonce := allowClient(h, scheme, strings.ToLower(r.Host), metaNonce(page))
-	tag := client.TagWith(s.currentBuild(), client.TagOptions{Nonce: nonce})
+	tag := s.tag(client.TagOptions{Nonce: nonce})
 	return InjectScript(s.bundler.LinkCSS(page, pageRel(r.URL.Path)), tag)
 }
 
@@ -206,6 +208,13 @@ func dropValidators(h http.Header) {
 	for _, k := range []string{"ETag", "Last-Modified", "Accept-Ranges", "Content-MD5", "Content-Digest", "Repr-Digest", "Digest"} {
 		h.Del(k)
 	}
+}
+
+// tag is the client's script tag for a page of the current build, under
+// the base path.
+func (s *Server) tag(o client.TagOptions) []byte {
+	o.Base = s.base
+	return client.TagWith(s.currentBuild(), o)
 }
 
 func (s *Server) currentBuild() string {

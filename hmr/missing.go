@@ -44,11 +44,8 @@ func (s *Server) missingPage(w http.ResponseWriter, r *http.Request) {
 			s.pages.miss(page)
 		}
 	}
-	s.mu.Lock()
-	build := s.build
-	s.mu.Unlock()
 	b := InjectScript([]byte(`<!doctype html><html><head><meta charset="utf-8"><title>404 Not Found</title></head>`+
-		`<body><h1>404 Not Found</h1><p>`+html.EscapeString(msg)+`</p></body></html>`), client.Tag(build))
+		`<body><h1>404 Not Found</h1><p>`+html.EscapeString(msg)+`</p></body></html>`), s.tag(client.TagOptions{}))
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")

@@ -189,6 +189,11 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // path that setRouteURL makes.
 func (p *proxy) rewrite(pr *httputil.ProxyRequest) {
 	if p.prefix == "" {
+		// The backend gets the path as the browser sent it, base path
+		// included: it lives behind the same reverse proxy.
+		if u := origURL(pr.In); u != pr.In.URL {
+			pr.Out.URL.Path, pr.Out.URL.RawPath = u.Path, u.RawPath
+		}
 		pr.SetURL(p.target)
 	} else {
 		setRouteURL(pr.Out.URL, p.target, p.prefix, pr.In.URL)
@@ -285,7 +290,7 @@ func (p *proxy) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	page := fmt.Appendf(nil, downPage, html.EscapeString(p.target.Redacted()), what,
 		html.EscapeString(err.Error()))
-	page = InjectScript(page, client.TagWith(p.s.currentBuild(), client.TagOptions{ReloadAfter: after}))
+	page = InjectScript(page, p.s.tag(client.TagOptions{ReloadAfter: after}))
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")

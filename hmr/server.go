@@ -37,6 +37,18 @@ const (
 type Options struct {
 	// Root is the project folder to serve and watch; "" means ".".
 	Root string
+	// Base is the URL path the project is served under, for an app behind
+	// a reverse proxy at a path: with "/app/", /app/x is what / x is
+	// without it, the pages' absolute URLs and every URL devserve writes
+	// (its client, the scripts' imports, updates, assets,
+	// import.meta.env.BASE_URL) start with /app/, and requests outside
+	// it get a redirect to it (a navigation to /) or a 404 that names it.
+	// ProxyRoutes match the path as the browser sent it, base included;
+	// the Proxy backend gets it as sent too. It is normalized as
+	// bundler.NormalizeBase says ("app" is "/app/"); "" means
+	// Bundler.Base, which it wins over, and "/" if that is empty too.
+	// See base.go.
+	Base string
 	// Bundler configures the esbuild side. Its Root and Logger are taken
 	// from these Options when empty; its Modules is set unless Bundle, and
 	// its CSSSyntaxErrors is set: broken CSS shows on the overlay.
@@ -119,6 +131,7 @@ type Report struct {
 // Create it with New and stop it with Close.
 type Server struct {
 	root    string
+	base    string // Options.Base, normalized: "/" or "/app/"
 	opts    Options
 	log     *slog.Logger
 	guard   *guard
@@ -180,11 +193,20 @@ func New(opts Options) (*Server, error) {
 	} else if !fi.IsDir() {
 		return nil, fmt.Errorf("serve %s: not a directory", root)
 	}
+	base := opts.Base
+	if base == "" {
+		base = opts.Bundler.Base
+	}
+	base, err = bundler.NormalizeBase(base)
+	if err != nil {
+		return nil, fmt.Errorf("serve %s: %w", root, err)
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{
+		base:     base,
 		instance: rand.Text(),
 		scripts:  clientScripts(),
 		root:     abs,
@@ -203,6 +225,7 @@ func New(opts Options) (*Server, error) {
 	close(s.idle)
 
 	bopts := opts.Bundler
+	bopts.Base = base
 	if bopts.Root == "" {
 		bopts.Root = abs
 	}
@@ -340,6 +363,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if px := s.routeFor(p); px != nil {
 		px.serveRoute(w, r)
 		return
+	}
+	if s.base != "/" {
+		var ok bool
+		if r, ok = s.underBase(w, r); !ok {
+			return
+		}
+		p = r.URL.Path
 	}
 	if s.proxy != nil && !strings.HasPrefix(p, Prefix) && r.Method != http.MethodGet && r.Method != http.MethodHead {
 		s.proxy.ServeHTTP(w, r)
@@ -515,7 +545,7 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, rel string, d
 				return
 			}
 			// Relative URLs in the folder's index.html need the slash.
-			target := r.URL.Path + "/"
+			target := s.base + strings.TrimPrefix(r.URL.Path, "/") + "/"
 			if r.URL.RawQuery != "" {
 				target += "?" + r.URL.RawQuery
 			}
@@ -558,7 +588,7 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request, root *os.Root
 		http.Error(w, "cannot read "+rel, http.StatusInternalServerError)
 		return
 	}
-	b = InjectScript(s.bundler.LinkCSS(b, rel), client.Tag(s.currentBuild()))
+	b = InjectScript(s.bundler.Page(b, rel), s.tag(client.TagOptions{}))
 	serveBytes(w, r, "text/html; charset=utf-8", etagOf(b), b)
 }
 
