@@ -60,15 +60,27 @@ func (b *syncBuffer) waitFor(t *testing.T, re *regexp.Regexp) []string {
 	}
 }
 
+// TestVersion checks that `devserve version`, --version and -v print the
+// same line.
 func TestVersion(t *testing.T) {
-	var out bytes.Buffer
-	c := newRootCommand(&out, io.Discard)
-	c.SetArgs([]string{"version"})
-	if err := c.Execute(); err != nil {
-		t.Fatal(err)
-	}
-	if !regexp.MustCompile(`^devserve \S+.* go1\.\d+.* linux/\w+\n$`).MatchString(out.String()) {
-		t.Errorf("version printed %q", out.String())
+	for _, args := range [][]string{{"version"}, {"--version"}, {"-v"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			c := newRootCommand(&out, &errOut)
+			c.SetArgs(args)
+			if err := c.Execute(); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := out.String(), versionString()+"\n"; got != want {
+				t.Errorf("printed %q, want %q", got, want)
+			}
+			if !regexp.MustCompile(`^devserve \S+.* go1\.\d+.* linux/\w+\n$`).MatchString(out.String()) {
+				t.Errorf("version printed %q", out.String())
+			}
+			if errOut.Len() != 0 {
+				t.Errorf("stderr %q", errOut.String())
+			}
+		})
 	}
 }
 

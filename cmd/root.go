@@ -21,6 +21,11 @@ func newRootCommand(out, errOut io.Writer) *cobra.Command {
 	root.SetOut(out)
 	root.SetErr(errOut)
 	root.AddCommand(newBuildCommand(out), newVersionCommand(out))
+	// --version and -v, which esbuild and Vite accept, print what
+	// `devserve version` prints.
+	root.Version = versionString()
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.Flags().BoolP("version", "v", false, "print devserve's version, as the version command does")
 	return root
 }
 
