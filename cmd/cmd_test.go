@@ -3,11 +3,13 @@ package cmd
 import (
 	"bytes"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -373,5 +375,57 @@ func TestBaseFlag(t *testing.T) {
 		if err == nil || !strings.HasPrefix(err.Error(), "--base: base ") || strings.Contains(err.Error(), "\n") {
 			t.Errorf("devserve %q: %v, want a one-line --base error", args, err)
 		}
+	}
+}
+
+// TestBuildCommandCount checks that the number of files devserve build
+// says it wrote is the number in the output folder: bundles, source maps,
+// pages, assets and public/ alike. (It once said "4 files" and wrote 5.)
+func TestBuildCommandCount(t *testing.T) {
+	testdata := func(name string) func(*testing.T) (string, string) {
+		return func(t *testing.T) (string, string) { return filepath.Join("..", "testdata", name), t.TempDir() }
+	}
+	tests := []struct {
+		name  string
+		dirs  func(*testing.T) (dir, outdir string)
+		flags []string
+	}{
+		{"app", testdata("app"), nil},
+		{"app, minified", testdata("app"), []string{"--minify"}},
+		{"public/ and assets", testdata("spa"), nil},
+		{"demo", testdata("demo"), nil},
+		{"under a base", testdata("spa"), []string{"--base", "/app/"}},
+		{"outdir in the project, built twice", func(t *testing.T) (string, string) {
+			dir := tinyProject(t)
+			os.MkdirAll(filepath.Join(dir, "public"), 0o755)
+			os.WriteFile(filepath.Join(dir, "public", "robots.txt"), []byte("User-agent: *"), 0o644)
+			os.WriteFile(filepath.Join(dir, "about.html"), []byte("<h1>about</h1>"), 0o644)
+			c := newRootCommand(io.Discard, io.Discard)
+			c.SetArgs([]string{"build", "--outdir", filepath.Join(dir, "dist"), dir})
+			if err := c.Execute(); err != nil {
+				t.Fatal(err)
+			}
+			return dir, filepath.Join(dir, "dist")
+		}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir, outdir := tt.dirs(t)
+			var out bytes.Buffer
+			c := newRootCommand(&out, &out)
+			c.SetArgs(append([]string{"build", "--outdir", outdir, dir}, tt.flags...))
+			if err := c.Execute(); err != nil {
+				t.Fatalf("build: %v\n%s", err, out.String())
+			}
+			m := regexp.MustCompile(`\((\d+) files?\)\n$`).FindStringSubmatch(out.String())
+			if m == nil {
+				t.Fatalf("no count of files printed:\n%s", out.String())
+			}
+			files := readTree(t, outdir)
+			if n, _ := strconv.Atoi(m[1]); n != len(files) || n == 0 {
+				names := slices.Sorted(maps.Keys(files))
+				t.Errorf("said %s files, wrote %d: %s", m[1], len(files), strings.Join(names, " "))
+			}
+		})
 	}
 }
