@@ -65,10 +65,14 @@ func build(dir, outdir string, minify bool, entries []string, mode, base string,
 	defer b.Close()
 	start := time.Now()
 	res := b.Build(nil)
-	for _, m := range res.Warnings {
-		p.printf("%s", p.message(hmr.Message(m)))
+	if n := len(res.Warnings); n > 0 {
+		p.warn("%d %s:", n, plural(n, "warning"))
+		for _, m := range res.Warnings {
+			p.printf("%s", p.message(hmr.Message(m)))
+		}
 	}
 	if !res.OK() {
+		p.printf("devserve: %s\n", p.paint(red+bold, fmt.Sprintf("%d %s:", len(res.Errors), plural(len(res.Errors), "error"))))
 		for _, m := range res.Errors {
 			p.printf("%s", p.message(hmr.Message(m)))
 		}
@@ -78,6 +82,6 @@ func build(dir, outdir string, minify bool, entries []string, mode, base string,
 	if err != nil {
 		return err
 	}
-	p.info("built %s into %s in %s (%d files)", dir, outdir, time.Since(start).Round(time.Millisecond), n)
+	p.say("built %s into %s in %s (%d files)", dir, outdir, time.Since(start).Round(time.Millisecond), n)
 	return nil
 }

@@ -2,6 +2,8 @@ package cmd
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"io"
 	"maps"
 	"net"
@@ -64,6 +66,54 @@ func (b *syncBuffer) waitFor(t *testing.T, re *regexp.Regexp) []string {
 
 // TestVersion checks that `devserve version`, --version and -v print the
 // same line.
+// lineKind matches the start of each kind of line the printer writes:
+// devserve's own, an event while serving, or a detail of the line above.
+var lineKind = regexp.MustCompile(`^(devserve: \S|\d\d:\d\d:\d\d \S|  )`)
+
+// checkLines fails the test for each line of out that is of no kind.
+func checkLines(t *testing.T, out string) {
+	t.Helper()
+	for _, line := range strings.SplitAfter(out, "\n") {
+		if line != "" && !lineKind.MatchString(line) {
+			t.Errorf("line %q is not \"devserve: ...\", \"15:04:05 ...\" or \"  ...\", in:\n%s", line, out)
+		}
+	}
+	if out != "" && !strings.HasSuffix(out, "\n") {
+		t.Errorf("output does not end its last line:\n%s", out)
+	}
+}
+
+// TestServePortFallback: when the default port is taken devserve says so,
+// in a line of its own, and serves at the next one.
+func TestServePortFallback(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	port := taken.Addr().(*net.TCPAddr).Port
+	out := newSyncBuffer()
+	c := newRootCommand(out, out)
+	// As if the default were port: Value.Set leaves the flag unchanged.
+	if err := c.Flags().Lookup("port").Value.Set(strconv.Itoa(port)); err != nil {
+		t.Fatal(err)
+	}
+	c.SetArgs([]string{tinyProject(t)})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.ExecuteContext(ctx) }()
+	m := out.waitFor(t, regexp.MustCompile(`serving .* at http://127\.0\.0\.1:(\d+)/`))
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("devserve: port %d is in use, using %s\n", port, m[1])
+	if !strings.HasPrefix(out.String(), want) || m[1] == strconv.Itoa(port) {
+		t.Errorf("output does not start with %q:\n%s", want, out.String())
+	}
+	checkLines(t, out.String())
+}
+
 func TestVersion(t *testing.T) {
 	for _, args := range [][]string{{"version"}, {"--version"}, {"-v"}} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
@@ -137,6 +187,7 @@ func TestBuildCommand(t *testing.T) {
 	if !strings.Contains(string(page), `src="/src/main.js"`) || strings.Contains(string(page), "__devserve") {
 		t.Errorf("built page:\n%s", page)
 	}
+	checkLines(t, out.String())
 	js, err := os.ReadFile(filepath.Join(outdir, "src", "main.js"))
 	if err != nil {
 		t.Fatal(err)
@@ -157,6 +208,10 @@ func TestBuildCommandFails(t *testing.T) {
 	if !regexp.MustCompile(`main\.ts:\d+:\d+: `).MatchString(out.String()) {
 		t.Errorf("errors not printed with file:line:column:\n%s", out.String())
 	}
+	if !strings.HasPrefix(out.String(), "devserve: 1 error:\n") {
+		t.Errorf("errors printed with no head line:\n%s", out.String())
+	}
+	checkLines(t, out.String())
 }
 
 func TestListen(t *testing.T) {
@@ -254,6 +309,7 @@ func TestReportOutput(t *testing.T) {
 	if out.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", out.String(), want)
 	}
+	checkLines(t, out.String())
 	if strings.Contains(out.String(), "\x1b[") {
 		t.Error("colors written to a buffer")
 	}
@@ -421,6 +477,7 @@ func TestBuildCommandCount(t *testing.T) {
 			if m == nil {
 				t.Fatalf("no count of files printed:\n%s", out.String())
 			}
+			checkLines(t, out.String())
 			files := readTree(t, outdir)
 			if n, _ := strconv.Atoi(m[1]); n != len(files) || n == 0 {
 				names := slices.Sorted(maps.Keys(files))

@@ -53,7 +53,7 @@ func (p *printer) certificate(c *devcert.Cert, host string) {
 	}
 	leaf := c.Certificate.Leaf
 	if c.File == "" { // the user's own
-		p.info("  https: certificate %s (for %s, until %s)", leaf.Subject.CommonName, strings.Join(c.Names(), ", "), leaf.NotAfter.Format(time.DateOnly))
+		p.detail("https: certificate %s (for %s, until %s)", leaf.Subject.CommonName, strings.Join(c.Names(), ", "), leaf.NotAfter.Format(time.DateOnly))
 		if time.Now().After(leaf.NotAfter) {
 			p.warn("the certificate expired on %s: browsers will refuse it", leaf.NotAfter.Format(time.DateOnly))
 		}
@@ -62,14 +62,14 @@ func (p *printer) certificate(c *devcert.Cert, host string) {
 		}
 		return
 	}
-	p.info("  https: certificate for %s in %s", strings.Join(c.Names(), ", "), c.File)
+	p.detail("https: certificate for %s in %s", strings.Join(c.Names(), ", "), c.File)
 	if c.Replaced != "" {
-		p.info("%s", p.paint(dim, "  made anew: the one before "+c.Replaced))
+		p.detail("%s", p.paint(dim, "made anew: the one before "+c.Replaced))
 	}
 	if c.Mkcert {
-		p.info("%s", p.paint(dim, "  signed by mkcert's CA ("+c.CAFile+"): browsers trust it where `mkcert -install` ran"))
+		p.detail("%s", p.paint(dim, "signed by mkcert's CA ("+c.CAFile+"): browsers trust it where `mkcert -install` ran"))
 		return
 	}
-	p.info("%s", p.paint(dim, "  to make browsers trust it: install mkcert and run `mkcert -install` (devserve then signs with mkcert's CA),"))
-	p.info("%s", p.paint(dim, "  or import "+c.CAFile+" as a certificate authority in the browser or the system"))
+	p.detail("%s", p.paint(dim, "to make browsers trust it: install mkcert and run `mkcert -install` (devserve then signs with mkcert's CA),"))
+	p.detail("%s", p.paint(dim, "or import "+c.CAFile+" as a certificate authority in the browser or the system"))
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/devserve/devserve/hmr"
@@ -16,6 +17,16 @@ import (
 // printer writes devserve's terminal output: the URL, one line per build,
 // errors with their code line. Color only on a terminal, never with
 // NO_COLOR.
+//
+// Every line is one of three kinds, so that a reader, or a script, can
+// tell them apart:
+//
+//   - "devserve: ..." is devserve speaking for itself (say, warn): where it
+//     serves, a port it could not take, a build written, a warning;
+//   - "15:04:05 ..." is what happened while serving (event): a build, a
+//     reload, a backend going down or coming back;
+//   - "  ..." is a detail of the line above (detail): an entry, an
+//     address, an error's code line.
 type printer struct {
 	mu    sync.Mutex
 	out   io.Writer
@@ -63,28 +74,51 @@ func (p *printer) printf(format string, args ...any) {
 	fmt.Fprintf(p.out, format, args...)
 }
 
-func (p *printer) info(format string, args ...any) {
+// say prints a line of devserve's own, unless quiet.
+func (p *printer) say(format string, args ...any) {
 	if !p.quiet {
-		p.printf(format+"\n", args...)
+		p.printf("devserve: "+format+"\n", args...)
 	}
 }
 
-func (p *printer) warn(format string, args ...any) {
-	p.printf("%s %s\n", p.paint(yellow+bold, "warning:"), fmt.Sprintf(format, args...))
+// detail prints a line under the one before, indented, unless quiet.
+func (p *printer) detail(format string, args ...any) {
+	if !p.quiet {
+		p.printf("  "+format+"\n", args...)
+	}
 }
 
-func (p *printer) serving(dir, url string, st hmr.Status) {
+// event prints what happened at t while serving, unless quiet.
+func (p *printer) event(t time.Time, format string, args ...any) {
 	if !p.quiet {
-		p.printf("devserve: serving %s at %s\n", dir, p.paint(bold, url))
-		if len(st.Entries) > 0 {
-			p.printf("%s\n", p.paint(dim, "  entries: "+strings.Join(st.Entries, ", ")))
-		}
+		p.printf("%s %s\n", p.stamp(t), fmt.Sprintf(format, args...))
+	}
+}
+
+func (p *printer) stamp(t time.Time) string {
+	return p.paint(dim, t.Format("15:04:05"))
+}
+
+// warn prints a warning, even when quiet.
+func (p *printer) warn(format string, args ...any) {
+	p.printf("devserve: %s %s\n", p.paint(yellow+bold, "warning:"), fmt.Sprintf(format, args...))
+}
+
+// serving prints where devserve serves dir: url, then the addresses other
+// machines reach it at, if any, then the entries.
+func (p *printer) serving(dir, url string, network []string, st hmr.Status) {
+	p.say("serving %s at %s", dir, p.paint(bold, url))
+	for _, u := range network {
+		p.detail("Network: %s", p.paint(bold, u))
+	}
+	if len(st.Entries) > 0 {
+		p.detail("%s", p.paint(dim, "entries: "+strings.Join(st.Entries, ", ")))
 	}
 }
 
 // report prints one build or reload.
 func (p *printer) report(r hmr.Report) {
-	t := p.paint(dim, r.Time.Format("15:04:05"))
+	t := p.stamp(r.Time)
 	changed := ""
 	if len(r.Changed) > 0 {
 		changed = " " + summarize(r.Changed)
@@ -188,7 +222,7 @@ func (p *printer) logger() *slog.Logger {
 	return slog.New(&lineHandler{p: p})
 }
 
-// lineHandler is a slog.Handler printing "warning: msg key=value" lines
+// lineHandler is a slog.Handler printing "devserve: warning: msg key=value" lines
 // through the printer, so that logs and build lines do not interleave.
 type lineHandler struct {
 	p     *printer
@@ -206,7 +240,7 @@ func (h *lineHandler) Handle(_ context.Context, r slog.Record) error {
 	}
 	r.Attrs(add)
 	if r.Level >= slog.LevelError {
-		h.p.printf("%s %s\n", h.p.paint(red+bold, "error:"), b.String())
+		h.p.printf("devserve: %s %s\n", h.p.paint(red+bold, "error:"), b.String())
 	} else {
 		h.p.warn("%s", b.String())
 	}

@@ -58,6 +58,7 @@ func startServe(t *testing.T, args ...string) (*syncBuffer, string, func() error
 		if err := stop(); err != nil {
 			t.Errorf("serve %q: %v", args, err)
 		}
+		checkLines(t, out.String())
 	})
 	url := out.waitFor(t, regexp.MustCompile(`serving .* at (https?://\S+/)`))[1]
 	return out, url, stop
@@ -158,7 +159,7 @@ func TestServeHost(t *testing.T) {
 			}
 			// The requests were served, so everything printed before
 			// serving is out.
-			warning := regexp.MustCompile(`(?m)^warning: .*anyone on your network can read your source code at ` + regexp.QuoteMeta(url) + `$`)
+			warning := regexp.MustCompile(`(?m)^devserve: warning: .*anyone on your network can read your source code at ` + regexp.QuoteMeta(url) + `$`)
 			if got := warning.MatchString(out.String()); got != tt.warn {
 				t.Errorf("warning printed: %v, want %v\n%s", got, tt.warn, out.String())
 			}

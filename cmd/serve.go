@@ -137,17 +137,17 @@ func serve(ctx context.Context, dir string, f serveFlags, out io.Writer) error {
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	if f.port != 0 && port != f.port {
-		p.info("port %d is in use, using %d", f.port, port)
+		p.say("port %d is in use, using %d", f.port, port)
 	}
-	p.serving(dir, urlFor(f.host, port, cert != nil)+strings.TrimPrefix(base, "/"), srv.Status())
+	p.serving(dir, urlFor(f.host, port, cert != nil)+strings.TrimPrefix(base, "/"), nil, srv.Status())
 	if cert != nil {
 		p.certificate(cert, urlHost(f.host))
 	}
 	for _, r := range routes {
-		p.info("  proxying %s to %s", r.Prefix, r.Target.Redacted())
+		p.detail("proxying %s to %s", r.Prefix, r.Target.Redacted())
 	}
 	if backend != nil {
-		p.info("  proxying everything else to %s", backend.Redacted())
+		p.detail("proxying everything else to %s", backend.Redacted())
 	}
 	if !isLoopbackIP(f.host) {
 		p.warn("listening on %s: anyone on your network can read your source code at %s", f.host, urlFor(f.host, port, cert != nil))
