@@ -104,15 +104,37 @@ func (p *printer) warn(format string, args ...any) {
 	p.printf("devserve: %s %s\n", p.paint(yellow+bold, "warning:"), fmt.Sprintf(format, args...))
 }
 
-// serving prints where devserve serves dir: url, then the addresses other
-// machines reach it at, if any, then the entries.
+// serving prints where devserve serves dir: url, then for a server on all
+// interfaces the URLs other machines reach it at (network, not nil), then
+// the entries.
 func (p *printer) serving(dir, url string, network []string, st hmr.Status) {
 	p.say("serving %s at %s", dir, p.paint(bold, url))
 	for _, u := range network {
 		p.detail("Network: %s", p.paint(bold, u))
 	}
+	if network != nil && len(network) == 0 {
+		p.detail("Network: no address yet (no interface but loopback is up)")
+	}
 	if len(st.Entries) > 0 {
 		p.detail("%s", p.paint(dim, "entries: "+strings.Join(st.Entries, ", ")))
+	}
+}
+
+// exposed warns that a server listening on host, which is not loopback,
+// serves the source to the network: at url, or for a server on all
+// interfaces at the network URLs, which serving printed unless quiet.
+func (p *printer) exposed(host, url string, network []string) {
+	const what = "listening on %s: anyone on your network can read your source code"
+	if strings.Contains(host, ":") { // [::], not :::
+		host = "[" + host + "]"
+	}
+	switch {
+	case network == nil:
+		p.warn(what+" at %s", host, url)
+	case len(network) > 0 && p.quiet:
+		p.warn(what+" at %s", host, strings.Join(network, ", "))
+	default:
+		p.warn(what, host)
 	}
 }
 

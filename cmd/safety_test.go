@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -104,19 +105,20 @@ func nonLoopbackIP() string {
 func TestServeHost(t *testing.T) {
 	ip := nonLoopbackIP()
 	tests := []struct {
-		name   string
-		args   []string
-		dialIP string // "" is 127.0.0.1
-		url    string // regexp of the printed URL
-		warn   bool
-		hosts  map[string]int // Host header (with port when it ends in ":") -> status
-		needIP bool           // the case needs a network address
+		name    string
+		args    []string
+		dialIP  string // "" is 127.0.0.1
+		url     string // regexp of the printed URL
+		warn    bool
+		network bool           // the server is on all interfaces: print their URLs
+		hosts   map[string]int // Host header (with port when it ends in ":") -> status
+		needIP  bool           // the case needs a network address
 	}{
 		{name: "default is loopback", url: `http://127\.0\.0\.1:\d+/`,
 			hosts: map[string]int{"127.0.0.1:": 200, "localhost:": 200, "[::1]:": 200, "evil.example": 403, "192.0.2.9:": 403}},
 		{name: "localhost", args: []string{"--host", "localhost"}, url: `http://localhost:\d+/`,
 			hosts: map[string]int{"localhost:": 200, "evil.example": 403}},
-		{name: "all interfaces", args: []string{"--host", "0.0.0.0"}, url: `http://localhost:\d+/`, warn: true,
+		{name: "all interfaces", args: []string{"--host", "0.0.0.0"}, url: `http://localhost:\d+/`, warn: true, network: true,
 			hosts: map[string]int{"localhost:": 200, "evil.example": 403, "evil.example:": 403}},
 		{name: "allowed host", args: []string{"--allowed-host", "dev.example"}, url: `http://127\.0\.0\.1:\d+/`,
 			hosts: map[string]int{"dev.example:": 200, "dev.example": 200, "evil.example": 403}},
@@ -159,7 +161,30 @@ func TestServeHost(t *testing.T) {
 			}
 			// The requests were served, so everything printed before
 			// serving is out.
-			warning := regexp.MustCompile(`(?m)^devserve: warning: .*anyone on your network can read your source code at ` + regexp.QuoteMeta(url) + `$`)
+			at := " at " + regexp.QuoteMeta(url)
+			var network []string
+			if tt.network {
+				// The addresses other machines reach, one per line; the
+				// warning points at them.
+				at = ""
+				ifs, err := interfaces()
+				if err != nil {
+					t.Fatal(err)
+				}
+				n, _ := strconv.Atoi(port)
+				network = networkURLs("0.0.0.0", n, false, ifs)
+				if len(network) == 0 {
+					network = []string{"no address yet (no interface but loopback is up)"}
+				}
+			}
+			var got []string
+			for _, m := range regexp.MustCompile(`(?m)^  Network: (.*)$`).FindAllStringSubmatch(out.String(), -1) {
+				got = append(got, m[1])
+			}
+			if !slices.Equal(got, network) {
+				t.Errorf("network URLs printed %q, want %q\n%s", got, network, out.String())
+			}
+			warning := regexp.MustCompile(`(?m)^devserve: warning: listening on \S+: anyone on your network can read your source code` + at + `$`)
 			if got := warning.MatchString(out.String()); got != tt.warn {
 				t.Errorf("warning printed: %v, want %v\n%s", got, tt.warn, out.String())
 			}

@@ -139,7 +139,19 @@ func serve(ctx context.Context, dir string, f serveFlags, out io.Writer) error {
 	if f.port != 0 && port != f.port {
 		p.say("port %d is in use, using %d", f.port, port)
 	}
-	p.serving(dir, urlFor(f.host, port, cert != nil)+strings.TrimPrefix(base, "/"), nil, srv.Status())
+	url := urlFor(f.host, port, cert != nil) + strings.TrimPrefix(base, "/")
+	var network []string
+	if ip := net.ParseIP(f.host); ip != nil && ip.IsUnspecified() {
+		ifs, err := interfaces()
+		if err != nil {
+			p.warn("%v", err)
+		}
+		network = []string{}
+		for _, u := range networkURLs(f.host, port, cert != nil, ifs) {
+			network = append(network, u+strings.TrimPrefix(base, "/"))
+		}
+	}
+	p.serving(dir, url, network, srv.Status())
 	if cert != nil {
 		p.certificate(cert, urlHost(f.host))
 	}
@@ -150,7 +162,7 @@ func serve(ctx context.Context, dir string, f serveFlags, out io.Writer) error {
 		p.detail("proxying everything else to %s", backend.Redacted())
 	}
 	if !isLoopbackIP(f.host) {
-		p.warn("listening on %s: anyone on your network can read your source code at %s", f.host, urlFor(f.host, port, cert != nil))
+		p.exposed(f.host, url, network)
 	}
 
 	hs := hmr.NewHTTPServer(srv, p.logger())
