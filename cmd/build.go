@@ -46,6 +46,9 @@ the pages' script and stylesheet URLs pointing at the built files.`,
 // is true whatever the mode, as in vite build.
 func build(dir, outdir string, minify bool, entries []string, mode, base string, out io.Writer) error {
 	p := newPrinter(out, false)
+	if err := checkRoot(dir); err != nil {
+		return err
+	}
 	base, err := bundler.NormalizeBase(base)
 	if err != nil {
 		return fmt.Errorf("--base: %w", err)

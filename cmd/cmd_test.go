@@ -486,3 +486,32 @@ func TestBuildCommandCount(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckRoot: a folder that is not there, or is a file, is named as the
+// user typed it, in the words of neither the bundler nor the OS.
+func TestCheckRoot(t *testing.T) {
+	dir := tinyProject(t)
+	t.Chdir(dir)
+	tests := []struct {
+		dir, want string
+	}{
+		{".", ""},
+		{"./nope", "./nope: no such folder"},
+		{"nope/deeper", "nope/deeper: no such folder"},
+		{"main.ts", "main.ts is a file, not a folder"},
+		{"main.ts/x", "main.ts/x: no such folder"},
+	}
+	for _, tt := range tests {
+		err := checkRoot(tt.dir)
+		if got := fmt.Sprint(err); tt.want == "" && err != nil || tt.want != "" && got != tt.want {
+			t.Errorf("checkRoot(%q) = %v, want %q", tt.dir, err, tt.want)
+		}
+	}
+	for _, args := range [][]string{{"build", "./nope"}, {"--port", "0", "./nope"}} {
+		c := newRootCommand(io.Discard, io.Discard)
+		c.SetArgs(args)
+		if err := c.Execute(); fmt.Sprint(err) != "./nope: no such folder" {
+			t.Errorf("devserve %q: %v, want ./nope: no such folder", args, err)
+		}
+	}
+}

@@ -233,14 +233,15 @@ func startupFailures(t *testing.T) []struct {
 		want string
 	}{
 		{"port in use", []string{"--port", port, dir}, "port " + port + " is already in use"},
-		{"root missing", []string{"--port", "0", missing}, missing + ": no such file or directory"},
-		{"root is a file", []string{"--port", "0", file}, "not a directory"},
+		{"root missing", []string{"--port", "0", missing}, missing + ": no such folder"},
+		{"root is a file", []string{"--port", "0", file}, file + " is a file, not a folder"},
 		{"entry outside the root", []string{"--port", "0", "--entry", outside, dir}, "entry " + outside + " is outside " + dir},
 		{"entry outside the root, relative", []string{"--port", "0", "--entry", "../outside.ts", dir}, "is outside " + dir},
 		{"entry missing", []string{"--port", "0", "--entry", "nope.ts", dir}, "nope.ts"},
 		{"entry not a script", []string{"--port", "0", "--entry", "index.html", dir}, "index.html"},
 		{"address of another machine", []string{"--port", "0", "--host", "198.51.100.1", dir}, "listen on 198.51.100.1:0"},
-		{"build of a missing root", []string{"build", missing, "--outdir", t.TempDir()}, "no such file or directory"},
+		{"build of a missing root", []string{"build", missing, "--outdir", t.TempDir()}, missing + ": no such folder"},
+		{"build of a file", []string{"build", file, "--outdir", t.TempDir()}, file + " is a file, not a folder"},
 		{"mode local", []string{"--port", "0", "--mode", "local", dir}, `mode "local" cannot be used`},
 		{"build in mode local", []string{"build", dir, "--mode", "local", "--outdir", t.TempDir()}, `mode "local" cannot be used`},
 		{"certificate missing", []string{"--port", "0", "--cert", missing, "--key", key, dir}, "--cert/--key: read certificate: open " + missing + ": no such file"},

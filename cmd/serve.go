@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -95,6 +96,9 @@ reload.`,
 // serve runs the dev server until ctx is done.
 func serve(ctx context.Context, dir string, f serveFlags, out io.Writer) error {
 	p := newPrinter(out, f.quiet)
+	if err := checkRoot(dir); err != nil {
+		return err
+	}
 	entries, err := rootRelative(dir, f.entries)
 	if err != nil {
 		return err
@@ -262,6 +266,25 @@ func urlHost(host string) string {
 		return "localhost"
 	}
 	return host
+}
+
+// checkRoot returns an error naming dir as the user typed it when dir is
+// no folder, so that neither command answers with a library's words
+// ("bundler: root ./nope: lstat ...").
+func checkRoot(dir string) error {
+	fi, err := os.Stat(dir)
+	var pe *fs.PathError
+	switch {
+	case errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR): // ENOTDIR: a file on the way
+		return fmt.Errorf("%s: no such folder", dir)
+	case errors.As(err, &pe):
+		return fmt.Errorf("%s: %w", dir, pe.Err)
+	case err != nil:
+		return fmt.Errorf("%s: %w", dir, err)
+	case !fi.IsDir():
+		return fmt.Errorf("%s is a file, not a folder", dir)
+	}
+	return nil
 }
 
 // rootRelative turns --entry values into paths relative to dir. A value may
