@@ -1,9 +1,13 @@
 package cmd
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,6 +17,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/devserve/devserve/hmr"
 )
 
 func TestParseProxies(t *testing.T) {
@@ -222,5 +229,92 @@ func TestServeProxyBadInput(t *testing.T) {
 				t.Errorf("stdout: %s", stdout.String())
 			}
 		})
+	}
+}
+
+// TestPrintBackendState prints what hmr says of a proxied backend: one
+// line when it goes down (a record it logs) and one when it is back (the
+// reload it reports).
+func TestPrintBackendState(t *testing.T) {
+	at := time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC)
+	tests := []struct {
+		name  string
+		quiet bool
+		print func(*printer)
+		want  string
+	}{
+		{"app down", false, func(p *printer) {
+			rec := slog.NewRecord(at, slog.LevelInfo, "hmr: backend is down", 0)
+			rec.AddAttrs(slog.String("backend", "http://127.0.0.1:8080"), slog.Any("err", errors.New("dial tcp 127.0.0.1:8080: connect: connection refused")))
+			p.logger().Handler().Handle(context.Background(), rec)
+		}, "15:04:05 the backend http://127.0.0.1:8080 is down (dial tcp 127.0.0.1:8080: connect: connection refused)\n"},
+		{"route down, attributes given before", false, func(p *printer) {
+			p.logger().With("route", "/api").Info("hmr: backend is down", "backend", "http://127.0.0.1:9000")
+		}, `^\d\d:\d\d:\d\d the backend http://127.0.0.1:9000 of /api is down\n$`},
+		{"back", false, func(p *printer) {
+			p.report(hmr.Report{Time: at, Event: hmr.EventReload, Reason: "the backend http://127.0.0.1:8080 is back", Reload: true, Clients: 2})
+		}, "15:04:05 reload (the backend http://127.0.0.1:8080 is back) → 2 browsers\n"},
+		{"a file's reload keeps its line", false, func(p *printer) {
+			p.report(hmr.Report{Time: at, Event: hmr.EventReload, Changed: []string{"page.tmpl"}, Reason: "page.tmpl changed", Reload: true, Clients: 1})
+		}, "15:04:05 reload page.tmpl → 1 browser\n"},
+		{"down, quiet", true, func(p *printer) {
+			p.logger().Info("hmr: backend is down", "backend", "http://127.0.0.1:8080")
+		}, ""},
+		{"other records below warnings", false, func(p *printer) {
+			p.logger().Info("watcher: polling", "every", "1s")
+			p.logger().Debug("hmr: backend down", "path", "/")
+		}, ""},
+		{"a warning", false, func(p *printer) {
+			p.logger().Warn("hmr: backend failed", "path", "/x")
+		}, "devserve: warning: hmr: backend failed path=/x\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			tt.print(newPrinter(&out, tt.quiet))
+			if strings.HasPrefix(tt.want, "^") {
+				if !regexp.MustCompile(tt.want).MatchString(out.String()) {
+					t.Errorf("got %q, want it to match %s", out.String(), tt.want)
+				}
+			} else if out.String() != tt.want {
+				t.Errorf("got %q, want %q", out.String(), tt.want)
+			}
+			checkLines(t, out.String())
+		})
+	}
+}
+
+// TestServeBackendDownAndBack stops the app behind --proxy and starts it
+// again at the same address: devserve prints one line for each.
+func TestServeBackendDownAndBack(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	page := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, "<html><body>the app</body></html>")
+	})
+	app := &http.Server{Handler: page}
+	go app.Serve(ln)
+
+	out, _, _ := startServe(t, "--port", "0", "--proxy", "http://"+addr, t.TempDir())
+	app.Close()
+	down := out.waitFor(t, regexp.MustCompile(`(?m)^\d\d:\d\d:\d\d (the backend http://`+regexp.QuoteMeta(addr)+` is down.*)\n`))
+	if !strings.Contains(down[1], " is down (dial tcp "+addr+": ") {
+		t.Errorf("the down line does not say why: %q", down[1])
+	}
+
+	ln, err = net.Listen("tcp", addr)
+	if err != nil {
+		t.Skipf("the app's port was taken meanwhile: %v", err)
+	}
+	app = &http.Server{Handler: page}
+	go app.Serve(ln)
+	defer app.Close()
+	out.waitFor(t, regexp.MustCompile(`(?m)^\d\d:\d\d:\d\d reload \(the backend http://`+regexp.QuoteMeta(addr)+` is back\) → 0 browsers\n`))
+	if n := strings.Count(out.String(), "is down"); n != 1 {
+		t.Errorf("%d lines say the backend is down, want 1:\n%s", n, out.String())
 	}
 }
