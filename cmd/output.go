@@ -180,6 +180,10 @@ func (p *printer) report(r hmr.Report) {
 		for _, m := range r.Warnings {
 			p.printf("%s", p.message(m))
 		}
+	case hmr.ReportBackendDown:
+		if !p.quiet {
+			p.event(r.Time, "%s", p.paint(yellow, r.Reason))
+		}
 	case hmr.EventReload:
 		if len(r.Changed) == 0 && r.Reason != "" {
 			// No file changed: the reason says why, as when a proxied
@@ -244,8 +248,7 @@ func plural(n int, word string) string {
 }
 
 // logger returns the logger devserve's packages write diagnostics to:
-// warnings and errors, as plain lines, and of the records below them only
-// a proxied backend going down (see lineHandler.backendDown).
+// warnings and errors, as plain lines.
 func (p *printer) logger() *slog.Logger {
 	return slog.New(&lineHandler{p: p})
 }
@@ -258,11 +261,10 @@ type lineHandler struct {
 	attrs []slog.Attr
 }
 
-func (h *lineHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelInfo }
+func (h *lineHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
 
 func (h *lineHandler) Handle(_ context.Context, r slog.Record) error {
 	if r.Level < slog.LevelWarn {
-		h.backendDown(r)
 		return nil
 	}
 	var b strings.Builder
@@ -278,33 +280,6 @@ func (h *lineHandler) Handle(_ context.Context, r slog.Record) error {
 		h.p.warn("%s", b.String())
 	}
 	return nil
-}
-
-// backendDown prints, as an event, the record hmr logs at Info when a
-// backend of --proxy stops answering ("hmr: backend is down", with the
-// backend's URL, the route's prefix if any and the error), the one signal
-// hmr gives of it. Its coming back is a reload report with the reason
-// "the backend URL is back" (see report). Other records below Warn are
-// not printed.
-func (h *lineHandler) backendDown(r slog.Record) {
-	if !strings.HasSuffix(r.Message, "backend is down") {
-		return
-	}
-	attrs := map[string]string{}
-	add := func(a slog.Attr) bool { attrs[a.Key] = a.Value.String(); return true }
-	for _, a := range h.attrs {
-		add(a)
-	}
-	r.Attrs(add)
-	line := "the backend " + attrs["backend"]
-	if attrs["route"] != "" {
-		line += " of " + attrs["route"]
-	}
-	line += " is down"
-	if attrs["err"] != "" {
-		line += " (" + attrs["err"] + ")"
-	}
-	h.p.event(r.Time, "%s", h.p.paint(yellow, line))
 }
 
 func (h *lineHandler) WithAttrs(as []slog.Attr) slog.Handler {

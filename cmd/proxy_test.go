@@ -2,11 +2,9 @@ package cmd
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -243,14 +241,10 @@ func TestPrintBackendState(t *testing.T) {
 		print func(*printer)
 		want  string
 	}{
-		{"app down", false, func(p *printer) {
-			rec := slog.NewRecord(at, slog.LevelInfo, "hmr: backend is down", 0)
-			rec.AddAttrs(slog.String("backend", "http://127.0.0.1:8080"), slog.Any("err", errors.New("dial tcp 127.0.0.1:8080: connect: connection refused")))
-			p.logger().Handler().Handle(context.Background(), rec)
+		{"down", false, func(p *printer) {
+			p.report(hmr.Report{Time: at, Event: hmr.ReportBackendDown,
+				Reason: "the backend http://127.0.0.1:8080 is down (dial tcp 127.0.0.1:8080: connect: connection refused)"})
 		}, "15:04:05 the backend http://127.0.0.1:8080 is down (dial tcp 127.0.0.1:8080: connect: connection refused)\n"},
-		{"route down, attributes given before", false, func(p *printer) {
-			p.logger().With("route", "/api").Info("hmr: backend is down", "backend", "http://127.0.0.1:9000")
-		}, `^\d\d:\d\d:\d\d the backend http://127.0.0.1:9000 of /api is down\n$`},
 		{"back", false, func(p *printer) {
 			p.report(hmr.Report{Time: at, Event: hmr.EventReload, Reason: "the backend http://127.0.0.1:8080 is back", Reload: true, Clients: 2})
 		}, "15:04:05 reload (the backend http://127.0.0.1:8080 is back) → 2 browsers\n"},
@@ -258,6 +252,9 @@ func TestPrintBackendState(t *testing.T) {
 			p.report(hmr.Report{Time: at, Event: hmr.EventReload, Changed: []string{"page.tmpl"}, Reason: "page.tmpl changed", Reload: true, Clients: 1})
 		}, "15:04:05 reload page.tmpl → 1 browser\n"},
 		{"down, quiet", true, func(p *printer) {
+			p.report(hmr.Report{Time: at, Event: hmr.ReportBackendDown, Reason: "the backend http://127.0.0.1:8080 is down"})
+		}, ""},
+		{"no line for the log record", false, func(p *printer) {
 			p.logger().Info("hmr: backend is down", "backend", "http://127.0.0.1:8080")
 		}, ""},
 		{"other records below warnings", false, func(p *printer) {

@@ -26,6 +26,12 @@ const (
 	EventPing = "ping"
 )
 
+// ReportBackendDown is the [Report.Event] of a backend of Options.Proxy or
+// of a ProxyRoute that stopped answering, for the terminal; Reason says
+// which and why. No browser is sent anything: a navigation gets a page
+// that says so. Its coming back is an EventReload report.
+const ReportBackendDown = "backend-down"
+
 // Build states of [SyncData.Status].
 const (
 	StatusOK       = "ok"

@@ -338,7 +338,7 @@ func (p *proxy) monitor() {
 			if !down {
 				continue
 			}
-			p.log.Info("hmr: backend is down", "route", p.prefix, "backend", p.target.Redacted())
+			p.down("")
 			wait = minRedial
 		}
 		conn, err := dialer.DialContext(p.ctx, "tcp", addr)
@@ -350,7 +350,7 @@ func (p *proxy) monitor() {
 		}
 		if err != nil {
 			if !down {
-				p.log.Info("hmr: backend is down", "backend", p.target.Redacted(), "err", err)
+				p.down(err.Error())
 			}
 			down = true
 			if _, ok := p.sleep(&wait); !ok {
@@ -386,6 +386,20 @@ func (p *proxy) monitor() {
 
 // hold holds conn until the backend closes it, a proxied request fails
 // (down reports whether its dial failed) or close stops the monitor (ok is
+// down reports that the backend stopped answering, with why if known.
+func (p *proxy) down(why string) {
+	reason := "the backend " + p.target.Redacted()
+	if p.prefix != "" {
+		reason += " of " + p.prefix
+	}
+	reason += " is down"
+	if why != "" {
+		reason += " (" + why + ")"
+	}
+	p.log.Info("hmr: backend is down", "backend", p.target.Redacted(), "route", p.prefix, "err", why)
+	p.s.report(Report{Time: time.Now(), Event: ReportBackendDown, Reason: reason})
+}
+
 // false).
 func (p *proxy) hold(conn net.Conn) (down, ok bool) {
 	gone := make(chan struct{})

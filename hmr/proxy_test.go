@@ -470,6 +470,9 @@ func TestProxyBackendDown(t *testing.T) {
 		t.Errorf("fetch while the backend is down: %s\n%s", resp.Status, body)
 	}
 
+	if r := ts.nextReport(t); r.Event != ReportBackendDown || !strings.HasPrefix(r.Reason, "the backend http://") || !strings.Contains(r.Reason, " is down (") {
+		t.Errorf("report %+v, want that the backend is down, and why", r)
+	}
 	startBackend(t, addr)
 	var reload ReloadData
 	decode(t, nextNamed(t, st, EventReload), &reload)

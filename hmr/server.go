@@ -95,8 +95,9 @@ type Options struct {
 	// of these takes its connection for dead and reconnects. 0 means 10s.
 	Heartbeat time.Duration
 	// OnReport, if set, is called after every build and every reload
-	// request, for terminal output. It must not block long. It is called
-	// from the build loop, and for reloads from other goroutines too.
+	// request, and when a proxied backend goes down, for terminal output.
+	// It must not block long. It is called from the build loop, and for
+	// reloads and backends from other goroutines too.
 	OnReport func(Report)
 	// Logger receives diagnostics; nil is silent.
 	Logger *slog.Logger
@@ -111,7 +112,9 @@ type Options struct {
 // NoBuild, no build ran: the project's own errors (a clash of public/)
 // appeared, changed or went away, and Event says whether errors remain.
 type Report struct {
-	Time     time.Time
+	Time time.Time
+	// Event is the event the browsers were sent (EventBuilt, EventErrors,
+	// EventReload), or ReportBackendDown, which no browser is sent.
 	Event    string
 	Changed  []string // root-relative paths that caused it
 	Duration time.Duration
