@@ -23,6 +23,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/devserve/devserve/internal/protocol"
 	"github.com/evanw/esbuild/pkg/api"
 )
 
@@ -38,24 +39,24 @@ import (
 const (
 	// HMRPath is the URL of the runtime every entry script imports: the
 	// module registry and import.meta.hot.
-	HMRPath = "/__devserve/hmr.js"
+	HMRPath = protocol.HMRPath
 	// ModulePrefix is where one module's new code is served for a hot
 	// update: ModulePrefix + id without its leading slash.
-	ModulePrefix = "/__devserve/m/"
+	ModulePrefix = protocol.ModulePrefix
 	// ChunkPrefix is where the chunks of a big entry's script are served.
-	ChunkPrefix = "/__devserve/c/"
+	ChunkPrefix = protocol.ChunkPrefix
 	// DepsPrefix begins the ids of packages from node_modules, each
 	// bundled into one module.
-	DepsPrefix = "/__devserve/deps/"
+	DepsPrefix = protocol.DepsPrefix
 	// cssModuleQuery marks the module that stands for a CSS file imported
 	// from JS: "/src/x.css?module".
 	cssModuleQuery = "?module"
 	// bannerMark is esbuild's banner, replaced by each module's factory
 	// header; it is a line of its own that the source map skips.
-	bannerMark = "/*__devserve_module__*/"
+	bannerMark = protocol.ModuleMark
 	// metaName stands for import.meta in module code: the factory's
 	// argument that carries url and hot.
-	metaName = "__devserve_meta"
+	metaName = protocol.Meta
 )
 
 // jsModuleExts are the JS and TS files, which quickResolve resolves. Every
@@ -1010,7 +1011,7 @@ func (m *module) touchedBy(p string) bool {
 func (m *module) render() {
 	deps, _ := json.Marshal(m.deps)
 	id, _ := json.Marshal(m.id)
-	head := `__devserve_define(` + string(id) + `,` + string(deps) + `,function(require,module,exports,` + metaName + `){`
+	head := protocol.Define + `(` + string(id) + `,` + string(deps) + `,function(require,module,exports,` + metaName + `){`
 	if m.strict {
 		// Its requires name imports as written (see compileStrict).
 		head += `require=` + metaName + `.require;`
@@ -1062,7 +1063,7 @@ func (m *module) render() {
 // as an update, with its source map inline.
 func (m *module) updateScript(base string) []byte {
 	var buf bytes.Buffer
-	buf.WriteString(`import{update as __devserve_define}from"` + withBase(base, HMRPath) + "\";\n")
+	buf.WriteString(`import{` + protocol.RuntimeUpdate + ` as ` + protocol.Define + `}from"` + withBase(base, HMRPath) + "\";\n")
 	buf.Write(helperBlock(m))
 	before := bytes.Count(buf.Bytes(), []byte("\n"))
 	buf.Write(m.def)
@@ -1147,12 +1148,12 @@ func (g *graph) assembleAll() {
 			continue
 		}
 		q, _ := json.Marshal("/" + e)
-		start := `__devserve_start(` + string(q) + ");\n"
+		start := protocol.Start + `(` + string(q) + ");\n"
 		if g.refreshStart != "" && !slices.ContainsFunc(g.refreshIDs, func(id string) bool { return g.mods[id] == nil }) {
-			start = `__devserve_start(` + string(q) + "," + g.refreshStart + ");\n"
+			start = protocol.Start + `(` + string(q) + "," + g.refreshStart + ");\n"
 		}
 		if len(mods) <= chunkSize {
-			js, sm := registrations(`import{define as __devserve_define,start as __devserve_start}from"`+withBase(g.base, HMRPath)+"\";\n",
+			js, sm := registrations(`import{`+protocol.RuntimeDefine+` as `+protocol.Define+`,`+protocol.RuntimeStart+` as `+protocol.Start+`}from"`+withBase(g.base, HMRPath)+"\";\n",
 				mods, start+"//# sourceMappingURL="+path.Base(e)+".map\n")
 			put("/"+e, JS, js)
 			put("/"+e+".map", Map, sm)
@@ -1173,13 +1174,13 @@ func (g *graph) assembleAll() {
 				continue
 			}
 			name := prefix + strconv.Itoa(i) + ".js"
-			js, sm := registrations(`import{define as __devserve_define}from"`+withBase(g.base, HMRPath)+"\";\n",
+			js, sm := registrations(`import{`+protocol.RuntimeDefine+` as `+protocol.Define+`}from"`+withBase(g.base, HMRPath)+"\";\n",
 				c, "//# sourceMappingURL="+path.Base(name)+".map\n")
 			o := put(name, JS, js)
 			put(name+".map", Map, sm)
 			entry.WriteString(`import "` + withBase(g.base, name) + "?v=" + o.Hash + "\";\n")
 		}
-		entry.WriteString(`import{start as __devserve_start}from"` + withBase(g.base, HMRPath) + "\";\n" + start)
+		entry.WriteString(`import{` + protocol.RuntimeStart + ` as ` + protocol.Start + `}from"` + withBase(g.base, HMRPath) + "\";\n" + start)
 		put("/"+e, JS, []byte(entry.String()))
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/devserve/devserve/bundler"
-	"github.com/devserve/devserve/hmr"
 	"github.com/spf13/cobra"
 )
 
@@ -66,11 +65,11 @@ func build(dir, outdir string, minify bool, entries []string, mode, base string,
 	start := time.Now()
 	res := b.Build(nil)
 	for _, m := range res.Warnings {
-		p.printf("%s", p.message(hmr.Message(m)))
+		p.printf("%s", p.message(m))
 	}
 	if !res.OK() {
 		for _, m := range res.Errors {
-			p.printf("%s", p.message(hmr.Message(m)))
+			p.printf("%s", p.message(m))
 		}
 		return fmt.Errorf("build failed with %d %s", len(res.Errors), plural(len(res.Errors), "error"))
 	}

@@ -17,19 +17,20 @@ import (
 
 	"github.com/devserve/devserve/bundler"
 	"github.com/devserve/devserve/client"
+	"github.com/devserve/devserve/internal/protocol"
 	"github.com/devserve/devserve/watcher"
 )
 
 // Prefix is the URL prefix reserved for devserve's own endpoints. Nothing of
 // the user's project is ever served under it.
-const Prefix = "/__devserve/"
+const Prefix = protocol.Prefix
 
 // Endpoint paths of the wire protocol (see docs/DESIGN.md).
 const (
-	ClientPath = Prefix + "client.js"
-	WorkerPath = Prefix + "worker.js"
-	EventsPath = Prefix + "events"
-	StatusPath = Prefix + "status"
+	ClientPath = protocol.ClientPath
+	WorkerPath = protocol.WorkerPath
+	EventsPath = protocol.EventsPath
+	StatusPath = protocol.StatusPath
 )
 
 // Options configures a Server. The zero value serves the current folder
@@ -422,7 +423,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // (through the global it sets) that the page runs without that entry, so
 // that the next good build reloads the page.
 const unbuiltJS = "// devserve: this script has not built yet; the errors show on the page, which reloads once it builds.\n" +
-	"globalThis.__devserve_unbuilt = true;\n"
+	"globalThis." + protocol.Unbuilt + " = true;\n"
 
 // unbuiltCSS stands in for a stylesheet that has no good build yet. The
 // next good build swaps it for the real one.
