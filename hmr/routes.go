@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+
+	"github.com/devserve/devserve/internal/guard"
 )
 
 // Proxy routes: the requests under a path prefix go to another server, an
@@ -62,7 +64,7 @@ func routePrefix(prefix string) (string, error) {
 	if p == "" {
 		return "", fmt.Errorf("the prefix / would take every path; proxy the whole app with Options.Proxy (--proxy URL)")
 	}
-	if _, _, ok := cleanPath(p); !ok {
+	if _, _, ok := guard.CleanPath(p); !ok {
 		return "", fmt.Errorf("the prefix has an empty, . or .. segment, a backslash or a control character")
 	}
 	if strings.HasPrefix(p+"/", Prefix) {

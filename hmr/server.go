@@ -17,6 +17,7 @@ import (
 
 	"github.com/devserve/devserve/bundler"
 	"github.com/devserve/devserve/client"
+	"github.com/devserve/devserve/internal/guard"
 	"github.com/devserve/devserve/internal/protocol"
 	"github.com/devserve/devserve/watcher"
 )
@@ -135,7 +136,7 @@ type Server struct {
 	base    string // Options.Base, normalized: "/" or "/app/"
 	opts    Options
 	log     *slog.Logger
-	guard   *guard
+	guard   *guard.Guard
 	bundler *bundler.Bundler
 	watcher *watcher.Watcher
 	broker  *Broker
@@ -213,7 +214,7 @@ func New(opts Options) (*Server, error) {
 		root:     abs,
 		opts:     opts,
 		log:      log,
-		guard:    newGuard(opts.AllowedHosts),
+		guard:    guard.New(opts.AllowedHosts),
 		same:     newSameBytes(abs),
 		status:   StatusOK,
 		idle:     make(chan struct{}),
@@ -356,7 +357,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Cross-Origin-Resource-Policy", "same-origin")
 	h.Set("X-Content-Type-Options", "nosniff")
-	if code, msg := s.guard.check(r); code != 0 {
+	if code, msg := s.guard.Check(r); code != 0 {
 		http.Error(w, msg, code)
 		return
 	}
@@ -385,12 +386,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveInternal(w, r, p)
 		return
 	}
-	rel, dir, ok := cleanPath(p)
+	rel, dir, ok := guard.CleanPath(p)
 	if !ok && s.proxy == nil {
 		http.Error(w, "bad path", http.StatusBadRequest)
 		return
 	}
-	if !ok || !s.opts.AllowDotfiles && hasDotSegment(rel) {
+	if !ok || !s.opts.AllowDotfiles && guard.HasDotSegment(rel) {
 		s.notFound(w, r)
 		return
 	}
@@ -568,7 +569,7 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, rel string, d
 		s.notFound(w, r)
 		return
 	}
-	if !fi.Mode().IsRegular() || (!s.opts.AllowDotfiles && linksToDotfile(s.root, name)) {
+	if !fi.Mode().IsRegular() || (!s.opts.AllowDotfiles && guard.LinksToDotfile(s.root, name)) {
 		s.notFound(w, r)
 		return
 	}
