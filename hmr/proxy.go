@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/devserve/devserve/client"
+	"github.com/devserve/devserve/internal/page"
 )
 
 // Proxy mode: the Server in front of a backend (Options.Proxy), typically
@@ -114,7 +115,7 @@ func newProxy(s *Server, target *url.URL, prefix string) (*proxy, error) {
 		IdleConnTimeout:       30 * time.Second,
 		ExpectContinueTimeout: time.Second,
 		// The browser's Accept-Encoding goes to the backend as it is (less
-		// the codings decodeBody cannot undo, for pages), and its answer comes
+		// the codings page.Decode cannot undo, for pages), and its answer comes
 		// back as it is: no transparent gzip.
 		DisableCompression: true,
 	}
@@ -200,8 +201,8 @@ func (p *proxy) rewrite(pr *httputil.ProxyRequest) {
 	}
 	pr.Out.Host = pr.In.Host
 	pr.SetXForwarded()
-	if p.prefix == "" && wantsPage(pr.In) {
-		pr.Out.Header = withDecodableEncodings(pr.Out).Header
+	if p.prefix == "" && page.Wanted(pr.In) {
+		pr.Out.Header = page.WithDecodableEncodings(pr.Out).Header
 	}
 }
 
@@ -217,35 +218,35 @@ func (p *proxy) modifyResponse(resp *http.Response) error {
 		}
 		return nil
 	}
-	if p.prefix != "" || !wantsPage(r) || !isPage(resp.StatusCode, resp.Header) {
+	if p.prefix != "" || !page.Wanted(r) || !page.IsPage(resp.StatusCode, resp.Header) {
 		return nil
 	}
 	if r.Method == http.MethodHead {
 		resp.Header.Del("Content-Length")
 		resp.Header.Del("Content-Encoding")
-		dropValidators(resp.Header)
+		page.DropValidators(resp.Header)
 		return nil
 	}
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxPage+1))
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, page.MaxSize+1))
 	if err != nil {
 		return fmt.Errorf("read page %s: %w", r.URL.Path, err)
 	}
-	if len(raw) > maxPage {
-		p.log.Warn("hmr: page too big for the client", "path", r.URL.Path, "limit", maxPage)
+	if len(raw) > page.MaxSize {
+		p.log.Warn("hmr: page too big for the client", "path", r.URL.Path, "limit", page.MaxSize)
 		resp.Body = readCloser{io.MultiReader(bytes.NewReader(raw), resp.Body), resp.Body}
 		return nil
 	}
 	resp.Body.Close()
-	page, err := decodeBody(resp.Header.Get("Content-Encoding"), raw)
+	doc, err := page.Decode(resp.Header.Get("Content-Encoding"), raw)
 	if err != nil {
 		p.log.Warn("hmr: page served without the client", "path", r.URL.Path, "err", err)
 		resp.Body = io.NopCloser(bytes.NewReader(raw))
 		return nil
 	}
-	page = p.s.injectPage(resp.Header, r, page)
-	setPageHeader(resp.Header, len(page))
-	resp.Body = io.NopCloser(bytes.NewReader(page))
-	resp.ContentLength = int64(len(page))
+	doc = p.s.injectPage(resp.Header, r, doc)
+	page.SetHeader(resp.Header, len(doc))
+	resp.Body = io.NopCloser(bytes.NewReader(doc))
+	resp.ContentLength = int64(len(doc))
 	resp.TransferEncoding = nil
 	resp.Uncompressed = false
 	return nil
@@ -284,20 +285,20 @@ func (p *proxy) fail(w http.ResponseWriter, r *http.Request, err error) {
 	} else {
 		p.log.Warn("hmr: backend failed", "path", r.URL.Path, "err", err)
 	}
-	if !wantsPage(r) {
+	if !page.Wanted(r) {
 		http.Error(w, "devserve: the backend "+p.target.Redacted()+" "+what+": "+err.Error(), http.StatusBadGateway)
 		return
 	}
-	page := fmt.Appendf(nil, downPage, html.EscapeString(p.target.Redacted()), what,
+	doc := fmt.Appendf(nil, downPage, html.EscapeString(p.target.Redacted()), what,
 		html.EscapeString(err.Error()))
-	page = InjectScript(page, p.s.tag(client.TagOptions{ReloadAfter: after}))
+	doc = InjectScript(doc, p.s.tag(client.TagOptions{ReloadAfter: after}))
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Length", strconv.Itoa(len(page)))
+	h.Set("Content-Length", strconv.Itoa(len(doc)))
 	w.WriteHeader(http.StatusBadGateway)
 	if r.Method != http.MethodHead {
-		w.Write(page)
+		w.Write(doc)
 	}
 }
 
