@@ -28,6 +28,7 @@ import (
 	"github.com/devserve/devserve/bundler"
 	"github.com/devserve/devserve/client"
 	"github.com/devserve/devserve/internal/page"
+	"github.com/devserve/devserve/internal/proxy"
 	"go.uber.org/goleak"
 )
 
@@ -501,7 +502,7 @@ func TestProxyBackendRestart(t *testing.T) {
 	addr := ln.Addr().String()
 	conns := make(chan struct{}, 1000)
 	be := &backend{pages: make(chan string, 100)}
-	hs := &http.Server{Handler: newBackendHandler(be), ReadHeaderTimeout: 2 * shortConn,
+	hs := &http.Server{Handler: newBackendHandler(be), ReadHeaderTimeout: 2 * proxy.ShortConn,
 		ConnState: func(_ net.Conn, s http.ConnState) {
 			if s == http.StateNew {
 				conns <- struct{}{}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/devserve/devserve/internal/guard"
+	"github.com/devserve/devserve/internal/proxy"
 )
 
 // Every secret of a hostile project holds this prefix, so that one check
@@ -336,7 +337,7 @@ func TestAttacksOnProxyRoutes(t *testing.T) {
 	n := 0
 	for path := range seen {
 		n++
-		if hasDotDotSegment(path) {
+		if proxy.HasDotDotSegment(path) {
 			t.Errorf("the backend got %s", path)
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/devserve/devserve/client"
 	"github.com/devserve/devserve/internal/guard"
 	"github.com/devserve/devserve/internal/protocol"
+	"github.com/devserve/devserve/internal/proxy"
 	"github.com/devserve/devserve/watcher"
 )
 
@@ -71,7 +72,7 @@ type Options struct {
 	// everything else: requests that are not for devserve's endpoints, the
 	// bundler's outputs or a file under Root go to it, and its HTML pages
 	// get the client injected (as with Inject). When the backend goes down
-	// and comes back, the pages reload. See proxy.go.
+	// and comes back, the pages reload. See internal/proxy.
 	Proxy *url.URL
 	// ProxyRoutes send the requests under path prefixes to other servers,
 	// an API beside the pages as with Vite's server.proxy, the longest
@@ -164,9 +165,9 @@ type Server struct {
 
 	notices notices // one-time warnings printed (public folder)
 
-	proxy  *proxy      // nil unless Options.Proxy
-	routes []*proxy    // Options.ProxyRoutes, longest prefix first
-	dirs   []*watchDir // Options.Watch
+	proxy  *proxy.Proxy   // nil unless Options.Proxy
+	routes []*proxy.Proxy // Options.ProxyRoutes, longest prefix first
+	dirs   []*watchDir    // Options.Watch
 	extras sync.WaitGroup
 	// linked are the watched folders of linked packages (see linked.go),
 	// kept by the build loop; their batches come on linkedBatches.
@@ -254,14 +255,14 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	if opts.Proxy != nil {
-		s.proxy, err = newProxy(s, opts.Proxy, "")
+		s.proxy, err = proxy.New(s.proxyOptions(opts.Proxy, ""))
 	}
 	if err == nil {
 		s.routes, err = newRoutes(s, opts.ProxyRoutes)
 	}
 	if err != nil {
 		if s.proxy != nil {
-			s.proxy.cancel()
+			s.proxy.Cancel()
 		}
 		s.closeWatchDirs()
 		s.watcher.Close()
@@ -278,10 +279,10 @@ func New(opts Options) (*Server, error) {
 	go s.loop()
 	s.followWatchDirs()
 	if s.proxy != nil {
-		s.proxy.start()
+		s.proxy.Start()
 	}
 	for _, px := range s.routes {
-		px.start()
+		px.Start()
 	}
 	return s, nil
 }
@@ -298,10 +299,10 @@ func (s *Server) Close() error {
 		s.extras.Wait()
 		var perrs []error
 		if s.proxy != nil {
-			perrs = append(perrs, s.proxy.close())
+			perrs = append(perrs, s.proxy.Close())
 		}
 		for _, px := range s.routes {
-			perrs = append(perrs, px.close())
+			perrs = append(perrs, px.Close())
 		}
 		err = errors.Join(s.watcher.Close(), s.closeWatchDirs(), errors.Join(perrs...), s.broker.Close(), s.bundler.Close())
 	})
@@ -363,7 +364,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	p := r.URL.Path
 	if px := s.routeFor(p); px != nil {
-		px.serveRoute(w, r)
+		px.ServeRoute(w, r)
 		return
 	}
 	if s.base != "/" {
