@@ -57,6 +57,7 @@ func parsePolicy(s string) policy {
 	return p
 }
 
+// String serializes p as a header value.
 func (p policy) String() string {
 	parts := make([]string, len(p))
 	for i, d := range p {

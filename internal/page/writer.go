@@ -45,11 +45,15 @@ const (
 	buffering
 )
 
+// Header returns the header of the response underneath, which a page
+// amends before it is sent.
 func (w *injectWriter) Header() http.Header { return w.rw.Header() }
 
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *injectWriter) Unwrap() http.ResponseWriter { return w.rw }
 
+// WriteHeader decides whether the response is a page to buffer (a GET;
+// a HEAD of one loses what describes the body) or passes through.
 func (w *injectWriter) WriteHeader(code int) {
 	if w.state != undecided {
 		if w.state == passing {
@@ -76,6 +80,7 @@ func (w *injectWriter) WriteHeader(code int) {
 	w.rw.WriteHeader(code)
 }
 
+// Write buffers a page, up to MaxSize, and passes anything else through.
 func (w *injectWriter) Write(p []byte) (int, error) {
 	if w.state == undecided {
 		if h := w.rw.Header(); h.Get("Content-Type") == "" && h.Get("Content-Encoding") == "" && len(p) > 0 {
