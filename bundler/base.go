@@ -3,6 +3,8 @@ package bundler
 import (
 	"fmt"
 	"strings"
+
+	"github.com/devserve/devserve/internal/protocol"
 )
 
 // The base path (Options.Base) is the URL path under which the project is
@@ -47,8 +49,8 @@ func NormalizeBase(base string) (string, error) {
 			}
 		}
 	}
-	if trimmed == "__devserve" || strings.HasPrefix(trimmed, "__devserve/") {
-		return "", fmt.Errorf("base %q: /__devserve/ is devserve's own", base)
+	if own := strings.Trim(protocol.Prefix, "/"); trimmed == own || strings.HasPrefix(trimmed, own+"/") {
+		return "", fmt.Errorf("base %q: %s is devserve's own", base, protocol.Prefix)
 	}
 	return "/" + trimmed + "/", nil
 }

@@ -118,6 +118,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/devserve/devserve/internal/protocol"
 	"github.com/evanw/esbuild/pkg/api"
 )
 
@@ -209,11 +210,11 @@ type Kind string
 // The kinds of output.
 const (
 	// JS is the bundle of a JavaScript/TypeScript entry.
-	JS Kind = "js"
+	JS Kind = protocol.UpdateJS
 	// CSS is the bundle of a CSS entry, or the CSS a JS entry imports.
-	CSS Kind = "css"
+	CSS Kind = protocol.UpdateCSS
 	// Asset is a file emitted by the "file" or "copy" loader (fonts, images).
-	Asset Kind = "asset"
+	Asset Kind = protocol.UpdateAsset
 	// Map is a source map.
 	Map Kind = "map"
 )

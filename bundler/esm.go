@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/devserve/devserve/internal/protocol"
 	"github.com/evanw/esbuild/pkg/api"
 )
 
@@ -39,7 +40,7 @@ func isTopLevelAwait(msg api.Message) bool {
 
 // tlaCall is what a module with top-level await calls with its body: the
 // runtime's meta.tla(body), body being async (setExports) => {...}.
-const tlaCall = metaName + ".tla(async (__devserve_exports) => {"
+const tlaCall = metaName + ".tla(async (" + protocol.Exports + ") => {"
 
 // compileTLA compiles unit u, which has top-level await, into m: esbuild
 // makes it an ES module (imports first, then the code, then one export
@@ -146,7 +147,7 @@ func tlaSource(esm []byte) ([]byte, error) {
 		q, _ := json.Marshal(name)
 		getters = append(getters, string(q)+": () => "+exports[name])
 	}
-	opener := tlaCall + "__devserve_exports({" + strings.Join(getters, ", ") + "});"
+	opener := tlaCall + protocol.Exports + "({" + strings.Join(getters, ", ") + "});"
 	var out bytes.Buffer
 	for j, l := range lines[:end] {
 		if j == open {

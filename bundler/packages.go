@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/devserve/devserve/internal/protocol"
 	"github.com/evanw/esbuild/pkg/api"
 )
 
@@ -228,9 +229,9 @@ module.exports = new Proxy({}, { get: (_, key) => quiet(key) ? undefined : fail(
 // mode then gives such exports as they are, as an ES module importing an ES
 // module gets them, and CommonJS exports as node does.
 var helperOverrides = map[string]string{
-	"__toCommonJS": `var __toCommonJS = (mod) => __copyProps(__defProp(__defProp({}, "__esModule", { value: true }), "__devserve_esm", { value: true }), mod);` + "\n",
+	"__toCommonJS": `var __toCommonJS = (mod) => __copyProps(__defProp(__defProp({}, "__esModule", { value: true }), "` + protocol.ESMFlag + `", { value: true }), mod);` + "\n",
 	"__toESM": `var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__getProtoOf(mod)) : {}, __copyProps(
-  (isNodeMode && !(mod && mod.__devserve_esm)) || !mod || !mod.__esModule ? __defProp(target, "default", { value: mod, enumerable: true }) : target,
+  (isNodeMode && !(mod && mod.` + protocol.ESMFlag + `)) || !mod || !mod.__esModule ? __defProp(target, "default", { value: mod, enumerable: true }) : target,
   mod
 ));` + "\n",
 }

@@ -31,37 +31,39 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/devserve/devserve/internal/protocol"
 )
 
 // Path is the URL path under which the server serves the client script.
 // Under a base path ([TagOptions].Base, "/app/"), this and every other
 // path of this package are served under the base ("/app/__devserve/..."):
 // the scripts find each other and the event stream beside themselves.
-const Path = "/__devserve/client.js"
+const Path = protocol.ClientPath
 
 // EventsPath is the URL path of the server-sent event stream that the client
 // listens to. The client adds ?lastEventId=N when it reconnects.
-const EventsPath = "/__devserve/events"
+const EventsPath = protocol.EventsPath
 
 // WorkerPath is the URL path under which the server serves the shared
 // worker script. The client finds it next to itself.
-const WorkerPath = "/__devserve/worker.js"
+const WorkerPath = protocol.WorkerPath
 
 // HMRPath is the URL path under which the server serves hmr.js, the module
 // runtime of module mode: entry scripts register their modules with it and
 // start their entry; update scripts give it new code; client.js asks it to
 // apply the JS updates of a build. One URL, so one instance per page.
-const HMRPath = "/__devserve/hmr.js"
+const HMRPath = protocol.HMRPath
 
 // ErrorsPath is the URL path under which the server serves errors.js, which
 // the client imports when the page throws, and only then: it maps the
 // error's stack through the scripts' source maps for the overlay. The
 // client finds it next to itself.
-const ErrorsPath = "/__devserve/errors.js"
+const ErrorsPath = protocol.ErrorsPath
 
 // TypesPath is the URL path under which the server serves the TypeScript
 // declarations of import.meta.hot, the file of [TypesSource].
-const TypesPath = "/__devserve/hot.d.ts"
+const TypesPath = protocol.TypesPath
 
 //go:embed client.js
 var source []byte

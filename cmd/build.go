@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/devserve/devserve/bundler"
-	"github.com/devserve/devserve/hmr"
 	"github.com/spf13/cobra"
 )
 
@@ -71,13 +70,13 @@ func build(dir, outdir string, minify bool, entries []string, mode, base string,
 	if n := len(res.Warnings); n > 0 {
 		p.warn("%d %s:", n, plural(n, "warning"))
 		for _, m := range res.Warnings {
-			p.printf("%s", p.message(hmr.Message(m)))
+			p.printf("%s", p.message(m))
 		}
 	}
 	if !res.OK() {
 		p.printf("devserve: %s\n", p.paint(red+bold, fmt.Sprintf("%d %s:", len(res.Errors), plural(len(res.Errors), "error"))))
 		for _, m := range res.Errors {
-			p.printf("%s", p.message(hmr.Message(m)))
+			p.printf("%s", p.message(m))
 		}
 		return fmt.Errorf("build failed with %d %s", len(res.Errors), plural(len(res.Errors), "error"))
 	}

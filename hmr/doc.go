@@ -1,6 +1,21 @@
-// Package hmr implements devserve's browser protocol: the event payloads,
-// a Server-Sent Events broker that fans build events out to every open
-// page, and the injection of the client's <script> tag into HTML.
+// Package hmr implements devserve's dev server and its browser protocol:
+// the [Server], which watches a project, builds it and serves it with the
+// client injected into its pages; the event payloads; and a Server-Sent
+// Events broker that fans build events out to every open page.
+//
+// What lives where: server.go holds the Server and what it serves (with
+// base.go, public.go, spa.go, missing.go, linked.go, reload.go, pages.go
+// and scripts.go for the base path, the public folder, the SPA fallback,
+// missing pages, linked packages, extra watched folders, the pages as
+// last served and the client's scripts); loop.go the build loop; event.go
+// the events; broker.go and sse.go the broker; middleware.go Inject and
+// InjectScript; routes.go the proxy routes' options. Each other job is an
+// internal package with a typed boundary: internal/guard refuses foreign
+// hosts, origins and paths; internal/page injects the client into a page
+// and amends its Content-Security-Policy; internal/proxy is the reverse
+// proxy of Options.Proxy and ProxyRoutes, which takes what it needs of
+// the Server as functions; internal/protocol names the URLs, globals and
+// events that the Go packages and the browser scripts share.
 //
 // The wire protocol is described in docs/DESIGN.md. In short, a page opens
 // an EventSource on the broker's URL and receives a "sync" event with the

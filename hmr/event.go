@@ -1,29 +1,34 @@
 package hmr
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/devserve/devserve/bundler"
+	"github.com/devserve/devserve/internal/protocol"
+)
 
 // Event names, the "event:" field of the stream. See docs/DESIGN.md.
 const (
 	// EventSync carries the current build state ([SyncData]). It is sent
 	// to each new client alone, right after it connects.
-	EventSync = "sync"
+	EventSync = protocol.EventSync
 	// EventBuilding announces that a batch of changes started a build
 	// ([BuildingData]).
-	EventBuilding = "building"
+	EventBuilding = protocol.EventBuilding
 	// EventBuilt announces a successful build and what it changed
 	// ([BuiltData]).
-	EventBuilt = "built"
+	EventBuilt = protocol.EventBuilt
 	// EventErrors announces errors ([ErrorsData]): a failed build, or a
 	// good build, or no build, while the project has errors of its own (a
 	// clash of public/ with the source tree; see public.go).
-	EventErrors = "errors"
+	EventErrors = protocol.EventErrors
 	// EventReload asks every page to reload itself ([ReloadData]).
-	EventReload = "reload"
+	EventReload = protocol.EventReload
 	// EventPing is the heartbeat, sent every [BrokerOptions.Heartbeat]
 	// with data {} and no id. A client that hears nothing for about two
 	// of them knows that its connection died without a word (a laptop's
 	// sleep, a proxy that dropped it) and reconnects.
-	EventPing = "ping"
+	EventPing = protocol.EventPing
 )
 
 // ReportBackendDown is the [Report.Event] of a backend of Options.Proxy or
@@ -34,28 +39,22 @@ const ReportBackendDown = "backend-down"
 
 // Build states of [SyncData.Status].
 const (
-	StatusOK       = "ok"
-	StatusBuilding = "building"
-	StatusError    = "error"
+	StatusOK       = protocol.StatusOK
+	StatusBuilding = protocol.StatusBuilding
+	StatusError    = protocol.StatusError
 )
 
 // Update types of [Update.Type].
 const (
-	UpdateCSS   = "css"
-	UpdateJS    = "js"
-	UpdateAsset = "asset"
+	UpdateCSS   = protocol.UpdateCSS
+	UpdateJS    = protocol.UpdateJS
+	UpdateAsset = protocol.UpdateAsset
 )
 
-// Message is a build error or warning: esbuild's api.Message flattened to
-// what the browser overlay shows.
-type Message struct {
-	Text       string `json:"text"`
-	File       string `json:"file"`
-	Line       int    `json:"line"`   // 1-based; 0 when unknown
-	Column     int    `json:"column"` // 0-based, in bytes, as esbuild reports it
-	LineText   string `json:"lineText"`
-	Suggestion string `json:"suggestion"`
-}
+// Message is a build error or warning, as the bundler reports it and the
+// browser overlay shows it: one type from the bundler to the wire, so the
+// build loop and the command pass messages on without converting them.
+type Message = bundler.Message
 
 // Update is one output that changed in a build. In module mode a JS
 // update is one module whose code changed: Path is its id and URL serves

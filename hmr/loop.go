@@ -212,13 +212,15 @@ func (s *Server) combineErrors() {
 // finishBuild records a build's result, tells the browsers and reports it.
 // html says that a page or a file of the public folder changed.
 func (s *Server) finishBuild(res *bundler.Result, changed []string, html bool, elapsed time.Duration) {
+	// Copies, never nil: the server's state shares nothing with the
+	// bundler's result.
 	rep := Report{Time: time.Now(), Changed: changed, Duration: elapsed,
-		Warnings: messages(res.Warnings), Failed: !res.OK()}
+		Warnings: append([]Message{}, res.Warnings...), Failed: !res.OK()}
 	s.mu.Lock()
 	if res.OK() {
 		s.build = s.buildID(res.ID)
 	}
-	s.failed, s.buildErrs, s.warnings = !res.OK(), messages(res.Errors), rep.Warnings
+	s.failed, s.buildErrs, s.warnings = !res.OK(), append([]Message{}, res.Errors...), rep.Warnings
 	s.combineErrors()
 	rep.Errors = s.errs
 	told := s.status == StatusOK // else the pages get errors, not the build
@@ -318,14 +320,6 @@ func updates(outs []*bundler.Output) []Update {
 		}
 	}
 	return u
-}
-
-func messages(ms []bundler.Message) []Message {
-	out := make([]Message, len(ms))
-	for i, m := range ms {
-		out[i] = Message(m)
-	}
-	return out
 }
 
 func isHTML(p string) bool {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/devserve/devserve/client"
+	"github.com/devserve/devserve/internal/page"
 )
 
 // TestInject runs handlers of an app through Server.Inject.
@@ -108,7 +109,7 @@ func TestInject(t *testing.T) {
 			}
 			body := string(raw)
 			if resp.Header.Get("Content-Encoding") == "gzip" {
-				b, err := decodeBody("gzip", raw)
+				b, err := page.Decode("gzip", raw)
 				if err != nil {
 					t.Fatal(err)
 				}

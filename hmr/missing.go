@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/devserve/devserve/client"
+	"github.com/devserve/devserve/internal/guard"
 )
 
 // A project folder can go away while devserve runs (a branch switch that
@@ -35,7 +36,7 @@ func (s *Server) missingPage(w http.ResponseWriter, r *http.Request) {
 	if fi, err := os.Stat(s.root); err != nil || !fi.IsDir() {
 		msg = "The project folder " + s.root + " is missing. This page reloads when it is back."
 	}
-	if rel, dir, ok := cleanPath(r.URL.Path); ok {
+	if rel, dir, ok := guard.CleanPath(r.URL.Path); ok {
 		page := rel
 		if dir {
 			page = path.Join(rel, "index.html")

@@ -27,6 +27,8 @@ import (
 	"github.com/andybalholm/brotli"
 	"github.com/devserve/devserve/bundler"
 	"github.com/devserve/devserve/client"
+	"github.com/devserve/devserve/internal/page"
+	"github.com/devserve/devserve/internal/proxy"
 	"go.uber.org/goleak"
 )
 
@@ -262,7 +264,7 @@ func TestProxy(t *testing.T) {
 	be := startBackend(t, "127.0.0.1:0")
 	ts := startProxy(t, be.URL, Options{})
 	defer rawClient.CloseIdleConnections()
-	page := []string{"Sec-Fetch-Dest: document", "Accept-Encoding: gzip, deflate, br, zstd"}
+	pageReq := []string{"Sec-Fetch-Dest: document", "Accept-Encoding: gzip, deflate, br, zstd"}
 	type check func(t *testing.T, resp *http.Response, body []byte)
 	injected := func(t *testing.T, resp *http.Response, body []byte) {
 		t.Helper()
@@ -289,7 +291,7 @@ func TestProxy(t *testing.T) {
 		return func(t *testing.T, resp *http.Response, body []byte) {
 			t.Helper()
 			untouched(t, resp, body)
-			got, err := decodeBody(resp.Header.Get("Content-Encoding"), body)
+			got, err := page.Decode(resp.Header.Get("Content-Encoding"), body)
 			if err != nil || !strings.Contains(string(got), want) {
 				t.Errorf("body %q (%v), want %q in %s", got, err, want, resp.Header.Get("Content-Encoding"))
 			}
@@ -328,32 +330,32 @@ func TestProxy(t *testing.T) {
 		code                     int
 		check                    check
 	}{
-		{"gzip page", "GET", "/", "", page, 200, nonced},
-		{"br page", "GET", "/br", "", page, 200, nonced},
-		{"deflate page", "GET", "/deflate", "", page, 200, nonced},
-		{"raw deflate page", "GET", "/raw-deflate", "", page, 200, nonced},
-		{"chunked page", "GET", "/chunked", "", page, 200, nonced},
+		{"gzip page", "GET", "/", "", pageReq, 200, nonced},
+		{"br page", "GET", "/br", "", pageReq, 200, nonced},
+		{"deflate page", "GET", "/deflate", "", pageReq, 200, nonced},
+		{"raw deflate page", "GET", "/raw-deflate", "", pageReq, 200, nonced},
+		{"chunked page", "GET", "/chunked", "", pageReq, 200, nonced},
 		{"page of a plain client", "GET", "/", "", nil, 200, nonced},
-		{"unknown coding", "GET", "/zstd", "", page, 200, untouched},
-		{"htmx partial", "GET", "/partial", "", append([]string{"HX-Request: true"}, page...), 200, decoded("hello from the partial")},
+		{"unknown coding", "GET", "/zstd", "", pageReq, 200, untouched},
+		{"htmx partial", "GET", "/partial", "", append([]string{"HX-Request: true"}, pageReq...), 200, decoded("hello from the partial")},
 		{"fetch", "GET", "/partial", "", []string{"Sec-Fetch-Dest: empty", "Accept-Encoding: gzip"}, 200, decoded("hello from the partial")},
 		{"iframe", "GET", "/", "", []string{"Sec-Fetch-Dest: iframe", "Accept-Encoding: gzip"}, 200, decoded("<title>app gzip</title>")},
-		{"page with the client", "GET", "/has-client", "", page, 200, func(t *testing.T, resp *http.Response, body []byte) {
+		{"page with the client", "GET", "/has-client", "", pageReq, 200, func(t *testing.T, resp *http.Response, body []byte) {
 			if n := bytes.Count(body, []byte(client.Path)); n != 1 {
 				t.Errorf("client named %d times:\n%s", n, body)
 			}
 		}},
-		{"json", "GET", "/api", "", page, 200, decoded(`{"ok":true}`)},
-		{"error page", "GET", "/missing", "", page, 404, injected},
-		{"attachment", "GET", "/download", "", page, 200, untouched},
-		{"head of a page", "HEAD", "/", "", page, 200, func(t *testing.T, resp *http.Response, body []byte) {
+		{"json", "GET", "/api", "", pageReq, 200, decoded(`{"ok":true}`)},
+		{"error page", "GET", "/missing", "", pageReq, 404, injected},
+		{"attachment", "GET", "/download", "", pageReq, 200, untouched},
+		{"head of a page", "HEAD", "/", "", pageReq, 200, func(t *testing.T, resp *http.Response, body []byte) {
 			if resp.Header.Get("ETag") != "" || resp.Header.Get("Content-Encoding") != "" || len(body) != 0 {
 				t.Errorf("HEAD: %v, body %q", resp.Header, body)
 			}
 		}},
 		{"post", "POST", "/form", "a=1", []string{"Content-Type: application/x-www-form-urlencoded", "Origin: " + ts.URL}, 200,
 			echo(map[string]string{"method": "POST", "path": "/form", "body": "a=1"})},
-		{"forwarded", "GET", "/whoami", "", page, 200,
+		{"forwarded", "GET", "/whoami", "", pageReq, 200,
 			echo(map[string]string{"host": host, "xff": "127.0.0.1", "xfh": host, "xfp": "http", "ae": "gzip, deflate, br"})},
 		{"accept-encoding of a fetch", "GET", "/whoami", "", []string{"Sec-Fetch-Dest: empty", "Accept-Encoding: gzip, zstd"}, 200,
 			echo(map[string]string{"ae": "gzip, zstd"})},
@@ -503,7 +505,7 @@ func TestProxyBackendRestart(t *testing.T) {
 	addr := ln.Addr().String()
 	conns := make(chan struct{}, 1000)
 	be := &backend{pages: make(chan string, 100)}
-	hs := &http.Server{Handler: newBackendHandler(be), ReadHeaderTimeout: 2 * shortConn,
+	hs := &http.Server{Handler: newBackendHandler(be), ReadHeaderTimeout: 2 * proxy.ShortConn,
 		ConnState: func(_ net.Conn, s http.ConnState) {
 			if s == http.StateNew {
 				conns <- struct{}{}
@@ -741,152 +743,15 @@ func TestDecodeBody(t *testing.T) {
 		{"gzip", gz[:len(gz)-5], true},
 	}
 	for _, tt := range tests {
-		got, err := decodeBody(tt.codings, tt.body)
+		got, err := page.Decode(tt.codings, tt.body)
 		if tt.err {
 			if err == nil {
-				t.Errorf("decodeBody(%q) = %q, want an error", tt.codings, got)
+				t.Errorf("page.Decode(%q) = %q, want an error", tt.codings, got)
 			}
 			continue
 		}
 		if err != nil || string(got) != text {
-			t.Errorf("decodeBody(%q) = %q, %v", tt.codings, got, err)
-		}
-	}
-}
-
-func TestAllowClient(t *testing.T) {
-	const host = "localhost:8000"
-	tests := []struct {
-		name      string
-		csp       []string // Content-Security-Policy values
-		report    string   // Content-Security-Policy-Report-Only
-		pageNonce string
-		want      []string
-		wantRep   string
-		nonce     string // "new" for a fresh one
-	}{
-		{name: "none"},
-		{name: "self allows all",
-			csp:  []string{"default-src 'self'"},
-			want: []string{"default-src 'self'"}},
-		{name: "page nonce reused",
-			csp:   []string{"script-src 'nonce-abc' 'strict-dynamic'; object-src 'none'"},
-			want:  []string{"script-src 'nonce-abc' 'strict-dynamic'; object-src 'none'"},
-			nonce: "abc"},
-		{name: "nonce without strict-dynamic needs worker-src",
-			csp:   []string{"script-src 'nonce-abc'"},
-			want:  []string{"script-src 'nonce-abc'; worker-src 'self'"},
-			nonce: "abc"},
-		{name: "default-src none",
-			csp:   []string{"default-src 'none'; style-src 'self'"},
-			want:  []string{"default-src 'none'; style-src 'self'; script-src 'nonce-NEW'; worker-src 'self'; connect-src 'self'"},
-			nonce: "new"},
-		{name: "unsafe-inline keeps working",
-			csp:  []string{"script-src 'unsafe-inline' https://cdn.example; connect-src https://api.example"},
-			want: []string{"script-src 'unsafe-inline' https://cdn.example 'self'; connect-src https://api.example 'self'"}},
-		{name: "hashes",
-			csp:   []string{"script-src 'sha256-AAAA' 'unsafe-inline'"},
-			want:  []string{"script-src 'sha256-AAAA' 'unsafe-inline' 'nonce-NEW'; worker-src 'self'"},
-			nonce: "new"},
-		{name: "hosts copied to worker-src",
-			csp:   []string{"default-src https://cdn.example; connect-src *"},
-			want:  []string{"default-src https://cdn.example; connect-src *; script-src https://cdn.example 'nonce-NEW'; worker-src https://cdn.example 'self'"},
-			nonce: "new"},
-		{name: "origin by host",
-			csp:  []string{"default-src http://localhost:8000"},
-			want: []string{"default-src http://localhost:8000"}},
-		{name: "explicit worker-src",
-			csp:   []string{"script-src 'nonce-abc' 'strict-dynamic'; worker-src 'none'"},
-			want:  []string{"script-src 'nonce-abc' 'strict-dynamic'; worker-src 'self'"},
-			nonce: "abc"},
-		{name: "script-src-elem wins",
-			csp:   []string{"script-src 'self'; script-src-elem 'nonce-abc'"},
-			want:  []string{"script-src 'self'; script-src-elem 'nonce-abc'"},
-			nonce: "abc"},
-		{name: "two policies, one nonce",
-			csp:   []string{"script-src 'nonce-abc', script-src 'nonce-xyz'", "connect-src 'none'"},
-			want:  []string{"script-src 'nonce-abc'; worker-src 'self', script-src 'nonce-xyz' 'nonce-abc'; worker-src 'self'", "connect-src 'self'"},
-			nonce: "abc"},
-		{name: "meta nonce used",
-			csp:       []string{"script-src 'strict-dynamic' 'sha256-AAAA'"},
-			pageNonce: "meta",
-			want:      []string{"script-src 'strict-dynamic' 'sha256-AAAA' 'nonce-meta'"},
-			nonce:     "meta"},
-		{name: "report-only amended too",
-			report:  "default-src 'none'",
-			wantRep: "default-src 'none'; script-src 'nonce-NEW'; worker-src 'self'; connect-src 'self'",
-			nonce:   "new"},
-		{name: "case of names and keywords",
-			csp:  []string{"Script-Src 'SELF'; CONNECT-SRC 'Self'"},
-			want: []string{"script-src 'SELF'; connect-src 'Self'"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			h := http.Header{}
-			for _, v := range tt.csp {
-				h.Add("Content-Security-Policy", v)
-			}
-			if tt.report != "" {
-				h.Set("Content-Security-Policy-Report-Only", tt.report)
-			}
-			nonce := allowClient(h, "http", host, tt.pageNonce)
-			switch {
-			case tt.nonce == "new" && len(nonce) < 16:
-				t.Errorf("nonce %q, want a new random one", nonce)
-			case tt.nonce != "new" && nonce != tt.nonce:
-				t.Errorf("nonce %q, want %q", nonce, tt.nonce)
-			}
-			fix := func(s string) string { return strings.ReplaceAll(s, "NEW", nonce) }
-			got := h.Values("Content-Security-Policy")
-			if len(got) != len(tt.want) {
-				t.Fatalf("policies %q, want %q", got, tt.want)
-			}
-			for i := range got {
-				if got[i] != fix(tt.want[i]) {
-					t.Errorf("policy\n%s\nwant\n%s", got[i], fix(tt.want[i]))
-				}
-			}
-			if rep := h.Get("Content-Security-Policy-Report-Only"); rep != fix(tt.wantRep) {
-				t.Errorf("report-only\n%s\nwant\n%s", rep, fix(tt.wantRep))
-			}
-		})
-	}
-}
-
-func TestMetaNonce(t *testing.T) {
-	tests := []struct{ doc, want string }{
-		{`<html><head><meta http-equiv="Content-Security-Policy" content="script-src 'nonce-m1'"></head>`, "m1"},
-		{`<meta http-equiv=content-security-policy content="default-src 'nonce-m2'">`, "m2"},
-		{`<meta http-equiv="Content-Security-Policy" content="style-src 'nonce-s'">`, ""},
-		{`<body><meta http-equiv="Content-Security-Policy" content="script-src 'nonce-late'">`, ""},
-		{`<!-- <meta http-equiv="Content-Security-Policy" content="script-src 'nonce-c'"> -->`, ""},
-		{`<p>no policy</p>`, ""},
-	}
-	for _, tt := range tests {
-		if got := metaNonce([]byte(tt.doc)); got != tt.want {
-			t.Errorf("metaNonce(%s) = %q, want %q", tt.doc, got, tt.want)
-		}
-	}
-}
-
-func TestWithDecodableEncodings(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"", ""},
-		{"gzip, deflate, br, zstd", "gzip, deflate, br"},
-		{"zstd;q=1.0, br;q=0.9, *;q=0.1", "br;q=0.9"},
-		{"zstd", "identity"},
-		{"GZIP", "GZIP"},
-	}
-	for _, tt := range tests {
-		r := httptest.NewRequest("GET", "/", nil)
-		if tt.in != "" {
-			r.Header.Set("Accept-Encoding", tt.in)
-		}
-		if got := withDecodableEncodings(r).Header.Get("Accept-Encoding"); got != tt.want {
-			t.Errorf("Accept-Encoding %q -> %q, want %q", tt.in, got, tt.want)
-		}
-		if got := r.Header.Get("Accept-Encoding"); got != tt.in {
-			t.Errorf("the request's own header changed to %q", got)
+			t.Errorf("page.Decode(%q) = %q, %v", tt.codings, got, err)
 		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/devserve/devserve/bundler"
+	"github.com/devserve/devserve/internal/guard"
 )
 
 // The public folder (bundler.PublicDir), Vite's convention: its files are
@@ -50,7 +51,7 @@ func (s *Server) servePublic(w http.ResponseWriter, r *http.Request, rel string)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() || (!s.opts.AllowDotfiles && linksToDotfile(s.root, name)) {
+	if err != nil || !fi.Mode().IsRegular() || (!s.opts.AllowDotfiles && guard.LinksToDotfile(s.root, name)) {
 		return false
 	}
 	serveValidated(w, r, name, f, fi)
@@ -116,7 +117,7 @@ func (s *Server) clashAt(rel string) (key string, m Message, ok bool) {
 	if bundler.IsPublic(rel) {
 		src, pub = strings.TrimPrefix(rel, bundler.PublicDir+"/"), rel
 	}
-	if src == "" || bundler.IsPublic(src) || (!s.opts.AllowDotfiles && hasDotSegment(src)) {
+	if src == "" || bundler.IsPublic(src) || (!s.opts.AllowDotfiles && guard.HasDotSegment(src)) {
 		return "", Message{}, false
 	}
 	if !isRegular(s.root, pub) || !isRegular(s.root, src) {

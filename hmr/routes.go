@@ -2,10 +2,14 @@ package hmr
 
 import (
 	"fmt"
-	"net/http"
 	"net/url"
 	"sort"
 	"strings"
+	"time"
+
+	"github.com/devserve/devserve/client"
+	"github.com/devserve/devserve/internal/guard"
+	"github.com/devserve/devserve/internal/proxy"
 )
 
 // Proxy routes: the requests under a path prefix go to another server, an
@@ -13,7 +17,7 @@ import (
 // the Host/Origin guard and before everything else (the public folder, the
 // bundles, the source tree, the SPA fallback and the whole-app proxy), so
 // that nothing under a prefix is ever answered from the root. The longest
-// prefix wins. Each route has a proxy of its own (proxy.go): WebSocket
+// prefix wins. Each route has a proxy of its own (internal/proxy): WebSocket
 // upgrades and event streams pass through unbuffered, a navigation gets
 // the backend-down page, and the backend's answers come back untouched (no
 // client injected, no CORS header added).
@@ -62,7 +66,7 @@ func routePrefix(prefix string) (string, error) {
 	if p == "" {
 		return "", fmt.Errorf("the prefix / would take every path; proxy the whole app with Options.Proxy (--proxy URL)")
 	}
-	if _, _, ok := cleanPath(p); !ok {
+	if _, _, ok := guard.CleanPath(p); !ok {
 		return "", fmt.Errorf("the prefix has an empty, . or .. segment, a backslash or a control character")
 	}
 	if strings.HasPrefix(p+"/", Prefix) {
@@ -72,8 +76,8 @@ func routePrefix(prefix string) (string, error) {
 }
 
 // newRoutes makes the proxies of routes, longest prefix first.
-func newRoutes(s *Server, routes []ProxyRoute) ([]*proxy, error) {
-	var out []*proxy
+func newRoutes(s *Server, routes []ProxyRoute) ([]*proxy.Proxy, error) {
+	var out []*proxy.Proxy
 	seen := map[string]string{}
 	for _, rt := range routes {
 		p, err := routePrefix(rt.Prefix)
@@ -83,104 +87,51 @@ func newRoutes(s *Server, routes []ProxyRoute) ([]*proxy, error) {
 		if err == nil && seen[p] != "" {
 			err = fmt.Errorf("the prefix is taken by %s already", seen[p])
 		}
-		var px *proxy
+		var px *proxy.Proxy
 		if err == nil {
-			px, err = newProxy(s, rt.Target, p)
+			px, err = proxy.New(s.proxyOptions(rt.Target, p))
 		}
 		if err != nil {
 			for _, px := range out {
-				px.cancel()
+				px.Cancel()
 			}
 			return nil, fmt.Errorf("proxy route %s: %w", rt, err)
 		}
 		seen[p] = rt.String()
 		out = append(out, px)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return len(out[i].prefix) > len(out[j].prefix) })
+	sort.SliceStable(out, func(i, j int) bool { return len(out[i].Prefix()) > len(out[j].Prefix()) })
 	return out, nil
 }
 
 // routeFor returns the proxy of the route that covers the decoded path p,
 // or nil.
-func (s *Server) routeFor(p string) *proxy {
+func (s *Server) routeFor(p string) *proxy.Proxy {
 	for _, px := range s.routes {
-		if underPrefix(px.prefix, p) {
+		if px.Covers(p) {
 			return px
 		}
 	}
 	return nil
 }
 
-// underPrefix reports whether path p is prefix (which has no trailing
-// slash) or under it.
-func underPrefix(prefix, p string) bool {
-	return strings.HasPrefix(p, prefix) && (len(p) == len(prefix) || p[len(prefix)] == '/')
-}
-
-// hasDotDotSegment reports whether the slash path p has a "." or ".."
-// segment, which browsers resolve before they send a URL: a request with
-// one is crafted, and through a route that replaces its prefix it would
-// climb out of the target's path.
-func hasDotDotSegment(p string) bool {
-	for _, seg := range strings.Split(p, "/") {
-		if seg == "." || seg == ".." {
-			return true
-		}
+// proxyOptions are the options of the proxy to target of the whole app
+// (prefix "") or of the route of prefix: the hooks through which it
+// injects the client, makes the backend-down page reload on the next
+// event, publishes a reload and finds the path the browser sent.
+func (s *Server) proxyOptions(target *url.URL, prefix string) proxy.Options {
+	return proxy.Options{
+		Target: target,
+		Prefix: prefix,
+		Logger: s.log,
+		Inject: s.injectPage,
+		DownTag: func() []byte {
+			return s.tag(client.TagOptions{ReloadAfter: s.broker.lastID.Load()})
+		},
+		Reload: func(reason string) { s.reload(nil, reason) },
+		Down: func(reason string) {
+			s.report(Report{Time: time.Now(), Event: ReportBackendDown, Reason: reason})
+		},
+		OriginalURL: origURL,
 	}
-	return false
-}
-
-// setRouteURL points u, the outgoing request's URL, at target for in, the
-// incoming request's URL under prefix: the path as it is when target has
-// none, else with the prefix replaced by target's path (see
-// ProxyRoute.Target). An encoded path stays encoded as the browser sent
-// it (/api/a%2Fb keeps its %2F), and the queries of target and in are
-// joined.
-func setRouteURL(u *url.URL, target *url.URL, prefix string, in *url.URL) {
-	u.Scheme, u.Host = target.Scheme, target.Host
-	u.Path, u.RawPath = in.Path, in.RawPath
-	if target.Path != "" {
-		rest := in.Path[len(prefix):] // "" or "/..."
-		esc := in.EscapedPath()
-		// Skip the prefix in the escaped form: each %XX is one byte of the
-		// decoded path.
-		i := 0
-		for range len(prefix) {
-			if esc[i] == '%' {
-				i += 3
-			} else {
-				i++
-			}
-		}
-		u.Path = joinRest(target.Path, rest)
-		u.RawPath = joinRest(target.EscapedPath(), esc[i:])
-		if u.RawPath == (&url.URL{Path: u.Path}).EscapedPath() {
-			u.RawPath = ""
-		}
-	}
-	switch {
-	case target.RawQuery == "" || in.RawQuery == "":
-		u.RawQuery = target.RawQuery + in.RawQuery
-	default:
-		u.RawQuery = target.RawQuery + "&" + in.RawQuery
-	}
-}
-
-// joinRest appends rest, "" or a path that starts with a slash, to base
-// with one slash between them.
-func joinRest(base, rest string) string {
-	if rest == "" {
-		return base
-	}
-	return strings.TrimSuffix(base, "/") + rest
-}
-
-// serveRoute proxies r, which is under the route of px, after refusing a
-// crafted path.
-func (px *proxy) serveRoute(w http.ResponseWriter, r *http.Request) {
-	if hasDotDotSegment(r.URL.Path) {
-		http.Error(w, "devserve: bad path: . and .. segments are not proxied", http.StatusBadRequest)
-		return
-	}
-	px.ServeHTTP(w, r)
 }

@@ -17,19 +17,22 @@ import (
 
 	"github.com/devserve/devserve/bundler"
 	"github.com/devserve/devserve/client"
+	"github.com/devserve/devserve/internal/guard"
+	"github.com/devserve/devserve/internal/protocol"
+	"github.com/devserve/devserve/internal/proxy"
 	"github.com/devserve/devserve/watcher"
 )
 
 // Prefix is the URL prefix reserved for devserve's own endpoints. Nothing of
 // the user's project is ever served under it.
-const Prefix = "/__devserve/"
+const Prefix = protocol.Prefix
 
 // Endpoint paths of the wire protocol (see docs/DESIGN.md).
 const (
-	ClientPath = Prefix + "client.js"
-	WorkerPath = Prefix + "worker.js"
-	EventsPath = Prefix + "events"
-	StatusPath = Prefix + "status"
+	ClientPath = protocol.ClientPath
+	WorkerPath = protocol.WorkerPath
+	EventsPath = protocol.EventsPath
+	StatusPath = protocol.StatusPath
 )
 
 // Options configures a Server. The zero value serves the current folder
@@ -69,7 +72,7 @@ type Options struct {
 	// everything else: requests that are not for devserve's endpoints, the
 	// bundler's outputs or a file under Root go to it, and its HTML pages
 	// get the client injected (as with Inject). When the backend goes down
-	// and comes back, the pages reload. See proxy.go.
+	// and comes back, the pages reload. See internal/proxy.
 	Proxy *url.URL
 	// ProxyRoutes send the requests under path prefixes to other servers,
 	// an API beside the pages as with Vite's server.proxy, the longest
@@ -137,7 +140,7 @@ type Server struct {
 	base    string // Options.Base, normalized: "/" or "/app/"
 	opts    Options
 	log     *slog.Logger
-	guard   *guard
+	guard   *guard.Guard
 	bundler *bundler.Bundler
 	watcher *watcher.Watcher
 	broker  *Broker
@@ -165,9 +168,9 @@ type Server struct {
 
 	notices notices // one-time warnings printed (public folder)
 
-	proxy  *proxy      // nil unless Options.Proxy
-	routes []*proxy    // Options.ProxyRoutes, longest prefix first
-	dirs   []*watchDir // Options.Watch
+	proxy  *proxy.Proxy   // nil unless Options.Proxy
+	routes []*proxy.Proxy // Options.ProxyRoutes, longest prefix first
+	dirs   []*watchDir    // Options.Watch
 	extras sync.WaitGroup
 	// linked are the watched folders of linked packages (see linked.go),
 	// kept by the build loop; their batches come on linkedBatches.
@@ -215,7 +218,7 @@ func New(opts Options) (*Server, error) {
 		root:     abs,
 		opts:     opts,
 		log:      log,
-		guard:    newGuard(opts.AllowedHosts),
+		guard:    guard.New(opts.AllowedHosts),
 		same:     newSameBytes(abs),
 		status:   StatusOK,
 		idle:     make(chan struct{}),
@@ -255,14 +258,14 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	if opts.Proxy != nil {
-		s.proxy, err = newProxy(s, opts.Proxy, "")
+		s.proxy, err = proxy.New(s.proxyOptions(opts.Proxy, ""))
 	}
 	if err == nil {
 		s.routes, err = newRoutes(s, opts.ProxyRoutes)
 	}
 	if err != nil {
 		if s.proxy != nil {
-			s.proxy.cancel()
+			s.proxy.Cancel()
 		}
 		s.closeWatchDirs()
 		s.watcher.Close()
@@ -279,10 +282,10 @@ func New(opts Options) (*Server, error) {
 	go s.loop()
 	s.followWatchDirs()
 	if s.proxy != nil {
-		s.proxy.start()
+		s.proxy.Start()
 	}
 	for _, px := range s.routes {
-		px.start()
+		px.Start()
 	}
 	return s, nil
 }
@@ -299,10 +302,10 @@ func (s *Server) Close() error {
 		s.extras.Wait()
 		var perrs []error
 		if s.proxy != nil {
-			perrs = append(perrs, s.proxy.close())
+			perrs = append(perrs, s.proxy.Close())
 		}
 		for _, px := range s.routes {
-			perrs = append(perrs, px.close())
+			perrs = append(perrs, px.Close())
 		}
 		err = errors.Join(s.watcher.Close(), s.closeWatchDirs(), errors.Join(perrs...), s.broker.Close(), s.bundler.Close())
 	})
@@ -358,13 +361,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Cross-Origin-Resource-Policy", "same-origin")
 	h.Set("X-Content-Type-Options", "nosniff")
-	if code, msg := s.guard.check(r); code != 0 {
+	if code, msg := s.guard.Check(r); code != 0 {
 		http.Error(w, msg, code)
 		return
 	}
 	p := r.URL.Path
 	if px := s.routeFor(p); px != nil {
-		px.serveRoute(w, r)
+		px.ServeRoute(w, r)
 		return
 	}
 	if s.base != "/" {
@@ -387,12 +390,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveInternal(w, r, p)
 		return
 	}
-	rel, dir, ok := cleanPath(p)
+	rel, dir, ok := guard.CleanPath(p)
 	if !ok && s.proxy == nil {
 		http.Error(w, "bad path", http.StatusBadRequest)
 		return
 	}
-	if !ok || !s.opts.AllowDotfiles && hasDotSegment(rel) {
+	if !ok || !s.opts.AllowDotfiles && guard.HasDotSegment(rel) {
 		s.notFound(w, r)
 		return
 	}
@@ -425,7 +428,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // (through the global it sets) that the page runs without that entry, so
 // that the next good build reloads the page.
 const unbuiltJS = "// devserve: this script has not built yet; the errors show on the page, which reloads once it builds.\n" +
-	"globalThis.__devserve_unbuilt = true;\n"
+	"globalThis." + protocol.Unbuilt + " = true;\n"
 
 // unbuiltCSS stands in for a stylesheet that has no good build yet. The
 // next good build swaps it for the real one.
@@ -570,7 +573,7 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, rel string, d
 		s.notFound(w, r)
 		return
 	}
-	if !fi.Mode().IsRegular() || (!s.opts.AllowDotfiles && linksToDotfile(s.root, name)) {
+	if !fi.Mode().IsRegular() || (!s.opts.AllowDotfiles && guard.LinksToDotfile(s.root, name)) {
 		s.notFound(w, r)
 		return
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/devserve/devserve/bundler"
+	"github.com/devserve/devserve/internal/guard"
 )
 
 // SPA fallback: a single-page app routes in the browser, so a reload or a
@@ -103,5 +104,5 @@ func (s *Server) spaFallback(w http.ResponseWriter, r *http.Request, rel string,
 func (s *Server) servablePage(root *os.Root, page string) bool {
 	name := filepath.FromSlash(page)
 	fi, err := root.Stat(name)
-	return err == nil && fi.Mode().IsRegular() && (s.opts.AllowDotfiles || !linksToDotfile(s.root, name))
+	return err == nil && fi.Mode().IsRegular() && (s.opts.AllowDotfiles || !guard.LinksToDotfile(s.root, name))
 }

@@ -1,4 +1,13 @@
-package hmr
+// Package guard decides which requests may reach a dev server's project at
+// all. A dev server holds the user's source, so it refuses what a browser
+// would only send on behalf of another website (DNS rebinding, cross-site
+// reads) and request paths that could name a file outside the served
+// folder or a dotfile in it.
+//
+// It is internal: package hmr applies it to every request before anything
+// else, and its rules are hmr's (hmr.Options.AllowedHosts,
+// AllowDotfiles), not an API of their own.
+package guard
 
 import (
 	"net"
@@ -9,11 +18,10 @@ import (
 	"unicode/utf8"
 )
 
-// guard decides which requests may reach the project at all. A dev server
-// holds the user's source, so it refuses what a browser would only send on
-// behalf of another website (DNS rebinding, cross-site reads) and request
-// paths that could name a file outside the served folder.
-type guard struct {
+// Guard checks the Host, Origin and Sec-Fetch headers of requests: it
+// allows loopback names and the hosts it was made with, and refuses
+// cross-site requests but top-level navigations.
+type Guard struct {
 	// hosts are extra Host names allowed besides loopback names: the
 	// listen host and what the user allowed, lower case, without port.
 	hosts map[string]bool
@@ -21,8 +29,10 @@ type guard struct {
 	anyHost bool
 }
 
-func newGuard(allowed []string) *guard {
-	g := &guard{hosts: map[string]bool{}}
+// New returns a Guard that allows, besides loopback names, the hosts of
+// allowed (host or host:port; "*" allows every host).
+func New(allowed []string) *Guard {
+	g := &Guard{hosts: map[string]bool{}}
 	for _, h := range allowed {
 		h = strings.ToLower(strings.TrimSpace(h))
 		if h == "*" {
@@ -42,7 +52,7 @@ func newGuard(allowed []string) *guard {
 
 // hostAllowed reports whether a Host header value (with optional port) names
 // this server: a loopback name or address, or a host the user allowed.
-func (g *guard) hostAllowed(hostport string) (ok, valid bool) {
+func (g *Guard) hostAllowed(hostport string) (ok, valid bool) {
 	host, valid := splitHost(hostport)
 	if !valid {
 		return false, false
@@ -93,9 +103,9 @@ func isLoopbackHost(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// check returns 0 when r may be served, else the status code and a message
+// Check returns 0 when r may be served, else the status code and a message
 // saying why it was refused and what allows it.
-func (g *guard) check(r *http.Request) (int, string) {
+func (g *Guard) Check(r *http.Request) (int, string) {
 	ok, valid := g.hostAllowed(r.Host)
 	if !valid {
 		return http.StatusBadRequest, "devserve: malformed Host header"
@@ -130,12 +140,12 @@ func (g *guard) check(r *http.Request) (int, string) {
 	return 0, ""
 }
 
-// cleanPath validates a decoded URL path and returns it relative to the
+// CleanPath validates a decoded URL path and returns it relative to the
 // served root ("" for the root itself) with a trailing-slash flag. It refuses
 // (ok=false) every shape that could name something outside the root or that
 // has more than one spelling: "..", ".", empty segments, backslashes, NUL and
 // other control characters, invalid UTF-8 (overlong encodings among them).
-func cleanPath(p string) (rel string, dir bool, ok bool) {
+func CleanPath(p string) (rel string, dir bool, ok bool) {
 	if !strings.HasPrefix(p, "/") || !utf8.ValidString(p) {
 		return "", false, false
 	}
@@ -160,9 +170,9 @@ func cleanPath(p string) (rel string, dir bool, ok bool) {
 	return rel, dir, true
 }
 
-// hasDotSegment reports whether any segment of a slash path starts with a
+// HasDotSegment reports whether any segment of a slash path starts with a
 // dot: .env, .git/config, src/.secret.
-func hasDotSegment(rel string) bool {
+func HasDotSegment(rel string) bool {
 	for _, seg := range strings.Split(rel, "/") {
 		if strings.HasPrefix(seg, ".") {
 			return true
@@ -171,14 +181,14 @@ func hasDotSegment(rel string) bool {
 	return false
 }
 
-// linksToDotfile reports whether name, a file's path relative to root in
+// LinksToDotfile reports whether name, a file's path relative to root in
 // the OS's form, leads through symbolic links to a dotfile or into a
 // dot-folder of root: a link env.txt -> .env must not serve what /.env may
 // not. A path that cannot be resolved counts as one. Folders below a
 // node_modules folder are exempt: package managers link dependencies
 // through folders such as node_modules/.pnpm, which hold none of the
 // project's secrets.
-func linksToDotfile(root, name string) bool {
+func LinksToDotfile(root, name string) bool {
 	realRoot, err := filepath.EvalSymlinks(root)
 	if err != nil {
 		return true
@@ -202,6 +212,7 @@ func linksToDotfile(root, name string) bool {
 	return false
 }
 
+// quote quotes s for a message, cut to 100 bytes, as valid UTF-8.
 func quote(s string) string {
 	if len(s) > 100 {
 		s = s[:100] + "…"

@@ -1,4 +1,4 @@
-package hmr
+package guard
 
 import (
 	"net/http"
@@ -36,9 +36,9 @@ func TestCleanPath(t *testing.T) {
 		{"/\xff", "", false, false},
 	}
 	for _, tt := range tests {
-		rel, dir, ok := cleanPath(tt.in)
+		rel, dir, ok := CleanPath(tt.in)
 		if rel != tt.rel || dir != tt.dir || ok != tt.ok {
-			t.Errorf("cleanPath(%q) = %q, %v, %v; want %q, %v, %v", tt.in, rel, dir, ok, tt.rel, tt.dir, tt.ok)
+			t.Errorf("CleanPath(%q) = %q, %v, %v; want %q, %v, %v", tt.in, rel, dir, ok, tt.rel, tt.dir, tt.ok)
 		}
 	}
 }
@@ -48,8 +48,8 @@ func TestHasDotSegment(t *testing.T) {
 		".env": true, ".git/config": true, "src/.secret": true, ".EnV": true,
 		"src/main.ts": false, "a.b/c.d": false, "": false,
 	} {
-		if got := hasDotSegment(in); got != want {
-			t.Errorf("hasDotSegment(%q) = %v, want %v", in, got, want)
+		if got := HasDotSegment(in); got != want {
+			t.Errorf("HasDotSegment(%q) = %v, want %v", in, got, want)
 		}
 	}
 }
@@ -92,7 +92,7 @@ func TestGuard(t *testing.T) {
 			for k, v := range tt.headers {
 				r.Header.Set(k, v)
 			}
-			if got, msg := newGuard(tt.allowed).check(r); got != tt.want {
+			if got, msg := New(tt.allowed).Check(r); got != tt.want {
 				t.Errorf("check = %d (%s), want %d", got, msg, tt.want)
 			}
 		})

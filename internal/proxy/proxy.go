@@ -1,4 +1,16 @@
-package hmr
+// Package proxy is devserve's reverse proxy to a backend: the whole app
+// behind the dev server (proxy mode), or the API under a path prefix (a
+// proxy route). It passes WebSocket upgrades and event streams through
+// unbuffered, answers for a backend that is down with a page that reloads
+// when it is back, and watches the backend to publish that reload.
+//
+// What it needs of the dev server it takes as functions in [Options], the
+// way httputil.ReverseProxy takes its hooks: inject the client into a
+// page, make the tag of the backend-down page, publish a reload, and find
+// the URL a request had before the server stripped its base path. So it
+// holds no server and reads none of its state. It is internal: package
+// hmr configures it from hmr.Options.Proxy and ProxyRoutes.
+package proxy
 
 import (
 	"bytes"
@@ -17,14 +29,14 @@ import (
 	"sync"
 	"time"
 
-	"github.com/devserve/devserve/client"
+	"github.com/devserve/devserve/internal/page"
 )
 
-// Proxy mode: the Server in front of a backend (Options.Proxy), typically
+// Proxy mode: the dev server in front of a backend (hmr.Options.Proxy), typically
 // a Go app that renders HTML on the server. The Server answers its own
 // endpoints, the bundler's outputs and the files under its root, and
 // proxies everything else to the backend with the client injected into
-// the backend's pages (see Server.Inject for which responses get it).
+// the backend's pages (see hmr.Server.Inject for which responses get it).
 //
 // The backend restarts whenever its code changes (air, wgo, go run), and
 // the pages must then reload once. A monitor goroutine holds one idle TCP
@@ -36,7 +48,7 @@ import (
 // too, and gets a page that says the backend is down and reloads on the
 // next event, which that reload is at the latest.
 //
-// The monitor of a proxy route (routes.go) holds no connection: an API
+// The monitor of a proxy route (hmr.ProxyRoute) holds no connection: an API
 // that restarts should not reload the pages that use it. It waits until a
 // proxied request finds the backend down, then dials with backoff until
 // one succeeds, publishes the reload that the backend-down page waits for,
@@ -49,25 +61,59 @@ const (
 	// maxRedial.
 	minRedial = 20 * time.Millisecond
 	maxRedial = 250 * time.Millisecond
-	// A watch connection that ends sooner than this after its dial (a port
-	// forwarder that accepts while nothing answers behind it) is followed
-	// by a wait, so the monitor never spins.
-	shortConn = 100 * time.Millisecond
+	// ShortConn: a watch connection that ends sooner than this after its
+	// dial (a port forwarder that accepts while nothing answers behind it)
+	// is followed by a wait, so the monitor never spins.
+	ShortConn = 100 * time.Millisecond
 )
 
-// proxy is the handler of proxy mode, and of each proxy route
-// (routes.go).
-type proxy struct {
-	s      *Server
+// Options configure a [Proxy]. Target is required; the hooks may be nil.
+type Options struct {
+	// Target is the http:// or https:// URL of the backend.
+	Target *url.URL
+	// Prefix is the path prefix of a proxy route, without its trailing
+	// slash, or "" for the whole-app proxy. A route's answers get no
+	// client, and its monitor watches the backend only after a request
+	// found it down.
+	Prefix string
+	// Logger receives what happens to the backend. nil means no logging.
+	Logger *slog.Logger
+	// Inject injects the client into a page of the whole-app backend.
+	// nil: pages pass as they are.
+	Inject page.InjectFunc
+	// DownTag returns the client's tag for the page that says the backend
+	// is down: a tag that reloads the page on the first event after now.
+	// It is called before the monitor hears of the failure, so the reload
+	// the monitor publishes comes after. nil: the page gets no tag.
+	DownTag func() []byte
+	// Reload publishes a reload of every page, for reason, when the
+	// backend is back after it was down. nil: nothing is published.
+	Reload func(reason string)
+	// Down reports, for reason ("the backend URL is down (why)"), that the
+	// backend stopped answering. nil: it is only logged.
+	Down func(reason string)
+	// OriginalURL returns the URL r had before the dev server stripped its
+	// base path: the whole-app backend gets the path as the browser sent
+	// it. nil means r.URL.
+	OriginalURL func(r *http.Request) *url.URL
+}
+
+// Proxy is the handler of proxy mode, or of one proxy route.
+type Proxy struct {
 	target *url.URL
 	// prefix is the path prefix of a proxy route, without its trailing
 	// slash, or "" for the whole-app proxy. A route's answers get no
 	// client, and its monitor watches the backend only after a request
 	// found it down (see monitor).
-	prefix string
-	rp     *httputil.ReverseProxy
-	tr     *http.Transport
-	log    *slog.Logger
+	prefix   string
+	inject   page.InjectFunc
+	downTag  func() []byte
+	reload   func(reason string)
+	downHook func(reason string)
+	origURL  func(r *http.Request) *url.URL
+	rp       *httputil.ReverseProxy
+	tr       *http.Transport
+	log      *slog.Logger
 
 	// kick tells the monitor that a proxied request failed; true if its
 	// dial failed, which means the backend was down.
@@ -89,23 +135,39 @@ type proxy struct {
 // for ModifyResponse.
 type writerKey struct{}
 
-// newProxy returns the proxy to target of the whole app (prefix "") or of
-// the route of prefix.
-func newProxy(s *Server, target *url.URL, prefix string) (*proxy, error) {
+// New returns the proxy of o. Start starts its monitor; Close stops it,
+// or Cancel for a Proxy that was never started.
+func New(o Options) (*Proxy, error) {
+	target, prefix := o.Target, o.Prefix
+	if target == nil {
+		return nil, fmt.Errorf("proxy: no target URL")
+	}
 	if target.Scheme != "http" && target.Scheme != "https" || target.Host == "" {
 		return nil, fmt.Errorf("proxy %s: want an http:// or https:// URL with a host", target.Redacted())
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	p := &proxy{
-		s:       s,
-		target:  target,
-		prefix:  prefix,
-		log:     s.log,
-		kick:    make(chan bool, 1),
-		writers: map[*http.ResponseController]bool{},
-		ctx:     ctx,
-		cancel:  cancel,
-		done:    make(chan struct{}),
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	origURL := o.OriginalURL
+	if origURL == nil {
+		origURL = func(r *http.Request) *url.URL { return r.URL }
+	}
+	p := &Proxy{
+		target:   target,
+		prefix:   prefix,
+		inject:   o.Inject,
+		downTag:  o.DownTag,
+		reload:   o.Reload,
+		downHook: o.Down,
+		origURL:  origURL,
+		log:      log,
+		kick:     make(chan bool, 1),
+		writers:  map[*http.ResponseController]bool{},
+		ctx:      ctx,
+		cancel:   cancel,
+		done:     make(chan struct{}),
 	}
 	p.tr = &http.Transport{
 		Proxy:                 nil, // the backend is local; never an HTTP_PROXY
@@ -114,7 +176,7 @@ func newProxy(s *Server, target *url.URL, prefix string) (*proxy, error) {
 		IdleConnTimeout:       30 * time.Second,
 		ExpectContinueTimeout: time.Second,
 		// The browser's Accept-Encoding goes to the backend as it is (less
-		// the codings decodeBody cannot undo, for pages), and its answer comes
+		// the codings page.Decode cannot undo, for pages), and its answer comes
 		// back as it is: no transparent gzip.
 		DisableCompression: true,
 	}
@@ -123,19 +185,19 @@ func newProxy(s *Server, target *url.URL, prefix string) (*proxy, error) {
 		Transport:      p.tr,
 		ModifyResponse: p.modifyResponse,
 		ErrorHandler:   p.fail,
-		ErrorLog:       slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
 	return p, nil
 }
 
-// start starts the monitor.
-func (p *proxy) start() {
+// Start starts the monitor.
+func (p *Proxy) Start() {
 	go p.monitor()
 }
 
-// close ends the proxied requests in progress and waits for them, and
-// stops the monitor.
-func (p *proxy) close() error {
+// Close ends the proxied requests in progress and waits for them, and
+// stops the monitor. The Proxy must have been started.
+func (p *Proxy) Close() error {
 	p.mu.Lock()
 	p.closed = true
 	for rc := range p.writers {
@@ -151,7 +213,7 @@ func (p *proxy) close() error {
 }
 
 // ServeHTTP proxies r to the backend.
-func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
@@ -187,11 +249,11 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // of the app see the origin the browser sees; X-Forwarded-For, -Host and
 // -Proto say where the request came from. A route's request goes to the
 // path that setRouteURL makes.
-func (p *proxy) rewrite(pr *httputil.ProxyRequest) {
+func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	if p.prefix == "" {
 		// The backend gets the path as the browser sent it, base path
 		// included: it lives behind the same reverse proxy.
-		if u := origURL(pr.In); u != pr.In.URL {
+		if u := p.origURL(pr.In); u != pr.In.URL {
 			pr.Out.URL.Path, pr.Out.URL.RawPath = u.Path, u.RawPath
 		}
 		pr.SetURL(p.target)
@@ -200,14 +262,14 @@ func (p *proxy) rewrite(pr *httputil.ProxyRequest) {
 	}
 	pr.Out.Host = pr.In.Host
 	pr.SetXForwarded()
-	if p.prefix == "" && wantsPage(pr.In) {
-		pr.Out.Header = withDecodableEncodings(pr.Out).Header
+	if p.prefix == "" && page.Wanted(pr.In) {
+		pr.Out.Header = page.WithDecodableEncodings(pr.Out).Header
 	}
 }
 
 // modifyResponse lets event streams last, and injects the client into the
 // pages of the whole-app backend.
-func (p *proxy) modifyResponse(resp *http.Response) error {
+func (p *Proxy) modifyResponse(resp *http.Response) error {
 	r := resp.Request
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt == "text/event-stream" {
 		// An event stream of the app lasts as long as it likes, not the
@@ -217,35 +279,35 @@ func (p *proxy) modifyResponse(resp *http.Response) error {
 		}
 		return nil
 	}
-	if p.prefix != "" || !wantsPage(r) || !isPage(resp.StatusCode, resp.Header) {
+	if p.prefix != "" || p.inject == nil || !page.Wanted(r) || !page.IsPage(resp.StatusCode, resp.Header) {
 		return nil
 	}
 	if r.Method == http.MethodHead {
 		resp.Header.Del("Content-Length")
 		resp.Header.Del("Content-Encoding")
-		dropValidators(resp.Header)
+		page.DropValidators(resp.Header)
 		return nil
 	}
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxPage+1))
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, page.MaxSize+1))
 	if err != nil {
 		return fmt.Errorf("read page %s: %w", r.URL.Path, err)
 	}
-	if len(raw) > maxPage {
-		p.log.Warn("hmr: page too big for the client", "path", r.URL.Path, "limit", maxPage)
+	if len(raw) > page.MaxSize {
+		p.log.Warn("hmr: page too big for the client", "path", r.URL.Path, "limit", page.MaxSize)
 		resp.Body = readCloser{io.MultiReader(bytes.NewReader(raw), resp.Body), resp.Body}
 		return nil
 	}
 	resp.Body.Close()
-	page, err := decodeBody(resp.Header.Get("Content-Encoding"), raw)
+	doc, err := page.Decode(resp.Header.Get("Content-Encoding"), raw)
 	if err != nil {
 		p.log.Warn("hmr: page served without the client", "path", r.URL.Path, "err", err)
 		resp.Body = io.NopCloser(bytes.NewReader(raw))
 		return nil
 	}
-	page = p.s.injectPage(resp.Header, r, page)
-	setPageHeader(resp.Header, len(page))
-	resp.Body = io.NopCloser(bytes.NewReader(page))
-	resp.ContentLength = int64(len(page))
+	doc = p.inject(resp.Header, r, doc)
+	page.SetHeader(resp.Header, len(doc))
+	resp.Body = io.NopCloser(bytes.NewReader(doc))
+	resp.ContentLength = int64(len(doc))
 	resp.TransferEncoding = nil
 	resp.Uncompressed = false
 	return nil
@@ -260,7 +322,7 @@ type readCloser struct {
 // fail answers a request that the backend did not answer. A page request
 // gets a page that says so and reloads on the next event; others get a
 // plain 502 Bad Gateway.
-func (p *proxy) fail(w http.ResponseWriter, r *http.Request, err error) {
+func (p *Proxy) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if p.ctx.Err() != nil {
 		http.Error(w, "devserve: shutting down", http.StatusServiceUnavailable)
 		return
@@ -272,7 +334,10 @@ func (p *proxy) fail(w http.ResponseWriter, r *http.Request, err error) {
 	down := errors.As(err, &op) && op.Op == "dial"
 	// The page must reload on any event after this one: the reload that
 	// the monitor publishes when the backend is back is one.
-	after := p.s.broker.lastID.Load()
+	var tag []byte
+	if p.downTag != nil && page.Wanted(r) {
+		tag = p.downTag()
+	}
 	select {
 	case p.kick <- down:
 	default:
@@ -284,20 +349,20 @@ func (p *proxy) fail(w http.ResponseWriter, r *http.Request, err error) {
 	} else {
 		p.log.Warn("hmr: backend failed", "path", r.URL.Path, "err", err)
 	}
-	if !wantsPage(r) {
+	if !page.Wanted(r) {
 		http.Error(w, "devserve: the backend "+p.target.Redacted()+" "+what+": "+err.Error(), http.StatusBadGateway)
 		return
 	}
-	page := fmt.Appendf(nil, downPage, html.EscapeString(p.target.Redacted()), what,
+	doc := fmt.Appendf(nil, downPage, html.EscapeString(p.target.Redacted()), what,
 		html.EscapeString(err.Error()))
-	page = InjectScript(page, p.s.tag(client.TagOptions{ReloadAfter: after}))
+	doc = page.Inject(doc, tag)
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Length", strconv.Itoa(len(page)))
+	h.Set("Content-Length", strconv.Itoa(len(doc)))
 	w.WriteHeader(http.StatusBadGateway)
 	if r.Method != http.MethodHead {
-		w.Write(page)
+		w.Write(doc)
 	}
 }
 
@@ -317,7 +382,7 @@ code{background:#eee;padding:0 .3em}.err{color:#a00;white-space:pre-wrap}</style
 // monitor notices when the backend goes down and comes back, and then
 // publishes a reload (see the comment at the top of this file). It returns
 // when close cancels p.ctx.
-func (p *proxy) monitor() {
+func (p *Proxy) monitor() {
 	defer close(p.done)
 	addr := p.target.Host
 	if p.target.Port() == "" {
@@ -361,7 +426,9 @@ func (p *proxy) monitor() {
 		if down {
 			down = false
 			p.log.Info("hmr: backend is back", "backend", p.target.Redacted())
-			p.s.reload(nil, "the backend "+p.target.Redacted()+" is back")
+			if p.reload != nil {
+				p.reload("the backend " + p.target.Redacted() + " is back")
+			}
 		}
 		if p.prefix != "" {
 			conn.Close()
@@ -372,7 +439,7 @@ func (p *proxy) monitor() {
 		if down, ok = p.hold(conn); !ok {
 			return
 		}
-		if time.Since(began) >= shortConn {
+		if time.Since(began) >= ShortConn {
 			wait = minRedial
 		} else {
 			kicked, ok := p.sleep(&wait)
@@ -384,10 +451,9 @@ func (p *proxy) monitor() {
 	}
 }
 
-// hold holds conn until the backend closes it, a proxied request fails
-// (down reports whether its dial failed) or close stops the monitor (ok is
-// down reports that the backend stopped answering, with why if known.
-func (p *proxy) down(why string) {
+// down reports that the backend stopped answering, with why if known:
+// in the log, and to the Down hook.
+func (p *Proxy) down(why string) {
 	reason := "the backend " + p.target.Redacted()
 	if p.prefix != "" {
 		reason += " of " + p.prefix
@@ -397,11 +463,15 @@ func (p *proxy) down(why string) {
 		reason += " (" + why + ")"
 	}
 	p.log.Info("hmr: backend is down", "backend", p.target.Redacted(), "route", p.prefix, "err", why)
-	p.s.report(Report{Time: time.Now(), Event: ReportBackendDown, Reason: reason})
+	if p.downHook != nil {
+		p.downHook(reason)
+	}
 }
 
+// hold holds conn until the backend closes it, a proxied request fails
+// (down reports whether its dial failed) or close stops the monitor (ok is
 // false).
-func (p *proxy) hold(conn net.Conn) (down, ok bool) {
+func (p *Proxy) hold(conn net.Conn) (down, ok bool) {
 	gone := make(chan struct{})
 	go func() {
 		defer close(gone)
@@ -427,7 +497,7 @@ func (p *proxy) hold(conn net.Conn) (down, ok bool) {
 // sleep waits for *wait, or less when a proxied request fails (down
 // reports whether its dial failed), and doubles *wait up to maxRedial. ok
 // is false when close stops the monitor.
-func (p *proxy) sleep(wait *time.Duration) (down, ok bool) {
+func (p *Proxy) sleep(wait *time.Duration) (down, ok bool) {
 	t := time.NewTimer(*wait)
 	defer t.Stop()
 	*wait = min(*wait*2, maxRedial)

@@ -1,4 +1,4 @@
-package hmr
+package page
 
 import (
 	"bytes"
@@ -15,7 +15,7 @@ import (
 // (script-src-elem, script-src, default-src), the SharedWorker it starts
 // (worker-src, child-src, script-src, default-src) and the event stream
 // the page opens where there is no worker (connect-src, default-src).
-// allowClient amends each policy of the response, for that response only,
+// AllowClient amends each policy of the response, for that response only,
 // as narrowly as it can:
 //
 //   - The script tag carries a nonce when the policy can take one without
@@ -57,6 +57,7 @@ func parsePolicy(s string) policy {
 	return p
 }
 
+// String serializes p as a header value.
 func (p policy) String() string {
 	parts := make([]string, len(p))
 	for i, d := range p {
@@ -159,11 +160,11 @@ var (
 	workerDirectives = []string{"worker-src", "child-src", "script-src", "default-src"}
 )
 
-// allowClient amends the policies of h (see cspHeaders) so that the
+// AllowClient amends the policies of h (see cspHeaders) so that the
 // client's script, worker and stream work on a page of the origin
 // scheme://host, and returns the nonce its tag must carry ("" for none).
 // pageNonce is a nonce that a <meta> policy of the page expects, if any.
-func allowClient(h http.Header, scheme, host, pageNonce string) (nonce string) {
+func AllowClient(h http.Header, scheme, host, pageNonce string) (nonce string) {
 	var enforced []policy
 	for _, v := range h.Values(cspHeaders[0]) {
 		for _, s := range strings.Split(v, ",") {
@@ -203,7 +204,7 @@ func allowClient(h http.Header, scheme, host, pageNonce string) (nonce string) {
 	return nonce
 }
 
-// allowClient amends p for the client (see the package's allowClient) with
+// allowClient amends p for the client (see AllowClient) with
 // the tag's nonce so far, and returns the nonce, new if p needed one.
 func (p *policy) allowClient(scheme, host, nonce string) string {
 	if i := p.find(scriptDirectives...); i >= 0 {
@@ -253,9 +254,9 @@ func locations(sources []string) []string {
 	return out
 }
 
-// metaNonce returns the script nonce of the policies that the page sets in
+// MetaNonce returns the script nonce of the policies that the page sets in
 // <meta http-equiv="Content-Security-Policy"> elements of its head, or "".
-func metaNonce(doc []byte) string {
+func MetaNonce(doc []byte) string {
 	if !bytes.Contains(bytes.ToLower(doc), []byte("content-security-policy")) {
 		return ""
 	}

@@ -1,4 +1,14 @@
-package hmr
+// Package page does the work on the HTML pages that get devserve's
+// client: it finds where the client's tag goes (Inject), tells which
+// requests and responses are pages to inject into (Wanted, IsPage),
+// undoes their content codings (Decode), amends their
+// Content-Security-Policy for the client (AllowClient, MetaNonce), and
+// injects into the pages of any handler (Serve), buffering only those.
+//
+// It knows nothing of builds or of the server: what to inject comes from
+// its caller, package hmr, as a function. It is internal: hmr exports
+// what users need of it (hmr.InjectScript, Server.Inject).
+package page
 
 import (
 	"bytes"
@@ -9,7 +19,7 @@ import (
 // utf8BOM is the byte order mark some editors put at the start of files.
 var utf8BOM = []byte("\xef\xbb\xbf")
 
-// InjectScript returns a copy of html with tag (typically the client's
+// Inject returns a copy of html with tag (typically the client's
 // <script> element) inserted once, at the first of these places that
 // exists:
 //
@@ -25,7 +35,7 @@ var utf8BOM = []byte("\xef\xbb\xbf")
 // text of a script, style, title, textarea and the like) is not mistaken
 // for one. Apart from tag, the result holds the bytes of html unchanged;
 // malformed input only moves where tag goes.
-func InjectScript(html, tag []byte) []byte {
+func Inject(html, tag []byte) []byte {
 	at := injectionPoint(html)
 	out := make([]byte, 0, len(html)+len(tag))
 	out = append(out, html[:at]...)
@@ -33,7 +43,7 @@ func InjectScript(html, tag []byte) []byte {
 	return append(out, html[at:]...)
 }
 
-// injectionPoint returns the offset in doc where InjectScript puts the tag.
+// injectionPoint returns the offset in doc where Inject puts the tag.
 func injectionPoint(doc []byte) int {
 	base := 0
 	if bytes.HasPrefix(doc, utf8BOM) {
