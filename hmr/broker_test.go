@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,12 +18,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devserve/devserve/internal/ssetest"
 	"go.uber.org/goleak"
 )
-
-// testTimeout bounds every wait in these tests; waits end as soon as what
-// they wait for happens.
-const testTimeout = 10 * time.Second
 
 // testOptions returns options whose heartbeat does not get in the way.
 func testOptions() BrokerOptions {
@@ -62,158 +58,6 @@ func serveBroker(t testing.TB, b *Broker) *httptest.Server {
 	return srv
 }
 
-// streamClient reads an event stream over its own connection, so that
-// every read can have a deadline.
-type streamClient struct {
-	t    testing.TB
-	conn net.Conn
-	resp *http.Response
-	body *bufio.Reader
-	p    *sseParser
-}
-
-// dial connects to srv and sends a request for target with header lines.
-func dial(t testing.TB, srv *httptest.Server, method, target string, header ...string) net.Conn {
-	t.Helper()
-	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	req := method + " " + target + " HTTP/1.1\r\nHost: " + srv.Listener.Addr().String() + "\r\n"
-	for _, h := range header {
-		req += h + "\r\n"
-	}
-	conn.SetDeadline(time.Now().Add(testTimeout))
-	if _, err := io.WriteString(conn, req+"\r\n"); err != nil {
-		t.Fatal(err)
-	}
-	return conn
-}
-
-// request does a plain request and returns the response with its body read.
-func request(t testing.TB, srv *httptest.Server, method, target string, header ...string) (*http.Response, string) {
-	t.Helper()
-	conn := dial(t, srv, method, target, append(header, "Connection: close")...)
-	defer conn.Close()
-	resp, err := http.ReadResponse(bufio.NewReader(conn), &http.Request{Method: method})
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, string(body)
-}
-
-// openStream requests the event stream and checks that it is one.
-func openStream(t testing.TB, srv *httptest.Server, target string, header ...string) *streamClient {
-	t.Helper()
-	conn := dial(t, srv, "GET", target, header...)
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/event-stream" {
-		t.Fatalf("GET %s: %s, Content-Type %q", target, resp.Status, resp.Header.Get("Content-Type"))
-	}
-	return &streamClient{t: t, conn: conn, resp: resp, body: bufio.NewReader(resp.Body), p: newSSEParser()}
-}
-
-// block is what one frame of the stream (lines up to an empty one) held.
-type block struct {
-	events   []sseEvent
-	comments []string
-	retry    int64 // -1 when not set
-}
-
-// isPing reports whether bl is a heartbeat alone: an EventPing event with
-// data {} that keeps the last event id.
-func isPing(bl block) bool {
-	return len(bl.events) == 1 && bl.events[0].Type == EventPing && bl.events[0].Data == "{}" && len(bl.comments) == 0 && bl.retry == -1
-}
-
-// next reads the next frame.
-func (c *streamClient) next() block {
-	c.t.Helper()
-	b, err := c.tryNext()
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	return b
-}
-
-// tryNext is next for goroutines other than the test's.
-func (c *streamClient) tryNext() (block, error) {
-	c.conn.SetReadDeadline(time.Now().Add(testTimeout))
-	ne, nc := len(c.p.events), len(c.p.comments)
-	c.p.retry = -1
-	for {
-		line, err := c.body.ReadString('\n')
-		if err != nil {
-			return block{}, fmt.Errorf("reading the stream: %w (partial line %q)", err, line)
-		}
-		c.p.feed([]byte(line))
-		if line == "\n" {
-			break
-		}
-	}
-	return block{
-		events:   slices.Clone(c.p.events[ne:]),
-		comments: slices.Clone(c.p.comments[nc:]),
-		retry:    c.p.retry,
-	}, nil
-}
-
-// nextEvent reads the next frame, which must be one event.
-func (c *streamClient) nextEvent() sseEvent {
-	c.t.Helper()
-	b := c.next()
-	if len(b.events) != 1 || len(b.comments) != 0 || b.retry != -1 {
-		c.t.Fatalf("got %+v, want one event", b)
-	}
-	return b.events[0]
-}
-
-// start reads the retry frame, and the sync event that must follow.
-func (c *streamClient) start() sseEvent {
-	c.t.Helper()
-	c.readRetry()
-	ev := c.nextEvent()
-	if ev.Type != EventSync {
-		c.t.Fatalf("got %+v, want a sync event", ev)
-	}
-	return ev
-}
-
-// readRetry reads the retry frame that starts each stream.
-func (c *streamClient) readRetry() int64 {
-	c.t.Helper()
-	b := c.next()
-	if b.retry < 0 || len(b.events) != 0 || len(b.comments) != 0 {
-		c.t.Fatalf("got %+v, want a retry frame", b)
-	}
-	return b.retry
-}
-
-// readToEnd reads until the stream ends, and fails if it does not.
-func (c *streamClient) readToEnd() {
-	c.t.Helper()
-	c.conn.SetReadDeadline(time.Now().Add(testTimeout))
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := c.body.Read(buf)
-		c.p.feed(buf[:n])
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			c.t.Fatal("the stream did not end")
-		}
-		if err != nil {
-			return // io.EOF at the end of the body, or the connection closed
-		}
-	}
-}
-
 func mustPublish(t testing.TB, b *Broker, name string, data any) uint64 {
 	t.Helper()
 	id, _, err := b.Publish(name, data)
@@ -237,14 +81,14 @@ func TestBrokerFanout(t *testing.T) { forEachMode(t, testBrokerFanout) }
 func testBrokerFanout(t *testing.T, noHijack bool) {
 	b := newTestBroker(noHijack, testOptions())
 	srv := serveBroker(t, b)
-	var clients []*streamClient
+	var clients []*ssetest.Client
 	for range 3 {
-		c := openStream(t, srv, "/events")
-		if got := c.readRetry(); got != 500 {
+		c := ssetest.Open(t, srv, "/events")
+		if got := c.ReadRetry(); got != 500 {
 			t.Errorf("retry %d, want the default 500", got)
 		}
-		sync := c.nextEvent()
-		want := sseEvent{Type: EventSync, Data: `{"build":"","status":"ok","failed":false,"errors":[],"warnings":[],"heartbeatMs":3600000}`, LastEventID: "1000"}
+		sync := c.NextEvent()
+		want := ssetest.Event{Type: EventSync, Data: `{"build":"","status":"ok","failed":false,"errors":[],"warnings":[],"heartbeatMs":3600000}`, LastEventID: "1000"}
 		if sync != want {
 			t.Errorf("sync %+v, want %+v", sync, want)
 		}
@@ -270,8 +114,8 @@ func testBrokerFanout(t *testing.T, noHijack bool) {
 	}
 	for i, c := range clients {
 		for j, e := range events {
-			got := c.nextEvent()
-			want := sseEvent{Type: e.name, Data: mustJSON(t, e.data), LastEventID: strconv.Itoa(1001 + j)}
+			got := c.NextEvent()
+			want := ssetest.Event{Type: e.name, Data: mustJSON(t, e.data), LastEventID: strconv.Itoa(1001 + j)}
 			if got != want {
 				t.Errorf("client %d event %d: got %+v, want %+v", i, j, got, want)
 			}
@@ -291,9 +135,9 @@ func testBrokerHeaders(t *testing.T, noHijack bool) {
 	}))
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() { b.Close() })
-	c := openStream(t, srv, "/events")
-	c.start()
-	h := c.resp.Header
+	c := ssetest.Open(t, srv, "/events")
+	c.Start()
+	h := c.Resp.Header
 	for k, want := range map[string]string{
 		"Content-Type":      "text/event-stream",
 		"Cache-Control":     "no-cache, no-transform",
@@ -310,11 +154,11 @@ func testBrokerHeaders(t *testing.T, noHijack bool) {
 	if _, err := http.ParseTime(h.Get("Date")); err != nil {
 		t.Errorf("Date %q: %v", h.Get("Date"), err)
 	}
-	if !slices.Equal(c.resp.TransferEncoding, []string{"chunked"}) || c.resp.ContentLength != -1 {
-		t.Errorf("Transfer-Encoding %q, Content-Length %d; want chunked and none", c.resp.TransferEncoding, c.resp.ContentLength)
+	if !slices.Equal(c.Resp.TransferEncoding, []string{"chunked"}) || c.Resp.ContentLength != -1 {
+		t.Errorf("Transfer-Encoding %q, Content-Length %d; want chunked and none", c.Resp.TransferEncoding, c.Resp.ContentLength)
 	}
 	mustPublish(t, b, EventReload, ReloadData{})
-	c.nextEvent()
+	c.NextEvent()
 }
 
 // flushOnly hides every method of its ResponseWriter but Flush, as a
@@ -331,10 +175,10 @@ func TestBrokerNoHijacker(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() { b.Close() })
-	c := openStream(t, srv, "/events")
-	c.start()
+	c := ssetest.Open(t, srv, "/events")
+	c.Start()
 	mustPublish(t, b, EventReload, ReloadData{Reason: "x"})
-	if got := c.nextEvent(); got.Type != EventReload {
+	if got := c.NextEvent(); got.Type != EventReload {
 		t.Errorf("got %+v", got)
 	}
 }
@@ -348,7 +192,7 @@ func TestBrokerHTTP10(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	conn.SetDeadline(time.Now().Add(testTimeout))
+	conn.SetDeadline(time.Now().Add(ssetest.Timeout))
 	io.WriteString(conn, "GET /events HTTP/1.0\r\n\r\n")
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
@@ -357,10 +201,10 @@ func TestBrokerHTTP10(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || len(resp.TransferEncoding) != 0 || !resp.Close {
 		t.Fatalf("%s, Transfer-Encoding %q, close %v", resp.Status, resp.TransferEncoding, resp.Close)
 	}
-	c := &streamClient{t: t, conn: conn, resp: resp, body: bufio.NewReader(resp.Body), p: newSSEParser()}
-	c.start()
+	c := ssetest.NewClient(t, conn, resp)
+	c.Start()
 	mustPublish(t, b, EventReload, ReloadData{})
-	if got := c.nextEvent(); got.Type != EventReload {
+	if got := c.NextEvent(); got.Type != EventReload {
 		t.Errorf("got %+v", got)
 	}
 }
@@ -369,7 +213,7 @@ func TestBrokerMethods(t *testing.T) {
 	b := NewBroker(testOptions())
 	srv := serveBroker(t, b)
 	for _, m := range []string{"POST", "PUT", "DELETE", "HEAD", "OPTIONS"} {
-		resp, _ := request(t, srv, m, "/events")
+		resp, _ := ssetest.Request(t, srv, m, "/events")
 		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET" {
 			t.Errorf("%s: %s, Allow %q; want 405 and GET", m, resp.Status, resp.Header.Get("Allow"))
 		}
@@ -398,28 +242,28 @@ func testBrokerSyncToNewClientAlone(t *testing.T, noHijack bool) {
 		d.HeartbeatMs = opts.Heartbeat.Milliseconds()
 		return d
 	}
-	a := openStream(t, srv, "/events")
-	if got := a.start(); got.Data != mustJSON(t, withBeat(state)) || got.LastEventID != "1000" {
+	a := ssetest.Open(t, srv, "/events")
+	if got := a.Start(); got.Data != mustJSON(t, withBeat(state)) || got.LastEventID != "1000" {
 		t.Errorf("first sync %+v", got)
 	}
 	mustPublish(t, b, EventBuilding, BuildingData{Build: "b1"})
 	mu.Lock()
 	state = SyncData{Build: "b1", Status: StatusBuilding}
 	mu.Unlock()
-	if got := a.nextEvent(); got.Type != EventBuilding {
+	if got := a.NextEvent(); got.Type != EventBuilding {
 		t.Fatalf("got %+v, want building", got)
 	}
 
-	c := openStream(t, srv, "/events")
-	got := c.start()
-	if want := (sseEvent{EventSync, mustJSON(t, withBeat(state)), "1001"}); got != want {
+	c := ssetest.Open(t, srv, "/events")
+	got := c.Start()
+	if want := (ssetest.Event{Type: EventSync, Data: mustJSON(t, withBeat(state)), LastEventID: "1001"}); got != want {
 		t.Errorf("second sync %+v, want %+v (the id of the last event)", got, want)
 	}
 	// The first client did not get the second one's sync: its next event
 	// is the next published one.
 	mustPublish(t, b, EventReload, ReloadData{Reason: "x"})
-	for _, cl := range []*streamClient{a, c} {
-		if got := cl.nextEvent(); got.Type != EventReload || got.LastEventID != "1002" {
+	for _, cl := range []*ssetest.Client{a, c} {
+		if got := cl.NextEvent(); got.Type != EventReload || got.LastEventID != "1002" {
 			t.Errorf("got %+v, want the reload event 1002", got)
 		}
 	}
@@ -430,7 +274,7 @@ func TestBrokerSyncError(t *testing.T) {
 	opts.Sync = func() any { return func() {} } // cannot be marshaled
 	b := NewBroker(opts)
 	srv := serveBroker(t, b)
-	resp, _ := request(t, srv, "GET", "/events")
+	resp, _ := ssetest.Request(t, srv, "GET", "/events")
 	if resp.StatusCode != http.StatusInternalServerError {
 		t.Errorf("status %s, want 500", resp.Status)
 	}
@@ -447,7 +291,7 @@ func TestBrokerSyncPanics(t *testing.T) {
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // net/http logs the panic
 	srv.Start()
 	t.Cleanup(srv.Close)
-	conn := dial(t, srv, "GET", "/events")
+	conn := ssetest.Dial(t, srv, "GET", "/events")
 	if _, err := http.ReadResponse(bufio.NewReader(conn), nil); err == nil {
 		t.Error("got a response")
 	}
@@ -499,14 +343,14 @@ func testBrokerReplay(t *testing.T, noHijack bool) {
 			for i := range tt.published {
 				mustPublish(t, b, EventBuilding, BuildingData{Build: fmt.Sprint(i)})
 			}
-			c := openStream(t, srv, tt.target, tt.header...)
-			c.readRetry()
+			c := ssetest.Open(t, srv, tt.target, tt.header...)
+			c.ReadRetry()
 			// The stream is registered once it has sent anything; a marker
 			// event published now ends what the client got first.
 			marker := mustPublish(t, b, EventReload, ReloadData{Reason: "marker"})
 			var got []string
 			for {
-				ev := c.nextEvent()
+				ev := c.NextEvent()
 				if ev.LastEventID == strconv.FormatUint(marker, 10) && ev.Type == EventReload {
 					break
 				}
@@ -537,11 +381,11 @@ func TestBrokerResumeAfterSync(t *testing.T) {
 	b := NewBroker(testOptions())
 	srv := serveBroker(t, b)
 	mustPublish(t, b, EventBuilding, BuildingData{})
-	sync := openStream(t, srv, "/events").start()
+	sync := ssetest.Open(t, srv, "/events").Start()
 	mustPublish(t, b, EventBuilt, BuiltData{})
-	c := openStream(t, srv, "/events", "Last-Event-ID: "+sync.LastEventID)
-	c.readRetry()
-	if got := c.nextEvent(); got.Type != EventBuilt || got.LastEventID != "1002" {
+	c := ssetest.Open(t, srv, "/events", "Last-Event-ID: "+sync.LastEventID)
+	c.ReadRetry()
+	if got := c.NextEvent(); got.Type != EventBuilt || got.LastEventID != "1002" {
 		t.Errorf("got %+v, want built 1002", got)
 	}
 }
@@ -551,20 +395,20 @@ func TestBrokerData(t *testing.T) { forEachMode(t, testBrokerData) }
 func testBrokerData(t *testing.T, noHijack bool) {
 	b := newTestBroker(noHijack, testOptions())
 	srv := serveBroker(t, b)
-	c := openStream(t, srv, "/events")
-	c.start()
+	c := ssetest.Open(t, srv, "/events")
+	c.Start()
 	reason := "line 1\nline 2\r\nline 3\rend </script> \u2028 \x00 ü"
 	mustPublish(t, b, EventReload, ReloadData{Reason: reason})
 	mustPublish(t, b, "custom", json.RawMessage("{\n  \"a\": [1,\n 2]\n}\n"))
 	mustPublish(t, b, "nil", nil)
 	var got ReloadData
-	if err := json.Unmarshal([]byte(c.nextEvent().Data), &got); err != nil || got.Reason != reason {
+	if err := json.Unmarshal([]byte(c.NextEvent().Data), &got); err != nil || got.Reason != reason {
 		t.Errorf("got %q (%v), want %q", got.Reason, err, reason)
 	}
-	if got := c.nextEvent(); got.Type != "custom" || got.Data != `{"a":[1,2]}` {
+	if got := c.NextEvent(); got.Type != "custom" || got.Data != `{"a":[1,2]}` {
 		t.Errorf("got %+v", got)
 	}
-	if got := c.nextEvent(); got.Type != "nil" || got.Data != "null" {
+	if got := c.NextEvent(); got.Type != "nil" || got.Data != "null" {
 		t.Errorf("got %+v", got)
 	}
 }
@@ -609,26 +453,26 @@ func testBrokerHeartbeat(t *testing.T, noHijack bool) {
 	opts.Retry = 1234 * time.Millisecond
 	b := newTestBroker(noHijack, opts)
 	srv := serveBroker(t, b)
-	c := openStream(t, srv, "/events")
-	if got := c.readRetry(); got != 1234 {
+	c := ssetest.Open(t, srv, "/events")
+	if got := c.ReadRetry(); got != 1234 {
 		t.Errorf("retry %d, want 1234", got)
 	}
-	if got := c.nextEvent(); got.Type != EventSync {
+	if got := c.NextEvent(); got.Type != EventSync {
 		t.Fatalf("got %+v, want the sync", got)
 	}
 	for range 3 {
-		if bl := c.next(); !isPing(bl) {
+		if bl := c.Next(); !ssetest.IsPing(bl) {
 			t.Fatalf("got %+v, want a ping", bl)
 		}
 	}
 	// Events and pings interleave.
 	mustPublish(t, b, EventReload, ReloadData{})
 	for {
-		bl := c.next()
-		if len(bl.events) == 1 && bl.events[0].Type == EventReload {
+		bl := c.Next()
+		if len(bl.Events) == 1 && bl.Events[0].Type == EventReload {
 			break
 		}
-		if !isPing(bl) {
+		if !ssetest.IsPing(bl) {
 			t.Fatalf("got %+v, want a ping or the reload", bl)
 		}
 	}
@@ -648,16 +492,16 @@ func testBrokerSurvivesServerTimeouts(t *testing.T, noHijack bool) {
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() { b.Close() })
 
-	c := openStream(t, srv, "/events")
-	c.start()
+	c := ssetest.Open(t, srv, "/events")
+	c.Start()
 	for start := time.Now(); time.Since(start) < 200*time.Millisecond; {
-		if bl := c.next(); !isPing(bl) {
+		if bl := c.Next(); !ssetest.IsPing(bl) {
 			t.Fatalf("got %+v, want a ping", bl)
 		}
 	}
 	mustPublish(t, b, EventReload, ReloadData{})
 	for {
-		if bl := c.next(); len(bl.events) == 1 {
+		if bl := c.Next(); len(bl.Events) == 1 {
 			break
 		}
 	}
@@ -674,14 +518,14 @@ func testBrokerClientGone(t *testing.T, noHijack bool) {
 		}
 	}
 	srv := serveBroker(t, b)
-	c := openStream(t, srv, "/events")
-	c.start()
-	keep := openStream(t, srv, "/events")
-	keep.start()
-	c.conn.Close()
+	c := ssetest.Open(t, srv, "/events")
+	c.Start()
+	keep := ssetest.Open(t, srv, "/events")
+	keep.Start()
+	c.Conn.Close()
 	select {
 	case <-left:
-	case <-time.After(testTimeout):
+	case <-time.After(ssetest.Timeout):
 		t.Fatal("the handler of a closed connection did not return")
 	}
 	if n := b.Clients(); n != 1 {
@@ -690,7 +534,7 @@ func testBrokerClientGone(t *testing.T, noHijack bool) {
 	if _, n, _ := b.Publish("x", 1); n != 1 {
 		t.Errorf("Publish reached %d clients, want 1", n)
 	}
-	keep.nextEvent()
+	keep.NextEvent()
 }
 
 func TestBrokerDropsLaggingClient(t *testing.T) { forEachMode(t, testBrokerDropsLaggingClient) }
@@ -708,25 +552,25 @@ func testBrokerDropsLaggingClient(t *testing.T, noHijack bool) {
 		}
 	}
 	srv := serveBroker(t, b)
-	c := openStream(t, srv, "/events")
-	sync := c.start()
+	c := ssetest.Open(t, srv, "/events")
+	sync := c.Start()
 	for i := range 3 {
 		if _, n, err := b.Publish(EventBuilding, BuildingData{Build: strconv.Itoa(i)}); n != 1 || err != nil {
 			t.Fatalf("Publish: %d clients, %v", n, err)
 		}
 	}
 	close(gate) // the stream, asleep in the hook, finds itself 3 behind
-	c.readToEnd()
-	if len(c.p.events) != 1 {
-		t.Errorf("a dropped client got %+v, want only its sync", c.p.events)
+	c.ReadToEnd()
+	if len(c.P.Events) != 1 {
+		t.Errorf("a dropped client got %+v, want only its sync", c.P.Events)
 	}
 	if n := b.Clients(); n != 0 {
 		t.Errorf("Clients() = %d, want 0", n)
 	}
-	r := openStream(t, srv, "/events", "Last-Event-ID: "+sync.LastEventID)
-	r.readRetry()
+	r := ssetest.Open(t, srv, "/events", "Last-Event-ID: "+sync.LastEventID)
+	r.ReadRetry()
 	for i := range 3 {
-		if got := r.nextEvent(); got.LastEventID != strconv.Itoa(1001+i) {
+		if got := r.NextEvent(); got.LastEventID != strconv.Itoa(1001+i) {
 			t.Errorf("replay %d: got %+v", i, got)
 		}
 	}
@@ -765,11 +609,11 @@ func testBrokerDropsStalledClient(t *testing.T, noHijack bool) {
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() { b.Close() })
 
-	stalled := openStream(t, srv, "/events")
-	stalled.conn.(*net.TCPConn).SetReadBuffer(4 << 10)
-	stalled.start() // and reads no more
-	healthy := openStream(t, srv, "/events")
-	healthy.start()
+	stalled := ssetest.Open(t, srv, "/events")
+	stalled.Conn.(*net.TCPConn).SetReadBuffer(4 << 10)
+	stalled.Start() // and reads no more
+	healthy := ssetest.Open(t, srv, "/events")
+	healthy.Start()
 
 	big := strings.Repeat("x", 256<<10) // far more than the socket buffers hold
 	const events = 8
@@ -777,24 +621,24 @@ func testBrokerDropsStalledClient(t *testing.T, noHijack bool) {
 		if _, n, err := b.Publish(EventReload, ReloadData{Reason: big}); err != nil || n == 0 {
 			t.Fatalf("Publish: %d, %v", n, err)
 		}
-		if got := healthy.nextEvent(); got.LastEventID != strconv.Itoa(1001+i) {
+		if got := healthy.NextEvent(); got.LastEventID != strconv.Itoa(1001+i) {
 			t.Fatalf("healthy client: got event %s, want %d", got.LastEventID, 1001+i)
 		}
 	}
 	select {
 	case <-left:
-	case <-time.After(testTimeout):
+	case <-time.After(ssetest.Timeout):
 		t.Fatal("the stalled client was not dropped")
 	}
 	if n := b.Clients(); n != 1 {
 		t.Errorf("Clients() = %d, want 1", n)
 	}
-	stalled.readToEnd()
-	if n := len(stalled.p.events); n >= 1+events {
+	stalled.ReadToEnd()
+	if n := len(stalled.P.Events); n >= 1+events {
 		t.Errorf("the stalled client got all %d events", n)
 	}
 	mustPublish(t, b, EventReload, ReloadData{})
-	if got := healthy.nextEvent(); got.Data != `{"reason":""}` {
+	if got := healthy.NextEvent(); got.Data != `{"reason":""}` {
 		t.Errorf("healthy client: got %+v", got)
 	}
 }
@@ -809,10 +653,10 @@ func testBrokerConcurrentPublish(t *testing.T, noHijack bool) {
 	b := newTestBroker(noHijack, opts)
 	srv := serveBroker(t, b)
 	const publishers, each = 4, 100
-	var clients []*streamClient
+	var clients []*ssetest.Client
 	for range 3 {
-		c := openStream(t, srv, "/events")
-		c.readRetry()
+		c := ssetest.Open(t, srv, "/events")
+		c.ReadRetry()
 		clients = append(clients, c)
 	}
 	var wg sync.WaitGroup
@@ -830,12 +674,12 @@ func testBrokerConcurrentPublish(t *testing.T, noHijack bool) {
 		readers.Go(func() {
 			var last uint64
 			for n := 0; n < publishers*each; {
-				bl, err := c.tryNext()
+				bl, err := c.TryNext()
 				if err != nil {
 					t.Errorf("client %d: %v", i, err)
 					return
 				}
-				for _, ev := range bl.events {
+				for _, ev := range bl.Events {
 					if ev.Type == EventPing {
 						continue // no id of its own
 					}
@@ -865,23 +709,23 @@ func testBrokerClose(t *testing.T, noHijack bool) {
 	opts.Heartbeat = time.Millisecond
 	b := newTestBroker(noHijack, opts)
 	srv := serveBroker(t, b)
-	var clients []*streamClient
+	var clients []*ssetest.Client
 	for range 3 {
-		c := openStream(t, srv, "/events")
-		c.start()
+		c := ssetest.Open(t, srv, "/events")
+		c.Start()
 		clients = append(clients, c)
 	}
 	done := make(chan error)
 	go func() { done <- b.Close() }()
 	for _, c := range clients {
-		c.readToEnd()
+		c.ReadToEnd()
 	}
 	select {
 	case err := <-done:
 		if err != nil {
 			t.Errorf("Close: %v", err)
 		}
-	case <-time.After(testTimeout):
+	case <-time.After(ssetest.Timeout):
 		t.Fatal("Close did not return")
 	}
 	if n := b.Clients(); n != 0 {
@@ -890,7 +734,7 @@ func testBrokerClose(t *testing.T, noHijack bool) {
 	if err := b.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
 	}
-	resp, _ := request(t, srv, "GET", "/events")
+	resp, _ := ssetest.Request(t, srv, "GET", "/events")
 	if resp.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("GET after Close: %s, want 503", resp.Status)
 	}
@@ -914,7 +758,7 @@ func TestBrokerHTTP2(t *testing.T) {
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() { b.Close() })
 
-	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), ssetest.Timeout)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/events", nil)
 	resp, err := srv.Client().Do(req)
@@ -925,22 +769,22 @@ func TestBrokerHTTP2(t *testing.T) {
 	if resp.ProtoMajor != 2 || resp.Header.Get("Content-Type") != "text/event-stream" || resp.Header.Get("Connection") != "" {
 		t.Fatalf("%s %s, headers %v", resp.Proto, resp.Status, resp.Header)
 	}
-	p := newSSEParser()
+	p := ssetest.NewParser()
 	br := bufio.NewReader(resp.Body)
 	read := func(n int) {
-		for len(p.events) < n {
+		for len(p.Events) < n {
 			line, err := br.ReadString('\n')
 			if err != nil {
 				t.Fatal(err)
 			}
-			p.feed([]byte(line))
+			p.Feed([]byte(line))
 		}
 	}
 	read(1)
 	mustPublish(t, b, EventReload, ReloadData{Reason: "h2"})
 	read(2)
-	if p.retry != 500 || p.events[0].Type != EventSync || p.events[1] != (sseEvent{EventReload, `{"reason":"h2"}`, "1001"}) {
-		t.Errorf("retry %d, events %+v", p.retry, p.events)
+	if p.Retry != 500 || p.Events[0].Type != EventSync || p.Events[1] != (ssetest.Event{Type: EventReload, Data: `{"reason":"h2"}`, LastEventID: "1001"}) {
+		t.Errorf("retry %d, events %+v", p.Retry, p.Events)
 	}
 }
 
@@ -951,13 +795,13 @@ func testBrokerIgnoresClientData(t *testing.T, noHijack bool) {
 	// does not disturb its stream.
 	b := newTestBroker(noHijack, testOptions())
 	srv := serveBroker(t, b)
-	c := openStream(t, srv, "/events")
-	c.start()
-	if _, err := io.WriteString(c.conn, "GET /other HTTP/1.1\r\nHost: x\r\n\r\njunk"); err != nil {
+	c := ssetest.Open(t, srv, "/events")
+	c.Start()
+	if _, err := io.WriteString(c.Conn, "GET /other HTTP/1.1\r\nHost: x\r\n\r\njunk"); err != nil {
 		t.Fatal(err)
 	}
 	mustPublish(t, b, EventReload, ReloadData{})
-	if got := c.nextEvent(); got.Type != EventReload {
+	if got := c.NextEvent(); got.Type != EventReload {
 		t.Errorf("got %+v", got)
 	}
 }
