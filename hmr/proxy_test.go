@@ -461,7 +461,7 @@ func TestProxyBackendDown(t *testing.T) {
 	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(string(body), "The backend is not running") {
 		t.Fatalf("page while the backend is down: %s\n%s", resp.Status, body)
 	}
-	after := strconv.FormatUint(ts.broker.lastID.Load(), 10)
+	after := strconv.FormatUint(ts.broker.lastID(), 10)
 	if want := "after=" + after; !bytes.Contains(body, []byte(want)) || !tagRE.Match(body) {
 		t.Errorf("the page does not load the client with %s:\n%s", want, body)
 	}
@@ -530,7 +530,7 @@ func TestProxyBackendRestart(t *testing.T) {
 	if resp, _ := doRequest(t, "GET", ts.URL+"/panic", "", docHeader()...); resp.StatusCode != http.StatusBadGateway {
 		t.Errorf("/panic: %s", resp.Status)
 	}
-	mustPublish(t, ts.broker, "marker", 1)
+	ssetest.MustPublish(t, ts.broker, "marker", 1)
 	if ev := st.NextEvent(); ev.Type != "marker" {
 		t.Fatalf("got %s %s before the marker; want no reload", ev.Type, ev.Data)
 	}
@@ -543,7 +543,7 @@ func TestProxyBackendRestart(t *testing.T) {
 	logs.wait(t, "hmr: backend is down")
 	startBackend(t, addr)
 	nextNamed(t, st, EventReload)
-	mustPublish(t, ts.broker, "marker", 2)
+	ssetest.MustPublish(t, ts.broker, "marker", 2)
 	if ev := st.NextEvent(); ev.Type != "marker" {
 		t.Fatalf("got %s %s after the reload; want one reload", ev.Type, ev.Data)
 	}

@@ -305,7 +305,7 @@ func TestProxyRouteBackendDown(t *testing.T) {
 	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(string(body), "The backend is not running") || !tagRE.Match(body) {
 		t.Fatalf("page while the backend is down: %s\n%s", resp.Status, body)
 	}
-	after := strconv.FormatUint(ts.broker.lastID.Load(), 10)
+	after := strconv.FormatUint(ts.broker.lastID(), 10)
 	if !strings.Contains(string(body), "after="+after) {
 		t.Errorf("the page does not reload after event %s:\n%s", after, body)
 	}
@@ -328,7 +328,7 @@ func TestProxyRouteBackendDown(t *testing.T) {
 	}
 	// The route's monitor holds no connection: the backend may restart
 	// with no reload of the pages.
-	mustPublish(t, ts.broker, "marker", 1)
+	ssetest.MustPublish(t, ts.broker, "marker", 1)
 	if ev := st.NextEvent(); ev.Type != "marker" {
 		t.Fatalf("got %s %s; want no second reload", ev.Type, ev.Data)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/devserve/devserve/internal/guard"
 	"github.com/devserve/devserve/internal/proxy"
+	"github.com/devserve/devserve/internal/sse"
 	"github.com/devserve/devserve/internal/ssetest"
 )
 
@@ -512,7 +513,8 @@ func serveConfigured(t *testing.T, dir string, noHijack bool, configure func(*ht
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.broker.noHijack = noHijack
+	srv.broker.Close() // for one that serves as told
+	srv.broker = newBroker(BrokerOptions{Sync: srv.syncData}, sse.Options{NoHijack: noHijack})
 	ts := &testServer{Server: srv, dir: dir}
 	ts.http = httptest.NewUnstartedServer(srv)
 	ts.http.Config = NewHTTPServer(srv, nil)
@@ -624,7 +626,7 @@ func TestIdleConnectionsClosed(t *testing.T) {
 // every other request, in both ways the broker serves streams.
 func TestEventStreamOutlivesTimeouts(t *testing.T) {
 	const limit = 150 * time.Millisecond
-	forEachMode(t, func(t *testing.T, noHijack bool) {
+	ssetest.ForEachMode(t, func(t *testing.T, noHijack bool) {
 		ts := serveConfigured(t, copyFixture(t, "live"), noHijack, func(hs *http.Server) {
 			hs.ReadHeaderTimeout, hs.ReadTimeout, hs.WriteTimeout, hs.IdleTimeout = limit, limit, limit, limit
 		})

@@ -191,3 +191,31 @@ func (c *Client) ReadToEnd() {
 		}
 	}
 }
+
+// ForEachMode runs f as two subtests, for the two ways a broker serves a
+// stream over HTTP/1.1: on the hijacked connection ("hijacked", noHijack
+// false) and through the ResponseWriter ("response", noHijack true).
+func ForEachMode(t *testing.T, f func(t *testing.T, noHijack bool)) {
+	for _, m := range []struct {
+		name     string
+		noHijack bool
+	}{{"hijacked", false}, {"response", true}} {
+		t.Run(m.name, func(t *testing.T) { f(t, m.noHijack) })
+	}
+}
+
+// Publisher is what publishes events: internal/sse's Broker and hmr's.
+type Publisher interface {
+	Publish(name string, data any) (id uint64, clients int, err error)
+}
+
+// MustPublish publishes an event on p and returns its id; it fails the
+// test if Publish fails.
+func MustPublish(t testing.TB, p Publisher, name string, data any) uint64 {
+	t.Helper()
+	id, _, err := p.Publish(name, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}

@@ -1,4 +1,4 @@
-package hmr
+package sse
 
 import (
 	"strconv"
