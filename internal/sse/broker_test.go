@@ -497,13 +497,14 @@ func testBrokerSurvivesServerTimeouts(t *testing.T, noHijack bool) {
 func TestBrokerClientGone(t *testing.T) { ssetest.ForEachMode(t, testBrokerClientGone) }
 
 func testBrokerClientGone(t *testing.T, noHijack bool) {
-	b := newTestBroker(noHijack, testOptions())
+	opts := testOptions()
 	left := make(chan struct{}, 10)
-	b.testHook = func(where string) {
+	opts.TestHook = func(where string) {
 		if where == "leave" {
 			left <- struct{}{}
 		}
 	}
+	b := newTestBroker(noHijack, opts)
 	srv := serveBroker(t, b)
 	c := ssetest.Open(t, srv, "/events")
 	c.Start()
@@ -531,13 +532,13 @@ func testBrokerDropsLaggingClient(t *testing.T, noHijack bool) {
 	// is dropped; it can resume from History.
 	opts := testOptions()
 	opts.Queue = 2
-	b := newTestBroker(noHijack, opts)
 	gate := make(chan struct{})
-	b.testHook = func(where string) {
+	opts.TestHook = func(where string) {
 		if where == "wake" {
 			<-gate
 		}
 	}
+	b := newTestBroker(noHijack, opts)
 	srv := serveBroker(t, b)
 	c := ssetest.Open(t, srv, "/events")
 	sync := c.Start()
@@ -583,13 +584,13 @@ func testBrokerDropsStalledClient(t *testing.T, noHijack bool) {
 	opts := testOptions()
 	opts.Queue = 4
 	opts.WriteTimeout = 500 * time.Millisecond
-	b := newTestBroker(noHijack, opts)
 	left := make(chan struct{}, 10)
-	b.testHook = func(where string) {
+	opts.TestHook = func(where string) {
 		if where == "leave" {
 			left <- struct{}{}
 		}
 	}
+	b := newTestBroker(noHijack, opts)
 	srv := httptest.NewUnstartedServer(b)
 	srv.Listener = smallBufferListener{srv.Listener}
 	srv.Start()
