@@ -10,6 +10,7 @@ import (
 
 	"github.com/devserve/devserve/bundler"
 	"github.com/devserve/devserve/internal/browsertest"
+	"github.com/devserve/devserve/internal/ssetest"
 )
 
 // These tests give the server bad input in a real browser (issues #12 and
@@ -93,7 +94,7 @@ func TestBrowserBadPackages(t *testing.T) {
 			// The page and the server keep the last good build.
 			samePage(t, tab, "a failed build")
 			waitJS(t, tab, outText("one"))
-			_, served := request(t, ts.http, "GET", "/main.js") // it holds value.js
+			_, served := ssetest.Request(t, ts.http, "GET", "/main.js") // it holds value.js
 			if !strings.Contains(served, `"one"`) || strings.Contains(served, c.spec) {
 				t.Errorf("after the failed build /main.js is\n%s\nwant the last good build's", served)
 			}

@@ -8,7 +8,8 @@
 // and scripts.go for the base path, the public folder, the SPA fallback,
 // missing pages, linked packages, extra watched folders, the pages as
 // last served and the client's scripts); loop.go the build loop; event.go
-// the events; broker.go and sse.go the broker; middleware.go Inject and
+// the events; broker.go the Broker, a thin face of internal/sse, which
+// serves the stream (fan-out, heartbeat, replay); middleware.go Inject and
 // InjectScript; routes.go the proxy routes' options. Each other job is an
 // internal package with a typed boundary: internal/guard refuses foreign
 // hosts, origins and paths; internal/page injects the client into a page

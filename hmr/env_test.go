@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/devserve/devserve/bundler"
+	"github.com/devserve/devserve/internal/ssetest"
 )
 
 // envSecret is the value of SECRET in testdata/env/.env; procSecret is a
@@ -26,10 +27,10 @@ func startEnv(t *testing.T, bundle bool) *testServer {
 
 // untilEvent reads the stream until an event named name, and returns the
 // raw data of every event read.
-func untilEvent(t *testing.T, st *streamClient, name string) (all, last string) {
+func untilEvent(t *testing.T, st *ssetest.Client, name string) (all, last string) {
 	t.Helper()
 	for {
-		for _, ev := range st.next().events {
+		for _, ev := range st.Next().Events {
 			all += ev.Data
 			if ev.Type == name {
 				return all, ev.Data
@@ -49,7 +50,7 @@ func TestEnvNeverServed(t *testing.T) {
 			var seen strings.Builder
 			get := func(target string, code int) string {
 				t.Helper()
-				resp, body := request(t, ts.http, "GET", target)
+				resp, body := ssetest.Request(t, ts.http, "GET", target)
 				if resp.StatusCode != code {
 					t.Fatalf("GET %s: %s", target, resp.Status)
 				}
@@ -68,8 +69,8 @@ func TestEnvNeverServed(t *testing.T) {
 				}
 				return js
 			}
-			st := openStream(t, ts.http, EventsPath)
-			seen.WriteString(st.start().Data)
+			st := ssetest.Open(t, ts.http, EventsPath)
+			seen.WriteString(st.Start().Data)
 			if js := getAll(); !strings.Contains(js, `"from .env"`) || !strings.Contains(js, `"from the process"`) {
 				t.Errorf("the script lacks the variables:\n%s", js)
 			}
@@ -80,7 +81,7 @@ func TestEnvNeverServed(t *testing.T) {
 			events, built := untilEvent(t, st, EventBuilt)
 			seen.WriteString(events)
 			var bd BuiltData
-			decode(t, sseEvent{Type: EventBuilt, Data: built}, &bd)
+			decode(t, ssetest.Event{Type: EventBuilt, Data: built}, &bd)
 			if !bd.Reload {
 				t.Errorf("built after editing .env = %+v, want a reload", bd)
 			}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/devserve/devserve/client"
 	"github.com/devserve/devserve/internal/page"
+	"github.com/devserve/devserve/internal/ssetest"
 )
 
 // TestInject runs handlers of an app through Server.Inject.
@@ -169,7 +170,7 @@ func TestInjectPassesThrough(t *testing.T) {
 	defer srv.Close()
 	defer close(next)
 
-	conn := dial(t, srv, "GET", "/stream")
+	conn := ssetest.Dial(t, srv, "GET", "/stream")
 	br := bufio.NewReader(conn)
 	if _, err := http.ReadResponse(br, nil); err != nil {
 		t.Fatal(err)
@@ -184,7 +185,7 @@ func TestInjectPassesThrough(t *testing.T) {
 		}
 	}
 
-	conn = dial(t, srv, "GET", "/hijack", "Connection: Upgrade", "Upgrade: echo")
+	conn = ssetest.Dial(t, srv, "GET", "/hijack", "Connection: Upgrade", "Upgrade: echo")
 	br = bufio.NewReader(conn)
 	if resp, err := http.ReadResponse(br, nil); err != nil || resp.StatusCode != 101 {
 		t.Fatalf("upgrade: %v, %v", resp, err)

@@ -29,6 +29,7 @@ import (
 	"github.com/devserve/devserve/client"
 	"github.com/devserve/devserve/internal/page"
 	"github.com/devserve/devserve/internal/proxy"
+	"github.com/devserve/devserve/internal/ssetest"
 	"go.uber.org/goleak"
 )
 
@@ -391,7 +392,7 @@ func TestProxyStreams(t *testing.T) {
 
 	t.Run("event stream", func(t *testing.T) {
 		// The backend sends one event and waits: it must arrive now.
-		conn := dial(t, ts.http, "GET", "/events", "Accept: text/event-stream")
+		conn := ssetest.Dial(t, ts.http, "GET", "/events", "Accept: text/event-stream")
 		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 		if err != nil {
 			t.Fatal(err)
@@ -407,7 +408,7 @@ func TestProxyStreams(t *testing.T) {
 	})
 
 	t.Run("upgrade", func(t *testing.T) {
-		conn := dial(t, ts.http, "GET", "/ws", "Connection: Upgrade", "Upgrade: echo", "Origin: "+ts.URL)
+		conn := ssetest.Dial(t, ts.http, "GET", "/ws", "Connection: Upgrade", "Upgrade: echo", "Origin: "+ts.URL)
 		br := bufio.NewReader(conn)
 		resp, err := http.ReadResponse(br, nil)
 		if err != nil {
@@ -439,10 +440,10 @@ func freeAddr(t testing.TB) string {
 }
 
 // nextNamed reads events until one named name, and returns it.
-func nextNamed(t *testing.T, st *streamClient, name string) sseEvent {
+func nextNamed(t *testing.T, st *ssetest.Client, name string) ssetest.Event {
 	t.Helper()
 	for {
-		if ev := st.nextEvent(); ev.Type == name {
+		if ev := st.NextEvent(); ev.Type == name {
 			return ev
 		}
 	}
@@ -453,14 +454,14 @@ func nextNamed(t *testing.T, st *streamClient, name string) sseEvent {
 func TestProxyBackendDown(t *testing.T) {
 	addr := freeAddr(t)
 	ts := startProxy(t, "http://"+addr, Options{})
-	st := openStream(t, ts.http, EventsPath)
-	st.start()
+	st := ssetest.Open(t, ts.http, EventsPath)
+	st.Start()
 
 	resp, body := doRequest(t, "GET", ts.URL+"/", "", "Sec-Fetch-Dest: document")
 	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(string(body), "The backend is not running") {
 		t.Fatalf("page while the backend is down: %s\n%s", resp.Status, body)
 	}
-	after := strconv.FormatUint(ts.broker.lastID.Load(), 10)
+	after := strconv.FormatUint(ts.broker.lastID(), 10)
 	if want := "after=" + after; !bytes.Contains(body, []byte(want)) || !tagRE.Match(body) {
 		t.Errorf("the page does not load the client with %s:\n%s", want, body)
 	}
@@ -516,12 +517,12 @@ func TestProxyBackendRestart(t *testing.T) {
 
 	logs := &logRecorder{msgs: make(chan string, 100)}
 	ts := startProxy(t, "http://"+addr, Options{Logger: slog.New(logs)})
-	st := openStream(t, ts.http, EventsPath)
-	st.start()
+	st := ssetest.Open(t, ts.http, EventsPath)
+	st.Start()
 	for range 3 { // the monitor's first connection, and two more
 		select {
 		case <-conns:
-		case <-time.After(testTimeout):
+		case <-time.After(ssetest.Timeout):
 			t.Fatal("the monitor does not connect to the backend")
 		}
 	}
@@ -529,8 +530,8 @@ func TestProxyBackendRestart(t *testing.T) {
 	if resp, _ := doRequest(t, "GET", ts.URL+"/panic", "", docHeader()...); resp.StatusCode != http.StatusBadGateway {
 		t.Errorf("/panic: %s", resp.Status)
 	}
-	mustPublish(t, ts.broker, "marker", 1)
-	if ev := st.nextEvent(); ev.Type != "marker" {
+	ssetest.MustPublish(t, ts.broker, "marker", 1)
+	if ev := st.NextEvent(); ev.Type != "marker" {
 		t.Fatalf("got %s %s before the marker; want no reload", ev.Type, ev.Data)
 	}
 	if msg := logs.find("hmr: backend is down"); msg != "" {
@@ -542,8 +543,8 @@ func TestProxyBackendRestart(t *testing.T) {
 	logs.wait(t, "hmr: backend is down")
 	startBackend(t, addr)
 	nextNamed(t, st, EventReload)
-	mustPublish(t, ts.broker, "marker", 2)
-	if ev := st.nextEvent(); ev.Type != "marker" {
+	ssetest.MustPublish(t, ts.broker, "marker", 2)
+	if ev := st.NextEvent(); ev.Type != "marker" {
 		t.Fatalf("got %s %s after the reload; want one reload", ev.Type, ev.Data)
 	}
 }
@@ -597,7 +598,7 @@ func (l *logRecorder) wait(t *testing.T, prefix string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.drain()
-	timeout := time.After(testTimeout)
+	timeout := time.After(ssetest.Timeout)
 	for {
 		select {
 		case m := <-l.msgs:
@@ -622,8 +623,8 @@ func TestWatch(t *testing.T) {
 	}
 	write("page.tmpl", "<p>{{.}}</p>")
 	ts := startServer(t, copyFixture(t, "live"), "127.0.0.1:0", Options{Watch: []string{templates}})
-	st := openStream(t, ts.http, EventsPath)
-	st.start()
+	st := ssetest.Open(t, ts.http, EventsPath)
+	st.Start()
 
 	write("page.tmpl", "<p>{{.Name}}</p>")
 	var reload ReloadData
@@ -650,8 +651,8 @@ func TestWatch(t *testing.T) {
 
 func TestReload(t *testing.T) {
 	ts := startServer(t, copyFixture(t, "live"), "127.0.0.1:0", Options{})
-	st := openStream(t, ts.http, EventsPath)
-	st.start()
+	st := ssetest.Open(t, ts.http, EventsPath)
+	st.Start()
 	if err := ts.Reload("templates parsed"); err != nil {
 		t.Fatal(err)
 	}
@@ -685,13 +686,13 @@ func TestCloseLeavesNoGoroutine(t *testing.T) {
 	hs.Config = NewHTTPServer(srv, nil)
 	hs.Start()
 
-	st := openStream(t, hs, EventsPath)
-	st.start()
-	events := dial(t, hs, "GET", "/events", "Accept: text/event-stream")
+	st := ssetest.Open(t, hs, EventsPath)
+	st.Start()
+	events := ssetest.Dial(t, hs, "GET", "/events", "Accept: text/event-stream")
 	if _, err := http.ReadResponse(bufio.NewReader(events), nil); err != nil {
 		t.Fatal(err)
 	}
-	ws := dial(t, hs, "GET", "/ws", "Connection: Upgrade", "Upgrade: echo")
+	ws := ssetest.Dial(t, hs, "GET", "/ws", "Connection: Upgrade", "Upgrade: echo")
 	if resp, err := http.ReadResponse(bufio.NewReader(ws), nil); err != nil || resp.StatusCode != 101 {
 		t.Fatalf("upgrade: %v %v", resp, err)
 	}
@@ -706,7 +707,7 @@ func TestCloseLeavesNoGoroutine(t *testing.T) {
 	hs.Close()
 	be.Close()
 	rawClient.CloseIdleConnections()
-	for _, c := range []net.Conn{st.conn, events, ws} {
+	for _, c := range []net.Conn{st.Conn, events, ws} {
 		c.Close()
 	}
 	goleak.VerifyNone(t, ignore)

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/devserve/devserve/internal/ssetest"
 )
 
 func TestPublic(t *testing.T) {
@@ -41,7 +43,7 @@ func TestPublic(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, body := request(t, ts.http, tt.method, tt.target, tt.header...)
+			resp, body := ssetest.Request(t, ts.http, tt.method, tt.target, tt.header...)
 			if resp.StatusCode != tt.code || !strings.Contains(body, tt.body) {
 				t.Fatalf("%s %s: %s, want %d with %q\n%s", tt.method, tt.target, resp.Status, tt.code, tt.body, body)
 			}
@@ -79,7 +81,7 @@ func TestPublicWins(t *testing.T) {
 	if st := ts.Status(); st.Status != StatusError || st.Failed || st.Build == "" {
 		t.Errorf("status %+v, want an error with a good build served", st)
 	}
-	if _, body := request(t, ts.http, "GET", "/robots.txt"); !strings.Contains(body, "User-agent") {
+	if _, body := ssetest.Request(t, ts.http, "GET", "/robots.txt"); !strings.Contains(body, "User-agent") {
 		t.Errorf("GET /robots.txt: %q, want the one of public/", body)
 	}
 
@@ -87,13 +89,13 @@ func TestPublicWins(t *testing.T) {
 	// files are served before any transform.
 	ts.write(t, "public/style.css", "/* public's */")
 	ts.nextBatch(t, "public/style.css")
-	if _, body := request(t, ts.http, "GET", "/style.css"); body != "/* public's */" {
+	if _, body := ssetest.Request(t, ts.http, "GET", "/style.css"); body != "/* public's */" {
 		t.Errorf("GET /style.css: %q, want the one of public/", body)
 	}
 
 	// Once per URL.
-	request(t, ts.http, "GET", "/public/robots.txt")
-	request(t, ts.http, "GET", "/public/robots.txt")
+	ssetest.Request(t, ts.http, "GET", "/public/robots.txt")
+	ssetest.Request(t, ts.http, "GET", "/public/robots.txt")
 	if m := log.find("/public/robots.txt is not served"); !strings.Contains(m, "use /robots.txt instead") {
 		t.Errorf("warning %q, want one that names /robots.txt", m)
 	}
@@ -126,8 +128,8 @@ func errorFiles(ms []Message) string {
 // page, the sync a page opened later gets, and the status.
 func TestPublicClashErrors(t *testing.T) {
 	ts := startServer(t, copyFixture(t, "spa"), "127.0.0.1:0", Options{})
-	st := openStream(t, ts.http, EventsPath)
-	st.start()
+	st := ssetest.Open(t, ts.http, EventsPath)
+	st.Start()
 	main := string(readFile(t, filepath.Join(ts.dir, "src", "main.ts")))
 	remove := func(rel string) func(t *testing.T) {
 		return func(t *testing.T) {
@@ -185,7 +187,7 @@ func TestPublicClashErrors(t *testing.T) {
 			}
 			// The open page hears of it.
 			for {
-				ev := st.nextEvent()
+				ev := st.NextEvent()
 				if ev.Type == EventErrors && tt.event == EventErrors {
 					var d ErrorsData
 					decode(t, ev, &d)
@@ -207,10 +209,10 @@ func TestPublicClashErrors(t *testing.T) {
 				}
 			}
 			// So does a page opened now, and the status.
-			late := openStream(t, ts.http, EventsPath)
+			late := ssetest.Open(t, ts.http, EventsPath)
 			var sync SyncData
-			decode(t, late.start(), &sync)
-			late.conn.Close()
+			decode(t, late.Start(), &sync)
+			late.Conn.Close()
 			status := map[bool]string{true: StatusError, false: StatusOK}[tt.files != ""]
 			if sync.Status != status || sync.Failed != tt.failed || errorFiles(sync.Errors) != tt.files {
 				t.Errorf("a new page's sync %+v, want status %s, failed=%v, errors of %q", sync, status, tt.failed, tt.files)
@@ -223,7 +225,7 @@ func TestPublicClashErrors(t *testing.T) {
 			}
 		})
 	}
-	if _, body := request(t, ts.http, "GET", "/style.css"); strings.Contains(body, "public's") {
+	if _, body := ssetest.Request(t, ts.http, "GET", "/style.css"); strings.Contains(body, "public's") {
 		t.Errorf("GET /style.css after public/style.css went: %q, want the entry's output", body)
 	}
 }
@@ -232,8 +234,8 @@ func TestPublicClashErrors(t *testing.T) {
 // pages with no build, and that a save of the same bytes does not.
 func TestPublicChangeReloads(t *testing.T) {
 	ts := startServer(t, copyFixture(t, "spa"), "127.0.0.1:0", Options{})
-	st := openStream(t, ts.http, EventsPath)
-	st.start()
+	st := ssetest.Open(t, ts.http, EventsPath)
+	st.Start()
 
 	ts.writeAtomic(t, "public/data.txt", "two\n")
 	if b := ts.nextBatch(t, "public/data.txt"); b.started {
@@ -269,16 +271,16 @@ func TestFilesRevalidate(t *testing.T) {
 		{"notes.txt", "/notes.txt"},
 	} {
 		t.Run(c.file, func(t *testing.T) {
-			resp, _ := request(t, ts.http, "GET", c.url)
+			resp, _ := ssetest.Request(t, ts.http, "GET", c.url)
 			etag := resp.Header.Get("ETag")
 			if etag == "" || resp.Header.Get("Last-Modified") != "" {
 				t.Fatalf("ETag %q, Last-Modified %q: want an ETag only", etag, resp.Header.Get("Last-Modified"))
 			}
-			if again, _ := request(t, ts.http, "GET", c.url, "If-None-Match: "+etag); again.StatusCode != http.StatusNotModified {
+			if again, _ := ssetest.Request(t, ts.http, "GET", c.url, "If-None-Match: "+etag); again.StatusCode != http.StatusNotModified {
 				t.Errorf("revalidated: %s, want 304", again.Status)
 			}
 			ts.write(t, c.file, "two\n") // same size, same second
-			resp, body := request(t, ts.http, "GET", c.url, "If-None-Match: "+etag)
+			resp, body := ssetest.Request(t, ts.http, "GET", c.url, "If-None-Match: "+etag)
 			if resp.StatusCode != 200 || body != "two\n" {
 				t.Errorf("after a change: %s %q, want 200 with the new text", resp.Status, body)
 			}

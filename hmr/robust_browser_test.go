@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/devserve/devserve/internal/browsertest"
+	"github.com/devserve/devserve/internal/ssetest"
 )
 
 const overlayJS = `document.querySelector("devserve-overlay")`
@@ -340,7 +341,7 @@ func TestBrowserThousandEdits(t *testing.T) {
 	wrote, _ := ts.saveAtRate(t, "value.js", `export const value = "edit %d";`, edits, every)
 	final := fmt.Sprintf("edit %d", edits-1)
 	if err := browsertest.WaitJS(tab, outText(final)+` && `+pageOK, browserWait); err != nil {
-		_, body := request(t, ts.http, "GET", "/main.js")
+		_, body := ssetest.Request(t, ts.http, "GET", "/main.js")
 		i := strings.Index(body, "edit ")
 		t.Fatalf("%v\npage: %s\nserver: %+v, serving %.20q, disk %q", err,
 			evalJS[string](t, tab, `document.getElementById("out").textContent + " " + JSON.stringify(window.__devserve) + " sync reloads: " + sessionStorage.getItem("__devserve_reloads")`),

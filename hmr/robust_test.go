@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/devserve/devserve/internal/ssetest"
 )
 
 // writeAtomic replaces a file of the served project the way most editors
@@ -107,7 +109,7 @@ func TestBadSource(t *testing.T) {
 			if r.Event == EventErrors && (len(r.Errors) == 0 || !strings.Contains(errorsText(r), tt.errText)) {
 				t.Errorf("errors %q, want them to mention %q", errorsText(r), tt.errText)
 			}
-			resp, body := request(t, ts.http, "GET", "/main.js")
+			resp, body := ssetest.Request(t, ts.http, "GET", "/main.js")
 			if resp.StatusCode != 200 || !strings.Contains(body, tt.body) {
 				t.Errorf("GET /main.js after the build: %s, want 200 with %q", resp.Status, tt.body)
 			}
@@ -120,7 +122,7 @@ func TestBadSource(t *testing.T) {
 			fixed := strings.Replace(good, `"one"`, `"fixed `+string(rune('a'+i))+`"`, 1)
 			ts.writeAtomic(t, "value.js", fixed)
 			r = ts.waitReport(t, EventBuilt)
-			if _, body := request(t, ts.http, "GET", "/main.js"); !strings.Contains(body, "fixed "+string(rune('a'+i))) {
+			if _, body := ssetest.Request(t, ts.http, "GET", "/main.js"); !strings.Contains(body, "fixed "+string(rune('a'+i))) {
 				t.Errorf("after the fix, /main.js lacks the fixed value:\n%.300s", body)
 			}
 		})
@@ -133,7 +135,7 @@ func TestBadSource(t *testing.T) {
 // page.
 func TestPageChangeInFailedBuild(t *testing.T) {
 	ts := startServer(t, copyFixture(t, "live"), "127.0.0.1:0", Options{})
-	request(t, ts.http, "GET", "/") // a browser has the page
+	ssetest.Request(t, ts.http, "GET", "/") // a browser has the page
 	page := strings.Replace(string(readFile(t, filepath.Join(ts.dir, "index.html"))), "loading", "page two", 1)
 	ts.writeAtomic(t, "style.css", `@import "./missing.css";`)
 	ts.writeAtomic(t, "index.html", page)
@@ -144,7 +146,7 @@ func TestPageChangeInFailedBuild(t *testing.T) {
 	if r := ts.waitReport(t, EventBuilt); !r.Reload {
 		t.Errorf("the good build after the page changed did not reload: %+v", r)
 	}
-	if _, body := request(t, ts.http, "GET", "/"); !strings.Contains(body, "page two") {
+	if _, body := ssetest.Request(t, ts.http, "GET", "/"); !strings.Contains(body, "page two") {
 		t.Errorf("the page served is not the new one:\n%s", body)
 	}
 }
@@ -185,7 +187,7 @@ func TestRootRemovedAndBack(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ts := startServer(t, copyFixture(t, "live"), "127.0.0.1:0", Options{})
-			request(t, ts.http, "GET", "/")
+			ssetest.Request(t, ts.http, "GET", "/")
 			tt.remove(t, ts)
 			if r := ts.waitErrors(t, "project folder"); !strings.Contains(errorsText(r), ts.dir) {
 				t.Errorf("errors %q do not name the folder", errorsText(r))
@@ -193,7 +195,7 @@ func TestRootRemovedAndBack(t *testing.T) {
 			if st := ts.Status(); st.Status != StatusError {
 				t.Errorf("status while the folder is gone: %+v", st)
 			}
-			resp, body := request(t, ts.http, "GET", "/", "Sec-Fetch-Dest: document", "Sec-Fetch-Mode: navigate")
+			resp, body := ssetest.Request(t, ts.http, "GET", "/", "Sec-Fetch-Dest: document", "Sec-Fetch-Mode: navigate")
 			if resp.StatusCode != 404 || !strings.Contains(body, "/__devserve/client.js") || !strings.Contains(body, "is missing") {
 				t.Errorf("a page while the folder is gone: %s\n%s", resp.Status, body)
 			}
@@ -211,7 +213,7 @@ func TestRootRemovedAndBack(t *testing.T) {
 			if st := ts.Status(); st.Status != StatusOK {
 				t.Errorf("status once the folder is back: %+v", st)
 			}
-			if resp, body := request(t, ts.http, "GET", "/main.js"); resp.StatusCode != 200 || !strings.Contains(body, `"one"`) {
+			if resp, body := ssetest.Request(t, ts.http, "GET", "/main.js"); resp.StatusCode != 200 || !strings.Contains(body, `"one"`) {
 				t.Errorf("GET /main.js once the folder is back: %s\n%.200s", resp.Status, body)
 			}
 		})
@@ -240,7 +242,7 @@ func TestMissingPage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, body := request(t, ts.http, "GET", tt.target, tt.header...)
+			resp, body := ssetest.Request(t, ts.http, "GET", tt.target, tt.header...)
 			if resp.StatusCode != 404 || strings.Contains(body, "/__devserve/client.js") != tt.client {
 				t.Errorf("GET %s: %s, client %v, want 404, client %v\n%s", tt.target, resp.Status, !tt.client, tt.client, body)
 			}
@@ -269,7 +271,7 @@ func TestSaveStream(t *testing.T) {
 	for {
 		r := ts.nextReport(t)
 		builds++
-		if _, body := request(t, ts.http, "GET", "/main.js"); r.Event == EventBuilt && strings.Contains(body, last) {
+		if _, body := ssetest.Request(t, ts.http, "GET", "/main.js"); r.Event == EventBuilt && strings.Contains(body, last) {
 			break
 		}
 	}

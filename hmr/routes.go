@@ -126,7 +126,7 @@ func (s *Server) proxyOptions(target *url.URL, prefix string) proxy.Options {
 		Logger: s.log,
 		Inject: s.injectPage,
 		DownTag: func() []byte {
-			return s.tag(client.TagOptions{ReloadAfter: s.broker.lastID.Load()})
+			return s.tag(client.TagOptions{ReloadAfter: s.broker.lastID()})
 		},
 		Reload: func(reason string) { s.reload(nil, reason) },
 		Down: func(reason string) {

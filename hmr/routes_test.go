@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/devserve/devserve/internal/ssetest"
 	"go.uber.org/goleak"
 )
 
@@ -261,7 +262,7 @@ func TestProxyRouteStreams(t *testing.T) {
 	ts := startServer(t, copyFixture(t, "live"), "127.0.0.1:0", Options{ProxyRoutes: []ProxyRoute{{Prefix: "/api/", Target: mustURL(t, be.URL+"/")}}})
 
 	// The backend sends one event and waits: it must arrive now.
-	conn := dial(t, ts.http, "GET", "/api/events", "Accept: text/event-stream")
+	conn := ssetest.Dial(t, ts.http, "GET", "/api/events", "Accept: text/event-stream")
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -275,7 +276,7 @@ func TestProxyRouteStreams(t *testing.T) {
 		t.Fatalf("reading the first event: %v", err)
 	}
 
-	ws := dial(t, ts.http, "GET", "/api/ws", "Connection: Upgrade", "Upgrade: echo", "Origin: "+ts.URL)
+	ws := ssetest.Dial(t, ts.http, "GET", "/api/ws", "Connection: Upgrade", "Upgrade: echo", "Origin: "+ts.URL)
 	br = bufio.NewReader(ws)
 	if resp, err = http.ReadResponse(br, nil); err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
 		t.Fatalf("upgrade: %v %v", resp, err)
@@ -297,14 +298,14 @@ func TestProxyRouteBackendDown(t *testing.T) {
 	writeTestFile(t, dir, "api/notes.txt", "MARK-API-FILE")
 	writeTestFile(t, dir, "api/index.html", "<p>MARK-API-PAGE</p>")
 	ts := startServer(t, dir, "127.0.0.1:0", Options{ProxyRoutes: []ProxyRoute{{Prefix: "/api", Target: mustURL(t, "http://"+addr)}}})
-	st := openStream(t, ts.http, EventsPath)
-	st.start()
+	st := ssetest.Open(t, ts.http, EventsPath)
+	st.Start()
 
 	resp, body := doRequest(t, "GET", ts.URL+"/api/users", "", "Sec-Fetch-Dest: document")
 	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(string(body), "The backend is not running") || !tagRE.Match(body) {
 		t.Fatalf("page while the backend is down: %s\n%s", resp.Status, body)
 	}
-	after := strconv.FormatUint(ts.broker.lastID.Load(), 10)
+	after := strconv.FormatUint(ts.broker.lastID(), 10)
 	if !strings.Contains(string(body), "after="+after) {
 		t.Errorf("the page does not reload after event %s:\n%s", after, body)
 	}
@@ -327,8 +328,8 @@ func TestProxyRouteBackendDown(t *testing.T) {
 	}
 	// The route's monitor holds no connection: the backend may restart
 	// with no reload of the pages.
-	mustPublish(t, ts.broker, "marker", 1)
-	if ev := st.nextEvent(); ev.Type != "marker" {
+	ssetest.MustPublish(t, ts.broker, "marker", 1)
+	if ev := st.NextEvent(); ev.Type != "marker" {
 		t.Fatalf("got %s %s; want no second reload", ev.Type, ev.Data)
 	}
 }
@@ -350,11 +351,11 @@ func TestProxyRoutesCloseLeavesNoGoroutine(t *testing.T) {
 	hs.Config = NewHTTPServer(srv, nil)
 	hs.Start()
 
-	events := dial(t, hs, "GET", "/api/events", "Accept: text/event-stream")
+	events := ssetest.Dial(t, hs, "GET", "/api/events", "Accept: text/event-stream")
 	if _, err := http.ReadResponse(bufio.NewReader(events), nil); err != nil {
 		t.Fatal(err)
 	}
-	ws := dial(t, hs, "GET", "/api/ws", "Connection: Upgrade", "Upgrade: echo")
+	ws := ssetest.Dial(t, hs, "GET", "/api/ws", "Connection: Upgrade", "Upgrade: echo")
 	if resp, err := http.ReadResponse(bufio.NewReader(ws), nil); err != nil || resp.StatusCode != 101 {
 		t.Fatalf("upgrade: %v %v", resp, err)
 	}

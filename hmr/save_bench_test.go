@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/devserve/devserve/internal/ssetest"
 )
 
 // saveProject writes a project like the browser benchmark's (bench/): n ES
@@ -85,8 +87,8 @@ func benchSave(b *testing.B, kind string, n int) {
 			}
 		}
 	}()
-	stream := openStream(b, ts.http, EventsPath)
-	stream.start()
+	stream := ssetest.Open(b, ts.http, EventsPath)
+	stream.Start()
 
 	file, fetch := "leaf.js", []string{"/", "/main.js"}
 	content := func(i int) string { return fmt.Sprintf("export const value = 'leaf-%d';\n", i) }
@@ -130,7 +132,7 @@ func benchSave(b *testing.B, kind string, n int) {
 		}
 		var t1, t2 time.Time
 		for t2.IsZero() {
-			ev := stream.nextEvent()
+			ev := stream.NextEvent()
 			switch ev.Type {
 			case EventBuilding:
 				t1 = time.Now()

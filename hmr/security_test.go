@@ -17,6 +17,8 @@ import (
 
 	"github.com/devserve/devserve/internal/guard"
 	"github.com/devserve/devserve/internal/proxy"
+	"github.com/devserve/devserve/internal/sse"
+	"github.com/devserve/devserve/internal/ssetest"
 )
 
 // Every secret of a hostile project holds this prefix, so that one check
@@ -106,7 +108,7 @@ func rawExchange(t testing.TB, addr, raw string) (*http.Response, string) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(testTimeout))
+	conn.SetDeadline(time.Now().Add(ssetest.Timeout))
 	if _, err := io.WriteString(conn, raw); err != nil {
 		t.Fatal(err)
 	}
@@ -277,7 +279,7 @@ func TestAttacks(t *testing.T) {
 	ts := startServer(t, p.root, "127.0.0.1:0", Options{})
 	runAttacks(t, ts, p, attacks, true)
 	// The server still serves, and none of it broke the build loop.
-	if resp, body := request(t, ts.http, "GET", "/main.js"); resp.StatusCode != 200 || !strings.Contains(body, sourceMark) {
+	if resp, body := ssetest.Request(t, ts.http, "GET", "/main.js"); resp.StatusCode != 200 || !strings.Contains(body, sourceMark) {
 		t.Errorf("after the attacks, GET /main.js: %s\n%s", resp.Status, body)
 	}
 	ts.noReport(t)
@@ -439,7 +441,7 @@ func TestAllowedRequests(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, body := request(t, tt.ts.http, "GET", tt.target, append(tt.header, "Connection: close")...)
+			resp, body := ssetest.Request(t, tt.ts.http, "GET", tt.target, append(tt.header, "Connection: close")...)
 			if resp.StatusCode != tt.code || !strings.Contains(body, tt.body) {
 				t.Errorf("GET %s: %s, want %d with %q\n%s", tt.target, resp.Status, tt.code, tt.body, body)
 			}
@@ -453,9 +455,9 @@ func TestAllowedRequests(t *testing.T) {
 func TestQueryDoesNotChangeTheFile(t *testing.T) {
 	ts := startServer(t, newHostileProject(t).root, "127.0.0.1:0", Options{})
 	for _, base := range []string{"/notes.txt", "/main.js", "/style.css", "/"} {
-		_, want := request(t, ts.http, "GET", base)
+		_, want := ssetest.Request(t, ts.http, "GET", base)
 		for _, suffix := range []string{"?raw", "?import&raw??", "?url", "?inline", "?.env", "?../.env", "?x=/../../secret.txt", "?%00", "?#frag"} {
-			resp, body := request(t, ts.http, "GET", base+suffix)
+			resp, body := ssetest.Request(t, ts.http, "GET", base+suffix)
 			if resp.StatusCode != 200 || body != want {
 				t.Errorf("GET %s%s: %s, a different body than GET %s", base, suffix, resp.Status, base)
 			}
@@ -511,7 +513,8 @@ func serveConfigured(t *testing.T, dir string, noHijack bool, configure func(*ht
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.broker.noHijack = noHijack
+	srv.broker.Close() // for one that serves as told
+	srv.broker = newBroker(BrokerOptions{Sync: srv.syncData}, sse.Options{NoHijack: noHijack})
 	ts := &testServer{Server: srv, dir: dir}
 	ts.http = httptest.NewUnstartedServer(srv)
 	ts.http.Config = NewHTTPServer(srv, nil)
@@ -559,7 +562,7 @@ func TestSlowloris(t *testing.T) {
 	io.WriteString(conn, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
-	limit := time.After(testTimeout)
+	limit := time.After(ssetest.Timeout)
 loop:
 	for {
 		select {
@@ -570,7 +573,7 @@ loop:
 				break loop // the server closed it
 			}
 		case <-limit:
-			t.Fatalf("a client sending one header byte every 20 ms still connected after %v", testTimeout)
+			t.Fatalf("a client sending one header byte every 20 ms still connected after %v", ssetest.Timeout)
 		}
 	}
 	if d := time.Since(start); d < readHeader {
@@ -585,7 +588,7 @@ loop:
 		t.Fatal(err)
 	}
 	defer c2.Close()
-	c2.SetDeadline(time.Now().Add(testTimeout))
+	c2.SetDeadline(time.Now().Add(ssetest.Timeout))
 	go io.WriteString(c2, big) // may fail once the server answers and closes
 	resp, err := http.ReadResponse(bufio.NewReader(c2), nil)
 	if err != nil {
@@ -603,7 +606,7 @@ func TestIdleConnectionsClosed(t *testing.T) {
 	ts := serveConfigured(t, copyFixture(t, "live"), false, func(hs *http.Server) {
 		hs.IdleTimeout = 200 * time.Millisecond
 	})
-	conn := dial(t, ts.http, "GET", "/notes.txt")
+	conn := ssetest.Dial(t, ts.http, "GET", "/notes.txt")
 	br := bufio.NewReader(conn)
 	resp, err := http.ReadResponse(br, nil)
 	if err != nil {
@@ -612,7 +615,7 @@ func TestIdleConnectionsClosed(t *testing.T) {
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	start := time.Now()
-	conn.SetReadDeadline(time.Now().Add(testTimeout))
+	conn.SetReadDeadline(time.Now().Add(ssetest.Timeout))
 	if _, err := br.ReadByte(); !errors.Is(err, io.EOF) {
 		t.Fatalf("an idle connection: %v after %v, want it closed", err, time.Since(start))
 	}
@@ -623,12 +626,12 @@ func TestIdleConnectionsClosed(t *testing.T) {
 // every other request, in both ways the broker serves streams.
 func TestEventStreamOutlivesTimeouts(t *testing.T) {
 	const limit = 150 * time.Millisecond
-	forEachMode(t, func(t *testing.T, noHijack bool) {
+	ssetest.ForEachMode(t, func(t *testing.T, noHijack bool) {
 		ts := serveConfigured(t, copyFixture(t, "live"), noHijack, func(hs *http.Server) {
 			hs.ReadHeaderTimeout, hs.ReadTimeout, hs.WriteTimeout, hs.IdleTimeout = limit, limit, limit, limit
 		})
-		st := openStream(t, ts.http, EventsPath)
-		st.start()
+		st := ssetest.Open(t, ts.http, EventsPath)
+		st.Start()
 		// Let every limit pass: a bounded wait for something that must
 		// not happen, the end of the stream, which the reads below would
 		// see.

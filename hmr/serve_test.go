@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/devserve/devserve/client"
+	"github.com/devserve/devserve/internal/ssetest"
 )
 
 func TestServe(t *testing.T) {
@@ -51,7 +52,7 @@ func TestServe(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, body := request(t, ts.http, tt.method, tt.target, tt.header...)
+			resp, body := ssetest.Request(t, ts.http, tt.method, tt.target, tt.header...)
 			if resp.StatusCode != tt.code {
 				t.Fatalf("%s %s: %s\n%s", tt.method, tt.target, resp.Status, body)
 			}
@@ -84,7 +85,7 @@ func TestServe(t *testing.T) {
 func TestRevalidate(t *testing.T) {
 	ts := startServer(t, copyFixture(t, "live"), "127.0.0.1:0", Options{})
 	for _, target := range []string{"/", "/main.js", "/style.css", ClientPath, "/notes.txt"} {
-		resp, _ := request(t, ts.http, "GET", target)
+		resp, _ := ssetest.Request(t, ts.http, "GET", target)
 		if cc := resp.Header.Get("Cache-Control"); cc != "no-cache" {
 			t.Errorf("%s: Cache-Control = %q, want no-cache", target, cc)
 		}
@@ -95,9 +96,9 @@ func TestRevalidate(t *testing.T) {
 		}
 		var again *http.Response
 		if etag != "" {
-			again, _ = request(t, ts.http, "GET", target, "If-None-Match: "+etag)
+			again, _ = ssetest.Request(t, ts.http, "GET", target, "If-None-Match: "+etag)
 		} else {
-			again, _ = request(t, ts.http, "GET", target, "If-Modified-Since: "+resp.Header.Get("Last-Modified"))
+			again, _ = ssetest.Request(t, ts.http, "GET", target, "If-Modified-Since: "+resp.Header.Get("Last-Modified"))
 		}
 		if again.StatusCode != http.StatusNotModified {
 			t.Errorf("%s revalidated: %s, want 304", target, again.Status)
@@ -109,9 +110,9 @@ func TestRevalidate(t *testing.T) {
 // its fix, and a change of the page.
 func TestEvents(t *testing.T) {
 	ts := startServer(t, copyFixture(t, "live"), "127.0.0.1:0", Options{})
-	st := openStream(t, ts.http, EventsPath)
+	st := ssetest.Open(t, ts.http, EventsPath)
 	var sync SyncData
-	decode(t, st.start(), &sync)
+	decode(t, st.Start(), &sync)
 	if sync.Build != ts.Status().Build || sync.Status != StatusOK {
 		t.Fatalf("sync = %+v", sync)
 	}
@@ -139,7 +140,7 @@ func TestEvents(t *testing.T) {
 		t.Errorf("status while broken = %+v", s)
 	}
 	// The last good output is still served.
-	if _, body := request(t, ts.http, "GET", "/main.js"); !strings.Contains(body, `"one"`) {
+	if _, body := ssetest.Request(t, ts.http, "GET", "/main.js"); !strings.Contains(body, `"one"`) {
 		t.Errorf("a failed build stopped serving the last good output:\n%s", body)
 	}
 
@@ -152,15 +153,15 @@ func TestEvents(t *testing.T) {
 		!strings.HasPrefix(built.Updates[0].URL, "/__devserve/m/value.js?v=") {
 		t.Errorf("built after the fix = %+v", built)
 	}
-	if resp, body := request(t, ts.http, "GET", built.Updates[0].URL); resp.StatusCode != 200 || !strings.Contains(body, `"fixed"`) {
+	if resp, body := ssetest.Request(t, ts.http, "GET", built.Updates[0].URL); resp.StatusCode != 200 || !strings.Contains(body, `"fixed"`) {
 		t.Errorf("GET %s: %s\n%s", built.Updates[0].URL, resp.Status, body)
 	}
 
 	// Load the page so the server knows what a browser has, then change it.
-	request(t, ts.http, "GET", "/")
+	ssetest.Request(t, ts.http, "GET", "/")
 	ts.write(t, "index.html", "<p id=out>new page</p>")
 	for {
-		ev := st.nextEvent()
+		ev := st.NextEvent()
 		if ev.Type == EventReload {
 			break
 		}
@@ -201,22 +202,22 @@ func TestRequestsWaitForBuild(t *testing.T) {
 	for range 2 {
 		select {
 		case <-answered:
-		case <-time.After(testTimeout):
+		case <-time.After(ssetest.Timeout):
 			t.Fatal("requests were not answered after the build")
 		}
 	}
 }
 
-func expectEvent(t *testing.T, st *streamClient, name string) sseEvent {
+func expectEvent(t *testing.T, st *ssetest.Client, name string) ssetest.Event {
 	t.Helper()
-	ev := st.nextEvent()
+	ev := st.NextEvent()
 	if ev.Type != name {
 		t.Fatalf("got event %s %s, want %s", ev.Type, ev.Data, name)
 	}
 	return ev
 }
 
-func decode(t *testing.T, ev sseEvent, v any) {
+func decode(t *testing.T, ev ssetest.Event, v any) {
 	t.Helper()
 	if err := json.Unmarshal([]byte(ev.Data), v); err != nil {
 		t.Fatalf("event %s: %v: %s", ev.Type, err, ev.Data)
@@ -237,7 +238,7 @@ func TestClientScriptsMinified(t *testing.T) {
 		{client.HMRPath, client.HMRSource(), 10 << 10},
 		{client.ErrorsPath, client.ErrorsSource(), 10 << 10},
 	} {
-		resp, body := request(t, ts.http, "GET", c.path)
+		resp, body := ssetest.Request(t, ts.http, "GET", c.path)
 		if resp.StatusCode != 200 || len(body) >= len(c.src) || len(body) > c.max {
 			t.Errorf("%s: %s, %d bytes (source %d), want minified and at most %d", c.path, resp.Status, len(body), len(c.src), c.max)
 		}
@@ -271,7 +272,7 @@ func TestUnbuiltEntry(t *testing.T) {
 				{"/src/main.ts?v=1", "text/javascript; charset=utf-8", 200, "__devserve_unbuilt", "broken"},
 				{"/style.css", "text/css; charset=utf-8", 200, "rgb(255, 0, 0)", ""},
 			} {
-				resp, body := request(t, ts.http, "GET", tt.target)
+				resp, body := ssetest.Request(t, ts.http, "GET", tt.target)
 				if resp.StatusCode != tt.code || resp.Header.Get("Content-Type") != tt.ctype ||
 					!strings.Contains(body, tt.body) || (tt.notBody != "" && strings.Contains(body, tt.notBody)) {
 					t.Errorf("GET %s: %s %s\n%s\nwant %d %s with %q", tt.target, resp.Status, resp.Header.Get("Content-Type"), body, tt.code, tt.ctype, tt.body)
@@ -283,11 +284,11 @@ func TestUnbuiltEntry(t *testing.T) {
 
 			ts.write(t, "src/main.ts", string(readFile(t, filepath.Join("..", "testdata", "overlay", "src", "main.ts"))))
 			ts.waitReport(t, EventBuilt)
-			resp, body := request(t, ts.http, "GET", "/src/main.ts")
+			resp, body := ssetest.Request(t, ts.http, "GET", "/src/main.ts")
 			if resp.StatusCode != 200 || !strings.Contains(body, "sessionStorage") || strings.Contains(body, "__devserve_unbuilt") {
 				t.Errorf("after the fix, GET /src/main.ts: %s\n%s", resp.Status, body)
 			}
-			if _, page := request(t, ts.http, "GET", "/"); strings.Contains(page, string(client.Tag(""))) {
+			if _, page := ssetest.Request(t, ts.http, "GET", "/"); strings.Contains(page, string(client.Tag(""))) {
 				t.Errorf("after the fix, the page still has no build:\n%s", page)
 			}
 		})

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/devserve/devserve/internal/ssetest"
 )
 
 // Request headers of a browser's navigation, and of what is not one.
@@ -87,7 +89,7 @@ func TestSPAFallback(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, body := request(t, tt.ts.http, tt.method, tt.target, tt.header...)
+			resp, body := ssetest.Request(t, tt.ts.http, tt.method, tt.target, tt.header...)
 			if resp.StatusCode != tt.code || !strings.Contains(body, tt.body) {
 				t.Fatalf("%s %s: %s, want %d with %q\n%s", tt.method, tt.target, resp.Status, tt.code, tt.body, body)
 			}
@@ -105,14 +107,14 @@ func TestSPAFallbackFollowsPages(t *testing.T) {
 	ts := startServer(t, copyFixture(t, "spa"), "127.0.0.1:0", Options{})
 	get := func(target string) (int, string) {
 		t.Helper()
-		resp, body := request(t, ts.http, "GET", target, navHeader...)
+		resp, body := ssetest.Request(t, ts.http, "GET", target, navHeader...)
 		return resp.StatusCode, body
 	}
 	if code, body := get("/admin/users/42"); code != 200 || !strings.Contains(body, adminPage) {
 		t.Fatalf("before: %d\n%s", code, body)
 	}
-	st := openStream(t, ts.http, EventsPath)
-	st.start()
+	st := ssetest.Open(t, ts.http, EventsPath)
+	st.Start()
 
 	ts.write(t, "admin/users/index.html", "<title>users</title>")
 	expectReload(t, st)
@@ -143,10 +145,10 @@ func TestSPAFallbackFollowsPages(t *testing.T) {
 
 // expectReload reads events until one that reloads the pages: a reload,
 // or a build that says to reload (a new page may change the entries).
-func expectReload(t *testing.T, st *streamClient) {
+func expectReload(t *testing.T, st *ssetest.Client) {
 	t.Helper()
 	for {
-		ev := st.nextEvent()
+		ev := st.NextEvent()
 		switch ev.Type {
 		case EventReload:
 			return
@@ -190,12 +192,12 @@ func TestDeepLink(t *testing.T) {
 // revalidated with its ETag.
 func TestSPAFallbackRevalidates(t *testing.T) {
 	ts := startServer(t, copyFixture(t, "spa"), "127.0.0.1:0", Options{})
-	resp, _ := request(t, ts.http, "GET", "/app/users/42", navHeader...)
+	resp, _ := ssetest.Request(t, ts.http, "GET", "/app/users/42", navHeader...)
 	etag := resp.Header.Get("ETag")
 	if resp.StatusCode != 200 || etag == "" || resp.Header.Get("Cache-Control") != "no-cache" {
 		t.Fatalf("%s, ETag %q, Cache-Control %q", resp.Status, etag, resp.Header.Get("Cache-Control"))
 	}
-	again, _ := request(t, ts.http, "GET", "/app/users/43", append([]string{"If-None-Match: " + etag}, navHeader...)...)
+	again, _ := ssetest.Request(t, ts.http, "GET", "/app/users/43", append([]string{"If-None-Match: " + etag}, navHeader...)...)
 	if again.StatusCode != http.StatusNotModified {
 		t.Errorf("revalidated: %s, want 304", again.Status)
 	}

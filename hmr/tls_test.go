@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/devserve/devserve/devcert"
+	"github.com/devserve/devserve/internal/ssetest"
 	"go.uber.org/goleak"
 )
 
@@ -69,7 +70,7 @@ func tlsClient(t *testing.T, pool *x509.CertPool, proto string) *http.Client {
 		tr.Protocols.SetHTTP1(true)
 	}
 	t.Cleanup(tr.CloseIdleConnections)
-	return &http.Client{Transport: tr, Timeout: testTimeout}
+	return &http.Client{Transport: tr, Timeout: ssetest.Timeout}
 }
 
 // tlsStream reads an event stream of an http.Client.
@@ -77,14 +78,14 @@ type tlsStream struct {
 	t    *testing.T
 	resp *http.Response
 	body *bufio.Reader
-	p    *sseParser
+	p    *ssetest.Parser
 }
 
 // openTLSStream opens the event stream with c; the stream ends with the
-// test, or after testTimeout.
+// test, or after ssetest.Timeout.
 func openTLSStream(t *testing.T, c *http.Client, base string, trace *httptrace.ClientTrace) *tlsStream {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), ssetest.Timeout)
 	t.Cleanup(cancel)
 	if trace != nil {
 		ctx = httptrace.WithClientTrace(ctx, trace)
@@ -99,25 +100,25 @@ func openTLSStream(t *testing.T, c *http.Client, base string, trace *httptrace.C
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
 		t.Fatalf("GET %s: %s %q", EventsPath, resp.Status, resp.Header.Get("Content-Type"))
 	}
-	return &tlsStream{t: t, resp: resp, body: bufio.NewReader(resp.Body), p: newSSEParser()}
+	return &tlsStream{t: t, resp: resp, body: bufio.NewReader(resp.Body), p: ssetest.NewParser()}
 }
 
 // next returns the next event, pings included.
-func (s *tlsStream) next() sseEvent {
+func (s *tlsStream) next() ssetest.Event {
 	s.t.Helper()
-	n := len(s.p.events)
-	for len(s.p.events) == n {
+	n := len(s.p.Events)
+	for len(s.p.Events) == n {
 		line, err := s.body.ReadString('\n')
 		if err != nil {
 			s.t.Fatalf("reading the stream: %v (partial line %q)", err, line)
 		}
-		s.p.feed([]byte(line))
+		s.p.Feed([]byte(line))
 	}
-	return s.p.events[n]
+	return s.p.Events[n]
 }
 
 // nextNamed returns the next event that is not a ping.
-func (s *tlsStream) nextNamed() sseEvent {
+func (s *tlsStream) nextNamed() ssetest.Event {
 	s.t.Helper()
 	for {
 		if ev := s.next(); ev.Type != EventPing {

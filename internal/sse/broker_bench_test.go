@@ -1,6 +1,6 @@
 //go:build unix
 
-package hmr
+package sse
 
 import (
 	"bufio"
@@ -39,7 +39,7 @@ import (
 // TestFanoutClients), which keeps their memory out of the figures and
 // their file descriptors out of this process's limit.
 //
-// Run it with: go test -run x -bench Fanout -benchtime 3x ./hmr
+// Run it with: go test -run x -bench Fanout -benchtime 3x ./internal/sse
 func BenchmarkFanout(b *testing.B) {
 	for _, n := range []int{1000, 10000} {
 		b.Run(strconv.Itoa(n), func(b *testing.B) { benchmarkFanout(b, n, false) })
@@ -56,8 +56,7 @@ func BenchmarkFanoutResponseWriter(b *testing.B) {
 
 func benchmarkFanout(b *testing.B, n int, noHijack bool) {
 	raiseFileLimit(b, uint64(n+512))
-	broker := NewBroker(BrokerOptions{Heartbeat: time.Hour})
-	broker.noHijack = noHijack
+	broker := New(Options{Heartbeat: time.Hour, NoHijack: noHijack})
 	srv := httptest.NewServer(broker)
 	defer srv.Close()
 	defer broker.Close()
@@ -75,7 +74,7 @@ func benchmarkFanout(b *testing.B, n int, noHijack bool) {
 	cpu0 := cpuTime()
 	for b.Loop() {
 		t0 := time.Now().UnixNano()
-		if _, got, err := broker.Publish("bench", ReloadData{Reason: "fan-out"}); err != nil || got != n {
+		if _, got, err := broker.Publish("bench", reload{Reason: "fan-out"}); err != nil || got != n {
 			b.Fatalf("Publish: %d clients, %v", got, err)
 		}
 		if _, err := io.ReadFull(child.out, arrivals); err != nil {

@@ -1,4 +1,4 @@
-package hmr
+package sse
 
 import (
 	"bytes"
@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/devserve/devserve/internal/protocol"
 )
 
 // Encoding of the text/event-stream format, as interpreted by the HTML
@@ -24,7 +26,7 @@ var errEventName = errors.New("hmr: event name must be non-empty and hold no CR 
 // pingFrame is the heartbeat, an EventPing event with no id (a client's
 // last event id stays that of the last real event), which proves to the
 // client that the connection is alive.
-var pingFrame = []byte("event: " + EventPing + "\ndata: {}\n\n")
+var pingFrame = []byte("event: " + protocol.EventPing + "\ndata: {}\n\n")
 
 // validEventName reports whether name can be sent as an "event:" field.
 func validEventName(name string) bool {
