@@ -25,13 +25,7 @@ func appFixture(t *testing.T, name string) string {
 		t.Fatal(err)
 	}
 	modules := filepath.Join(src, "node_modules")
-	if _, err := os.Stat(filepath.Join(modules, ".package-lock.json")); err != nil {
-		msg := "the packages of testdata/apps/" + name + " are not installed: run npm ci --omit=dev there (.ci/run does)"
-		if os.Getenv("DEVSERVE_REQUIRE_BROWSER") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	browsertest.NeedPackages(t, src, "npm ci --omit=dev")
 	dst := t.TempDir()
 	err = filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {

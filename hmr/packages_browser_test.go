@@ -2,7 +2,6 @@ package hmr
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -22,13 +21,7 @@ func npmFixture(t *testing.T, name string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", ".package-lock.json")); err != nil {
-		msg := "the packages of testdata/npm/" + name + " are not installed: run npm ci there (.ci/run does)"
-		if os.Getenv("DEVSERVE_REQUIRE_BROWSER") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	browsertest.NeedPackages(t, dir, "npm ci")
 	return dir
 }
 

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -221,4 +222,21 @@ func Console(t testing.TB, ctx context.Context) <-chan string {
 		}
 	}()
 	return lines
+}
+
+// NeedPackages checks that the npm packages of the project folder dir
+// are installed (npm writes node_modules/.package-lock.json), as .ci/run
+// does with the command install (such as "npm ci"). Without them the test
+// is skipped, or fails when $DEVSERVE_REQUIRE_BROWSER is 1, as New does
+// without a browser: the tests that use real packages are browser tests.
+func NeedPackages(t testing.TB, dir, install string) {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", ".package-lock.json")); err == nil {
+		return
+	}
+	msg := "the packages of " + dir + " are not installed: run " + install + " there (.ci/run does)"
+	if os.Getenv("DEVSERVE_REQUIRE_BROWSER") == "1" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
 }

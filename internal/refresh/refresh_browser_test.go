@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -150,13 +149,7 @@ func npmFixture(t *testing.T, name string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", ".package-lock.json")); err != nil {
-		msg := "the packages of testdata/npm/" + name + " are not installed: run npm ci there (.ci/run does)"
-		if os.Getenv("DEVSERVE_REQUIRE_BROWSER") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	browsertest.NeedPackages(t, dir, "npm ci")
 	return dir
 }
 
