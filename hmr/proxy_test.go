@@ -390,9 +390,16 @@ func TestProxyStreams(t *testing.T) {
 	be := startBackend(t, "127.0.0.1:0")
 	ts := startProxy(t, be.URL, Options{})
 
+	checkPassThrough(t, ts, "")
+}
+
+// checkPassThrough checks that an event stream and an upgraded connection
+// of startBackend's backend, at prefix+"/events" and prefix+"/ws" of ts,
+// pass through as they come, unbuffered.
+func checkPassThrough(t *testing.T, ts *testServer, prefix string) {
 	t.Run("event stream", func(t *testing.T) {
 		// The backend sends one event and waits: it must arrive now.
-		conn := ssetest.Dial(t, ts.http, "GET", "/events", "Accept: text/event-stream")
+		conn := ssetest.Dial(t, ts.http, "GET", prefix+"/events", "Accept: text/event-stream")
 		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 		if err != nil {
 			t.Fatal(err)
@@ -408,7 +415,7 @@ func TestProxyStreams(t *testing.T) {
 	})
 
 	t.Run("upgrade", func(t *testing.T) {
-		conn := ssetest.Dial(t, ts.http, "GET", "/ws", "Connection: Upgrade", "Upgrade: echo", "Origin: "+ts.URL)
+		conn := ssetest.Dial(t, ts.http, "GET", prefix+"/ws", "Connection: Upgrade", "Upgrade: echo", "Origin: "+ts.URL)
 		br := bufio.NewReader(conn)
 		resp, err := http.ReadResponse(br, nil)
 		if err != nil {

@@ -261,32 +261,7 @@ func TestProxyRouteStreams(t *testing.T) {
 	be := startBackend(t, "127.0.0.1:0")
 	ts := startServer(t, copyFixture(t, "live"), "127.0.0.1:0", Options{ProxyRoutes: []ProxyRoute{{Prefix: "/api/", Target: mustURL(t, be.URL+"/")}}})
 
-	// The backend sends one event and waits: it must arrive now.
-	conn := ssetest.Dial(t, ts.http, "GET", "/api/events", "Accept: text/event-stream")
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	br := bufio.NewReader(resp.Body)
-	line, err := br.ReadString('\n')
-	for err == nil && line != "data: tick 1\n" {
-		line, err = br.ReadString('\n')
-	}
-	if err != nil {
-		t.Fatalf("reading the first event: %v", err)
-	}
-
-	ws := ssetest.Dial(t, ts.http, "GET", "/api/ws", "Connection: Upgrade", "Upgrade: echo", "Origin: "+ts.URL)
-	br = bufio.NewReader(ws)
-	if resp, err = http.ReadResponse(br, nil); err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
-		t.Fatalf("upgrade: %v %v", resp, err)
-	}
-	for _, msg := range []string{"ping\n", "pong\n"} {
-		io.WriteString(ws, msg)
-		if got, err := br.ReadString('\n'); err != nil || got != msg {
-			t.Fatalf("echo of %q: %q, %v", msg, got, err)
-		}
-	}
+	checkPassThrough(t, ts, "/api")
 }
 
 // TestProxyRouteBackendDown checks a route whose backend is down: a
