@@ -60,7 +60,7 @@ func build(dir, outdir string, minify bool, entries []string, mode, base string,
 	if err != nil {
 		return err
 	}
-	b, err := bundler.New(bundler.Options{Root: dir, Entries: rel, Minify: minify, Mode: mode, Base: base, Production: true, Logger: p.logger()})
+	b, err := bundler.New(bundler.Options{Root: dir, Base: base, Production: true, Logger: p.logger(), BuildOptions: bundler.BuildOptions{Entries: rel, Minify: minify, Mode: mode}})
 	if err != nil {
 		return err
 	}

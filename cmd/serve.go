@@ -17,7 +17,6 @@ import (
 
 	"github.com/devserve/devserve/bundler"
 	"github.com/devserve/devserve/hmr"
-	"github.com/devserve/devserve/watcher"
 	"github.com/spf13/cobra"
 )
 
@@ -124,14 +123,15 @@ func serve(ctx context.Context, dir string, f serveFlags, out io.Writer) error {
 	srv, err := hmr.New(hmr.Options{
 		Root:          dir,
 		Base:          base,
-		Bundler:       bundler.Options{Entries: entries, Mode: f.mode, NoReactRefresh: f.noFR},
+		Build:         bundler.BuildOptions{Entries: entries, Mode: f.mode, NoReactRefresh: f.noFR},
 		Bundle:        f.bundle,
-		Watcher:       watcher.Options{Ignore: f.ignores, Poll: f.poll},
+		Ignore:        f.ignores,
+		Poll:          f.poll,
 		AllowedHosts:  hosts,
 		AllowDotfiles: f.dotfiles,
 		Proxy:         backend,
 		ProxyRoutes:   routes,
-		Watch:         f.watch,
+		ReloadDirs:    f.watch,
 		NoSPAFallback: f.noSPA,
 		OnReport:      p.report,
 		Logger:        p.logger(),

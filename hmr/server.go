@@ -48,20 +48,24 @@ type Options struct {
 	// it get a redirect to it (a navigation to /) or a 404 that names it.
 	// ProxyRoutes match the path as the browser sent it, base included;
 	// the Proxy backend gets it as sent too. It is normalized as
-	// bundler.NormalizeBase says ("app" is "/app/"); "" means
-	// Bundler.Base, which it wins over, and "/" if that is empty too.
-	// See base.go.
+	// bundler.NormalizeBase says ("app" is "/app/"); "" means "/". See
+	// base.go.
 	Base string
-	// Bundler configures the esbuild side. Its Root and Logger are taken
-	// from these Options when empty; its Modules is set unless Bundle, and
-	// its CSSSyntaxErrors is set: broken CSS shows on the overlay.
-	Bundler bundler.Options
+	// Build says how the project's code is built: entries, esbuild's
+	// options, import.meta.env. Where the project is (Root, Base), the
+	// Logger and module mode (Bundle) are the server's own settings.
+	Build bundler.BuildOptions
 	// Bundle serves each JS entry bundled, as a production build does,
 	// instead of in module mode (bundler.Options.Modules): no hot module
 	// replacement, every JS change reloads the pages.
 	Bundle bool
-	// Watcher configures the file watcher (ignores, polling, timings).
-	Watcher watcher.Options
+	// Ignore lists path patterns (path.Match syntax) the file watchers
+	// leave out besides their built-in ones; see watcher.Ignored.
+	Ignore []string
+	// Poll, if positive, makes the file watchers list the tree at this
+	// interval instead of using inotify: for network and container file
+	// systems that send no events.
+	Poll time.Duration
 	// AllowedHosts are Host names allowed besides loopback names
 	// (DNS rebinding protection); "*" allows any host.
 	AllowedHosts []string
@@ -83,9 +87,9 @@ type Options struct {
 	// unbuffered; a navigation that the server does not answer gets a page
 	// that says so and reloads once it does. See ProxyRoute and routes.go.
 	ProxyRoutes []ProxyRoute
-	// Watch are folders besides Root whose changes reload the pages, with
-	// no build: the templates of a Go app, say.
-	Watch []string
+	// ReloadDirs are folders besides Root whose changes reload the pages,
+	// with no build: the templates of a Go app, say.
+	ReloadDirs []string
 	// NoSPAFallback turns off the SPA fallback: by default a browser's
 	// navigation to a path with no file and no file extension
 	// (/app/users/42) gets the nearest index.html above it, as with Vite,
@@ -170,7 +174,7 @@ type Server struct {
 
 	proxy  *proxy.Proxy   // nil unless Options.Proxy
 	routes []*proxy.Proxy // Options.ProxyRoutes, longest prefix first
-	dirs   []*watchDir    // Options.Watch
+	dirs   []*watchDir    // Options.ReloadDirs
 	extras sync.WaitGroup
 	// linked are the watched folders of linked packages (see linked.go),
 	// kept by the build loop; their batches come on linkedBatches.
@@ -199,11 +203,7 @@ func New(opts Options) (*Server, error) {
 	} else if !fi.IsDir() {
 		return nil, fmt.Errorf("serve %s: not a directory", root)
 	}
-	base := opts.Base
-	if base == "" {
-		base = opts.Bundler.Base
-	}
-	base, err = bundler.NormalizeBase(base)
+	base, err := bundler.NormalizeBase(opts.Base)
 	if err != nil {
 		return nil, fmt.Errorf("serve %s: %w", root, err)
 	}
@@ -230,29 +230,24 @@ func New(opts Options) (*Server, error) {
 	}
 	close(s.idle)
 
-	bopts := opts.Bundler
-	bopts.Base = base
-	if bopts.Root == "" {
-		bopts.Root = abs
-	}
-	if bopts.Logger == nil {
-		bopts.Logger = opts.Logger
-	}
-	bopts.Modules = !opts.Bundle
-	bopts.CSSSyntaxErrors = true // broken CSS shows on the overlay
-	if s.bundler, err = bundler.New(bopts); err != nil {
+	s.bundler, err = bundler.New(bundler.Options{
+		Root:            abs,
+		Base:            base,
+		Logger:          opts.Logger,
+		Modules:         !opts.Bundle,
+		CSSSyntaxErrors: true, // broken CSS shows on the overlay
+		BuildOptions:    opts.Build,
+	})
+	if err != nil {
 		return nil, err
 	}
-	wopts := opts.Watcher
-	if wopts.Logger == nil {
-		wopts.Logger = opts.Logger
-	}
+	wopts := watcher.Options{Ignore: opts.Ignore, Poll: opts.Poll, Logger: opts.Logger}
 	s.wopts = wopts
 	if s.watcher, err = watcher.New(abs, wopts); err != nil {
 		s.bundler.Close()
 		return nil, err
 	}
-	if err := s.watchDirs(opts.Watch, wopts); err != nil {
+	if err := s.watchDirs(opts.ReloadDirs, wopts); err != nil {
 		s.watcher.Close()
 		s.bundler.Close()
 		return nil, err
