@@ -172,10 +172,11 @@ type Server struct {
 
 	notices notices // one-time warnings printed (public folder)
 
-	proxy  *proxy.Proxy   // nil unless Options.Proxy
-	routes []*proxy.Proxy // Options.ProxyRoutes, longest prefix first
-	dirs   []*watchDir    // Options.ReloadDirs
-	extras sync.WaitGroup
+	proxy   *proxy.Proxy   // nil unless Options.Proxy
+	routes  []*proxy.Proxy // Options.ProxyRoutes, longest prefix first
+	proxies []*proxy.Proxy // proxy and routes: what New starts and Close ends
+	dirs    []*watchDir    // Options.ReloadDirs
+	extras  sync.WaitGroup
 	// linked are the watched folders of linked packages (see linked.go),
 	// kept by the build loop; their batches come on linkedBatches.
 	linked        map[string]*linkedDir
@@ -253,14 +254,17 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	if opts.Proxy != nil {
-		s.proxy, err = proxy.New(s.proxyOptions(opts.Proxy, ""))
+		if s.proxy, err = proxy.New(s.proxyOptions(opts.Proxy, "")); err == nil {
+			s.proxies = append(s.proxies, s.proxy)
+		}
 	}
 	if err == nil {
 		s.routes, err = newRoutes(s, opts.ProxyRoutes)
+		s.proxies = append(s.proxies, s.routes...)
 	}
 	if err != nil {
-		if s.proxy != nil {
-			s.proxy.Cancel()
+		for _, px := range s.proxies {
+			px.Cancel()
 		}
 		s.closeWatchDirs()
 		s.watcher.Close()
@@ -276,10 +280,7 @@ func New(opts Options) (*Server, error) {
 	s.followLinked()
 	go s.loop()
 	s.followWatchDirs()
-	if s.proxy != nil {
-		s.proxy.Start()
-	}
-	for _, px := range s.routes {
+	for _, px := range s.proxies {
 		px.Start()
 	}
 	return s, nil
@@ -296,10 +297,7 @@ func (s *Server) Close() error {
 		<-s.loopDone
 		s.extras.Wait()
 		var perrs []error
-		if s.proxy != nil {
-			perrs = append(perrs, s.proxy.Close())
-		}
-		for _, px := range s.routes {
+		for _, px := range s.proxies {
 			perrs = append(perrs, px.Close())
 		}
 		err = errors.Join(s.watcher.Close(), s.closeWatchDirs(), errors.Join(perrs...), s.broker.Close(), s.bundler.Close())
@@ -372,11 +370,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		p = r.URL.Path
 	}
-	if s.proxy != nil && !strings.HasPrefix(p, Prefix) && r.Method != http.MethodGet && r.Method != http.MethodHead {
-		s.proxy.ServeHTTP(w, r)
-		return
-	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		if !strings.HasPrefix(p, Prefix) && s.passThru(w, r) {
+			return
+		}
 		h.Set("Allow", "GET, HEAD")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
@@ -386,11 +383,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rel, dir, ok := guard.CleanPath(p)
-	if !ok && s.proxy == nil {
+	if !ok && !s.passThru(w, r) {
 		http.Error(w, "bad path", http.StatusBadRequest)
 		return
 	}
-	if !ok || !s.opts.AllowDotfiles && guard.HasDotSegment(rel) {
+	if !ok {
+		return
+	}
+	if !s.opts.AllowDotfiles && guard.HasDotSegment(rel) {
 		s.notFound(w, r)
 		return
 	}
@@ -516,10 +516,6 @@ func serveBytes(w http.ResponseWriter, r *http.Request, ctype, etag string, b []
 func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, rel string, dir bool) {
 	root, err := os.OpenRoot(s.root)
 	if err != nil {
-		if s.proxy != nil {
-			s.proxy.ServeHTTP(w, r)
-			return
-		}
 		s.notFound(w, r)
 		return
 	}
@@ -541,9 +537,8 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, rel string, d
 	}
 	if fi.IsDir() {
 		if !dir {
-			if s.proxy != nil && !hasIndex(root, name) {
-				s.proxy.ServeHTTP(w, r) // not a page of the root
-				return
+			if !hasIndex(root, name) && s.passThru(w, r) {
+				return // not a page of the root
 			}
 			// Relative URLs in the folder's index.html need the slash.
 			target := s.base + strings.TrimPrefix(r.URL.Path, "/") + "/"
@@ -596,11 +591,22 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request, root *os.Root
 // notFound answers a request for a file that the root does not have: in
 // proxy mode the backend answers it, else it is 404 Not Found.
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
-	if s.proxy != nil {
-		s.proxy.ServeHTTP(w, r)
-		return
+	if !s.passThru(w, r) {
+		s.missingPage(w, r)
 	}
-	s.missingPage(w, r)
+}
+
+// passThru hands a request that the root does not answer to the backend,
+// in proxy mode, and reports whether it did; outside proxy mode the caller
+// answers it itself. It is the one place that asks which mode this is
+// (Caddy's file server has the same idea: a miss passes through to the
+// next handler).
+func (s *Server) passThru(w http.ResponseWriter, r *http.Request) bool {
+	if s.proxy == nil {
+		return false
+	}
+	s.proxy.ServeHTTP(w, r)
+	return true
 }
 
 // hasIndex reports whether folder dir of root holds an index.html.
