@@ -20,8 +20,11 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// serveFlags are the flags of `devserve [dir]`.
-type serveFlags struct {
+// serveOptions are what the command line of `devserve [dir]` says: its
+// folder and flags, as parsed, checked by runServe.
+type serveOptions struct {
+	dir      string
+	out      io.Writer
 	port     int
 	portSet  bool // --port was given, so a taken port is an error
 	host     string
@@ -43,8 +46,14 @@ type serveFlags struct {
 	base     string
 }
 
-func newServeCommand(out io.Writer) *cobra.Command {
-	var f serveFlags
+// newServeCommand returns the `devserve [dir]` command, writing to out. It
+// only parses the command line; runF runs it (nil: runServe), so that tests
+// can check the parsing without starting a server, as gh's commands do.
+func newServeCommand(out io.Writer, runF func(context.Context, *serveOptions) error) *cobra.Command {
+	f := serveOptions{dir: ".", out: out}
+	if runF == nil {
+		runF = runServe
+	}
 	c := &cobra.Command{
 		Use:   "devserve [dir]",
 		Short: "Serve a web project and update the browser on every save",
@@ -62,12 +71,11 @@ reload.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(c *cobra.Command, args []string) error {
-			dir := "."
 			if len(args) == 1 {
-				dir = args[0]
+				f.dir = args[0]
 			}
 			f.portSet = c.Flags().Changed("port")
-			return serve(c.Context(), dir, f, out)
+			return runF(c.Context(), &f)
 		},
 	}
 	fl := c.Flags()
@@ -92,9 +100,10 @@ reload.`,
 	return c
 }
 
-// serve runs the dev server until ctx is done.
-func serve(ctx context.Context, dir string, f serveFlags, out io.Writer) error {
-	p := newPrinter(out, f.quiet)
+// runServe runs the dev server that f describes until ctx is done.
+func runServe(ctx context.Context, f *serveOptions) error {
+	dir := f.dir
+	p := newPrinter(f.out, f.quiet)
 	if err := checkRoot(dir); err != nil {
 		return err
 	}
