@@ -34,7 +34,9 @@ func TestServeFlags(t *testing.T) {
 				o.allowed = []string{"dev.test"}
 			}},
 		{name: "switches", args: []string{"-q", "--bundle", "--no-react-refresh", "--no-spa-fallback", "--allow-dotfiles", "--https"},
-			want: func(o *serveOptions) { o.quiet, o.bundle, o.noFR, o.noSPA, o.dotfiles, o.https = true, true, true, true, true, true }},
+			want: func(o *serveOptions) {
+				o.quiet, o.bundle, o.noFR, o.noSPA, o.dotfiles, o.https = true, true, true, true, true, true
+			}},
 		{name: "values", args: []string{"--host", "0.0.0.0", "--poll", "250ms", "--mode", "staging", "--base", "app", "--cert", "c.pem", "--key", "k.pem", "."},
 			want: func(o *serveOptions) {
 				o.host, o.poll, o.mode, o.base, o.cert, o.key = "0.0.0.0", 250*time.Millisecond, "staging", "app", "c.pem", "k.pem"
