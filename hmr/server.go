@@ -60,7 +60,7 @@ type Options struct {
 	// replacement, every JS change reloads the pages.
 	Bundle bool
 	// Ignore lists path patterns (path.Match syntax) the file watchers
-	// leave out besides their built-in ones; see watcher.Ignored.
+	// leave out besides their built-in ones; see watcher.Options.Ignore.
 	Ignore []string
 	// Poll, if positive, makes the file watchers list the tree at this
 	// interval instead of using inotify: for network and container file
