@@ -91,7 +91,9 @@ type Options struct {
 
 	// TestHook, if set, is called with "wake" each time a stream is found
 	// behind, before it checks how far, and with "leave" once a stream is
-	// unregistered. It is for tests.
+	// unregistered. A hijacked stream also calls it with "adopted" when
+	// it goes to its writer, and "alone" when it leaves the writer to wait
+	// for room in its socket. It is for tests.
 	TestHook func(where string)
 }
 
@@ -321,9 +323,7 @@ func (b *Broker) unregister() {
 	b.mu.Lock()
 	b.clients--
 	b.mu.Unlock()
-	if b.testHook != nil {
-		b.testHook("leave")
-	}
+	b.hook("leave")
 }
 
 // lastEventID returns the id of the last event the client saw: the

@@ -171,6 +171,8 @@ func (b *Broker) alone(s *stream, p []byte) {
 			s.conn.SetWriteDeadline(time.Time{})
 			if ok, dead := s.sh.adopt(s); !ok {
 				b.end(s, !dead)
+			} else {
+				b.hook("adopted")
 			}
 			return
 		}
@@ -247,7 +249,10 @@ func (b *Broker) runShard(sh *shard, cur *node) {
 				// The socket is full: the rest waits for room, alone.
 				sh.removeLocked(s)
 				rest := bytes.Clone(p[n:])
-				b.wg.Go(func() { b.alone(s, rest) })
+				b.wg.Go(func() {
+					b.hook("alone")
+					b.alone(s, rest)
+				})
 			default:
 				i++
 			}
@@ -275,9 +280,7 @@ func newest(cur *node) *node {
 // else the chunks appended to buf (inBuf). ok is false if the stream is
 // more than Queue events behind: it must be dropped.
 func (b *Broker) catchUp(cur *node, buf []byte) (last *node, p []byte, inBuf, ok bool) {
-	if b.testHook != nil {
-		b.testHook("wake")
-	}
+	b.hook("wake")
 	for first := true; ; {
 		if b.lastID.Load()-cur.id > b.queue {
 			return cur, nil, false, false
@@ -305,5 +308,12 @@ func isClosed(c <-chan struct{}) bool {
 		return true
 	default:
 		return false
+	}
+}
+
+// hook calls Options.TestHook, if set, with where.
+func (b *Broker) hook(where string) {
+	if b.testHook != nil {
+		b.testHook(where)
 	}
 }
