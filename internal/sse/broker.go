@@ -352,7 +352,7 @@ func lastEventID(r *http.Request) string {
 // WriteTimeout, and then goes back to the writer), and a small goroutine
 // per stream notices when the client closes the connection. This frees
 // what net/http holds for a request in progress (a goroutine and 10 KiB
-// of buffers): an idle stream then costs about 5 KiB instead of 25, which
+// of buffers): an idle stream then costs about 3 KiB instead of 25, which
 // matters with many open pages, and an event costs a wakeup per writer,
 // not per stream. Where the
 // connection cannot be hijacked (HTTP/2, or a ResponseWriter wrapper that

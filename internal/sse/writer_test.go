@@ -42,12 +42,6 @@ func (h *hookCounter) hook(where string) {
 	h.change = make(chan struct{})
 }
 
-func (h *hookCounter) count(where string) int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.counts[where]
-}
-
 // wait waits until where has been seen n times.
 func (h *hookCounter) wait(t *testing.T, where string, n int) {
 	t.Helper()
