@@ -30,9 +30,12 @@ type stream struct {
 	// is in the shard's list, else its own goroutine.
 	cur *node
 
-	// gone is closed by watch when the client closes the connection; only
-	// a stream without raw has one, since only it waits alone for events.
+	// gone is closed by clientGone when the client closes the connection;
+	// only a stream without raw has one, since only it waits alone for
+	// events.
 	gone chan struct{}
+
+	key uint32 // its key in the Broker's closeWatcher; 0 if not watched there
 
 	idx  int  // index in sh.streams; -1 while not in it
 	dead bool // watch saw the connection fail
@@ -71,13 +74,16 @@ func (b *Broker) serveHijacked(conn net.Conn, head []byte, cur *node, remote str
 	}
 	s.sh = b.pickShard()
 	s.sh.n.Add(1)
-	b.wg.Go(func() { b.watch(s) })
+	if !b.closer.add(s) {
+		b.wg.Go(func() { b.watch(s) })
+	}
 	b.wg.Go(func() { b.alone(s, head) })
 }
 
 // watch reads s's connection until it fails, which is how a closed
-// connection shows (what the client sends is ignored), and ends s if its
-// shard has it.
+// connection shows (what the client sends is ignored), and then calls
+// clientGone. It is the goroutine of a stream that b.closer does not
+// watch.
 func (b *Broker) watch(s *stream) {
 	var buf [64]byte
 	for {
@@ -85,6 +91,12 @@ func (b *Broker) watch(s *stream) {
 			break
 		}
 	}
+	b.clientGone(s)
+}
+
+// clientGone marks s's connection failed, and ends s if its shard has
+// it; else the goroutine that has it ends it.
+func (b *Broker) clientGone(s *stream) {
 	sh := s.sh
 	sh.mu.Lock()
 	s.dead = true
@@ -146,6 +158,7 @@ func (b *Broker) end(s *stream, clean bool) {
 			s.conn.Write(lastChunk)
 		}
 	}
+	b.closer.remove(s)
 	s.conn.Close() // ends watch
 	s.sh.n.Add(-1)
 	b.wg.Done() // the count of join

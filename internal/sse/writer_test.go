@@ -553,3 +553,65 @@ func TestCatchUp(t *testing.T) {
 		})
 	}
 }
+
+func TestBrokerNoticesClientGone(t *testing.T) {
+	// However a client goes, its stream ends and the others stay; on Linux
+	// the Broker's closeWatcher notices, with no goroutine per stream.
+	tests := []struct {
+		name  string
+		count int
+		leave func(c *ssetest.Client) error
+	}{
+		{"close", 1, func(c *ssetest.Client) error { return c.Conn.Close() }},
+		{"half close", 1, func(c *ssetest.Client) error { return c.Conn.(*net.TCPConn).CloseWrite() }},
+		{"reset", 1, func(c *ssetest.Client) error {
+			c.Conn.(*net.TCPConn).SetLinger(0)
+			return c.Conn.Close()
+		}},
+		{"data, then close", 1, func(c *ssetest.Client) error {
+			if _, err := c.Conn.Write([]byte(strings.Repeat("junk\r\n", 1000))); err != nil {
+				return err
+			}
+			return c.Conn.Close()
+		}},
+		{"many at once", 50, func(c *ssetest.Client) error { return c.Conn.Close() }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ignore := goleak.IgnoreCurrent()
+			t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
+			hooks := newHookCounter()
+			opts := testOptions()
+			opts.TestHook = hooks.hook
+			b := New(opts)
+			srv := serveBroker(t, b)
+			keep := ssetest.Open(t, srv, "/events")
+			keep.Start()
+			var leaving []*ssetest.Client
+			for range tt.count {
+				c := ssetest.Open(t, srv, "/events")
+				c.Start()
+				leaving = append(leaving, c)
+			}
+			if w := watching(b); w != -1 && w != 1+tt.count {
+				t.Errorf("the closeWatcher watches %d streams, want %d", w, 1+tt.count)
+			}
+			for _, c := range leaving {
+				if err := tt.leave(c); err != nil {
+					t.Fatal(err)
+				}
+			}
+			hooks.wait(t, "leave", tt.count)
+			if n := b.Clients(); n != 1 {
+				t.Errorf("Clients() = %d, want 1", n)
+			}
+			if w := watching(b); w != -1 && w != 1 {
+				t.Errorf("the closeWatcher watches %d streams, want 1", w)
+			}
+			ssetest.MustPublish(t, b, protocol.EventReload, reload{})
+			if got := keep.NextEvent(); got.Type != protocol.EventReload {
+				t.Errorf("got %+v", got)
+			}
+		})
+	}
+}
