@@ -61,6 +61,25 @@ func (h *hookCounter) wait(t *testing.T, where string, n int) {
 	}
 }
 
+// checkLeaks fails t if goroutines started during it outlive its
+// cleanups; call it first, so that its cleanup runs last.
+func checkLeaks(t *testing.T) {
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
+}
+
+// serveSmallBuffers is serveBroker with smallBufferListener: a client
+// that stops reading soon fills its connection.
+func serveSmallBuffers(t *testing.T, b *Broker) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(b)
+	srv.Listener = smallBufferListener{srv.Listener}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { b.Close() })
+	return srv
+}
+
 // stalledClient opens a stream on a connection with a small receive
 // buffer and reads its start, and no more.
 func stalledClient(t *testing.T, srv *httptest.Server) *ssetest.Client {
@@ -97,11 +116,7 @@ func TestWriterStalledReader(t *testing.T) {
 			opts.Queue = 1000
 			opts.TestHook = hooks.hook
 			b := New(opts)
-			srv := httptest.NewUnstartedServer(b)
-			srv.Listener = smallBufferListener{srv.Listener}
-			srv.Start()
-			t.Cleanup(srv.Close)
-			t.Cleanup(func() { b.Close() })
+			srv := serveSmallBuffers(t, b)
 
 			var healthy, stalled []*ssetest.Client
 			for _, kind := range tt.order {
@@ -158,11 +173,7 @@ func TestWriterStalledReaderDropped(t *testing.T) {
 	hooks := newHookCounter()
 	opts.TestHook = hooks.hook
 	b := New(opts)
-	srv := httptest.NewUnstartedServer(b)
-	srv.Listener = smallBufferListener{srv.Listener}
-	srv.Start()
-	t.Cleanup(srv.Close)
-	t.Cleanup(func() { b.Close() })
+	srv := serveSmallBuffers(t, b)
 
 	stalled := stalledClient(t, srv)
 	healthy := ssetest.Open(t, srv, "/events")
@@ -218,8 +229,7 @@ func TestWriterJoinLeave(t *testing.T) {
 				joiners = 6
 				each    = 7 // events a joiner reads before it leaves and resumes
 			)
-			ignore := goleak.IgnoreCurrent()
-			t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
+			checkLeaks(t)
 			hooks := newHookCounter()
 			b := New(Options{FirstID: 1000, Heartbeat: tt.heartbeat, History: events, Queue: events, Writers: tt.writers, NoHijack: tt.noHijack, TestHook: hooks.hook})
 			srv := serveBroker(t, b)
@@ -372,8 +382,7 @@ func TestWriterClose(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ignore := goleak.IgnoreCurrent()
-			t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
+			checkLeaks(t)
 			hooks := newHookCounter()
 			opts := testOptions()
 			opts.Writers = tt.writers
@@ -381,11 +390,7 @@ func TestWriterClose(t *testing.T) {
 			opts.Queue = 1 << 20            // no stream is dropped for its lag
 			opts.TestHook = hooks.hook
 			b := New(opts)
-			srv := httptest.NewUnstartedServer(b)
-			srv.Listener = smallBufferListener{srv.Listener}
-			srv.Start()
-			t.Cleanup(srv.Close)
-			t.Cleanup(func() { b.Close() })
+			srv := serveSmallBuffers(t, b)
 
 			var clients []*ssetest.Client
 			for range 6 {
@@ -452,8 +457,7 @@ func TestWriterClose(t *testing.T) {
 func TestBrokerTLSHTTP1(t *testing.T) {
 	// A hijacked TLS connection cannot be written without waiting: its
 	// stream keeps a goroutine of its own, and works as the others.
-	ignore := goleak.IgnoreCurrent()
-	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
+	checkLeaks(t)
 	b := New(testOptions())
 	srv := httptest.NewTLSServer(b) // HTTP/1.1 only
 	t.Cleanup(srv.Close)
@@ -578,8 +582,7 @@ func TestBrokerNoticesClientGone(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ignore := goleak.IgnoreCurrent()
-			t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
+			checkLeaks(t)
 			hooks := newHookCounter()
 			opts := testOptions()
 			opts.TestHook = hooks.hook
