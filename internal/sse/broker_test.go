@@ -591,11 +591,7 @@ func testBrokerDropsStalledClient(t *testing.T, noHijack bool) {
 		}
 	}
 	b := newTestBroker(noHijack, opts)
-	srv := httptest.NewUnstartedServer(b)
-	srv.Listener = smallBufferListener{srv.Listener}
-	srv.Start()
-	t.Cleanup(srv.Close)
-	t.Cleanup(func() { b.Close() })
+	srv := serveSmallBuffers(t, b)
 
 	stalled := ssetest.Open(t, srv, "/events")
 	stalled.Conn.(*net.TCPConn).SetReadBuffer(4 << 10)

@@ -28,6 +28,9 @@ var errEventName = errors.New("hmr: event name must be non-empty and hold no CR 
 // client that the connection is alive.
 var pingFrame = []byte("event: " + protocol.EventPing + "\ndata: {}\n\n")
 
+// pingChunk is pingFrame as a chunk of the chunked transfer coding.
+var pingChunk = appendChunk(nil, [][]byte{pingFrame})
+
 // validEventName reports whether name can be sent as an "event:" field.
 func validEventName(name string) bool {
 	return name != "" && !strings.ContainsAny(name, "\r\n")
