@@ -54,7 +54,10 @@ type Options struct {
 	Base string
 	// Bundler configures the esbuild side. Its Root and Logger are taken
 	// from these Options when empty; its Modules is set unless Bundle, and
-	// its CSSSyntaxErrors is set: broken CSS shows on the overlay.
+	// its CSSSyntaxErrors is set: broken CSS shows on the overlay. In
+	// module mode an empty CacheDir is bundler.DefaultCacheDir of the
+	// root, so that a restart reads the modules compiled before;
+	// bundler.NoCache turns the cache off.
 	Bundler bundler.Options
 	// Bundle serves each JS entry bundled, as a production build does,
 	// instead of in module mode (bundler.Options.Modules): no hot module
@@ -240,6 +243,11 @@ func New(opts Options) (*Server, error) {
 	}
 	bopts.Modules = !opts.Bundle
 	bopts.CSSSyntaxErrors = true // broken CSS shows on the overlay
+	if bopts.Modules && bopts.CacheDir == "" {
+		if bopts.CacheDir, err = bundler.DefaultCacheDir(bopts.Root); err != nil {
+			log.Warn("the module cache is off: " + err.Error())
+		}
+	}
 	if s.bundler, err = bundler.New(bopts); err != nil {
 		return nil, err
 	}
