@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -276,12 +277,19 @@ func (c *diskCache) put(key string, payload []byte) {
 	}
 }
 
-// run is the writer: it writes what put queued, prunes once a while after
-// the start, and ends when close was called and nothing is queued.
+// cacheWriters is how many files the writer writes at once: most of a
+// write is waiting on the file system.
+const cacheWriters = 4
+
+// run is the writer: it writes what put queued, cacheWriters at a time,
+// prunes once a while after the start, and ends when close was called and
+// nothing is queued.
 func (c *diskCache) run() {
 	defer close(c.done)
 	prune := time.NewTimer(cachePruneIn)
 	defer prune.Stop()
+	made := map[string]bool{} // folders made this run
+	var madeMu sync.Mutex
 	for {
 		select {
 		case <-c.kick:
@@ -291,38 +299,62 @@ func (c *diskCache) run() {
 		}
 		for {
 			c.mu.Lock()
-			var key string
-			var data []byte
-			for key, data = range c.pending {
-				break
+			batch := make(map[string][]byte, len(c.pending))
+			for key, data := range c.pending {
+				batch[key] = data
 			}
 			closed := c.closed
 			c.mu.Unlock()
-			if data == nil {
+			if len(batch) == 0 {
 				if closed {
 					return
 				}
 				break
 			}
-			if !c.broken.Load() {
-				c.write(key, data)
+			keys := slices.Collect(maps.Keys(batch))
+			var wg sync.WaitGroup
+			next := make(chan string)
+			for range min(cacheWriters, len(keys)) {
+				wg.Go(func() {
+					for key := range next {
+						if c.broken.Load() {
+							continue
+						}
+						sub := filepath.Dir(c.path(key))
+						madeMu.Lock()
+						ok := made[sub]
+						madeMu.Unlock()
+						if !ok && os.MkdirAll(sub, 0o755) == nil {
+							madeMu.Lock()
+							made[sub] = true
+							madeMu.Unlock()
+						}
+						c.write(key, batch[key])
+					}
+				})
 			}
+			for _, key := range keys {
+				next <- key
+			}
+			close(next)
+			wg.Wait()
 			c.mu.Lock()
-			delete(c.pending, key)
+			for _, key := range keys {
+				if bytes.Equal(c.pending[key], batch[key]) {
+					delete(c.pending, key)
+				}
+			}
 			c.mu.Unlock()
 		}
 	}
 }
 
-// write writes one entry: to a temporary file beside it, then renamed
-// into place, so that a reader sees a whole entry or none.
+// write writes one entry (its folder made): to a temporary file beside
+// it, then renamed into place, so that a reader sees a whole entry or
+// none.
 func (c *diskCache) write(key string, payload []byte) {
 	dst := c.path(key)
-	err := os.MkdirAll(filepath.Dir(dst), 0o755)
-	var tmp *os.File
-	if err == nil {
-		tmp, err = os.CreateTemp(filepath.Dir(dst), ".tmp-*")
-	}
+	tmp, err := os.CreateTemp(filepath.Dir(dst), ".tmp-*")
 	if err == nil {
 		_, err = tmp.Write(frame(payload))
 		if cerr := tmp.Close(); err == nil {
@@ -336,8 +368,9 @@ func (c *diskCache) write(key string, payload []byte) {
 		}
 	}
 	if err != nil {
-		c.broken.Store(true)
-		c.log.Warn("the module cache is off for this run: "+err.Error(), "dir", filepath.Dir(c.dir))
+		if !c.broken.Swap(true) {
+			c.log.Warn("the module cache is off for this run: "+err.Error(), "dir", filepath.Dir(c.dir))
+		}
 		return
 	}
 	c.writes.Add(1)

@@ -19,10 +19,10 @@ import (
 // package, a CSS module and a file with ?raw, all inlined or linked into
 // the modules.
 var cacheProject = map[string]string{
-	"index.html":  `<!doctype html><script type="module" src="/src/main.js"></script>`,
-	"src/main.js": "import { util } from \"./util\";\nimport { pkg } from \"pkg\";\nimport { view } from \"./view.js\";\nconsole.log(util, pkg, view);\n",
-	"src/util.js": "export const util = \"util.js\";\n",
-	"src/view.js": "import styles from \"./view.module.css\";\nimport text from \"./note.txt?raw\";\nexport const view = styles.box + text;\n",
+	"index.html":                    `<!doctype html><script type="module" src="/src/main.js"></script>`,
+	"src/main.js":                   "import { util } from \"./util\";\nimport { pkg } from \"pkg\";\nimport { view } from \"./view.js\";\nconsole.log(util, pkg, view);\n",
+	"src/util.js":                   "export const util = \"util.js\";\n",
+	"src/view.js":                   "import styles from \"./view.module.css\";\nimport text from \"./note.txt?raw\";\nexport const view = styles.box + text;\n",
 	"src/view.module.css":           ".box { color: red }\n",
 	"src/note.txt":                  "a note\n",
 	"node_modules/pkg/package.json": `{"name": "pkg", "version": "1.0.0", "main": "index.js"}`,

@@ -606,7 +606,7 @@ func (b *Bundler) quickResolve(dir, spec string, inPkg bool) (string, bool) {
 	if err != nil || !fi.Mode().IsRegular() || b.inPackage(p) != inPkg {
 		return "", false
 	}
-	if real, err := filepath.EvalSymlinks(filepath.Dir(p)); err != nil || real != filepath.Dir(p) {
+	if !b.resolves.realDir(filepath.Dir(p)) {
 		return "", false
 	}
 	if inPkg {
@@ -622,15 +622,36 @@ func (b *Bundler) quickResolve(dir, spec string, inPkg bool) (string, bool) {
 // resolveCache holds what resolveImport answered during one Build: many
 // modules of one folder import the same things.
 type resolveCache struct {
-	mu sync.Mutex
-	m  map[string]resolved
+	mu   sync.Mutex
+	m    map[string]resolved
+	real map[string]bool // folder -> it is its real path (no symlink on the way)
 }
 
 // reset forgets every answer.
 func (c *resolveCache) reset() {
 	c.mu.Lock()
-	c.m = nil
+	c.m, c.real = nil, nil
 	c.mu.Unlock()
+}
+
+// realDir reports whether the folder dir is its own real path: no
+// symbolic link leads to it.
+func (c *resolveCache) realDir(dir string) bool {
+	c.mu.Lock()
+	r, ok := c.real[dir]
+	c.mu.Unlock()
+	if ok {
+		return r
+	}
+	real, err := filepath.EvalSymlinks(dir)
+	r = err == nil && real == dir
+	c.mu.Lock()
+	if c.real == nil {
+		c.real = map[string]bool{}
+	}
+	c.real[dir] = r
+	c.mu.Unlock()
+	return r
 }
 
 // resolve is resolveImport through the cache.
