@@ -13,9 +13,10 @@ import (
 )
 
 // TestMain points the user cache folder (os.UserCacheDir), where module
-// mode keeps its cache for a root without node_modules (every test's
-// temporary project), at a temporary folder: the tests run with the cache
-// on, as users do, and leave nothing behind.
+// mode keeps its cache for a root without node_modules, at a temporary
+// folder, so that no test writes into the user's. The tests run with the
+// cache on, as users do: startServer gives each test a cache folder of
+// its own.
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "devserve-hmr-cache-")
 	if err != nil {
@@ -56,7 +57,14 @@ func TestRestartServesDisk(t *testing.T) {
 		}
 	}
 	write(files)
+	cache, err := bundler.DefaultCacheDir(dir) // in TestMain's XDG_CACHE_HOME
+	if err != nil {
+		t.Fatal(err)
+	}
 	script := func(opts Options) string {
+		if opts.Bundler.CacheDir == "" {
+			opts.Bundler.CacheDir = cache
+		}
 		ts := startServer(t, dir, "127.0.0.1:0", opts)
 		defer ts.stop()
 		resp, err := http.Get(ts.URL + "/src/main.js")
@@ -72,10 +80,6 @@ func TestRestartServesDisk(t *testing.T) {
 	}
 	if first := script(Options{}); !strings.Contains(first, "first value") || !strings.Contains(first, "from util.js") {
 		t.Fatalf("first run serves\n%s", first)
-	}
-	cache, err := bundler.DefaultCacheDir(dir)
-	if err != nil {
-		t.Fatal(err)
 	}
 	if _, err := os.Stat(cache); err != nil {
 		t.Fatalf("the first run wrote no cache: %v", err)
