@@ -47,12 +47,6 @@ type edge struct {
 	dynamic  bool   // import()
 }
 
-func (e *edges) add(importer string, ed edge) {
-	e.mu.Lock()
-	e.seen[importer] = append(e.seen[importer], ed)
-	e.mu.Unlock()
-}
-
 // isBare reports whether an import specifier names a package.
 func isBare(spec string) bool {
 	return !strings.HasPrefix(spec, ".") && !strings.HasPrefix(spec, "/") && !strings.Contains(spec, ":")
