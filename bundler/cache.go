@@ -130,7 +130,7 @@ func openCache(dir string, log *slog.Logger) *diskCache {
 		return nil
 	}
 	off := func(err error) *diskCache {
-		log.Warn("the module cache is off: "+err.Error(), "dir", dir)
+		log.Warn("the module cache is off: " + err.Error())
 		return nil
 	}
 	id, err := binaryID()
@@ -369,7 +369,7 @@ func (c *diskCache) write(key string, payload []byte) {
 	}
 	if err != nil {
 		if !c.broken.Swap(true) {
-			c.log.Warn("the module cache is off for this run: "+err.Error(), "dir", filepath.Dir(c.dir))
+			c.log.Warn("the module cache is off for this run: " + err.Error())
 		}
 		return
 	}
