@@ -122,7 +122,11 @@ import (
 	"github.com/evanw/esbuild/pkg/api"
 )
 
-// Options configures a Bundler. Only Root is required.
+// Options configures a Bundler. Only Root is required. The fields of its
+// own say where the project is and what the bundler is for (a dev server's
+// module mode, a production build); BuildOptions, the settings of how the
+// project's code is built, is what a dev server passes through as its user
+// gave them (hmr.Options.Build).
 type Options struct {
 	// Root is the project folder; every path the bundler takes or gives is
 	// relative to it, and it is served at "/" (at Base in the browser).
@@ -133,6 +137,38 @@ type Options struct {
 	// is it. It is normalized as NormalizeBase says ("app" is "/app/");
 	// "" means "/". Paths, ids and Lookup stay root-relative. See base.go.
 	Base string
+	// Logger receives debug logs of builds; nil is silent.
+	Logger *slog.Logger
+	// Modules is module mode, for hot module replacement: every module is
+	// compiled alone into a factory registered in the runtime at HMRPath,
+	// an entry's script holds the factories of what it reaches, and a
+	// build reports the modules that changed. See "Modules" in the package
+	// documentation, LookupURL and Result.Modules. CSS entries are built
+	// as without it.
+	Modules bool
+	// Production marks a production build (`devserve build`), as `vite
+	// build` is one: import.meta.env.PROD is true and DEV false unless
+	// NODE_ENV says otherwise, whatever the Mode.
+	Production bool
+	// CSSSyntaxErrors makes errors of the CSS syntax problems that esbuild
+	// only warns about, recovering as a browser does (which drops the rule
+	// or declaration): an unbalanced brace or bracket, an unexpected or
+	// missing token, an unterminated string or url(), a // comment. See
+	// cssSyntaxProblem for which. Only the project's own files count, not
+	// those of node_modules. An entry with such an error keeps its last
+	// good outputs, or, before it has any, serves what esbuild made. The
+	// dev server sets it, so that broken CSS shows over the page as broken
+	// JS does; a production build keeps esbuild's warnings.
+	CSSSyntaxErrors bool
+
+	BuildOptions
+}
+
+// BuildOptions are the settings of how a project's code is built: its
+// entries, esbuild's options, import.meta.env. The zero value builds the
+// scripts and stylesheets the HTML pages name for esnext, with linked
+// source maps and the development env.
+type BuildOptions struct {
 	// Entries are slash-separated paths relative to Root of .js .mjs .jsx .ts
 	// .tsx and .css files. Empty: discovered from Root's HTML pages, and
 	// rediscovered when a page changes.
@@ -164,15 +200,6 @@ type Options struct {
 	// Minify minifies whitespace, identifiers and syntax, for production
 	// builds.
 	Minify bool
-	// Logger receives debug logs of builds; nil is silent.
-	Logger *slog.Logger
-	// Modules is module mode, for hot module replacement: every module is
-	// compiled alone into a factory registered in the runtime at HMRPath,
-	// an entry's script holds the factories of what it reaches, and a
-	// build reports the modules that changed. See "Modules" in the package
-	// documentation, LookupURL and Result.Modules. CSS entries are built
-	// as without it.
-	Modules bool
 	// NoReactRefresh turns off React Fast Refresh, which module mode does
 	// by default when the root's package.json depends on react and the
 	// react-refresh package is installed: an edit of a component (.jsx,
@@ -183,25 +210,11 @@ type Options struct {
 	// DefaultMode ("development"); `devserve build` passes "production".
 	// See LoadEnv.
 	Mode string
-	// Production marks a production build (`devserve build`), as `vite
-	// build` is one: import.meta.env.PROD is true and DEV false unless
-	// NODE_ENV says otherwise, whatever the Mode.
-	Production bool
 	// Environ returns the process environment (KEY=value), read once by
 	// New: import.meta.env takes its VITE_ and DEVSERVE_ variables, which
 	// win over the env files', and env files may refer to any of it. nil
 	// means os.Environ; tests pass their own.
 	Environ func() []string
-	// CSSSyntaxErrors makes errors of the CSS syntax problems that esbuild
-	// only warns about, recovering as a browser does (which drops the rule
-	// or declaration): an unbalanced brace or bracket, an unexpected or
-	// missing token, an unterminated string or url(), a // comment. See
-	// cssSyntaxProblem for which. Only the project's own files count, not
-	// those of node_modules. An entry with such an error keeps its last
-	// good outputs, or, before it has any, serves what esbuild made. The
-	// dev server sets it, so that broken CSS shows over the page as broken
-	// JS does; a production build keeps esbuild's warnings.
-	CSSSyntaxErrors bool
 	// CacheDir is where module mode keeps the modules it compiled, for
 	// the next Bundler on the same project to read instead of compiling
 	// them again (a restart costs a fraction of a cold start). "" or

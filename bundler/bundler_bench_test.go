@@ -125,7 +125,7 @@ func BenchmarkRestartBuild(b *testing.B) {
 				}
 				return err
 			})
-			opts := Options{Root: root, Modules: true, CacheDir: b.TempDir()}
+			opts := Options{Root: root, Modules: true, BuildOptions: BuildOptions{CacheDir: b.TempDir()}}
 			for i := 0; i == 0 || b.Loop(); i++ {
 				bu, err := New(opts)
 				if err != nil {

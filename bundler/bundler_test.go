@@ -36,22 +36,22 @@ func TestNewValidates(t *testing.T) {
 		{"no root", Options{}, "Root is required"},
 		{"missing root", Options{Root: filepath.Join(root, "nope")}, "no such file"},
 		{"root is a file", Options{Root: filepath.Join(root, "main.ts")}, "not a folder"},
-		{"entries ok", Options{Root: root, Entries: []string{"main.ts", "style.css", "dir/x.ts"}}, ""},
-		{"absolute entry under root", Options{Root: root, Entries: []string{filepath.Join(root, "dir", "y.css")}}, ""},
-		{"missing entry", Options{Root: root, Entries: []string{"gone.ts"}}, "gone.ts"},
-		{"entry outside root", Options{Root: root, Entries: []string{"../other.ts"}}, "not a file under the root"},
-		{"absolute entry outside root", Options{Root: root, Entries: []string{outside}}, "not a file under the root"},
-		{"entry is a folder", Options{Root: root, Entries: []string{"dir"}}, "not a .js"},
-		{"entry of wrong type", Options{Root: root, Entries: []string{"README.md"}}, "not a .js"},
-		{"bad sourcemap", Options{Root: root, Sourcemap: "both"}, "sourcemap"},
-		{"bad jsx", Options{Root: root, JSX: "react"}, "jsx"},
-		{"bad target", Options{Root: root, Target: "es1999"}, "target"},
-		{"engine target", Options{Root: root, Target: "es2020,chrome100,safari15.4"}, ""},
-		{"bad loader name", Options{Root: root, Loader: map[string]string{".svg": "picture"}}, "unknown loader"},
-		{"bad loader extension", Options{Root: root, Loader: map[string]string{"svg": "file"}}, "must start with a dot"},
-		{"bad define", Options{Root: root, Define: map[string]string{"X": "1 +"}}, "esbuild options: Invalid define value"},
-		{"missing tsconfig", Options{Root: root, Tsconfig: "nope.json"}, "nope.json"},
-		{"bad jsx factory", Options{Root: root, Entries: []string{"main.ts"}, JSXFactory: "1+1"}, "esbuild options"},
+		{"entries ok", Options{Root: root, BuildOptions: BuildOptions{Entries: []string{"main.ts", "style.css", "dir/x.ts"}}}, ""},
+		{"absolute entry under root", Options{Root: root, BuildOptions: BuildOptions{Entries: []string{filepath.Join(root, "dir", "y.css")}}}, ""},
+		{"missing entry", Options{Root: root, BuildOptions: BuildOptions{Entries: []string{"gone.ts"}}}, "gone.ts"},
+		{"entry outside root", Options{Root: root, BuildOptions: BuildOptions{Entries: []string{"../other.ts"}}}, "not a file under the root"},
+		{"absolute entry outside root", Options{Root: root, BuildOptions: BuildOptions{Entries: []string{outside}}}, "not a file under the root"},
+		{"entry is a folder", Options{Root: root, BuildOptions: BuildOptions{Entries: []string{"dir"}}}, "not a .js"},
+		{"entry of wrong type", Options{Root: root, BuildOptions: BuildOptions{Entries: []string{"README.md"}}}, "not a .js"},
+		{"bad sourcemap", Options{Root: root, BuildOptions: BuildOptions{Sourcemap: "both"}}, "sourcemap"},
+		{"bad jsx", Options{Root: root, BuildOptions: BuildOptions{JSX: "react"}}, "jsx"},
+		{"bad target", Options{Root: root, BuildOptions: BuildOptions{Target: "es1999"}}, "target"},
+		{"engine target", Options{Root: root, BuildOptions: BuildOptions{Target: "es2020,chrome100,safari15.4"}}, ""},
+		{"bad loader name", Options{Root: root, BuildOptions: BuildOptions{Loader: map[string]string{".svg": "picture"}}}, "unknown loader"},
+		{"bad loader extension", Options{Root: root, BuildOptions: BuildOptions{Loader: map[string]string{"svg": "file"}}}, "must start with a dot"},
+		{"bad define", Options{Root: root, BuildOptions: BuildOptions{Define: map[string]string{"X": "1 +"}}}, "esbuild options: Invalid define value"},
+		{"missing tsconfig", Options{Root: root, BuildOptions: BuildOptions{Tsconfig: "nope.json"}}, "nope.json"},
+		{"bad jsx factory", Options{Root: root, BuildOptions: BuildOptions{Entries: []string{"main.ts"}, JSXFactory: "1+1"}}, "esbuild options"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -195,7 +195,7 @@ func TestRediscover(t *testing.T) {
 	mustBuild(t, b, []string{"index.html"})
 
 	// Given entries are never rediscovered.
-	fixed := open(t, Options{Root: root, Entries: []string{"style.css"}})
+	fixed := open(t, Options{Root: root, BuildOptions: BuildOptions{Entries: []string{"style.css"}}})
 	mustBuild(t, fixed, nil)
 	writeFiles(t, root, map[string]string{"index.html": strings.Replace(index, "</body>", `<script type="module" src="extra.ts"></script></body>`, 1)})
 	mustBuild(t, fixed, []string{"index.html"})
@@ -382,7 +382,7 @@ func TestErrorsAsData(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			root := project(t, tc.files)
-			b := open(t, Options{Root: root, Entries: []string{"main.ts"}})
+			b := open(t, Options{Root: root, BuildOptions: BuildOptions{Entries: []string{"main.ts"}}})
 			r := b.Build(nil)
 			if r.OK() || len(r.Errors) == 0 {
 				t.Fatal("build succeeded")
@@ -425,7 +425,7 @@ func TestErrorsAsData(t *testing.T) {
 
 func TestWarningsAsData(t *testing.T) {
 	root := project(t, map[string]string{"main.ts": "if (typeof x == \"null\") {}\n"})
-	b := open(t, Options{Root: root, Entries: []string{"main.ts"}})
+	b := open(t, Options{Root: root, BuildOptions: BuildOptions{Entries: []string{"main.ts"}}})
 	r := mustBuild(t, b, nil)
 	if len(r.Warnings) != 1 || r.Warnings[0].File != "main.ts" || r.Warnings[0].Line != 1 || r.Warnings[0].LineText == "" {
 		t.Fatalf("Warnings = %+v", r.Warnings)
@@ -607,7 +607,7 @@ func TestAffects(t *testing.T) {
 	root := fixture(t, "app")
 	writeFiles(t, root, map[string]string{"README.md": "hi", "img/unused.png": "png", "docs/x.md": "x"})
 	discovered := open(t, Options{Root: root})
-	given := open(t, Options{Root: root, Entries: []string{"src/main.tsx", "style.css"}})
+	given := open(t, Options{Root: root, BuildOptions: BuildOptions{Entries: []string{"src/main.tsx", "style.css"}}})
 	if !discovered.Affects([]string{"README.md"}) {
 		t.Error("before the first build every change should matter")
 	}
@@ -658,7 +658,7 @@ func TestAffects(t *testing.T) {
 
 	// Explicit tsconfig path is a config file too.
 	writeFiles(t, root, map[string]string{"src/greet.ts": "export const greet = (s: string) => s;", "config/ts.json": `{"compilerOptions": {"jsxFactory": "h", "jsxFragmentFactory": "Fragment"}}`})
-	withTs := open(t, Options{Root: root, Tsconfig: "config/ts.json"})
+	withTs := open(t, Options{Root: root, BuildOptions: BuildOptions{Tsconfig: "config/ts.json"}})
 	mustBuild(t, withTs, nil)
 	if !withTs.Affects([]string{"config/ts.json"}) || withTs.Affects([]string{"config/other.json"}) {
 		t.Error("Options.Tsconfig is not treated as a config file")
@@ -1000,7 +1000,7 @@ func TestCloseDuringBuild(t *testing.T) {
 
 func TestWriteTo(t *testing.T) {
 	root := fixture(t, "app")
-	b := open(t, Options{Root: root, Minify: true})
+	b := open(t, Options{Root: root, BuildOptions: BuildOptions{Minify: true}})
 	if err := b.WriteTo(t.TempDir()); err == nil {
 		t.Error("WriteTo before any build succeeded")
 	}
@@ -1072,17 +1072,17 @@ func TestOptions(t *testing.T) {
 		entry string
 		check func(t *testing.T, js string, b *Bundler)
 	}{
-		{"define and loader", Options{Define: map[string]string{"__VERSION__": `"1.2.3"`}, Loader: map[string]string{".svg": "text"}}, "main.ts", func(t *testing.T, js string, b *Bundler) {
+		{"define and loader", Options{BuildOptions: BuildOptions{Define: map[string]string{"__VERSION__": `"1.2.3"`}, Loader: map[string]string{".svg": "text"}}}, "main.ts", func(t *testing.T, js string, b *Bundler) {
 			if !strings.Contains(js, `"1.2.3"`) || !strings.Contains(js, "<svg>note</svg>") {
 				t.Errorf("define/loader not applied:\n%s", js)
 			}
 		}},
-		{"target", Options{Target: "es2019", Loader: map[string]string{".svg": "text"}}, "main.ts", func(t *testing.T, js string, b *Bundler) {
+		{"target", Options{BuildOptions: BuildOptions{Target: "es2019", Loader: map[string]string{".svg": "text"}}}, "main.ts", func(t *testing.T, js string, b *Bundler) {
 			if strings.Contains(js, "??") {
 				t.Errorf("?? not lowered for es2019:\n%s", js)
 			}
 		}},
-		{"inline sourcemap", Options{Sourcemap: "inline"}, "main.ts", func(t *testing.T, js string, b *Bundler) {
+		{"inline sourcemap", Options{BuildOptions: BuildOptions{Sourcemap: "inline"}}, "main.ts", func(t *testing.T, js string, b *Bundler) {
 			if !strings.Contains(js, "sourceMappingURL=data:application/json") {
 				t.Errorf("no inline map:\n%s", tail(js))
 			}
@@ -1090,13 +1090,13 @@ func TestOptions(t *testing.T) {
 				t.Error("a .map is served with inline maps")
 			}
 		}},
-		{"external sourcemap", Options{Sourcemap: "external"}, "main.ts", func(t *testing.T, js string, b *Bundler) {
+		{"external sourcemap", Options{BuildOptions: BuildOptions{Sourcemap: "external"}}, "main.ts", func(t *testing.T, js string, b *Bundler) {
 			if strings.Contains(js, "sourceMappingURL") {
 				t.Errorf("external map is linked:\n%s", tail(js))
 			}
 			lookup(t, b, "/main.ts.map")
 		}},
-		{"no sourcemap", Options{Sourcemap: "none"}, "main.ts", func(t *testing.T, js string, b *Bundler) {
+		{"no sourcemap", Options{BuildOptions: BuildOptions{Sourcemap: "none"}}, "main.ts", func(t *testing.T, js string, b *Bundler) {
 			if strings.Contains(js, "sourceMappingURL") {
 				t.Errorf("map comment without maps:\n%s", tail(js))
 			}
@@ -1104,22 +1104,22 @@ func TestOptions(t *testing.T) {
 				t.Error("a .map is served without maps")
 			}
 		}},
-		{"jsx factory", Options{JSXFactory: "hh"}, "app.jsx", func(t *testing.T, js string, b *Bundler) {
+		{"jsx factory", Options{BuildOptions: BuildOptions{JSXFactory: "hh"}}, "app.jsx", func(t *testing.T, js string, b *Bundler) {
 			if !strings.Contains(js, `hh("div"`) {
 				t.Errorf("JSXFactory not used:\n%s", js)
 			}
 		}},
-		{"jsx automatic", Options{JSX: "automatic", JSXImportSource: "myjsx"}, "app.jsx", func(t *testing.T, js string, b *Bundler) {
+		{"jsx automatic", Options{BuildOptions: BuildOptions{JSX: "automatic", JSXImportSource: "myjsx"}}, "app.jsx", func(t *testing.T, js string, b *Bundler) {
 			if !strings.Contains(js, "jsx-runtime") || !strings.Contains(js, `jsx("div"`) {
 				t.Errorf("automatic runtime not used:\n%s", js)
 			}
 		}},
-		{"jsx preserve", Options{JSX: "preserve"}, "app.jsx", func(t *testing.T, js string, b *Bundler) {
+		{"jsx preserve", Options{BuildOptions: BuildOptions{JSX: "preserve"}}, "app.jsx", func(t *testing.T, js string, b *Bundler) {
 			if !strings.Contains(js, "<div>hi</div>") {
 				t.Errorf("JSX not preserved:\n%s", js)
 			}
 		}},
-		{"tsconfig path", Options{Tsconfig: "tsconfig.custom.json"}, "app.jsx", func(t *testing.T, js string, b *Bundler) {
+		{"tsconfig path", Options{BuildOptions: BuildOptions{Tsconfig: "tsconfig.custom.json"}}, "app.jsx", func(t *testing.T, js string, b *Bundler) {
 			if !strings.Contains(js, `myH("div"`) {
 				t.Errorf("tsconfig not used:\n%s", js)
 			}
@@ -1144,7 +1144,7 @@ func TestOutputCollision(t *testing.T) {
 		"a.css":    "a { color: red }",
 		"main.css": "b { color: blue }",
 	})
-	b := open(t, Options{Root: root, Entries: []string{"main.ts", "main.css"}})
+	b := open(t, Options{Root: root, BuildOptions: BuildOptions{Entries: []string{"main.ts", "main.css"}}})
 	r := mustBuild(t, b, nil)
 	if css := string(lookup(t, b, "/main.css").Contents); !strings.Contains(css, "blue") {
 		t.Errorf("/main.css is not the CSS entry:\n%s", css)
@@ -1250,11 +1250,11 @@ func TestCSSSyntaxErrors(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			root := project(t, map[string]string{"a.css": tt.css, "b.css": ""})
-			loose := open(t, Options{Root: root, Entries: []string{"a.css"}}).Build(nil)
+			loose := open(t, Options{Root: root, BuildOptions: BuildOptions{Entries: []string{"a.css"}}}).Build(nil)
 			if !loose.OK() {
 				t.Errorf("without the option: errors %+v", loose.Errors)
 			}
-			r := open(t, Options{Root: root, Entries: []string{"a.css"}, CSSSyntaxErrors: true}).Build(nil)
+			r := open(t, Options{Root: root, CSSSyntaxErrors: true, BuildOptions: BuildOptions{Entries: []string{"a.css"}}}).Build(nil)
 			var got []string
 			for _, m := range r.Errors {
 				if m.File != "a.css" || m.LineText == "" {

@@ -111,7 +111,7 @@ func TestCacheRestart(t *testing.T) {
 		{name: "content", want: []string{"src/util.js"}, change: func(t *testing.T, root, _ string) {
 			writeOld(t, root, map[string]string{"src/util.js": "export const util = \"changed\";\n"})
 		}},
-		{name: "option", want: all, opts: Options{Define: map[string]string{"DEBUG": "true"}}, change: func(*testing.T, string, string) {}},
+		{name: "option", want: all, opts: Options{BuildOptions: BuildOptions{Define: map[string]string{"DEBUG": "true"}}}, change: func(*testing.T, string, string) {}},
 		{name: "base", want: all, opts: Options{Base: "/app/"}, change: func(*testing.T, string, string) {}},
 		{name: "a new file shadows an import", want: []string{"src/main.js", "src/util.ts"}, change: func(t *testing.T, root, _ string) {
 			// esbuild tries .ts before .js: "./util" is util.ts now.

@@ -286,9 +286,13 @@ func TestImportMetaEnv(t *testing.T) {
 	for _, modules := range []bool{true, false} {
 		t.Run(map[bool]string{true: "modules", false: "bundled"}[modules], func(t *testing.T) {
 			root := fixture(t, "env")
-			b := open(t, Options{Root: root, Modules: modules, Environ: func() []string {
-				return []string{"DEVSERVE_Y=from the process", "NOT_EXPOSED_EITHER=proc-secret"}
-			}})
+			b := open(t, Options{
+				Root:    root,
+				Modules: modules,
+				BuildOptions: BuildOptions{Environ: func() []string {
+					return []string{"DEVSERVE_Y=from the process", "NOT_EXPOSED_EITHER=proc-secret"}
+				}},
+			})
 			r := mustBuild(t, b, nil)
 			if r.EnvChanged {
 				t.Error("the first build reports EnvChanged")
@@ -368,8 +372,11 @@ func TestImportMetaEnvBuild(t *testing.T) {
 		mode, x string
 	}{{"production", "from .env.production"}, {"staging", "from .env"}} {
 		t.Run(c.mode, func(t *testing.T) {
-			b := open(t, Options{Root: fixture(t, "env"), Mode: c.mode, Production: true, Minify: true,
-				Environ: func() []string { return nil }})
+			b := open(t, Options{
+				Root:         fixture(t, "env"),
+				Production:   true,
+				BuildOptions: BuildOptions{Mode: c.mode, Minify: true, Environ: func() []string { return nil }},
+			})
 			mustBuild(t, b, nil)
 			js := string(lookup(t, b, "/src/main.ts").Contents)
 			for _, want := range []string{`"` + c.x + `"`, `"` + c.mode + `"`, "production only", `"default y"`} {
@@ -382,15 +389,17 @@ func TestImportMetaEnvBuild(t *testing.T) {
 			}
 		})
 	}
-	if _, err := New(Options{Root: t.TempDir(), Mode: "local"}); err == nil || !strings.Contains(err.Error(), "local") {
+	if _, err := New(Options{Root: t.TempDir(), BuildOptions: BuildOptions{Mode: "local"}}); err == nil || !strings.Contains(err.Error(), "local") {
 		t.Errorf("New with mode local: %v", err)
 	}
 }
 
 // TestImportMetaEnvUserDefine: Options.Define wins over import.meta.env.
 func TestImportMetaEnvUserDefine(t *testing.T) {
-	b := open(t, Options{Root: fixture(t, "env"), Environ: func() []string { return nil },
-		Define: map[string]string{"import.meta.env.VITE_X": `"mine"`}})
+	b := open(t, Options{
+		Root:         fixture(t, "env"),
+		BuildOptions: BuildOptions{Environ: func() []string { return nil }, Define: map[string]string{"import.meta.env.VITE_X": `"mine"`}},
+	})
 	mustBuild(t, b, nil)
 	if js := string(lookup(t, b, "/src/main.ts").Contents); !strings.Contains(js, `"mine"`) {
 		t.Errorf("Options.Define lost:\n%s", js)

@@ -148,7 +148,7 @@ func TestHotOutsideModuleMode(t *testing.T) {
 		"index.html": `<script type="module" src="/main.js"></script>`,
 		"main.js":    "if (import.meta.hot) { console.log('HOT-ONLY'); import.meta.hot.accept(); }\nconsole.log('always');\n",
 	})
-	b := open(t, Options{Root: root, Minify: true})
+	b := open(t, Options{Root: root, BuildOptions: BuildOptions{Minify: true}})
 	mustBuild(t, b, nil)
 	out := string(lookup(t, b, "/main.js").Contents)
 	if strings.Contains(out, "HOT-ONLY") || strings.Contains(out, "import.meta") || !strings.Contains(out, "always") {

@@ -34,7 +34,7 @@ func TestRefreshModules(t *testing.T) {
 	}{
 		{name: "on", refresh: true},
 		{name: "not installed", drop: "node_modules/react-refresh/runtime.js", warning: true},
-		{name: "off", opts: Options{NoReactRefresh: true}},
+		{name: "off", opts: Options{BuildOptions: BuildOptions{NoReactRefresh: true}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			fs := map[string]string{}

@@ -10,14 +10,24 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func newBuildCommand(out io.Writer) *cobra.Command {
-	var (
-		outdir  string
-		minify  bool
-		entries []string
-		mode    string
-		base    string
-	)
+// buildOptions are what the command line of `devserve build [dir]` says.
+type buildOptions struct {
+	dir     string
+	out     io.Writer
+	outdir  string
+	minify  bool
+	entries []string
+	mode    string
+	base    string
+}
+
+// newBuildCommand returns the `devserve build [dir]` command, writing to
+// out. It only parses the command line; runF runs it (nil: runBuild).
+func newBuildCommand(out io.Writer, runF func(*buildOptions) error) *cobra.Command {
+	o := buildOptions{dir: ".", out: out}
+	if runF == nil {
+		runF = runBuild
+	}
 	c := &cobra.Command{
 		Use:   "build [dir]",
 		Short: "Bundle the project for production into --outdir",
@@ -26,33 +36,33 @@ client and no watcher, and writes the bundles and the pages to --outdir with
 the pages' script and stylesheet URLs pointing at the built files.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			dir := "."
 			if len(args) == 1 {
-				dir = args[0]
+				o.dir = args[0]
 			}
-			return build(dir, outdir, minify, entries, mode, base, out)
+			return runF(&o)
 		},
 	}
-	c.Flags().StringVarP(&outdir, "outdir", "o", "dist", "folder to write the build to")
-	c.Flags().BoolVar(&minify, "minify", false, "minify JavaScript and CSS")
-	c.Flags().StringArrayVar(&entries, "entry", nil, "entry point to bundle (repeatable); default: the scripts and stylesheets of the HTML pages")
-	c.Flags().StringVar(&base, "base", "/", "URL path the site is deployed under, e.g. /app/: the pages' and bundles' URLs and import.meta.env.BASE_URL start with it ('app' means /app/)")
-	c.Flags().StringVar(&mode, "mode", "production", "import.meta.env.MODE, and the env files to read: .env, .env.local, .env.[mode], .env.[mode].local")
+	c.Flags().StringVarP(&o.outdir, "outdir", "o", "dist", "folder to write the build to")
+	c.Flags().BoolVar(&o.minify, "minify", false, "minify JavaScript and CSS")
+	c.Flags().StringArrayVar(&o.entries, "entry", nil, "entry point to bundle (repeatable); default: the scripts and stylesheets of the HTML pages")
+	c.Flags().StringVar(&o.base, "base", "/", "URL path the site is deployed under, e.g. /app/: the pages' and bundles' URLs and import.meta.env.BASE_URL start with it ('app' means /app/)")
+	c.Flags().StringVar(&o.mode, "mode", "production", "import.meta.env.MODE, and the env files to read: .env, .env.local, .env.[mode], .env.[mode].local")
 	return c
 }
 
-// build runs one production build of dir into outdir. import.meta.env.PROD
-// is true whatever the mode, as in vite build.
-func build(dir, outdir string, minify bool, entries []string, mode, base string, out io.Writer) error {
-	p := newPrinter(out, false)
+// runBuild runs one production build of o.dir into o.outdir.
+// import.meta.env.PROD is true whatever the mode, as in vite build.
+func runBuild(o *buildOptions) error {
+	dir, outdir := o.dir, o.outdir
+	p := newPrinter(o.out, false)
 	if err := checkRoot(dir); err != nil {
 		return err
 	}
-	base, err := bundler.NormalizeBase(base)
+	base, err := bundler.NormalizeBase(o.base)
 	if err != nil {
 		return fmt.Errorf("--base: %w", err)
 	}
-	rel, err := rootRelative(dir, entries)
+	rel, err := rootRelative(dir, o.entries)
 	if err != nil {
 		return err
 	}
@@ -60,7 +70,7 @@ func build(dir, outdir string, minify bool, entries []string, mode, base string,
 	if err != nil {
 		return err
 	}
-	b, err := bundler.New(bundler.Options{Root: dir, Entries: rel, Minify: minify, Mode: mode, Base: base, Production: true, Logger: p.logger()})
+	b, err := bundler.New(bundler.Options{Root: dir, Base: base, Production: true, Logger: p.logger(), BuildOptions: bundler.BuildOptions{Entries: rel, Minify: o.minify, Mode: o.mode}})
 	if err != nil {
 		return err
 	}

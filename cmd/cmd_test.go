@@ -51,15 +51,25 @@ func (b *syncBuffer) String() string {
 // groups.
 func (b *syncBuffer) waitFor(t *testing.T, re *regexp.Regexp) []string {
 	t.Helper()
-	timeout := time.After(20 * time.Second)
+	m, err := b.await(re, 20*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// await waits up to timeout until the output matches re and returns the
+// first match's groups.
+func (b *syncBuffer) await(re *regexp.Regexp, timeout time.Duration) ([]string, error) {
+	deadline := time.After(timeout)
 	for {
 		if m := re.FindStringSubmatch(b.String()); m != nil {
-			return m
+			return m, nil
 		}
 		select {
 		case <-b.wrote:
-		case <-timeout:
-			t.Fatalf("output never matched %s:\n%s", re, b.String())
+		case <-deadline:
+			return nil, fmt.Errorf("output never matched %s:\n%s", re, b.String())
 		}
 	}
 }

@@ -14,7 +14,7 @@ import (
 // certificate returns the certificate that --https, --cert and --key ask
 // for, or nil for plain HTTP. hosts are the names the server answers
 // besides loopback ones, which a certificate devserve makes must cover.
-func certificate(f serveFlags, hosts []string) (*devcert.Cert, error) {
+func certificate(f *serveOptions, hosts []string) (*devcert.Cert, error) {
 	switch {
 	case f.cert != "" && f.key == "":
 		return nil, errors.New("--cert needs --key, the file of the certificate's private key")

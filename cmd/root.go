@@ -17,10 +17,10 @@ import (
 // newRootCommand returns the `devserve [dir]` command with its subcommands,
 // writing to out and errOut.
 func newRootCommand(out, errOut io.Writer) *cobra.Command {
-	root := newServeCommand(out)
+	root := newServeCommand(out, nil)
 	root.SetOut(out)
 	root.SetErr(errOut)
-	root.AddCommand(newBuildCommand(out), newVersionCommand(out))
+	root.AddCommand(newBuildCommand(out, nil), newVersionCommand(out))
 	// --version and -v, which esbuild and Vite accept, print what
 	// `devserve version` prints.
 	root.Version = versionString()

@@ -17,12 +17,14 @@ import (
 
 	"github.com/devserve/devserve/bundler"
 	"github.com/devserve/devserve/hmr"
-	"github.com/devserve/devserve/watcher"
 	"github.com/spf13/cobra"
 )
 
-// serveFlags are the flags of `devserve [dir]`.
-type serveFlags struct {
+// serveOptions are what the command line of `devserve [dir]` says: its
+// folder and flags, as parsed, checked by runServe.
+type serveOptions struct {
+	dir      string
+	out      io.Writer
 	port     int
 	portSet  bool // --port was given, so a taken port is an error
 	host     string
@@ -45,8 +47,14 @@ type serveFlags struct {
 	base     string
 }
 
-func newServeCommand(out io.Writer) *cobra.Command {
-	var f serveFlags
+// newServeCommand returns the `devserve [dir]` command, writing to out. It
+// only parses the command line; runF runs it (nil: runServe), so that tests
+// can check the parsing without starting a server, as gh's commands do.
+func newServeCommand(out io.Writer, runF func(context.Context, *serveOptions) error) *cobra.Command {
+	f := serveOptions{dir: ".", out: out}
+	if runF == nil {
+		runF = runServe
+	}
 	c := &cobra.Command{
 		Use:   "devserve [dir]",
 		Short: "Serve a web project and update the browser on every save",
@@ -64,12 +72,11 @@ reload.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(c *cobra.Command, args []string) error {
-			dir := "."
 			if len(args) == 1 {
-				dir = args[0]
+				f.dir = args[0]
 			}
 			f.portSet = c.Flags().Changed("port")
-			return serve(c.Context(), dir, f, out)
+			return runF(c.Context(), &f)
 		},
 	}
 	fl := c.Flags()
@@ -95,9 +102,10 @@ reload.`,
 	return c
 }
 
-// serve runs the dev server until ctx is done.
-func serve(ctx context.Context, dir string, f serveFlags, out io.Writer) error {
-	p := newPrinter(out, f.quiet)
+// runServe runs the dev server that f describes until ctx is done.
+func runServe(ctx context.Context, f *serveOptions) error {
+	dir := f.dir
+	p := newPrinter(f.out, f.quiet)
 	if err := checkRoot(dir); err != nil {
 		return err
 	}
@@ -126,14 +134,15 @@ func serve(ctx context.Context, dir string, f serveFlags, out io.Writer) error {
 	srv, err := hmr.New(hmr.Options{
 		Root:          dir,
 		Base:          base,
-		Bundler:       bundler.Options{Entries: entries, Mode: f.mode, NoReactRefresh: f.noFR, CacheDir: cacheDir(f.noCache)},
+		Build:         bundler.BuildOptions{Entries: entries, Mode: f.mode, NoReactRefresh: f.noFR, CacheDir: cacheDir(f.noCache)},
 		Bundle:        f.bundle,
-		Watcher:       watcher.Options{Ignore: f.ignores, Poll: f.poll},
+		Ignore:        f.ignores,
+		Poll:          f.poll,
 		AllowedHosts:  hosts,
 		AllowDotfiles: f.dotfiles,
 		Proxy:         backend,
 		ProxyRoutes:   routes,
-		Watch:         f.watch,
+		ReloadDirs:    f.watch,
 		NoSPAFallback: f.noSPA,
 		OnReport:      p.report,
 		Logger:        p.logger(),

@@ -53,8 +53,7 @@ func (s *Server) underBase(w http.ResponseWriter, r *http.Request) (*http.Reques
 		http.Redirect(w, r, target, http.StatusMovedPermanently)
 		return nil, false
 	}
-	if s.proxy != nil {
-		s.proxy.ServeHTTP(w, r)
+	if s.passThru(w, r) {
 		return nil, false
 	}
 	if p == "/" && wantsDocument(r) {

@@ -62,8 +62,8 @@ func TestRestartServesDisk(t *testing.T) {
 		t.Fatal(err)
 	}
 	script := func(opts Options) string {
-		if opts.Bundler.CacheDir == "" {
-			opts.Bundler.CacheDir = cache
+		if opts.Build.CacheDir == "" {
+			opts.Build.CacheDir = cache
 		}
 		ts := startServer(t, dir, "127.0.0.1:0", opts)
 		defer ts.stop()
@@ -89,7 +89,7 @@ func TestRestartServesDisk(t *testing.T) {
 		"src/util.ts":  "export const util: string = \"from util.ts\";\n",
 	})
 	restart := script(Options{})
-	fresh := script(Options{Bundler: bundler.Options{CacheDir: bundler.NoCache}})
+	fresh := script(Options{Build: bundler.BuildOptions{CacheDir: bundler.NoCache}})
 	if !strings.Contains(restart, "second value") || !strings.Contains(restart, "from util.ts") || strings.Contains(restart, "first value") {
 		t.Errorf("the restart serves\n%s", restart)
 	}

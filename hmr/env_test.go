@@ -20,7 +20,7 @@ const (
 func startEnv(t *testing.T, bundle bool) *testServer {
 	t.Helper()
 	return startServer(t, copyFixture(t, "env"), "127.0.0.1:0", Options{Bundle: bundle,
-		Bundler: bundler.Options{Environ: func() []string {
+		Build: bundler.BuildOptions{Environ: func() []string {
 			return []string{"SECRET_TOKEN=" + procSecret, "DEVSERVE_Y=from the process"}
 		}}})
 }

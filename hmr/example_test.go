@@ -65,9 +65,9 @@ func ExampleServer_Inject() {
 	})
 
 	dev, err := hmr.New(hmr.Options{
-		Root:    "../testdata/goapp/web", // the app's TypeScript and CSS
-		Bundler: bundler.Options{Entries: []string{"static/app.ts", "static/app.css"}},
-		Watch:   []string{"../testdata/goapp/templates"}, // a change reloads the pages
+		Root:       "../testdata/goapp/web", // the app's TypeScript and CSS
+		Build:      bundler.BuildOptions{Entries: []string{"static/app.ts", "static/app.css"}},
+		ReloadDirs: []string{"../testdata/goapp/templates"}, // a change reloads the pages
 	})
 	if err != nil {
 		log.Fatal(err)

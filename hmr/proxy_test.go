@@ -222,7 +222,7 @@ func startProxy(t testing.TB, backendURL string, opts Options) *testServer {
 		t.Fatal(err)
 	}
 	opts.Proxy = u
-	opts.Bundler = bundler.Options{Entries: []string{"main.js", "style.css"}}
+	opts.Build = bundler.BuildOptions{Entries: []string{"main.js", "style.css"}}
 	return startServer(t, dir, "127.0.0.1:0", opts)
 }
 
@@ -618,7 +618,7 @@ func (l *logRecorder) wait(t *testing.T, prefix string) {
 	}
 }
 
-// TestWatch checks that a change in a folder of Options.Watch reloads the
+// TestWatch checks that a change in a folder of Options.ReloadDirs reloads the
 // pages without a build, and that a save of the same bytes does not.
 func TestWatch(t *testing.T) {
 	templates := t.TempDir()
@@ -629,7 +629,7 @@ func TestWatch(t *testing.T) {
 		}
 	}
 	write("page.tmpl", "<p>{{.}}</p>")
-	ts := startServer(t, copyFixture(t, "live"), "127.0.0.1:0", Options{Watch: []string{templates}})
+	ts := startServer(t, copyFixture(t, "live"), "127.0.0.1:0", Options{ReloadDirs: []string{templates}})
 	st := ssetest.Open(t, ts.http, EventsPath)
 	st.Start()
 
@@ -650,7 +650,7 @@ func TestWatch(t *testing.T) {
 		t.Errorf("reason %q, want %q (the same bytes reload nothing)", reload.Reason, want)
 	}
 
-	if _, err := New(Options{Root: ts.dir, Watch: []string{filepath.Join(templates, "page.tmpl")}}); err == nil ||
+	if _, err := New(Options{Root: ts.dir, ReloadDirs: []string{filepath.Join(templates, "page.tmpl")}}); err == nil ||
 		!strings.Contains(err.Error(), "not a directory") {
 		t.Errorf("New with a file to watch: %v", err)
 	}
@@ -685,7 +685,7 @@ func TestCloseLeavesNoGoroutine(t *testing.T) {
 	be := startBackend(t, "127.0.0.1:0")
 	dir := copyFixture(t, "live")
 	u, _ := url.Parse(be.URL)
-	srv, err := New(Options{Root: dir, Proxy: u, Watch: []string{t.TempDir()}})
+	srv, err := New(Options{Root: dir, Proxy: u, ReloadDirs: []string{t.TempDir()}})
 	if err != nil {
 		t.Fatal(err)
 	}

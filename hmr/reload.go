@@ -26,7 +26,7 @@ func (s *Server) Reload(reason string) error {
 	return nil
 }
 
-// watchDir is a folder of Options.Watch: a change of any file under it
+// watchDir is a folder of Options.ReloadDirs: a change of any file under it
 // reloads the pages, with no build.
 type watchDir struct {
 	name string // as given, for reports
@@ -99,7 +99,7 @@ func (s *Server) followWatchDir(d *watchDir) {
 	}
 }
 
-// closeWatchDirs stops the watchers of Options.Watch.
+// closeWatchDirs stops the watchers of Options.ReloadDirs.
 func (s *Server) closeWatchDirs() error {
 	var errs []error
 	for _, d := range s.dirs {

@@ -48,23 +48,27 @@ type Options struct {
 	// it get a redirect to it (a navigation to /) or a 404 that names it.
 	// ProxyRoutes match the path as the browser sent it, base included;
 	// the Proxy backend gets it as sent too. It is normalized as
-	// bundler.NormalizeBase says ("app" is "/app/"); "" means
-	// Bundler.Base, which it wins over, and "/" if that is empty too.
-	// See base.go.
+	// bundler.NormalizeBase says ("app" is "/app/"); "" means "/". See
+	// base.go.
 	Base string
-	// Bundler configures the esbuild side. Its Root and Logger are taken
-	// from these Options when empty; its Modules is set unless Bundle, and
-	// its CSSSyntaxErrors is set: broken CSS shows on the overlay. In
+	// Build says how the project's code is built: entries, esbuild's
+	// options, import.meta.env. Where the project is (Root, Base), the
+	// Logger and module mode (Bundle) are the server's own settings. In
 	// module mode an empty CacheDir is bundler.DefaultCacheDir of the
 	// root, so that a restart reads the modules compiled before;
 	// bundler.NoCache turns the cache off.
-	Bundler bundler.Options
+	Build bundler.BuildOptions
 	// Bundle serves each JS entry bundled, as a production build does,
 	// instead of in module mode (bundler.Options.Modules): no hot module
 	// replacement, every JS change reloads the pages.
 	Bundle bool
-	// Watcher configures the file watcher (ignores, polling, timings).
-	Watcher watcher.Options
+	// Ignore lists path patterns (path.Match syntax) the file watchers
+	// leave out besides their built-in ones; see watcher.Options.Ignore.
+	Ignore []string
+	// Poll, if positive, makes the file watchers list the tree at this
+	// interval instead of using inotify: for network and container file
+	// systems that send no events.
+	Poll time.Duration
 	// AllowedHosts are Host names allowed besides loopback names
 	// (DNS rebinding protection); "*" allows any host.
 	AllowedHosts []string
@@ -86,9 +90,9 @@ type Options struct {
 	// unbuffered; a navigation that the server does not answer gets a page
 	// that says so and reloads once it does. See ProxyRoute and routes.go.
 	ProxyRoutes []ProxyRoute
-	// Watch are folders besides Root whose changes reload the pages, with
-	// no build: the templates of a Go app, say.
-	Watch []string
+	// ReloadDirs are folders besides Root whose changes reload the pages,
+	// with no build: the templates of a Go app, say.
+	ReloadDirs []string
 	// NoSPAFallback turns off the SPA fallback: by default a browser's
 	// navigation to a path with no file and no file extension
 	// (/app/users/42) gets the nearest index.html above it, as with Vite,
@@ -171,10 +175,11 @@ type Server struct {
 
 	notices notices // one-time warnings printed (public folder)
 
-	proxy  *proxy.Proxy   // nil unless Options.Proxy
-	routes []*proxy.Proxy // Options.ProxyRoutes, longest prefix first
-	dirs   []*watchDir    // Options.Watch
-	extras sync.WaitGroup
+	proxy   *proxy.Proxy   // nil unless Options.Proxy
+	routes  []*proxy.Proxy // Options.ProxyRoutes, longest prefix first
+	proxies []*proxy.Proxy // proxy and routes: what New starts and Close ends
+	dirs    []*watchDir    // Options.ReloadDirs
+	extras  sync.WaitGroup
 	// linked are the watched folders of linked packages (see linked.go),
 	// kept by the build loop; their batches come on linkedBatches.
 	linked        map[string]*linkedDir
@@ -202,11 +207,7 @@ func New(opts Options) (*Server, error) {
 	} else if !fi.IsDir() {
 		return nil, fmt.Errorf("serve %s: not a directory", root)
 	}
-	base := opts.Base
-	if base == "" {
-		base = opts.Bundler.Base
-	}
-	base, err = bundler.NormalizeBase(base)
+	base, err := bundler.NormalizeBase(opts.Base)
 	if err != nil {
 		return nil, fmt.Errorf("serve %s: %w", root, err)
 	}
@@ -233,47 +234,46 @@ func New(opts Options) (*Server, error) {
 	}
 	close(s.idle)
 
-	bopts := opts.Bundler
-	bopts.Base = base
-	if bopts.Root == "" {
-		bopts.Root = abs
-	}
-	if bopts.Logger == nil {
-		bopts.Logger = opts.Logger
-	}
-	bopts.Modules = !opts.Bundle
-	bopts.CSSSyntaxErrors = true // broken CSS shows on the overlay
-	if bopts.Modules && bopts.CacheDir == "" {
-		if bopts.CacheDir, err = bundler.DefaultCacheDir(bopts.Root); err != nil {
+	build := opts.Build
+	if !opts.Bundle && build.CacheDir == "" {
+		if build.CacheDir, err = bundler.DefaultCacheDir(abs); err != nil {
 			log.Warn("the module cache is off: " + err.Error())
 		}
 	}
-	if s.bundler, err = bundler.New(bopts); err != nil {
+	s.bundler, err = bundler.New(bundler.Options{
+		Root:            abs,
+		Base:            base,
+		Logger:          opts.Logger,
+		Modules:         !opts.Bundle,
+		CSSSyntaxErrors: true, // broken CSS shows on the overlay
+		BuildOptions:    build,
+	})
+	if err != nil {
 		return nil, err
 	}
-	wopts := opts.Watcher
-	if wopts.Logger == nil {
-		wopts.Logger = opts.Logger
-	}
+	wopts := watcher.Options{Ignore: opts.Ignore, Poll: opts.Poll, Logger: opts.Logger}
 	s.wopts = wopts
 	if s.watcher, err = watcher.New(abs, wopts); err != nil {
 		s.bundler.Close()
 		return nil, err
 	}
-	if err := s.watchDirs(opts.Watch, wopts); err != nil {
+	if err := s.watchDirs(opts.ReloadDirs, wopts); err != nil {
 		s.watcher.Close()
 		s.bundler.Close()
 		return nil, err
 	}
 	if opts.Proxy != nil {
-		s.proxy, err = proxy.New(s.proxyOptions(opts.Proxy, ""))
+		if s.proxy, err = proxy.New(s.proxyOptions(opts.Proxy, "")); err == nil {
+			s.proxies = append(s.proxies, s.proxy)
+		}
 	}
 	if err == nil {
 		s.routes, err = newRoutes(s, opts.ProxyRoutes)
+		s.proxies = append(s.proxies, s.routes...)
 	}
 	if err != nil {
-		if s.proxy != nil {
-			s.proxy.Cancel()
+		for _, px := range s.proxies {
+			px.Cancel()
 		}
 		s.closeWatchDirs()
 		s.watcher.Close()
@@ -289,10 +289,7 @@ func New(opts Options) (*Server, error) {
 	s.followLinked()
 	go s.loop()
 	s.followWatchDirs()
-	if s.proxy != nil {
-		s.proxy.Start()
-	}
-	for _, px := range s.routes {
+	for _, px := range s.proxies {
 		px.Start()
 	}
 	return s, nil
@@ -309,10 +306,7 @@ func (s *Server) Close() error {
 		<-s.loopDone
 		s.extras.Wait()
 		var perrs []error
-		if s.proxy != nil {
-			perrs = append(perrs, s.proxy.Close())
-		}
-		for _, px := range s.routes {
+		for _, px := range s.proxies {
 			perrs = append(perrs, px.Close())
 		}
 		err = errors.Join(s.watcher.Close(), s.closeWatchDirs(), errors.Join(perrs...), s.broker.Close(), s.bundler.Close())
@@ -385,11 +379,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		p = r.URL.Path
 	}
-	if s.proxy != nil && !strings.HasPrefix(p, Prefix) && r.Method != http.MethodGet && r.Method != http.MethodHead {
-		s.proxy.ServeHTTP(w, r)
-		return
-	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		if !strings.HasPrefix(p, Prefix) && s.passThru(w, r) {
+			return
+		}
 		h.Set("Allow", "GET, HEAD")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
@@ -399,11 +392,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rel, dir, ok := guard.CleanPath(p)
-	if !ok && s.proxy == nil {
+	if !ok && !s.passThru(w, r) {
 		http.Error(w, "bad path", http.StatusBadRequest)
 		return
 	}
-	if !ok || !s.opts.AllowDotfiles && guard.HasDotSegment(rel) {
+	if !ok {
+		return
+	}
+	if !s.opts.AllowDotfiles && guard.HasDotSegment(rel) {
 		s.notFound(w, r)
 		return
 	}
@@ -529,10 +525,6 @@ func serveBytes(w http.ResponseWriter, r *http.Request, ctype, etag string, b []
 func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, rel string, dir bool) {
 	root, err := os.OpenRoot(s.root)
 	if err != nil {
-		if s.proxy != nil {
-			s.proxy.ServeHTTP(w, r)
-			return
-		}
 		s.notFound(w, r)
 		return
 	}
@@ -554,9 +546,8 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, rel string, d
 	}
 	if fi.IsDir() {
 		if !dir {
-			if s.proxy != nil && !hasIndex(root, name) {
-				s.proxy.ServeHTTP(w, r) // not a page of the root
-				return
+			if !hasIndex(root, name) && s.passThru(w, r) {
+				return // not a page of the root
 			}
 			// Relative URLs in the folder's index.html need the slash.
 			target := s.base + strings.TrimPrefix(r.URL.Path, "/") + "/"
@@ -609,11 +600,22 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request, root *os.Root
 // notFound answers a request for a file that the root does not have: in
 // proxy mode the backend answers it, else it is 404 Not Found.
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
-	if s.proxy != nil {
-		s.proxy.ServeHTTP(w, r)
-		return
+	if !s.passThru(w, r) {
+		s.missingPage(w, r)
 	}
-	s.missingPage(w, r)
+}
+
+// passThru hands a request that the root does not answer to the backend,
+// in proxy mode, and reports whether it did; outside proxy mode the caller
+// answers it itself. It is the one place that asks which mode this is
+// (Caddy's file server has the same idea: a miss passes through to the
+// next handler).
+func (s *Server) passThru(w http.ResponseWriter, r *http.Request) bool {
+	if s.proxy == nil {
+		return false
+	}
+	s.proxy.ServeHTTP(w, r)
+	return true
 }
 
 // hasIndex reports whether folder dir of root holds an index.html.

@@ -6,22 +6,12 @@ import (
 	"strings"
 )
 
-// Ignored reports whether the slash-separated path rel, relative to the
-// watched root, is left out by the watcher: because one of its elements is
-// always ignored (.git, node_modules, editor swap, backup and temp files), or
-// because it matches one of patterns.
-//
-// A pattern (path.Match syntax) without a "/" is matched against every
-// element of rel, so "*.log" ignores "a.log" and "logs/b.log", and "dist"
-// ignores "dist" and "web/dist/app.js". A pattern with a "/" is matched
-// against the whole of rel and against each of its parent folders, so
-// "web/dist" and "web/*" both ignore "web/dist/app.js"; a leading "/" only
-// anchors, as it does in .gitignore. Malformed patterns match nothing.
-//
-// The watcher applies exactly these rules, and ignored folders are never
-// watched; Ignored is exported so a server can apply the same rules to what
-// it serves.
-func Ignored(rel string, patterns []string) bool {
+// ignored reports whether the slash-separated path rel, relative to the
+// watched root, is left out by the watcher, by the rules of Options.Ignore.
+// The watcher itself asks skip, entry by entry, as it walks down: it never
+// descends into an ignored folder. ignored is the same rules for a whole
+// path, which the tests check the rules with.
+func ignored(rel string, patterns []string) bool {
 	rel = strings.Trim(rel, "/")
 	if rel == "" || rel == "." {
 		return false
@@ -54,7 +44,7 @@ func checkPatterns(patterns []string) error {
 
 // skip reports whether the entry name of folder dir ("" for the root) is
 // ignored. The folder itself is assumed not to be: the watcher never
-// descends into an ignored folder, and Ignored checks every parent itself.
+// descends into an ignored folder, and ignored checks every parent itself.
 func skip(dir, name string, patterns []string) bool {
 	if builtin(name) {
 		return true

@@ -62,8 +62,8 @@ func TestIgnored(t *testing.T) {
 		{"a[b", []string{"a[b", "x"}, false},
 		{"x", []string{"a[b", "x"}, true},
 	} {
-		if got := Ignored(tc.rel, tc.patterns); got != tc.want {
-			t.Errorf("Ignored(%q, %q) = %v, want %v", tc.rel, tc.patterns, got, tc.want)
+		if got := ignored(tc.rel, tc.patterns); got != tc.want {
+			t.Errorf("ignored(%q, %q) = %v, want %v", tc.rel, tc.patterns, got, tc.want)
 		}
 	}
 }
@@ -100,7 +100,7 @@ func FuzzIgnored(f *testing.F) {
 			return
 		}
 		patterns := []string{pattern}
-		if Ignored(rel, patterns) && !Ignored(rel+"/"+below, patterns) {
+		if ignored(rel, patterns) && !ignored(rel+"/"+below, patterns) {
 			t.Fatalf("%q is ignored, but not %q below it, with %q", rel, below, pattern)
 		}
 	})

@@ -103,7 +103,17 @@ type Change struct {
 // Options tune a Watcher. The zero value is ready to use.
 type Options struct {
 	// Ignore lists patterns (path.Match syntax) to leave out, on top of the
-	// built-in ones; see Ignored for how they match.
+	// built-in ones: a path is left out when one of its elements is always
+	// ignored (.git, node_modules, editor swap, backup and temp files), or
+	// when it matches one of these.
+	//
+	// A pattern without a "/" is matched against every element of the path
+	// relative to the root, so "*.log" ignores "a.log" and "logs/b.log",
+	// and "dist" ignores "dist" and "web/dist/app.js". A pattern with a "/"
+	// is matched against the whole path and against each of its parent
+	// folders, so "web/dist" and "web/*" both ignore "web/dist/app.js"; a
+	// leading "/" only anchors, as it does in .gitignore. New returns an
+	// error for a malformed pattern. Ignored folders are never watched.
 	Ignore []string
 
 	// Quiet is how long no change must arrive for a burst to end and its

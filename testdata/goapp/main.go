@@ -90,9 +90,9 @@ func run(ctx context.Context, addr string, devMode bool) error {
 	var dev *hmr.Server
 	if devMode {
 		dev, err = hmr.New(hmr.Options{
-			Root:    "web",
-			Bundler: bundler.Options{Entries: []string{"static/app.ts", "static/app.css"}},
-			Watch:   []string{"templates"},
+			Root:       "web",
+			Build:      bundler.BuildOptions{Entries: []string{"static/app.ts", "static/app.css"}},
+			ReloadDirs: []string{"templates"},
 		})
 		if err != nil {
 			return err
