@@ -22,7 +22,7 @@ import (
 	"time"
 )
 
-// This file is the persistent cache of module mode (Options.CacheDir): the
+// This file is the persistent cache of module mode (BuildOptions.CacheDir): the
 // compiled modules of one run, on disk, for the next run on the same
 // project to take instead of compiling them again. A cold start compiles
 // every module alone, and esbuild's cost per module compiled alone is most
@@ -52,7 +52,7 @@ import (
 // either version. Entries not used for 30 days, temporary files and the
 // oldest entries past cacheMaxBytes are pruned once per run.
 
-// cacheLayout names the entries' folder under Options.CacheDir; a new
+// cacheLayout names the entries' folder under BuildOptions.CacheDir; a new
 // layout or format gets a new name.
 const cacheLayout = "modules-v1"
 
@@ -72,7 +72,7 @@ const (
 	cacheRacy = 100 * time.Millisecond
 )
 
-// NoCache as Options.CacheDir turns the persistent cache off where a
+// NoCache as BuildOptions.CacheDir turns the persistent cache off where a
 // caller would otherwise pick a folder for it (hmr.New does).
 const NoCache = "off"
 
@@ -106,7 +106,7 @@ func DefaultCacheDir(root string) (string, error) {
 // the entries put, and prunes once; close stops it after the writes
 // queued.
 type diskCache struct {
-	dir    string // Options.CacheDir/cacheLayout
+	dir    string // BuildOptions.CacheDir/cacheLayout
 	binary string // the binary's identity; see binaryID
 	log    *slog.Logger
 

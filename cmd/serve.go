@@ -323,7 +323,7 @@ func rootRelative(dir string, entries []string) ([]string, error) {
 	return out, nil
 }
 
-// cacheDir is bundler.Options.CacheDir for --no-cache: hmr.New's default
+// cacheDir is bundler.BuildOptions.CacheDir for --no-cache: hmr.New's default
 // unless it is given.
 func cacheDir(off bool) string {
 	if off {
