@@ -22,11 +22,13 @@ var cacheProject = map[string]string{
 	"index.html":                    `<!doctype html><script type="module" src="/src/main.js"></script>`,
 	"src/main.js":                   "import { util } from \"./util\";\nimport { pkg } from \"pkg\";\nimport { view } from \"./view.js\";\nconsole.log(util, pkg, view);\n",
 	"src/util.js":                   "export const util = \"util.js\";\n",
-	"src/view.js":                   "import styles from \"./view.module.css\";\nimport text from \"./note.txt?raw\";\nexport const view = styles.box + text;\n",
+	"src/view.js":                   "import styles from \"./view.module.css\";\nimport text from \"./note.txt?raw\";\nimport logo from \"./logo.svg\";\nexport const view = styles.box + text + logo;\n",
+	"src/logo.svg":                  `<svg xmlns="http://www.w3.org/2000/svg"/>`,
 	"src/view.module.css":           ".box { color: red }\n",
 	"src/note.txt":                  "a note\n",
 	"node_modules/pkg/package.json": `{"name": "pkg", "version": "1.0.0", "main": "index.js"}`,
-	"node_modules/pkg/index.js":     "exports.pkg = \"pkg 1.0.0\";\n",
+	"node_modules/pkg/index.js":     "exports.pkg = \"pkg 1.0.0\";\nexports.icon = require(\"./icon.png\");\n",
+	"node_modules/pkg/icon.png":     "not really a png",
 }
 
 // writeOld writes files as writeFiles does, with an mtime a minute ago:
@@ -100,7 +102,7 @@ func startOnce(t *testing.T, root, dir string, opts Options) started {
 // compile the change can change, serves what a start without the cache
 // serves, and a third start compiles nothing.
 func TestCacheRestart(t *testing.T) {
-	all := []string{"node_modules/pkg/index.js", "src/main.js", "src/note.txt", "src/util.js", "src/view.js"}
+	all := []string{"node_modules/pkg/index.js", "src/logo.svg", "src/main.js", "src/note.txt", "src/util.js", "src/view.js"}
 	tests := []struct {
 		name   string
 		change func(t *testing.T, root, dir string)
@@ -120,6 +122,9 @@ func TestCacheRestart(t *testing.T) {
 		{name: "a package's file", want: []string{"node_modules/pkg/index.js"}, change: func(t *testing.T, root, _ string) {
 			writeOld(t, root, map[string]string{"node_modules/pkg/index.js": "exports.pkg = \"pkg 1.0.1\";\n"})
 		}},
+		{name: "a package's asset", want: []string{"node_modules/pkg/index.js"}, change: func(t *testing.T, root, _ string) {
+			writeOld(t, root, map[string]string{"node_modules/pkg/icon.png": "another png"})
+		}},
 		{name: "a package upgraded", want: []string{"node_modules/pkg/lib.js", "src/main.js"}, change: func(t *testing.T, root, _ string) {
 			writeOld(t, root, map[string]string{
 				"node_modules/pkg/package.json": `{"name": "pkg", "version": "2.0.0", "main": "lib.js"}`,
@@ -132,10 +137,13 @@ func TestCacheRestart(t *testing.T) {
 		{name: "a file imported with ?raw", want: []string{"src/note.txt"}, change: func(t *testing.T, root, _ string) {
 			writeOld(t, root, map[string]string{"src/note.txt": "another note\n"})
 		}},
-		{name: "a tsconfig", want: []string{"src/main.js", "src/note.txt", "src/util.js", "src/view.js"}, change: func(t *testing.T, root, _ string) {
+		{name: "an asset", want: []string{"src/logo.svg"}, change: func(t *testing.T, root, _ string) {
+			writeOld(t, root, map[string]string{"src/logo.svg": `<svg xmlns="http://www.w3.org/2000/svg" width="1"/>`})
+		}},
+		{name: "a tsconfig", want: []string{"src/logo.svg", "src/main.js", "src/note.txt", "src/util.js", "src/view.js"}, change: func(t *testing.T, root, _ string) {
 			writeOld(t, root, map[string]string{"tsconfig.json": `{"compilerOptions": {"useDefineForClassFields": false}}`})
 		}},
-		{name: "a package.json", want: []string{"src/main.js", "src/note.txt", "src/util.js", "src/view.js"}, change: func(t *testing.T, root, _ string) {
+		{name: "a package.json", want: []string{"src/logo.svg", "src/main.js", "src/note.txt", "src/util.js", "src/view.js"}, change: func(t *testing.T, root, _ string) {
 			writeOld(t, root, map[string]string{"package.json": `{"type": "module"}`})
 		}},
 		{name: "a damaged entry", want: []string{"src/util.js"}, change: func(t *testing.T, _, dir string) {
@@ -240,7 +248,7 @@ func TestCacheUnwritable(t *testing.T) {
 	fresh := startOnce(t, root, "", Options{})
 	for range 2 {
 		st := startOnce(t, root, filepath.Join(blocker, "cache"), Options{Logger: log})
-		if st.served != fresh.served || len(st.compiled) != 5 {
+		if st.served != fresh.served || len(st.compiled) != 6 {
 			t.Errorf("without a cache: compiled %q, same served: %v", st.compiled, st.served == fresh.served)
 		}
 	}
