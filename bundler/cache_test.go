@@ -314,3 +314,56 @@ func TestCachePrune(t *testing.T) {
 		}
 	}
 }
+
+// TestCacheRefresh restarts a React project with Fast Refresh: the second
+// start compiles nothing and serves the registrations a start without the
+// cache makes; turning Fast Refresh off, or a tsconfig that the Fast
+// Refresh transform reads, compiles the modules again.
+func TestCacheRefresh(t *testing.T) {
+	files := map[string]string{
+		"package.json":                            `{"dependencies":{"react":"19"}}`,
+		"index.html":                              `<script type="module" src="/main.jsx"></script>`,
+		"main.jsx":                                "import App from './App.tsx';\nconsole.log(<App />);\n",
+		"App.tsx":                                 "import { useState } from 'react';\nexport default function App(): JSX.Element {\n  const [n] = useState<number>(0);\n  return <p>{n}</p>;\n}\n",
+		"node_modules/react/package.json":         `{"name":"react","main":"index.js"}`,
+		"node_modules/react/index.js":             "exports.useState = (v) => [v];\n",
+		"node_modules/react/jsx-dev-runtime.js":   "exports.jsxDEV = () => null;\n",
+		"node_modules/react-refresh/package.json": `{"name":"react-refresh"}`,
+		"node_modules/react-refresh/runtime.js":   "exports.register = () => {};\n",
+	}
+	project := []string{"App.tsx", "main.jsx"}
+	for _, tc := range []struct {
+		name   string
+		change map[string]string
+		opts   Options
+		want   []string
+	}{
+		{name: "nothing changed"},
+		{name: "Fast Refresh off", opts: Options{BuildOptions: BuildOptions{NoReactRefresh: true}}, want: project},
+		{name: "a tsconfig", change: map[string]string{"tsconfig.json": `{"compilerOptions": {"jsx": "react-jsx"}}`}, want: project},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			writeOld(t, root, files)
+			dir := filepath.Join(t.TempDir(), "cache")
+			first := startOnce(t, root, dir, Options{})
+			if !strings.Contains(first.served, `$RefreshReg$(_c, "/App.tsx App")`) {
+				t.Fatalf("no Fast Refresh:\n%s", first.served)
+			}
+			writeOld(t, root, tc.change)
+			second := startOnce(t, root, dir, tc.opts)
+			var compiled []string
+			for _, f := range second.compiled {
+				if !strings.HasPrefix(f, "node_modules/") {
+					compiled = append(compiled, f)
+				}
+			}
+			if !slices.Equal(compiled, tc.want) {
+				t.Errorf("second start compiled %q of the project, want %q", compiled, tc.want)
+			}
+			if fresh := startOnce(t, root, "", tc.opts); second.served != fresh.served {
+				t.Errorf("second start serves\n%s\nwhile a start without the cache serves\n%s", second.served, fresh.served)
+			}
+		})
+	}
+}
