@@ -50,9 +50,14 @@ func callAnswer(r api.OnResolveResult, ed *edge) string {
 	return sb.String()
 }
 
-// newEdges makes the record of one compile.
-func newEdges() *edges {
-	return &edges{seen: map[string][]edge{}, refreshed: map[string]bool{}, calls: map[string][]resolveCall{}}
+// newEdges makes the record of one compile; with calls, of every resolve
+// too, for the cache.
+func newEdges(calls bool) *edges {
+	e := &edges{seen: map[string][]edge{}, refreshed: map[string]bool{}}
+	if calls {
+		e.calls = map[string][]resolveCall{}
+	}
+	return e
 }
 
 // resolved records one answer of the module plugin: the edge, and the
@@ -67,7 +72,7 @@ func (e *edges) resolved(a api.OnResolveArgs, r api.OnResolveResult, ed *edge) {
 	if ed != nil {
 		e.seen[a.Importer] = append(e.seen[a.Importer], *ed)
 	}
-	if a.Kind == api.ResolveEntryPoint {
+	if a.Kind == api.ResolveEntryPoint || e.calls == nil {
 		return
 	}
 	c := resolveCall{importer: a.Importer, namespace: a.Namespace, dir: a.ResolveDir, spec: a.Path,
@@ -273,7 +278,7 @@ func (b *Bundler) importsSame(entries []*cacheEntry) map[*cacheEntry]bool {
 		return same
 	}
 	var mu sync.Mutex
-	o := b.moduleOptions(nil, newEdges())
+	o := b.moduleOptions(nil, newEdges(false))
 	o.Stdin = &api.StdinOptions{Contents: "", ResolveDir: b.root, Sourcefile: "devserve-cache-check.js"}
 	o.Plugins = append([]api.Plugin{{Name: "devserve-cache-check", Setup: func(pb api.PluginBuild) {
 		pb.OnStart(func() (api.OnStartResult, error) {

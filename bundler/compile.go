@@ -316,7 +316,7 @@ func (b *Bundler) compileBatch(units []unit) (out map[string]*module, assets []*
 				b.rebuildHook(u.file)
 			}
 		}
-		seen := newEdges()
+		seen := newEdges(b.cache != nil)
 		res := api.Build(b.moduleOptions(units, seen))
 		failed := map[string]bool{}
 		for _, msg := range res.Errors {
@@ -390,10 +390,14 @@ func (b *Bundler) finishModule(m *module, u unit, files map[string][]byte, seen 
 		m.out = appInterop(m.out)
 	}
 	js := b.outFile(m.id)
-	m.rec = seen.record(b.abs(u))
+	if seen.calls != nil {
+		m.rec = seen.record(b.abs(u)) // for the cache; see cacheRec
+	}
 	if css := strings.TrimSuffix(js, ".js") + ".css"; files[css] != nil {
 		assets = append(assets, b.cssOf(m, files[css], css))
-		m.rec.assets = append(m.rec.assets, assets...)
+		if m.rec != nil {
+			m.rec.assets = append(m.rec.assets, assets...)
+		}
 		delete(files, css)
 		delete(files, css+".map")
 	}
