@@ -45,6 +45,7 @@ type Config struct {
 	Tools      []*Tool
 	Edits      int           // JS, CSS and hot edits (each) per tool and size
 	Cold       int           // cold starts per tool and size
+	Restarts   int           // restarts (caches kept) per tool and size, after the cold starts
 	Bursts     int           // bursts per tool and size
 	BurstFiles int           // tree modules written in a burst, besides leaf.js
 	Timeout    time.Duration // limit for one cold start, edit or burst
@@ -71,6 +72,7 @@ func parseFlags(args []string) (*Config, error) {
 	cfg := &Config{}
 	fs.IntVar(&cfg.Edits, "edits", 20, "JS edits, CSS edits and hot edits (each) per tool and size")
 	fs.IntVar(&cfg.Cold, "cold", -1, "cold starts per tool and size (-1: same as -edits)")
+	fs.IntVar(&cfg.Restarts, "restarts", -1, "restarts per tool and size after the cold starts, the tool's caches kept (-1: same as -cold)")
 	fs.IntVar(&cfg.Bursts, "bursts", 3, "bursts of writes per tool and size")
 	fs.IntVar(&cfg.BurstFiles, "burst-files", 50, "tree modules written in one burst, besides leaf.js")
 	fs.DurationVar(&cfg.Timeout, "timeout", 90*time.Second, "limit for one cold start, edit or burst")
@@ -104,6 +106,9 @@ func parseFlags(args []string) (*Config, error) {
 	}
 	if cfg.Cold < 0 {
 		cfg.Cold = cfg.Edits
+	}
+	if cfg.Restarts < 0 {
+		cfg.Restarts = cfg.Cold
 	}
 	if cfg.Cold < 1 {
 		return nil, errors.New("-cold must be at least 1: the edits use the server of the last cold start")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -103,22 +104,33 @@ func (s *session) measure(ctx context.Context) error {
 	return nil
 }
 
-// coldStarts runs cfg.Cold cold starts and leaves the last server running.
-// It gives up after two failures.
+// coldStarts runs cfg.Cold cold starts (the tool's caches removed first),
+// then cfg.Restarts restarts (the server started again on the same files,
+// its caches as the run before left them), and leaves the last server
+// running. It gives up after two failures.
 func (s *session) coldStarts(ctx context.Context) error {
 	failures := 0
-	for i := range s.cfg.Cold {
-		sample := s.coldStart(ctx, i)
-		s.run.Cold = append(s.run.Cold, sample)
-		progress("%s %s %d cold start %d: %s", s.tool.Name, s.run.Project, s.size, i, sampleText(sample))
+	for i := range s.cfg.Cold + s.cfg.Restarts {
+		restart := i >= s.cfg.Cold
+		kind, samples := "cold start", &s.run.Cold
+		if restart {
+			kind, samples = "restart", &s.run.Restart
+		}
+		sample := s.coldStart(ctx, len(*samples), restart)
+		*samples = append(*samples, sample)
+		progress("%s %s %d %s %d: %s", s.tool.Name, s.run.Project, s.size, kind, len(*samples)-1, sampleText(sample))
 		if sample.Error != "" {
 			if failures++; failures >= 2 || ctx.Err() != nil {
-				return fmt.Errorf("cold start keeps failing: %s", sample.Error)
+				return fmt.Errorf("%s keeps failing: %s", kind, sample.Error)
 			}
 		}
 	}
-	if last := s.run.Cold[len(s.run.Cold)-1]; last.Error != "" || s.srv == nil || s.srv.Exited() {
-		return errors.New("no server with a loaded page after the cold starts: the last cold start failed")
+	last := s.run.Cold[len(s.run.Cold)-1]
+	if len(s.run.Restart) > 0 {
+		last = s.run.Restart[len(s.run.Restart)-1]
+	}
+	if last.Error != "" || s.srv == nil || s.srv.Exited() {
+		return errors.New("no server with a loaded page after the cold starts: the last one failed")
 	}
 	return nil
 }
@@ -167,16 +179,26 @@ func (s *session) bursts(ctx context.Context) error {
 }
 
 // coldStart starts a fresh server and a fresh tab and times from just before
-// the spawn until the page shows the leaf value and the tree's total.
-func (s *session) coldStart(ctx context.Context, i int) *Sample {
+// the spawn until the page shows the leaf value and the tree's total. The
+// tool's caches (CacheDirs in the project, and the user cache folder,
+// XDG_CACHE_HOME, which the harness gives each session) are removed first,
+// unless restart.
+func (s *session) coldStart(ctx context.Context, i int, restart bool) *Sample {
 	sample := &Sample{Index: i, Navigated: true}
 	fail := func(err error) *Sample {
 		sample.Error = err.Error()
 		return sample
 	}
 	s.stop()
-	for _, d := range s.tool.CacheDirs {
-		if err := os.RemoveAll(filepath.Join(s.dir, d)); err != nil {
+	cacheHome := filepath.Join(s.logDir, "cache-home")
+	for _, d := range append(slices.Clone(s.tool.CacheDirs), cacheHome) {
+		if restart {
+			break
+		}
+		if !filepath.IsAbs(d) {
+			d = filepath.Join(s.dir, d)
+		}
+		if err := os.RemoveAll(d); err != nil {
 			return fail(fmt.Errorf("remove cache %s: %w", d, err))
 		}
 	}
@@ -192,6 +214,7 @@ func (s *session) coldStart(ctx context.Context, i int) *Sample {
 	s.cold++
 	logPath := filepath.Join(s.logDir, fmt.Sprintf("server-%d.log", s.cold))
 	cmd := s.tool.Command(s.env, s.dir, port)
+	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+cacheHome)
 
 	t0 := time.Now()
 	srv, err := StartServer(cmd, port, logPath)

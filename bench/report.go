@@ -58,7 +58,7 @@ func kinds(run *Run) []struct {
 	return []struct {
 		kind    string
 		samples []*Sample
-	}{{"cold start", run.Cold}, {"js edit", run.JS}, {"component edit", run.Component},
+	}{{"cold start", run.Cold}, {"restart", run.Restart}, {"js edit", run.JS}, {"component edit", run.Component},
 		{"css edit", run.CSS}, {"hot edit", run.Hot}}
 }
 
@@ -156,7 +156,7 @@ func sampleNotes(kind string, samples []*Sample) string {
 		}
 	}
 	notes := ""
-	if kind != "cold start" {
+	if kind != "cold start" && kind != "restart" {
 		notes = fmt.Sprintf("page reloaded %d/%d", nav, len(samples))
 	}
 	if checked > 0 {

@@ -40,6 +40,7 @@ type Run struct {
 	// of the React project, 0 for the app.
 	Modules int       `json:"modules"`
 	Cold    []*Sample `json:"cold_start"`
+	Restart []*Sample `json:"restart"` // started again on the same files, caches kept
 	JS      []*Sample `json:"js_edit"`
 	CSS     []*Sample `json:"css_edit"`
 	Hot     []*Sample `json:"hot_edit"` // edits of hot.js, which accepts its own updates

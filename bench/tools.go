@@ -53,7 +53,8 @@ type Tool struct {
 	// Version returns the version reported in the results.
 	Version func(env *Env) string
 	// CacheDirs are directories inside the project that the tool may write
-	// caches or outputs to; they are removed before each cold start.
+	// caches or outputs to; they are removed before each cold start (not
+	// before a restart), as is the session's XDG_CACHE_HOME.
 	CacheDirs []string
 }
 
@@ -81,6 +82,9 @@ var tools = []*Tool{
 			return exec.Command(env.Devserve, "--port", strconv.Itoa(port), "--quiet", dir)
 		},
 		Version: devserveVersion,
+		// Its module cache, when the project has node_modules; else it
+		// is under XDG_CACHE_HOME, which the harness gives each session.
+		CacheDirs: []string{"node_modules/.cache/devserve"},
 	},
 	{
 		// devserve with --bundle: the bundled mode, for comparison with

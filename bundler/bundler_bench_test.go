@@ -2,7 +2,10 @@ package bundler
 
 import (
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -105,6 +108,38 @@ func BenchmarkColdBuild(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// BenchmarkRestartBuild measures New and the first Build of the projects
+// of BenchmarkColdBuild in module mode with the module cache that an
+// earlier run wrote: the server's part of a restart.
+func BenchmarkRestartBuild(b *testing.B) {
+	for _, n := range []int{1000, 5000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			root := benchProject(b, n)
+			old := time.Now().Add(-time.Minute)
+			_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+				if err == nil && !d.IsDir() {
+					err = os.Chtimes(p, old, old)
+				}
+				return err
+			})
+			opts := Options{Root: root, Modules: true, BuildOptions: BuildOptions{CacheDir: b.TempDir()}}
+			for i := 0; i == 0 || b.Loop(); i++ {
+				bu, err := New(opts)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if r := bu.Build(nil); !r.OK() {
+					b.Fatal(r.Errors)
+				}
+				if i > 0 && bu.cache.misses.Load() > 0 {
+					b.Fatalf("%d misses", bu.cache.misses.Load())
+				}
+				bu.Close()
+			}
+		})
 	}
 }
 

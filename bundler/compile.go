@@ -33,7 +33,8 @@ type resolveMark struct{}
 type edges struct {
 	mu        sync.Mutex
 	seen      map[string][]edge
-	refreshed map[string]bool // files loaded with Fast Refresh's registrations
+	refreshed map[string]bool          // files loaded with Fast Refresh's registrations
+	calls     map[string][]resolveCall // per importing file, every import resolved; see cacheRec
 }
 
 type edge struct {
@@ -44,12 +45,6 @@ type edge struct {
 	kind     string // "js", "css", "dep", "stub", "inline"
 	query    string // "js": the asset query of the import ("?raw"), if any
 	dynamic  bool   // import()
-}
-
-func (e *edges) add(importer string, ed edge) {
-	e.mu.Lock()
-	e.seen[importer] = append(e.seen[importer], ed)
-	e.mu.Unlock()
 }
 
 // isBare reports whether an import specifier names a package.
@@ -90,84 +85,9 @@ func (b *Bundler) moduleOptions(units []unit, seen *edges) api.BuildOptions {
 	// shared plugins resolve what it asks esbuild to resolve.
 	o.Plugins = append([]api.Plugin{{Name: "devserve-modules", Setup: func(pb api.PluginBuild) {
 		pb.OnResolve(api.OnResolveOptions{Filter: ".*"}, func(a api.OnResolveArgs) (api.OnResolveResult, error) {
-			if file, ok := strings.CutSuffix(a.Path, dataQuery); ok {
-				if a.Kind == api.ResolveEntryPoint {
-					return api.OnResolveResult{Path: file, Namespace: dataNamespace}, nil
-				}
-				return api.OnResolveResult{Path: file}, nil // the data module's own file
-			}
-			if a.Kind == api.ResolveEntryPoint || a.PluginData == (resolveMark{}) {
-				return api.OnResolveResult{}, nil
-			}
-			dyn := a.Kind == api.ResolveJSDynamicImport
-			if inPkg := b.inPackage(a.Importer); a.Namespace == "file" {
-				if p, ok := b.quickResolve(a.ResolveDir, a.Path, inPkg); ok && inPkg {
-					seen.add(a.Importer, edge{spec: a.Path, resolved: p, kind: "dep", dynamic: dyn})
-					return api.OnResolveResult{Path: b.depURL(p), External: true}, nil
-				} else if ok {
-					rel, _ := b.relInput(p)
-					seen.add(a.Importer, edge{spec: a.Path, resolved: p, kind: "js", dynamic: dyn})
-					return api.OnResolveResult{Path: "/" + rel, External: true}, nil
-				}
-			}
-			r := b.resolves.resolve(pb, a)
-			if len(r.Errors) > 0 {
-				if name := builtinName(a.Path); name != "" {
-					id := nodePrefix + name + ".js"
-					seen.add(a.Importer, edge{spec: a.Path, id: id, kind: "stub", dynamic: dyn})
-					return api.OnResolveResult{Path: id, External: true, Warnings: []api.Message{{
-						Text: fmt.Sprintf("%q is built into Node.js and has no browser version: it is replaced by an empty module", a.Path)}}}, nil
-				}
-				if why := b.unresolved(a.ResolveDir, a.Path); why != "" {
-					r.Errors = []api.Message{{Text: why}}
-				}
-				return api.OnResolveResult{Errors: r.Errors, Warnings: r.Warnings}, nil
-			}
-			if _, ok := r.PluginData.(assetLoad); ok {
-				// A file of the project imported with a query: a module
-				// of its own, as a plain import of it is, so that it can
-				// be accepted (import.meta.hot.accept("./logo.svg?inline",
-				// cb)). Its stand-in (see dataModule) inlines the file as
-				// the query says, as it does a package's file.
-				if rel, inRoot := b.relInput(r.Path); inRoot && a.Namespace == "file" && !b.inPackage(r.Path) {
-					seen.add(a.Importer, edge{spec: a.Path, resolved: r.Path, query: r.Suffix, kind: "js", dynamic: dyn})
-					return api.OnResolveResult{Path: "/" + rel + r.Suffix, External: true}, nil
-				}
-				seen.add(a.Importer, edge{spec: a.Path, resolved: r.Path, kind: "inline"})
-				return api.OnResolveResult{Path: r.Path, Suffix: r.Suffix, PluginData: r.PluginData}, nil
-			}
-			if r.External || r.Namespace != "file" || r.Path == "" {
-				return api.OnResolveResult{Path: r.Path, External: r.External, Namespace: r.Namespace,
-					PluginData: r.PluginData, Suffix: r.Suffix}, nil
-			}
-			if b.browser.disabled(a.Importer, a.Path, r.Path) {
-				seen.add(a.Importer, edge{spec: a.Path, id: emptyID, kind: "stub", dynamic: dyn})
-				return api.OnResolveResult{Path: emptyID, External: true}, nil
-			}
-			rel, inRoot := b.relInput(r.Path)
-			ext := strings.ToLower(path.Ext(r.Path))
-			if strings.HasSuffix(strings.ToLower(r.Path), ".module.css") {
-				// A CSS module gives its importer the class names, and its
-				// CSS goes out with the importer (see cssOf).
-				ext = ""
-			}
-			switch {
-			case ext == ".css" && inRoot && a.Kind != api.ResolveCSSImportRule && a.Kind != api.ResolveCSSURLToken:
-				seen.add(a.Importer, edge{spec: a.Path, resolved: r.Path, kind: "css"})
-				return api.OnResolveResult{Path: "/" + rel + cssModuleQuery, External: true}, nil
-			case b.inPackage(r.Path) && (jsModuleExts[ext] || ext == ".json"):
-				seen.add(a.Importer, edge{spec: a.Path, resolved: r.Path, alt: r.alt, kind: "dep", dynamic: dyn})
-				return api.OnResolveResult{Path: b.depURL(r.Path), External: true}, nil
-			case !b.inPackage(r.Path) && ext != "" && ext != ".css":
-				// A file of the project: a module of its own, also an
-				// asset, JSON or text, so that it can be accepted
-				// (import.meta.hot.accept("./logo.svg", cb)) and an edit
-				// of it compiles it alone.
-				seen.add(a.Importer, edge{spec: a.Path, resolved: r.Path, kind: "js", dynamic: dyn})
-				return api.OnResolveResult{Path: "/" + rel, External: true}, nil
-			}
-			seen.add(a.Importer, edge{spec: a.Path, resolved: r.Path, kind: "inline"})
-			return api.OnResolveResult{Path: r.Path, Suffix: r.Suffix}, nil
+			r, ed := b.resolveModule(pb, a)
+			seen.resolved(a, r, ed)
+			return r, nil
 		})
 		pb.OnLoad(api.OnLoadOptions{Filter: `\.[mM]?[jJtT][sSxX][xX]?$`, Namespace: "file"}, func(a api.OnLoadArgs) (api.OnLoadResult, error) {
 			if !b.refreshes(a.Path) {
@@ -187,6 +107,83 @@ func (b *Bundler) moduleOptions(units []unit, seen *edges) api.BuildOptions {
 		})
 	}}}, o.Plugins...)
 	return o
+}
+
+// resolveModule decides an import of a module being compiled, as the
+// module plugin's OnResolve: every import of another module is left
+// external under that module's id, and the edge says what it is (nil: no
+// edge of the graph). It is a function of the arguments, the files and the
+// bundler's options, so that a cached module's imports can be decided
+// again and compared (see cache.go).
+func (b *Bundler) resolveModule(pb api.PluginBuild, a api.OnResolveArgs) (api.OnResolveResult, *edge) {
+	if file, ok := strings.CutSuffix(a.Path, dataQuery); ok {
+		if a.Kind == api.ResolveEntryPoint {
+			return api.OnResolveResult{Path: file, Namespace: dataNamespace}, nil
+		}
+		return api.OnResolveResult{Path: file}, nil // the data module's own file
+	}
+	if a.Kind == api.ResolveEntryPoint || a.PluginData == (resolveMark{}) {
+		return api.OnResolveResult{}, nil
+	}
+	dyn := a.Kind == api.ResolveJSDynamicImport
+	if inPkg := b.inPackage(a.Importer); a.Namespace == "file" {
+		if p, ok := b.quickResolve(a.ResolveDir, a.Path, inPkg); ok && inPkg {
+			return api.OnResolveResult{Path: b.depURL(p), External: true}, &edge{spec: a.Path, resolved: p, kind: "dep", dynamic: dyn}
+		} else if ok {
+			rel, _ := b.relInput(p)
+			return api.OnResolveResult{Path: "/" + rel, External: true}, &edge{spec: a.Path, resolved: p, kind: "js", dynamic: dyn}
+		}
+	}
+	r := b.resolves.resolve(pb, a)
+	if len(r.Errors) > 0 {
+		if name := builtinName(a.Path); name != "" {
+			id := nodePrefix + name + ".js"
+			return api.OnResolveResult{Path: id, External: true, Warnings: []api.Message{{
+				Text: fmt.Sprintf("%q is built into Node.js and has no browser version: it is replaced by an empty module", a.Path)}}}, &edge{spec: a.Path, id: id, kind: "stub", dynamic: dyn}
+		}
+		if why := b.unresolved(a.ResolveDir, a.Path); why != "" {
+			r.Errors = []api.Message{{Text: why}}
+		}
+		return api.OnResolveResult{Errors: r.Errors, Warnings: r.Warnings}, nil
+	}
+	if _, ok := r.PluginData.(assetLoad); ok {
+		// A file of the project imported with a query: a module
+		// of its own, as a plain import of it is, so that it can
+		// be accepted (import.meta.hot.accept("./logo.svg?inline",
+		// cb)). Its stand-in (see dataModule) inlines the file as
+		// the query says, as it does a package's file.
+		if rel, inRoot := b.relInput(r.Path); inRoot && a.Namespace == "file" && !b.inPackage(r.Path) {
+			return api.OnResolveResult{Path: "/" + rel + r.Suffix, External: true}, &edge{spec: a.Path, resolved: r.Path, query: r.Suffix, kind: "js", dynamic: dyn}
+		}
+		return api.OnResolveResult{Path: r.Path, Suffix: r.Suffix, PluginData: r.PluginData}, &edge{spec: a.Path, resolved: r.Path, kind: "inline"}
+	}
+	if r.External || r.Namespace != "file" || r.Path == "" {
+		return api.OnResolveResult{Path: r.Path, External: r.External, Namespace: r.Namespace,
+			PluginData: r.PluginData, Suffix: r.Suffix}, nil
+	}
+	if b.browser.disabled(a.Importer, a.Path, r.Path) {
+		return api.OnResolveResult{Path: emptyID, External: true}, &edge{spec: a.Path, id: emptyID, kind: "stub", dynamic: dyn}
+	}
+	rel, inRoot := b.relInput(r.Path)
+	ext := strings.ToLower(path.Ext(r.Path))
+	if strings.HasSuffix(strings.ToLower(r.Path), ".module.css") {
+		// A CSS module gives its importer the class names, and its
+		// CSS goes out with the importer (see cssOf).
+		ext = ""
+	}
+	switch {
+	case ext == ".css" && inRoot && a.Kind != api.ResolveCSSImportRule && a.Kind != api.ResolveCSSURLToken:
+		return api.OnResolveResult{Path: "/" + rel + cssModuleQuery, External: true}, &edge{spec: a.Path, resolved: r.Path, kind: "css"}
+	case b.inPackage(r.Path) && (jsModuleExts[ext] || ext == ".json"):
+		return api.OnResolveResult{Path: b.depURL(r.Path), External: true}, &edge{spec: a.Path, resolved: r.Path, alt: r.alt, kind: "dep", dynamic: dyn}
+	case !b.inPackage(r.Path) && ext != "" && ext != ".css":
+		// A file of the project: a module of its own, also an
+		// asset, JSON or text, so that it can be accepted
+		// (import.meta.hot.accept("./logo.svg", cb)) and an edit
+		// of it compiles it alone.
+		return api.OnResolveResult{Path: "/" + rel, External: true}, &edge{spec: a.Path, resolved: r.Path, kind: "js", dynamic: dyn}
+	}
+	return api.OnResolveResult{Path: r.Path, Suffix: r.Suffix}, &edge{spec: a.Path, resolved: r.Path, kind: "inline"}
 }
 
 // A module whose file is not JS (JSON, text, an asset) is compiled from a
@@ -319,7 +316,7 @@ func (b *Bundler) compileBatch(units []unit) (out map[string]*module, assets []*
 				b.rebuildHook(u.file)
 			}
 		}
-		seen := &edges{seen: map[string][]edge{}, refreshed: map[string]bool{}}
+		seen := newEdges(b.cache != nil)
 		res := api.Build(b.moduleOptions(units, seen))
 		failed := map[string]bool{}
 		for _, msg := range res.Errors {
@@ -338,6 +335,7 @@ func (b *Bundler) compileBatch(units []unit) (out map[string]*module, assets []*
 			}
 		}
 		if len(res.Errors) == 0 {
+			batch := map[string]*module{}
 			files := map[string][]byte{}
 			for _, of := range res.OutputFiles {
 				files[of.Path] = of.Contents
@@ -350,13 +348,17 @@ func (b *Bundler) compileBatch(units []unit) (out map[string]*module, assets []*
 				delete(files, js)
 				delete(files, js+".map")
 				assets = append(assets, b.finishModule(m, u, files, seen)...)
+				batch[u.id] = m
 			}
+			var emitted []*Output
 			for p, c := range files {
 				if rel, ok := b.relOutput(p); ok && !strings.HasSuffix(rel, ".map") {
-					assets = append(assets, &Output{Path: "/" + rel, Kind: Asset, Hash: hashHex(c),
+					emitted = append(emitted, &Output{Path: "/" + rel, Kind: Asset, Hash: hashHex(c),
 						ContentType: contentType(Asset, rel), Contents: c})
 				}
 			}
+			b.ownAssets(batch, emitted)
+			assets = append(assets, emitted...)
 			for _, msg := range res.Warnings {
 				for _, u := range b.blame(msg, units, seen) {
 					newModule(u).warns = append(newModule(u).warns, b.message(msg))
@@ -388,8 +390,14 @@ func (b *Bundler) finishModule(m *module, u unit, files map[string][]byte, seen 
 		m.out = appInterop(m.out)
 	}
 	js := b.outFile(m.id)
+	if seen.calls != nil {
+		m.rec = seen.record(b.abs(u)) // for the cache; see cacheRec
+	}
 	if css := strings.TrimSuffix(js, ".js") + ".css"; files[css] != nil {
 		assets = append(assets, b.cssOf(m, files[css], css))
+		if m.rec != nil {
+			m.rec.assets = append(m.rec.assets, assets...)
+		}
 		delete(files, css)
 		delete(files, css+".map")
 	}
@@ -596,7 +604,7 @@ func (b *Bundler) quickResolve(dir, spec string, inPkg bool) (string, bool) {
 	if err != nil || !fi.Mode().IsRegular() || b.inPackage(p) != inPkg {
 		return "", false
 	}
-	if real, err := filepath.EvalSymlinks(filepath.Dir(p)); err != nil || real != filepath.Dir(p) {
+	if !b.resolves.realDir(filepath.Dir(p)) {
 		return "", false
 	}
 	if inPkg {
@@ -612,15 +620,36 @@ func (b *Bundler) quickResolve(dir, spec string, inPkg bool) (string, bool) {
 // resolveCache holds what resolveImport answered during one Build: many
 // modules of one folder import the same things.
 type resolveCache struct {
-	mu sync.Mutex
-	m  map[string]resolved
+	mu   sync.Mutex
+	m    map[string]resolved
+	real map[string]bool // folder -> it is its real path (no symlink on the way)
 }
 
 // reset forgets every answer.
 func (c *resolveCache) reset() {
 	c.mu.Lock()
-	c.m = nil
+	c.m, c.real = nil, nil
 	c.mu.Unlock()
+}
+
+// realDir reports whether the folder dir is its own real path: no
+// symbolic link leads to it.
+func (c *resolveCache) realDir(dir string) bool {
+	c.mu.Lock()
+	r, ok := c.real[dir]
+	c.mu.Unlock()
+	if ok {
+		return r
+	}
+	real, err := filepath.EvalSymlinks(dir)
+	r = err == nil && real == dir
+	c.mu.Lock()
+	if c.real == nil {
+		c.real = map[string]bool{}
+	}
+	c.real[dir] = r
+	c.mu.Unlock()
+	return r
 }
 
 // resolve is resolveImport through the cache.

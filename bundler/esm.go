@@ -48,7 +48,7 @@ const tlaCall = metaName + ".tla(async (" + protocol.Exports + ") => {"
 // function that first hands its exports to the runtime as getters, and
 // esbuild converts that to CommonJS, chaining the source maps.
 func (b *Bundler) compileTLA(u unit, m *module) []*Output {
-	seen := &edges{seen: map[string][]edge{}, refreshed: map[string]bool{}}
+	seen := newEdges(b.cache != nil)
 	o := b.moduleOptions([]unit{u}, seen)
 	o.Format = api.FormatESModule
 	o.Banner, o.Footer = nil, nil
@@ -240,7 +240,7 @@ func (b *Bundler) compileStrict(mods map[string]*module, ids []string) {
 	if len(units) == 0 {
 		return
 	}
-	seen := &edges{seen: map[string][]edge{}, refreshed: map[string]bool{}}
+	seen := newEdges(false)
 	o := b.moduleOptions(units, seen)
 	o.Bundle = false
 	o.Metafile = true

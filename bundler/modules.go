@@ -80,6 +80,7 @@ type module struct {
 	alts     map[string]string // package module id -> the file a require() of it wants; see resolveImport
 	errs     []Message         // of its last compile; nil when it compiled
 	warns    []Message
+	rec      *cacheRec // what its compile saw, until it is in the cache; see cache.go
 
 	def  []byte // the registration: __devserve_define(id, deps, factory)
 	hash string // of def
@@ -245,7 +246,16 @@ func (b *Bundler) compileAll(units []unit) (map[string]*module, []*Output) {
 		return map[string]*module{}, nil
 	}
 	slices.SortFunc(units, func(x, y unit) int { return strings.Compare(x.id, y.id) })
-	return b.compile(slices.CompactFunc(units, func(x, y unit) bool { return x.id == y.id }))
+	units = slices.CompactFunc(units, func(x, y unit) bool { return x.id == y.id })
+	k := b.newCacheKeys()
+	hits, assets, units, keys := b.fromCache(k, units)
+	if len(units) == 0 {
+		return hits, assets
+	}
+	got, more := b.compile(units)
+	b.toCache(k, got, keys)
+	maps.Copy(got, hits)
+	return got, append(assets, more...)
 }
 
 // patchModules compiles the modules of todo, all of them installed, and

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -15,9 +16,27 @@ import (
 )
 
 // TestMain lets the test binary stand in for the devserve binary in the
-// scripts: their `exec devserve ...` runs Execute, as main.go does.
+// scripts: their `exec devserve ...` runs Execute, as main.go does. The
+// tests run with the user cache folder (os.UserCacheDir, where devserve
+// keeps the module cache of a project without node_modules) in a
+// temporary folder: they serve with the cache on, as users do, and leave
+// nothing in the user's.
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){"devserve": Execute})
+	testscript.Main(isolatedCache{m}, map[string]func(){"devserve": Execute})
+}
+
+// isolatedCache runs the tests with XDG_CACHE_HOME in a temporary folder.
+type isolatedCache struct{ m *testing.M }
+
+func (c isolatedCache) Run() int {
+	dir, err := os.MkdirTemp("", "devserve-cmd-cache-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	os.Setenv("XDG_CACHE_HOME", dir)
+	return c.m.Run()
 }
 
 // TestScripts runs the end-to-end scenarios of testdata/scripts, each a

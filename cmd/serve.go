@@ -38,6 +38,7 @@ type serveOptions struct {
 	watch    []string
 	bundle   bool
 	noFR     bool
+	noCache  bool
 	mode     string
 	noSPA    bool
 	https    bool
@@ -91,6 +92,7 @@ reload.`,
 	fl.StringArrayVar(&f.watch, "watch", nil, "folder whose changes reload the pages, with no build (repeatable), e.g. templates")
 	fl.BoolVar(&f.bundle, "bundle", false, "serve each script bundled, as a production build does: no hot module replacement, every JS edit reloads")
 	fl.BoolVar(&f.noFR, "no-react-refresh", false, "reload the page on an edit of a React component instead of re-rendering it in place with its state (React Fast Refresh)")
+	fl.BoolVar(&f.noCache, "no-cache", false, "compile every module at start instead of reading those compiled before from node_modules/.cache/devserve (or the user cache folder)")
 	fl.StringVar(&f.mode, "mode", bundler.DefaultMode, "import.meta.env.MODE, and the env files to read: .env, .env.local, .env.[mode], .env.[mode].local")
 	fl.BoolVar(&f.noSPA, "no-spa-fallback", false, "answer a navigation to a path with no file with a 404 page, not the nearest index.html above it")
 	fl.BoolVar(&f.https, "https", false, "serve https:// (HTTP/2) with a certificate devserve makes for localhost and the --host and --allowed-host names, signed by mkcert's CA if installed")
@@ -132,7 +134,7 @@ func runServe(ctx context.Context, f *serveOptions) error {
 	srv, err := hmr.New(hmr.Options{
 		Root:          dir,
 		Base:          base,
-		Build:         bundler.BuildOptions{Entries: entries, Mode: f.mode, NoReactRefresh: f.noFR},
+		Build:         bundler.BuildOptions{Entries: entries, Mode: f.mode, NoReactRefresh: f.noFR, CacheDir: cacheDir(f.noCache)},
 		Bundle:        f.bundle,
 		Ignore:        f.ignores,
 		Poll:          f.poll,
@@ -319,4 +321,13 @@ func rootRelative(dir string, entries []string) ([]string, error) {
 		out = append(out, filepath.ToSlash(rel))
 	}
 	return out, nil
+}
+
+// cacheDir is bundler.BuildOptions.CacheDir for --no-cache: hmr.New's default
+// unless it is given.
+func cacheDir(off bool) string {
+	if off {
+		return bundler.NoCache
+	}
+	return ""
 }

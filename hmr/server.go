@@ -53,7 +53,10 @@ type Options struct {
 	Base string
 	// Build says how the project's code is built: entries, esbuild's
 	// options, import.meta.env. Where the project is (Root, Base), the
-	// Logger and module mode (Bundle) are the server's own settings.
+	// Logger and module mode (Bundle) are the server's own settings. In
+	// module mode an empty CacheDir is bundler.DefaultCacheDir of the
+	// root, so that a restart reads the modules compiled before;
+	// bundler.NoCache turns the cache off.
 	Build bundler.BuildOptions
 	// Bundle serves each JS entry bundled, as a production build does,
 	// instead of in module mode (bundler.Options.Modules): no hot module
@@ -231,13 +234,19 @@ func New(opts Options) (*Server, error) {
 	}
 	close(s.idle)
 
+	build := opts.Build
+	if !opts.Bundle && build.CacheDir == "" {
+		if build.CacheDir, err = bundler.DefaultCacheDir(abs); err != nil {
+			log.Warn("the module cache is off: " + err.Error())
+		}
+	}
 	s.bundler, err = bundler.New(bundler.Options{
 		Root:            abs,
 		Base:            base,
 		Logger:          opts.Logger,
 		Modules:         !opts.Bundle,
 		CSSSyntaxErrors: true, // broken CSS shows on the overlay
-		BuildOptions:    opts.Build,
+		BuildOptions:    build,
 	})
 	if err != nil {
 		return nil, err

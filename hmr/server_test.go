@@ -69,6 +69,12 @@ func startServerVia(t testing.TB, dir, addr string, opts Options, wrap func(http
 	t.Helper()
 	ts := &testServer{dir: dir, reports: make(chan Report, 1000), batches: make(chan batchSeen, 1000)}
 	opts.Root = dir
+	if opts.Build.CacheDir == "" {
+		// The module cache of this test alone: never in a fixture's
+		// node_modules under testdata/, which hmr.New's default would
+		// pick.
+		opts.Build.CacheDir = filepath.Join(t.TempDir(), "cache")
+	}
 	opts.OnReport = func(r Report) { ts.reports <- r }
 	opts.batchHook = func(b []watcher.Change, started bool) { ts.batches <- batchSeen{b, started} }
 	srv, err := New(opts)

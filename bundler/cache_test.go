@@ -1,0 +1,369 @@
+package bundler
+
+import (
+	"bytes"
+	"fmt"
+	"log/slog"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// cacheProject is the project of the cache tests: an entry importing a
+// module by a path without extension (which a new file can shadow), a
+// package, a CSS module and a file with ?raw, all inlined or linked into
+// the modules.
+var cacheProject = map[string]string{
+	"index.html":                    `<!doctype html><script type="module" src="/src/main.js"></script>`,
+	"src/main.js":                   "import { util } from \"./util\";\nimport { pkg } from \"pkg\";\nimport { view } from \"./view.js\";\nconsole.log(util, pkg, view);\n",
+	"src/util.js":                   "export const util = \"util.js\";\n",
+	"src/view.js":                   "import styles from \"./view.module.css\";\nimport text from \"./note.txt?raw\";\nimport logo from \"./logo.svg\";\nexport const view = styles.box + text + logo;\n",
+	"src/logo.svg":                  `<svg xmlns="http://www.w3.org/2000/svg"/>`,
+	"src/view.module.css":           ".box { color: red }\n",
+	"src/note.txt":                  "a note\n",
+	"node_modules/pkg/package.json": `{"name": "pkg", "version": "1.0.0", "main": "index.js"}`,
+	"node_modules/pkg/index.js":     "exports.pkg = \"pkg 1.0.0\";\nexports.icon = require(\"./icon.png\");\n",
+	"node_modules/pkg/icon.png":     "not really a png",
+}
+
+// writeOld writes files as writeFiles does, with an mtime a minute ago:
+// changes made while no Bundler ran, which the cache may store at once
+// (a file changed just before a compile is not stored; see cacheRacy).
+func writeOld(t testing.TB, root string, files map[string]string) {
+	t.Helper()
+	writeFiles(t, root, files)
+	old := time.Now().Add(-time.Minute)
+	for name := range files {
+		if err := os.Chtimes(filepath.Join(root, filepath.FromSlash(name)), old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// started is what one start of a Bundler served and compiled.
+type started struct {
+	served   string   // every module's registration and every asset, by id and path
+	compiled []string // the files compiled by esbuild, sorted
+	hits     int64
+}
+
+// startOnce opens a Bundler on root with the cache in dir, builds, and
+// closes it (which writes the cache).
+func startOnce(t *testing.T, root, dir string, opts Options) started {
+	t.Helper()
+	opts.Root, opts.Modules, opts.CacheDir = root, true, dir
+	b, err := New(opts)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	var mu sync.Mutex
+	var st started
+	b.rebuildHook = func(f string) {
+		if rel, err := filepath.Rel(root, f); err == nil && filepath.IsAbs(f) {
+			f = filepath.ToSlash(rel)
+		}
+		mu.Lock()
+		st.compiled = append(st.compiled, f)
+		mu.Unlock()
+	}
+	r := b.Build(nil)
+	if !r.OK() {
+		b.Close()
+		t.Fatalf("build: %v", r.Errors)
+	}
+	b.mu.Lock()
+	var sb strings.Builder
+	for _, id := range slices.Sorted(maps.Keys(b.graph.mods)) {
+		fmt.Fprintf(&sb, "%s\n%s\n", id, b.graph.mods[id].def)
+	}
+	for _, p := range slices.Sorted(maps.Keys(b.graph.assets)) {
+		fmt.Fprintf(&sb, "%s %s\n", p, b.graph.assets[p].Hash)
+	}
+	for _, w := range r.Warnings {
+		fmt.Fprintf(&sb, "warning %+v\n", w)
+	}
+	b.mu.Unlock()
+	st.served = sb.String()
+	if b.cache != nil {
+		st.hits = b.cache.hits.Load()
+	}
+	b.Close()
+	slices.Sort(st.compiled)
+	return st
+}
+
+// TestCacheRestart starts a Bundler, changes what a case changes, and starts
+// again with the cache: the second start compiles exactly the modules whose
+// compile the change can change, serves what a start without the cache
+// serves, and a third start compiles nothing.
+func TestCacheRestart(t *testing.T) {
+	all := []string{"node_modules/pkg/index.js", "src/logo.svg", "src/main.js", "src/note.txt", "src/util.js", "src/view.js"}
+	tests := []struct {
+		name   string
+		change func(t *testing.T, root, dir string)
+		opts   Options
+		want   []string // compiled by the second start, relative to root
+	}{
+		{name: "nothing changed", change: func(*testing.T, string, string) {}},
+		{name: "content", want: []string{"src/util.js"}, change: func(t *testing.T, root, _ string) {
+			writeOld(t, root, map[string]string{"src/util.js": "export const util = \"changed\";\n"})
+		}},
+		{name: "option", want: all, opts: Options{BuildOptions: BuildOptions{Define: map[string]string{"DEBUG": "true"}}}, change: func(*testing.T, string, string) {}},
+		{name: "base", want: all, opts: Options{Base: "/app/"}, change: func(*testing.T, string, string) {}},
+		{name: "a new file shadows an import", want: []string{"src/main.js", "src/util.ts"}, change: func(t *testing.T, root, _ string) {
+			// esbuild tries .ts before .js: "./util" is util.ts now.
+			writeOld(t, root, map[string]string{"src/util.ts": "export const util: string = \"util.ts\";\n"})
+		}},
+		{name: "a package's file", want: []string{"node_modules/pkg/index.js"}, change: func(t *testing.T, root, _ string) {
+			writeOld(t, root, map[string]string{"node_modules/pkg/index.js": "exports.pkg = \"pkg 1.0.1\";\n"})
+		}},
+		{name: "a package's asset", want: []string{"node_modules/pkg/index.js"}, change: func(t *testing.T, root, _ string) {
+			writeOld(t, root, map[string]string{"node_modules/pkg/icon.png": "another png"})
+		}},
+		{name: "a package upgraded", want: []string{"node_modules/pkg/lib.js", "src/main.js"}, change: func(t *testing.T, root, _ string) {
+			writeOld(t, root, map[string]string{
+				"node_modules/pkg/package.json": `{"name": "pkg", "version": "2.0.0", "main": "lib.js"}`,
+				"node_modules/pkg/lib.js":       "exports.pkg = \"pkg 2.0.0\";\n",
+			})
+		}},
+		{name: "a CSS module", want: []string{"src/view.js"}, change: func(t *testing.T, root, _ string) {
+			writeOld(t, root, map[string]string{"src/view.module.css": ".box { color: blue }\n"})
+		}},
+		{name: "a file imported with ?raw", want: []string{"src/note.txt"}, change: func(t *testing.T, root, _ string) {
+			writeOld(t, root, map[string]string{"src/note.txt": "another note\n"})
+		}},
+		{name: "an asset", want: []string{"src/logo.svg"}, change: func(t *testing.T, root, _ string) {
+			writeOld(t, root, map[string]string{"src/logo.svg": `<svg xmlns="http://www.w3.org/2000/svg" width="1"/>`})
+		}},
+		{name: "a tsconfig", want: []string{"src/logo.svg", "src/main.js", "src/note.txt", "src/util.js", "src/view.js"}, change: func(t *testing.T, root, _ string) {
+			writeOld(t, root, map[string]string{"tsconfig.json": `{"compilerOptions": {"useDefineForClassFields": false}}`})
+		}},
+		{name: "a package.json", want: []string{"src/logo.svg", "src/main.js", "src/note.txt", "src/util.js", "src/view.js"}, change: func(t *testing.T, root, _ string) {
+			writeOld(t, root, map[string]string{"package.json": `{"type": "module"}`})
+		}},
+		{name: "a damaged entry", want: []string{"src/util.js"}, change: func(t *testing.T, _, dir string) {
+			damage(t, dir, "src/util.js", func(b []byte) []byte { return b[:len(b)/2] })
+		}},
+		{name: "a corrupt entry", want: []string{"src/util.js"}, change: func(t *testing.T, _, dir string) {
+			damage(t, dir, "src/util.js", func(b []byte) []byte { b[len(b)-3] ^= 0x55; return b })
+		}},
+		{name: "an empty entry", want: []string{"src/util.js"}, change: func(t *testing.T, _, dir string) {
+			damage(t, dir, "src/util.js", func([]byte) []byte { return nil })
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			writeOld(t, root, cacheProject)
+			dir := filepath.Join(t.TempDir(), "cache")
+			first := startOnce(t, root, dir, Options{})
+			if first.hits != 0 || !slices.Equal(first.compiled, all) {
+				t.Fatalf("first start: %d hits, compiled %q; want 0 and %q", first.hits, first.compiled, all)
+			}
+			tc.change(t, root, dir)
+			second := startOnce(t, root, dir, tc.opts)
+			if !slices.Equal(second.compiled, tc.want) {
+				t.Errorf("second start compiled %q, want %q", second.compiled, tc.want)
+			}
+			if fresh := startOnce(t, root, "", tc.opts); second.served != fresh.served {
+				t.Errorf("second start serves\n%s\nwhile a start without the cache serves\n%s", second.served, fresh.served)
+			}
+			if third := startOnce(t, root, dir, tc.opts); len(third.compiled) > 0 || third.served != second.served {
+				t.Errorf("third start compiled %q (want none), same served: %v", third.compiled, third.served == second.served)
+			}
+		})
+	}
+}
+
+// damage rewrites with f the entry in the cache folder dir of the module
+// of root-relative file.
+func damage(t *testing.T, dir, file string, f func([]byte) []byte) {
+	t.Helper()
+	n := 0
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		payload, ok := unframe(data)
+		if !ok {
+			return nil
+		}
+		r := decoder{b: payload}
+		r.str() // key
+		r.str() // id
+		if r.str() == file {
+			n++
+			return os.WriteFile(p, f(data), 0o644)
+		}
+		return nil
+	})
+	if err != nil || n != 1 {
+		t.Fatalf("damage %s: %d entries, %v", file, n, err)
+	}
+}
+
+// TestCacheConcurrent runs two Bundlers on one project and one cache at
+// once: both serve what a start without the cache serves, and a third
+// start takes every module from the cache.
+func TestCacheConcurrent(t *testing.T) {
+	root := t.TempDir()
+	writeOld(t, root, cacheProject)
+	dir := filepath.Join(t.TempDir(), "cache")
+	fresh := startOnce(t, root, "", Options{})
+	var wg sync.WaitGroup
+	got := make([]started, 2)
+	for i := range got {
+		wg.Go(func() { got[i] = startOnce(t, root, dir, Options{}) })
+	}
+	wg.Wait()
+	for i, st := range got {
+		if st.served != fresh.served {
+			t.Errorf("start %d at once serves other modules than a start without the cache", i)
+		}
+	}
+	if third := startOnce(t, root, dir, Options{}); len(third.compiled) > 0 || third.served != fresh.served {
+		t.Errorf("after two at once, a start compiled %q; want none", third.compiled)
+	}
+}
+
+// TestCacheUnwritable gives the Bundler a cache folder it cannot create:
+// it builds as without a cache, after one warning.
+func TestCacheUnwritable(t *testing.T) {
+	root := t.TempDir()
+	writeOld(t, root, cacheProject)
+	blocker := filepath.Join(t.TempDir(), "file")
+	writeFiles(t, filepath.Dir(blocker), map[string]string{"file": "not a folder"})
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	log := slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	fresh := startOnce(t, root, "", Options{})
+	for range 2 {
+		st := startOnce(t, root, filepath.Join(blocker, "cache"), Options{Logger: log})
+		if st.served != fresh.served || len(st.compiled) != 6 {
+			t.Errorf("without a cache: compiled %q, same served: %v", st.compiled, st.served == fresh.served)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if n := strings.Count(logs.String(), "module cache is off"); n != 2 {
+		t.Errorf("%d warnings for two starts, want one each:\n%s", n, logs.String())
+	}
+}
+
+// lockedWriter serializes writes to a buffer.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// TestCacheRacy changes a module's file just before a build starts: the
+// build compiles it and serves it, but does not store it, since its
+// compile may have read either version; the next start compiles it again.
+func TestCacheRacy(t *testing.T) {
+	root := t.TempDir()
+	writeOld(t, root, cacheProject)
+	dir := filepath.Join(t.TempDir(), "cache")
+	startOnce(t, root, dir, Options{})
+	writeFiles(t, root, map[string]string{"src/util.js": "export const util = \"just now\";\n"})
+	for range 2 {
+		if st := startOnce(t, root, dir, Options{}); !slices.Equal(st.compiled, []string{"src/util.js"}) {
+			t.Errorf("compiled %q, want only src/util.js", st.compiled)
+		}
+	}
+}
+
+// TestCachePrune fills a cache past its limit by age: prune removes the
+// entries unused for cacheMaxAge and old temporary files, and keeps the
+// rest.
+func TestCachePrune(t *testing.T) {
+	c := &diskCache{dir: t.TempDir(), log: slog.New(slog.DiscardHandler), pending: map[string][]byte{}}
+	now := time.Now()
+	files := map[string]time.Duration{
+		"ab/old":        cacheMaxAge + time.Hour,
+		"ab/recent":     time.Hour,
+		"cd/.tmp-crash": 2 * time.Hour,
+		"cd/.tmp-now":   time.Minute,
+	}
+	for name, age := range files {
+		p := filepath.Join(c.dir, filepath.FromSlash(name))
+		writeFiles(t, c.dir, map[string]string{name: "x"})
+		if err := os.Chtimes(p, now.Add(-age), now.Add(-age)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.prune(now)
+	for name, keep := range map[string]bool{"ab/old": false, "ab/recent": true, "cd/.tmp-crash": false, "cd/.tmp-now": true} {
+		_, err := os.Stat(filepath.Join(c.dir, filepath.FromSlash(name)))
+		if (err == nil) != keep {
+			t.Errorf("%s: kept %v, want %v", name, err == nil, keep)
+		}
+	}
+}
+
+// TestCacheRefresh restarts a React project with Fast Refresh: the second
+// start compiles nothing and serves the registrations a start without the
+// cache makes; turning Fast Refresh off, or a tsconfig that the Fast
+// Refresh transform reads, compiles the modules again.
+func TestCacheRefresh(t *testing.T) {
+	files := map[string]string{
+		"package.json":                            `{"dependencies":{"react":"19"}}`,
+		"index.html":                              `<script type="module" src="/main.jsx"></script>`,
+		"main.jsx":                                "import App from './App.tsx';\nconsole.log(<App />);\n",
+		"App.tsx":                                 "import { useState } from 'react';\nexport default function App(): JSX.Element {\n  const [n] = useState<number>(0);\n  return <p>{n}</p>;\n}\n",
+		"node_modules/react/package.json":         `{"name":"react","main":"index.js"}`,
+		"node_modules/react/index.js":             "exports.useState = (v) => [v];\n",
+		"node_modules/react/jsx-dev-runtime.js":   "exports.jsxDEV = () => null;\n",
+		"node_modules/react-refresh/package.json": `{"name":"react-refresh"}`,
+		"node_modules/react-refresh/runtime.js":   "exports.register = () => {};\n",
+	}
+	project := []string{"App.tsx", "main.jsx"}
+	for _, tc := range []struct {
+		name   string
+		change map[string]string
+		opts   Options
+		want   []string
+	}{
+		{name: "nothing changed"},
+		{name: "Fast Refresh off", opts: Options{BuildOptions: BuildOptions{NoReactRefresh: true}}, want: project},
+		{name: "a tsconfig", change: map[string]string{"tsconfig.json": `{"compilerOptions": {"jsx": "react-jsx"}}`}, want: project},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			writeOld(t, root, files)
+			dir := filepath.Join(t.TempDir(), "cache")
+			first := startOnce(t, root, dir, Options{})
+			if !strings.Contains(first.served, `$RefreshReg$(_c, "/App.tsx App")`) {
+				t.Fatalf("no Fast Refresh:\n%s", first.served)
+			}
+			writeOld(t, root, tc.change)
+			second := startOnce(t, root, dir, tc.opts)
+			var compiled []string
+			for _, f := range second.compiled {
+				if !strings.HasPrefix(f, "node_modules/") {
+					compiled = append(compiled, f)
+				}
+			}
+			if !slices.Equal(compiled, tc.want) {
+				t.Errorf("second start compiled %q of the project, want %q", compiled, tc.want)
+			}
+			if fresh := startOnce(t, root, "", tc.opts); second.served != fresh.served {
+				t.Errorf("second start serves\n%s\nwhile a start without the cache serves\n%s", second.served, fresh.served)
+			}
+		})
+	}
+}
