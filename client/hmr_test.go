@@ -100,10 +100,11 @@ func TestHMRSource(t *testing.T) {
 			t.Errorf("hmr.js contains %q", leftover)
 		}
 	}
-	// client.js reaches the entry scripts' instance of hmr.js, at HMRPath
-	// under the base path: beside itself.
-	if client := string(Source()); !strings.Contains(client, `import(new URL("hmr.js", import.meta.url).href)`) || !strings.Contains(client, "__devserve_hmr") {
-		t.Errorf("client.js does not import hmr.js beside itself, or does not look for window.__devserve_hmr")
+	// client.js reaches the entry scripts' instance of hmr.js through its
+	// global, and applies updates at once (no import to wait for).
+	if client := string(Source()); !strings.Contains(client, "const hmr = window.__devserve_hmr;") || !strings.Contains(client, "hmr.applyUpdates(updates)") ||
+		!strings.Contains(src, "globalThis.__devserve_hmr = { emitError, beforeFullReload, styleUpdate, applyUpdates };") {
+		t.Errorf("client.js does not apply updates through window.__devserve_hmr, or hmr.js does not put applyUpdates there")
 	}
 }
 

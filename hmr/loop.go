@@ -259,6 +259,9 @@ func (s *Server) finishBuild(res *bundler.Result, changed []string, html bool, e
 	}
 	if told {
 		s.owed = false
+		if !reload && !s.opts.fetchUpdates {
+			s.inlineCode(ups)
+		}
 		rep.Event, rep.Updates, rep.Reload = EventBuilt, ups, reload
 		_, rep.Clients, _ = s.broker.Publish(EventBuilt, BuiltData{Build: build,
 			DurationMs: float64(elapsed.Microseconds()) / 1000, Updates: rep.Updates,
