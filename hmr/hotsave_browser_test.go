@@ -48,7 +48,7 @@ import (
 // taken where they happen; the page's are performance.timeOrigin +
 // performance.now(), set against time.Now() before each save by the
 // shortest of three round trips (its error is under half a millisecond
-// on a quiet machine).
+// on a quiet machine). With -v it logs every save's times.
 func BenchmarkHotSave(b *testing.B) {
 	b.Run("tree", func(b *testing.B) { benchHotSave(b, hotTreeProject(b, 1000)) })
 	b.Run("react", func(b *testing.B) { benchHotSave(b, hotReactProject(b, 1000)) })
@@ -281,6 +281,10 @@ func benchHotSave(b *testing.B, p *hotProject) {
 		h.buildStart = h.batch
 		mu.Unlock()
 		all = append(all, h)
+		if testing.Verbose() {
+			b.Logf("save %d, ms from the write: batch %.1f, built %.1f, published %.1f, sse %.1f, event %.1f, fetch %.1f-%.1f, run %.1f, dom %.1f",
+				i, h.batch, h.buildEnd, h.published, h.sse, h.ev, h.fetchStart, h.fetchEnd, h.run, h.dom)
+		}
 	}
 	if same, err := browsertest.SamePage(tab); err != nil || !same {
 		b.Fatalf("the page reloaded during the saves (same=%v, err=%v)", same, err)

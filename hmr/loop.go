@@ -180,13 +180,14 @@ func (s *Server) startBuild(pending map[string]watcher.Op, dirty map[string]bool
 	s.idle = make(chan struct{})
 	build := s.build
 	s.mu.Unlock()
-	s.broker.Publish(EventBuilding, BuildingData{Build: build, Changed: changed})
 	done := make(chan buildOutcome, 1)
 	go func() {
 		start := time.Now()
 		res := s.bundler.Build(changed)
 		done <- buildOutcome{res: res, changed: changed, html: len(html) > 0, elapsed: time.Since(start)}
 	}()
+	// While it builds: the loop publishes built only once this returned.
+	s.broker.Publish(EventBuilding, BuildingData{Build: build, Changed: changed})
 	return done
 }
 
