@@ -16,7 +16,13 @@ import (
 // browser tab on its page.
 func openHot(t *testing.T) (*testServer, context.Context) {
 	t.Helper()
-	ts := startServer(t, copyFixture(t, "hot"), "127.0.0.1:0", Options{})
+	return openHotDir(t, copyFixture(t, "hot"))
+}
+
+// openHotDir is openHot on dir, a copy of testdata/hot.
+func openHotDir(t *testing.T, dir string) (*testServer, context.Context) {
+	t.Helper()
+	ts := startServer(t, dir, "127.0.0.1:0", Options{})
 	tab := browsertest.New(t)
 	if err := chromedp.Do(tab, chromedp.Navigate(ts.URL)); err != nil {
 		t.Fatal(err)
@@ -123,15 +129,7 @@ func TestBrowserHotCSP(t *testing.T) {
 		`<script nonce="n0nce">window.violations = []; addEventListener("securitypolicyviolation", (e) => violations.push(e.violatedDirective + " " + e.blockedURI));</script>`, 1)
 	page = strings.Replace(page, `<script type="module" src="/main.js">`, `<script type="module" src="/main.js" nonce="n0nce">`, 1)
 	writeTestFile(t, dir, "index.html", page)
-	ts := startServer(t, dir, "127.0.0.1:0", Options{})
-	tab := browsertest.New(t)
-	if err := chromedp.Do(tab, chromedp.Navigate(ts.URL)); err != nil {
-		t.Fatal(err)
-	}
-	waitJS(t, tab, `window.__devserve.connected && document.getElementById("count").textContent === "COUNT! 0"`)
-	if err := browsertest.MarkPage(tab); err != nil {
-		t.Fatal(err)
-	}
+	ts, tab := openHotDir(t, dir)
 	editLabel(t, ts, tab, "label two", 1)
 	if fetched := evalJS[bool](t, tab, moduleFetched); !fetched {
 		t.Error("the page did not fetch the update")

@@ -57,13 +57,12 @@ func BenchmarkHotSave(b *testing.B) {
 // hotProject is a project whose one file a hot save rewrites.
 type hotProject struct {
 	dir  string
-	file string                     // the file edited, root-relative
-	sel  string                     // the element that shows the edit
-	edit func(text string) string   // file's content showing text
-	want func(text string) string   // what sel then shows
-	wait string                     // true once the page has run
-	name func(i int) string         // the text of the ith save
-	load func(ts *testServer) error // anything to do before the first save
+	file string                   // the file edited, root-relative
+	sel  string                   // the element that shows the edit
+	edit func(text string) string // file's content showing text
+	want func(text string) string // what sel then shows
+	wait string                   // true once the page has run
+	name func(i int) string       // the text of the ith save
 }
 
 // probe is the first script of a benchmarked page: it records when the
@@ -207,16 +206,7 @@ func benchHotSave(b *testing.B, p *hotProject) {
 			mu.Unlock()
 		},
 	})
-	go func() { // the test server's copies: nobody reads them here
-		for {
-			select {
-			case <-ts.reports:
-			case <-ts.batches:
-			case <-b.Context().Done():
-				return
-			}
-		}
-	}()
+	ts.dropReports(b) // its copies: the hooks above take what is timed
 	tab := browsertest.New(b)
 	if err := chromedp.Do(tab, chromedp.Navigate(ts.URL)); err != nil {
 		b.Fatal(err)
