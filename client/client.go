@@ -161,6 +161,10 @@ type TagOptions struct {
 	// make, such as a notice that the backend is down, which must reload
 	// once anything happened since it was made.
 	ReloadAfter uint64
+	// NoEval says that the page has a Content-Security-Policy, which may
+	// forbid eval: the client then fetches the code of every hot update
+	// rather than run the code a built event carries.
+	NoEval bool
 }
 
 // TagWith is [Tag] with options. Every value is escaped, so any string is
@@ -172,6 +176,9 @@ func TagWith(build string, o TagOptions) []byte {
 	}
 	if o.ReloadAfter != 0 {
 		src += "&after=" + strconv.FormatUint(o.ReloadAfter, 10)
+	}
+	if o.NoEval {
+		src += "&csp"
 	}
 	tag := `<script type="module" src="` + html.EscapeString(src) + `"`
 	if o.Nonce != "" {

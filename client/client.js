@@ -84,7 +84,8 @@ function start() {
       if (unbuilt()) return reload("the page was served before its scripts built");
       if (stale) return reload("a hot update failed before this build");
       const why = `changed ${js.map((u) => u.path).join(", ")}`;
-      if (js.length) applyJS(js).then((ok) => ok || reload(why), (e) => (e?.update ? runtimeError(e) : reload(why)));
+      // A page with a CSP fetches the code (see hmr.js, load).
+      if (js.length) applyJS(params.has("csp") ? js.map(({ code, ...u }) => u) : js).then((ok) => ok || reload(why), (e) => (e?.update ? runtimeError(e) : reload(why)));
       const css = updates.filter((u) => u.type === "css");
       if (css.length) swapStyles(css, d.build);
       // "asset" updates need nothing: a CSS swap refetches what the CSS uses.
@@ -303,11 +304,12 @@ function start() {
 }
 
 // applyJS resolves to false when JS updates need a reload. In a page that
-// runs modules, hmr.js (the entry scripts' instance) applies them; in any
-// other page only bundled JS (an update without url) needs a reload.
+// runs modules, hmr.js (the entry scripts' instance) applies them, queued
+// at once; in any other page only bundled JS (an update without url)
+// needs a reload.
 async function applyJS(updates) {
-  if (!window.__devserve_hmr) return updates.every((u) => u.url);
-  return (await import(new URL("hmr.js", import.meta.url).href)).applyUpdates(updates);
+  const hmr = window.__devserve_hmr;
+  return hmr ? hmr.applyUpdates(updates) : updates.every((u) => u.url);
 }
 
 // swapStyles swaps the stylesheets of the css updates of a build. In a

@@ -20,7 +20,7 @@ const BASE = new URL("../", import.meta.url);
 const registry = new Map();
 const entries = new Set();
 const pending = new Map(); // id -> {deps, factory} fetched for an update
-let queue = Promise.resolve(), broken = false, fetches = 0;
+let queue = Promise.resolve(), broken = false, fetches = 0, evals = true;
 // Fast Refresh: React's react-refresh/runtime from the project (or, for
 // Preact, Prefresh seen through the same interface), set up by start
 // before the entry (and so the framework) runs, when the bundler found it.
@@ -355,10 +355,8 @@ async function apply(updates) {
   try {
     // New code of every module of the page (and of new ones, which some
     // new code may import): a module that has not run yet just gets it.
-    // Each import gets its own URL: a version seen before (an edit
-    // undone) must run its update() again.
     fetches++;
-    await Promise.all(updates.filter((u) => u.url).map((u) => import(`${u.url}&n=${fetches}`)));
+    await Promise.all(updates.filter((u) => u.url).map(load));
   } catch (e) {
     console.error(`${TAG} could not fetch the update:`, e);
     return false;
@@ -415,6 +413,22 @@ async function apply(updates) {
   return true;
 }
 
+// load runs the new code of update u: the event's (u.code, a function of
+// update; named u.url for DevTools and stacks) where the page may eval,
+// else imported, each import at its own URL: a version seen before (an
+// edit undone) must run its update() again.
+function load(u) {
+  if (u.code && evals) {
+    try {
+      return (0, eval)(`${u.code}\n//# sourceURL=${new URL(u.url, location.href)}`)(update);
+    } catch (e) {
+      if (!(e instanceof EvalError)) throw e;
+      evals = false; // a Content-Security-Policy without 'unsafe-eval'
+    }
+  }
+  return import(`${u.url}&n=${fetches}`);
+}
+
 // prune disposes of the running modules that no entry reaches any more,
 // and then runs their prune handlers, as Vite does, and stops them. Their
 // data goes too: one that comes back starts afresh.
@@ -460,4 +474,4 @@ export function updateStyle(id, href) {
 }
 
 // client.js looks for this to tell a page with modules.
-globalThis.__devserve_hmr = { emitError, beforeFullReload, styleUpdate };
+globalThis.__devserve_hmr = { emitError, beforeFullReload, styleUpdate, applyUpdates };

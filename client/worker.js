@@ -81,9 +81,9 @@ function connect() {
       if (e.lastEventId) lastId = e.lastEventId;
       delay = RETRY_MIN;
       lost = false;
+      send({ name, id: e.lastEventId, data: e.data }); // first: the tabs wait
       track(name, e.data);
       watch(); // after the sync, which says the heartbeat
-      send({ name, id: e.lastEventId, data: e.data });
     });
   }
 }

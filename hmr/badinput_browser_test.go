@@ -127,7 +127,8 @@ func TestBrowserBadReactEdits(t *testing.T) {
 	// test closes release: a slow module.
 	var hold atomic.Bool
 	held, release := make(chan struct{}, 1), make(chan struct{})
-	ts := startServerVia(t, dir, "127.0.0.1:0", Options{}, func(h http.Handler) http.Handler {
+	// The pages fetch their updates, so that one can be slow.
+	ts := startServerVia(t, dir, "127.0.0.1:0", Options{fetchUpdates: true}, func(h http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path == bundler.ModulePrefix+"refresh/App.jsx" && r.URL.Query().Has("n") && hold.CompareAndSwap(true, false) {
 				held <- struct{}{}

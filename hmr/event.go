@@ -60,11 +60,18 @@ type Message = bundler.Message
 // update is one module whose code changed: Path is its id and URL serves
 // its new code, which the page's runtime applies where the module or an
 // importer accepts it (import.meta.hot) and reloads the page otherwise. A
-// JS update without URL (bundled JS) reloads the page.
+// JS update without URL (bundled JS) reloads the page. Code, in a built
+// event, is the new code of a small module, which the page runs instead
+// of fetching URL (see inline.go).
 type Update struct {
 	Type string `json:"type"`          // UpdateCSS, UpdateJS or UpdateAsset
 	Path string `json:"path"`          // URL path of the output or id of the module, e.g. "/main.css"
 	URL  string `json:"url,omitempty"` // module mode: where the module's new code is
+	// Code is the update script at URL as a function expression that
+	// takes the runtime's update (the script's import line is its head,
+	// so its lines and inline source map stay put); "" when the page
+	// must fetch URL.
+	Code string `json:"code,omitempty"`
 }
 
 // SyncData is the data of the [EventSync] event. Its nil slices are sent as

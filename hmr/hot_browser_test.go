@@ -16,7 +16,13 @@ import (
 // browser tab on its page.
 func openHot(t *testing.T) (*testServer, context.Context) {
 	t.Helper()
-	ts := startServer(t, copyFixture(t, "hot"), "127.0.0.1:0", Options{})
+	return openHotDir(t, copyFixture(t, "hot"))
+}
+
+// openHotDir is openHot on dir, a copy of testdata/hot.
+func openHotDir(t *testing.T, dir string) (*testServer, context.Context) {
+	t.Helper()
+	ts := startServer(t, dir, "127.0.0.1:0", Options{})
 	tab := browsertest.New(t)
 	if err := chromedp.Do(tab, chromedp.Navigate(ts.URL)); err != nil {
 		t.Fatal(err)
@@ -104,6 +110,31 @@ func editLabel(t *testing.T, ts *testServer, tab context.Context, label string, 
 func TestBrowserHotAcceptDep(t *testing.T) {
 	ts, tab := openHot(t)
 	editLabel(t, ts, tab, "label two", 1)
+	// The built event carried label.js's code: no request for it.
+	if fetched := evalJS[bool](t, tab, moduleFetched); fetched {
+		t.Error("the page fetched the update whose code the event carried")
+	}
+}
+
+// moduleFetched is a JS condition: the page requested an update's code.
+const moduleFetched = `performance.getEntriesByType("resource").some((e) => e.name.includes("/__devserve/m/"))`
+
+// TestBrowserHotCSP: a page with a Content-Security-Policy that forbids
+// eval fetches its updates' code, with no violation of its policy.
+func TestBrowserHotCSP(t *testing.T) {
+	dir := copyFixture(t, "hot")
+	page := string(readFile(t, filepath.Join(dir, "index.html")))
+	page = strings.Replace(page, `<meta charset="utf-8">`, `<meta charset="utf-8">`+
+		`<meta http-equiv="Content-Security-Policy" content="script-src 'self' 'nonce-n0nce'">`+
+		`<script nonce="n0nce">window.violations = []; addEventListener("securitypolicyviolation", (e) => violations.push(e.violatedDirective + " " + e.blockedURI));</script>`, 1)
+	page = strings.Replace(page, `<script type="module" src="/main.js">`, `<script type="module" src="/main.js" nonce="n0nce">`, 1)
+	writeTestFile(t, dir, "index.html", page)
+	ts, tab := openHotDir(t, dir)
+	editLabel(t, ts, tab, "label two", 1)
+	if fetched := evalJS[bool](t, tab, moduleFetched); !fetched {
+		t.Error("the page did not fetch the update")
+	}
+	noViolations(t, tab)
 }
 
 func TestBrowserHotCSSFromJS(t *testing.T) {

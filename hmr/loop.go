@@ -180,13 +180,14 @@ func (s *Server) startBuild(pending map[string]watcher.Op, dirty map[string]bool
 	s.idle = make(chan struct{})
 	build := s.build
 	s.mu.Unlock()
-	s.broker.Publish(EventBuilding, BuildingData{Build: build, Changed: changed})
 	done := make(chan buildOutcome, 1)
 	go func() {
 		start := time.Now()
 		res := s.bundler.Build(changed)
 		done <- buildOutcome{res: res, changed: changed, html: len(html) > 0, elapsed: time.Since(start)}
 	}()
+	// While it builds: the loop publishes built only once this returned.
+	s.broker.Publish(EventBuilding, BuildingData{Build: build, Changed: changed})
 	return done
 }
 
@@ -259,6 +260,9 @@ func (s *Server) finishBuild(res *bundler.Result, changed []string, html bool, e
 	}
 	if told {
 		s.owed = false
+		if !reload && !s.opts.fetchUpdates {
+			s.inlineCode(ups)
+		}
 		rep.Event, rep.Updates, rep.Reload = EventBuilt, ups, reload
 		_, rep.Clients, _ = s.broker.Publish(EventBuilt, BuiltData{Build: build,
 			DurationMs: float64(elapsed.Microseconds()) / 1000, Updates: rep.Updates,

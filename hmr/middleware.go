@@ -78,8 +78,21 @@ func (s *Server) injectPage(h http.Header, r *http.Request, doc []byte) []byte {
 		scheme = "https"
 	}
 	nonce := page.AllowClient(h, scheme, strings.ToLower(r.Host), page.MetaNonce(doc))
-	tag := s.tag(client.TagOptions{Nonce: nonce})
+	tag := s.tag(client.TagOptions{Nonce: nonce, NoEval: hasCSP(h, doc)})
 	return InjectScript(s.bundler.LinkCSS(doc, pageRel(r.URL.Path)), tag)
+}
+
+// hasCSP reports whether a page with header h (nil for none) and HTML doc
+// may have a Content-Security-Policy, enforced or report-only: a header,
+// or the name anywhere in the page (a <meta http-equiv>, or just text:
+// the client then fetches hot updates, which any policy lets it do).
+func hasCSP(h http.Header, doc []byte) bool {
+	for _, name := range []string{"Content-Security-Policy", "Content-Security-Policy-Report-Only"} {
+		if len(h.Values(name)) > 0 {
+			return true
+		}
+	}
+	return bytes.Contains(bytes.ToLower(doc), []byte("content-security-policy"))
 }
 
 // pageRel returns the root-relative path that a page at URL path p stands

@@ -121,7 +121,7 @@ func TestInject(t *testing.T) {
 			}
 			if tt.inject {
 				if !strings.Contains(body, "</title>"+string(client.Tag(ts.Status().Build))) &&
-					!strings.Contains(body, "</title><script type=\"module\" src=\"/__devserve/client.js?build="+ts.Status().Build+"\" nonce=") {
+					!strings.Contains(body, "</title><script type=\"module\" src=\"/__devserve/client.js?build="+ts.Status().Build+"&amp;csp\" nonce=") {
 					t.Errorf("tag not before </head>:\n%s", body)
 				}
 				if cl := resp.Header.Get("Content-Length"); cl != strconv.Itoa(len(raw)) {

@@ -15,7 +15,7 @@ import (
 // come from the registry, pinned by its package-lock.json. .ci/run installs
 // them with npm ci; without them the test is skipped, or fails when the
 // browser tests are required.
-func npmFixture(t *testing.T, name string) string {
+func npmFixture(t testing.TB, name string) string {
 	t.Helper()
 	dir, err := filepath.Abs(filepath.Join("..", "testdata", "npm", name))
 	if err != nil {

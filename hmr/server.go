@@ -115,6 +115,9 @@ type Options struct {
 	// batchHook, for tests, is called by the build loop after it handled
 	// a watcher batch, with whether that started a build.
 	batchHook func(batch []watcher.Change, started bool)
+	// fetchUpdates, for tests, keeps the code out of built events: the
+	// pages fetch every hot update (see inline.go).
+	fetchUpdates bool
 }
 
 // Report describes one thing the server told the browsers: a finished build
@@ -593,7 +596,7 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request, root *os.Root
 		http.Error(w, "cannot read "+rel, http.StatusInternalServerError)
 		return
 	}
-	b = InjectScript(s.bundler.Page(b, rel), s.tag(client.TagOptions{}))
+	b = InjectScript(s.bundler.Page(b, rel), s.tag(client.TagOptions{NoEval: hasCSP(nil, b)}))
 	serveBytes(w, r, "text/html; charset=utf-8", etagOf(b), b)
 }
 

@@ -75,8 +75,19 @@ func startServerVia(t testing.TB, dir, addr string, opts Options, wrap func(http
 		// pick.
 		opts.Build.CacheDir = filepath.Join(t.TempDir(), "cache")
 	}
-	opts.OnReport = func(r Report) { ts.reports <- r }
-	opts.batchHook = func(b []watcher.Change, started bool) { ts.batches <- batchSeen{b, started} }
+	onReport, onBatch := opts.OnReport, opts.batchHook // the caller's, called first
+	opts.OnReport = func(r Report) {
+		if onReport != nil {
+			onReport(r)
+		}
+		ts.reports <- r
+	}
+	opts.batchHook = func(b []watcher.Change, started bool) {
+		if onBatch != nil {
+			onBatch(b, started)
+		}
+		ts.batches <- batchSeen{b, started}
+	}
 	srv, err := New(opts)
 	if err != nil {
 		t.Fatalf("New: %v", err)

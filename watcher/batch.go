@@ -99,8 +99,10 @@ func (w *Watcher) note(rel string, before, now bool) {
 // later than MaxWait from the burst's first change. A lone save (at most
 // two paths, the first changes for MaxWait) waits only quickQuiet: an
 // editor's save is done within a millisecond, and those 8 ms are on the
-// way from every save to the screen. A checkout that goes on past it
-// makes a second batch, which the build loop coalesces.
+// way from every save to the screen. One path alone (a file written in
+// place) waits soloQuiet: its truncation before the write is caught by
+// seal's wait on an empty file. A checkout that goes on past it makes a
+// second batch, which the build loop coalesces.
 func (w *Watcher) arm() {
 	now := time.Now()
 	if w.first.IsZero() {
@@ -110,6 +112,9 @@ func (w *Watcher) arm() {
 	quiet := w.quiet
 	if len(w.cur) <= 2 && w.first.Sub(w.sealed) >= w.maxWait {
 		quiet = min(quiet, quickQuiet)
+		if len(w.cur) == 1 {
+			quiet = min(quiet, soloQuiet)
+		}
 	}
 	w.armed = quiet
 	w.flush.Reset(min(quiet, w.first.Add(w.maxWait).Sub(now)))

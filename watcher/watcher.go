@@ -136,6 +136,7 @@ const (
 	defaultQuiet   = 10 * time.Millisecond
 	defaultMaxWait = 100 * time.Millisecond
 	quickQuiet     = 2 * time.Millisecond   // the Quiet of a lone save; see arm
+	soloQuiet      = 1 * time.Millisecond   // the Quiet of a lone save of one path; see arm
 	fallbackPoll   = 500 * time.Millisecond // polling after the watch limit is hit
 	rootPoll       = 200 * time.Millisecond // looking for a removed root
 	errorBuffer    = 16
