@@ -1,6 +1,8 @@
 package watcher
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"slices"
 	"strings"
@@ -70,14 +72,16 @@ const (
 	emptyCheckMax = 8
 )
 
-// emptied reports whether a file the burst under way changed or created
-// is now an empty regular file.
-func (w *Watcher) emptied() bool {
+// unsettled reports whether a file the burst under way changed or created
+// is now an empty regular file, or one it removed is still missing: a save
+// may be half done.
+func (w *Watcher) unsettled() bool {
 	for rel, e := range w.cur {
-		if !e.now {
-			continue
-		}
-		if fi, err := os.Lstat(w.abs(rel)); err == nil && fi.Mode().IsRegular() && fi.Size() == 0 {
+		fi, err := os.Lstat(w.abs(rel))
+		switch {
+		case e.now && err == nil && fi.Mode().IsRegular() && fi.Size() == 0:
+			return true
+		case e.before && !e.now && errors.Is(err, fs.ErrNotExist):
 			return true
 		}
 	}
@@ -100,8 +104,8 @@ func (w *Watcher) note(rel string, before, now bool) {
 // two paths, the first changes for MaxWait) waits only quickQuiet: an
 // editor's save is done within a millisecond, and those 8 ms are on the
 // way from every save to the screen. One path alone (a file written in
-// place) waits soloQuiet: its truncation before the write is caught by
-// seal's wait on an empty file. A checkout that goes on past it makes a
+// place) waits soloQuiet: its truncation or removal before the write is
+// caught by seal's wait on an empty or missing file. A checkout that goes on past it makes a
 // second batch, which the build loop coalesces.
 func (w *Watcher) arm() {
 	now := time.Now()
@@ -123,14 +127,16 @@ func (w *Watcher) arm() {
 // seal ends the burst under way, folding it into the batch waiting for the
 // receiver.
 //
-// A burst of a few changes in which a file is empty waits, once, up to
-// emptyWait more for another change: a save that truncates the file and
-// then writes it (os.WriteFile, many editors) can be seen between the two
-// on a busy machine, and a build of the empty file would run a module with
-// nothing in it, or show an error, until the next batch. Vite waits so
-// too. A file that stays empty (emptied on purpose) goes out then.
+// A burst of a few changes in which a file is empty, or was removed,
+// waits, once, up to emptyWait more for another change: a save that
+// truncates the file and then writes it (os.WriteFile, many editors), or
+// removes it and writes it again, can be seen between the two on a busy
+// machine, all the more with the short quiet of a lone save, and a build
+// of the empty or missing file would run a module with nothing in it, or
+// show an error, until the next batch. Vite waits so too. A file that
+// stays empty or removed (on purpose) goes out then.
 func (w *Watcher) seal() {
-	if !w.waited && len(w.cur) <= emptyCheckMax && w.emptied() {
+	if !w.waited && len(w.cur) <= emptyCheckMax && w.unsettled() {
 		w.waited = true
 		w.flush.Reset(emptyWait)
 		return

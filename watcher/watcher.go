@@ -190,7 +190,7 @@ type Watcher struct {
 	lastNote atomic.Int64                // when the last change was noted, Unix nanoseconds
 	cut      atomic.Bool                 // the last batch was sealed by MaxWait, not by quiet
 	armed    time.Duration               // the quiet window of the burst under way
-	waited   bool                        // the burst under way waited for an emptied file; see seal
+	waited   bool                        // the burst under way waited for an emptied or removed file; see seal
 	since    time.Time                   // after a switch to polling: files modified since may have been missed
 	flush    *time.Timer                 // ends the burst
 	tick     *time.Ticker                // polling, or looking for a removed root; nil otherwise

@@ -947,3 +947,22 @@ func TestEmptiedFile(t *testing.T) {
 	must(t, os.Truncate(filepath.Join(root, "src", "empty.js"), 0))
 	expect(t, w, Change{"src/empty.js", Changed})
 }
+
+// TestRemovedFile: a save that removes a file and then writes it again,
+// seen between the two, goes out as one change once the file is back; a
+// file that stays removed goes out too, later.
+func TestRemovedFile(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	tree(t, root, "src/app.js", "src/gone.js")
+	w := start(t, root, Options{Quiet: 2 * time.Millisecond, MaxWait: time.Second})
+	app := filepath.Join(root, "src", "app.js")
+
+	must(t, os.Remove(app))
+	writer := time.AfterFunc(10*time.Millisecond, func() { must(t, os.WriteFile(app, []byte("new content"), 0o644)) })
+	t.Cleanup(func() { writer.Stop() })
+	expect(t, w, Change{"src/app.js", Changed})
+
+	must(t, os.Remove(filepath.Join(root, "src", "gone.js")))
+	expect(t, w, Change{"src/gone.js", Removed})
+}
