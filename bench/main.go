@@ -65,9 +65,9 @@ type Config struct {
 func parseFlags(args []string) (*Config, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	projects := fs.String("projects", CaseTree, "comma-separated projects: tree (generated ES modules, -sizes), react (generated React components, -components), app ("+App+")")
-	sizes := fs.String("sizes", "10,1000,5000", "comma-separated sizes of the tree project, in ES modules")
+	sizes := fs.String("sizes", "10,1000,5000,20000", "comma-separated sizes of the tree project, in ES modules")
 	components := fs.String("components", "1000", "comma-separated sizes of the react project, in components")
-	toolList := fs.String("tools", "devserve,vite,esbuild,bun", "comma-separated tools: "+strings.Join(toolNames(), ", ")+" (the react and app projects skip esbuild and webpack)")
+	toolList := fs.String("tools", "devserve,vite,esbuild,bun,floor", "comma-separated tools: "+strings.Join(toolNames(), ", ")+" (the react and app projects skip esbuild and webpack)")
 	cfg := &Config{}
 	fs.IntVar(&cfg.Edits, "edits", 20, "JS edits, CSS edits and hot edits (each) per tool and size")
 	fs.IntVar(&cfg.Cold, "cold", -1, "cold starts per tool and size (-1: same as -edits)")
@@ -146,6 +146,13 @@ func parseSizes(flag, list string, least int) ([]int, error) {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == floorCommand {
+		if err := serveFloor(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "bench floor:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	cfg, err := parseFlags(os.Args[1:])
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -203,6 +210,10 @@ measure:
 			for _, t := range cfg.Tools {
 				if c != CaseTree && !t.ServesPage {
 					progress("== %s: no %s project (it does not serve the project's own index.html); skipped", t.Name, c)
+					continue
+				}
+				if c == CaseTree && t.MaxModules > 0 && n > t.MaxModules {
+					progress("== %s: no tree of %d modules (it is run up to %d); skipped", t.Name, n, t.MaxModules)
 					continue
 				}
 				progress("== %s, %s project, size %d", t.Name, c, n)
@@ -271,6 +282,11 @@ func prepareEnv(ctx context.Context, cfg *Config, workDir string) (*Env, error) 
 		}
 		if t.NeedsNode || t.NeedsPeers {
 			fromPeers = append(fromPeers, t.Name)
+		}
+		if t.Name == "floor" && env.Self == "" {
+			if env.Self, err = os.Executable(); err != nil {
+				return nil, fmt.Errorf("the floor runs the bench binary itself: %w", err)
+			}
 		}
 		if strings.HasPrefix(t.Name, "devserve") && env.Devserve == "" {
 			if env.Devserve, err = buildDevserve(ctx, root, workDir); err != nil {

@@ -127,8 +127,12 @@ func (s *session) coldStarts(ctx context.Context) error {
 // After a failed edit it reloads the page to the current content, or gives
 // up.
 func (s *session) edits(ctx context.Context) error {
+	kinds := []string{"js", "css", "hot"}
+	if s.tool.Static {
+		kinds = kinds[:1] // a reload: nothing watches CSS or hot.js
+	}
 	for i := range s.cfg.Edits {
-		for _, kind := range []string{"js", "css", "hot"} {
+		for _, kind := range kinds {
 			sample := s.edit(ctx, kind, i)
 			switch kind {
 			case "js":
@@ -152,6 +156,9 @@ func (s *session) edits(ctx context.Context) error {
 // bursts runs cfg.Bursts bursts. After one that did not end on the final
 // content it reloads the page to the current content, or gives up.
 func (s *session) bursts(ctx context.Context) error {
+	if s.tool.Static {
+		return nil // nothing watches the files
+	}
 	for i := range s.cfg.Bursts {
 		b := s.burst(ctx, i)
 		s.run.Bursts = append(s.run.Bursts, b)
@@ -220,7 +227,7 @@ func (s *session) load(ctx context.Context, want Want, deadline time.Time) (*Pro
 	attempts := 0
 	for {
 		attempts++
-		err := s.tab.Navigate(ctx, s.srv.URL())
+		err := s.tab.Navigate(ctx, s.srv.URL(), deadline)
 		if err == nil {
 			var st *ProbeState
 			st, _, err = s.waitFor(ctx, want, shows(want), time.Until(deadline), 2*time.Second)
@@ -247,13 +254,19 @@ func (s *session) edit(ctx context.Context, kind string, i int) *Sample {
 	var want Want
 	var write func() error
 	var at func(*ProbeState) float64
-	switch kind {
-	case "js":
+	switch {
+	case kind == "js" && s.tool.Static:
+		// Nothing is saved: the page reloads, revalidating everything,
+		// and main.js shows the same leaf in the new document.
+		want = Want{Out: s.leaf}
+		write = func() error { return s.tab.Reload(ctx) }
+		at = func(st *ProbeState) float64 { return st.OutAt }
+	case kind == "js":
 		value := fmt.Sprintf("js-%d", i)
 		want = Want{Out: value}
 		write = func() error { s.leaf = value; return s.project.WriteLeaf(value) }
 		at = func(st *ProbeState) float64 { return st.OutAt }
-	case "hot":
+	case kind == "hot":
 		value := fmt.Sprintf("hot-%d", i+1)
 		want = Want{Hot: value}
 		write = func() error { s.hot = value; return s.project.WriteHot(value) }
@@ -292,7 +305,12 @@ func (s *session) timeChange(ctx context.Context, sample *Sample, marker string,
 	if err := write(); err != nil {
 		return fail(err)
 	}
-	st, seen, err := s.waitFor(ctx, want, shows(want), s.cfg.Timeout, 0)
+	done := shows(want)
+	if s.tool.Static {
+		// The old document shows want too: wait for the new one.
+		done = func(st *ProbeState) bool { return st.Marker != marker && shows(want)(st) }
+	}
+	st, seen, err := s.waitFor(ctx, want, done, s.cfg.Timeout, 0)
 	if err != nil {
 		return fail(err)
 	}
