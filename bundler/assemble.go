@@ -82,6 +82,7 @@ func (m *module) render() {
 			body = append(slices.Clip(b), []byte("},"+string(order)+");\n")...)
 		}
 	}
+	m.depIDs = slices.Compact(slices.Sorted(maps.Values(m.deps)))
 	m.def = append([]byte(head), body...)
 	if !bytes.HasSuffix(m.def, []byte("\n")) {
 		m.def = append(m.def, '\n')
@@ -141,12 +142,26 @@ func registrations(head string, mods []*module, tail string) (script, srcMap []b
 	return js.Bytes(), sm.Bytes()
 }
 
+// assembledChunk is a chunk's script and source map as last assembled,
+// with what they were made of. A module is never changed once rendered
+// (a new version is a new module), so a chunk of the same modules, in the
+// same order, with the same head and tail, is the same bytes: a reload
+// after an edit assembles and hashes only the chunk that changed.
+type assembledChunk struct {
+	head, tail string
+	mods       []*module
+	js, sm     *Output
+}
+
 // assembleAll makes the scripts of every JS entry: one script holding
 // every module it reaches, or, past chunkSize modules, a script importing
 // chunks. A module goes to the chunk its id hashes to, so an edit changes
-// one chunk and adding a module moves no other. Called with mu held.
+// one chunk and adding a module moves no other; the chunks of the last
+// assembly whose modules did not change are reused. Called with mu held.
 func (g *graph) assembleAll() {
 	g.scripts = map[string]*Output{}
+	assembled := map[string]*assembledChunk{}
+	defer func() { g.assembled = assembled }()
 	put := func(p string, kind Kind, b []byte) *Output {
 		o := &Output{Path: p, Kind: kind, Hash: hashHex(b), ContentType: contentType(kind, p), Contents: b}
 		g.scripts[p] = o
@@ -179,16 +194,23 @@ func (g *graph) assembleAll() {
 		}
 		var entry strings.Builder
 		prefix := ChunkPrefix + hashHex([]byte(e))[:8] + "-"
+		head := `import{` + protocol.RuntimeDefine + ` as ` + protocol.Define + `}from"` + withBase(g.base, HMRPath) + "\";\n"
 		for i, c := range chunks {
 			if len(c) == 0 {
 				continue
 			}
 			name := prefix + strconv.Itoa(i) + ".js"
-			js, sm := registrations(`import{`+protocol.RuntimeDefine+` as `+protocol.Define+`}from"`+withBase(g.base, HMRPath)+"\";\n",
-				c, "//# sourceMappingURL="+path.Base(name)+".map\n")
-			o := put(name, JS, js)
-			put(name+".map", Map, sm)
-			entry.WriteString(`import "` + withBase(g.base, name) + "?v=" + o.Hash + "\";\n")
+			tail := "//# sourceMappingURL=" + path.Base(name) + ".map\n"
+			a := g.assembled[name]
+			if a == nil || a.head != head || a.tail != tail || !slices.Equal(a.mods, c) {
+				js, sm := registrations(head, c, tail)
+				a = &assembledChunk{head: head, tail: tail, mods: c,
+					js: &Output{Path: name, Kind: JS, Hash: hashHex(js), ContentType: contentType(JS, name), Contents: js},
+					sm: &Output{Path: name + ".map", Kind: Map, Hash: hashHex(sm), ContentType: contentType(Map, name+".map"), Contents: sm}}
+			}
+			assembled[name] = a
+			g.scripts[name], g.scripts[name+".map"] = a.js, a.sm
+			entry.WriteString(`import "` + withBase(g.base, name) + "?v=" + a.js.Hash + "\";\n")
 		}
 		entry.WriteString(`import{` + protocol.RuntimeStart + ` as ` + protocol.Start + `}from"` + withBase(g.base, HMRPath) + "\";\n" + start)
 		put("/"+e, JS, []byte(entry.String()))

@@ -84,6 +84,8 @@ type module struct {
 	def  []byte // the registration: __devserve_define(id, deps, factory)
 	hash string // of def
 	sig  uint64 // of id and hash; see graph.sig
+
+	depIDs []string // the ids of deps, sorted, without repeats: what reach walks; set by render
 }
 
 // ModuleUpdate is a module whose code changed in a build, in module mode.

@@ -1,0 +1,70 @@
+package bundler
+
+import (
+	"bytes"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestAssembleReusesChunks: after an edit, the entry's next assembly
+// makes again only the chunk that holds the edited module, reusing the
+// others as they were, and gives exactly the bytes of an assembly from
+// scratch, for every script and source map.
+func TestAssembleReusesChunks(t *testing.T) {
+	const n = 3 * chunkSize
+	files := map[string]string{"index.html": `<script type="module" src="/main.js"></script>`}
+	var main strings.Builder
+	for i := range n {
+		fmt.Fprintf(&main, "import './m/%d.js';\n", i)
+		files[fmt.Sprintf("m/%d.js", i)] = fmt.Sprintf("export const v%d = %d;\n", i, i)
+	}
+	files["main.js"] = main.String()
+	root := project(t, files)
+	b := open(t, Options{Root: root, Modules: true})
+	mustBuild(t, b, nil)
+	get(t, b, "/main.js")
+	scripts := func() map[string]*Output {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		return maps.Clone(b.graph.scripts)
+	}
+	before := scripts()
+
+	for i, edit := range []map[string]string{
+		{"m/7.js": "export const v7 = 'seven';\n"},
+		{"m/7.js": "export const v7 = 7;\n"}, // back as it was
+		{"m/8.js": "export const v8 = 'eight';\n", "m/9.js": "export const v9 = 'nine';\n"},
+	} {
+		writeFiles(t, root, edit)
+		mustBuild(t, b, slices.Collect(maps.Keys(edit)))
+		get(t, b, "/main.js")
+		after := scripts()
+		var remade []string
+		for p, o := range after {
+			if strings.HasPrefix(p, ChunkPrefix) && before[p] != o {
+				remade = append(remade, p)
+			}
+		}
+		if len(remade) == 0 || len(remade) > 2*len(edit) { // a chunk and its map per edited module at most
+			t.Errorf("edit %d remade %q", i, remade)
+		}
+		// An assembly from scratch gives the same bytes.
+		b.mu.Lock()
+		b.graph.assembled = nil
+		b.graph.assembleAll()
+		fresh := maps.Clone(b.graph.scripts)
+		b.mu.Unlock()
+		if !slices.Equal(slices.Sorted(maps.Keys(fresh)), slices.Sorted(maps.Keys(after))) {
+			t.Fatalf("edit %d: scripts %q, from scratch %q", i, slices.Sorted(maps.Keys(after)), slices.Sorted(maps.Keys(fresh)))
+		}
+		for p, o := range fresh {
+			if !bytes.Equal(o.Contents, after[p].Contents) || o.Hash != after[p].Hash {
+				t.Errorf("edit %d: %s differs from an assembly from scratch", i, p)
+			}
+		}
+		before = fresh
+	}
+}
