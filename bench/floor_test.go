@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestFloorHandler bundles a generated tree and checks what the floor
@@ -79,6 +80,24 @@ func TestFloorHandler(t *testing.T) {
 	for _, path := range []string{"/nothing.js", "/../etc/passwd", "/mods"} {
 		if res := get(path, ""); res.StatusCode != http.StatusNotFound {
 			t.Errorf("GET %s: %d, want 404", path, res.StatusCode)
+		}
+	}
+}
+
+func TestStepTimeout(t *testing.T) {
+	tests := []struct {
+		flag time.Duration
+		n    int
+		want time.Duration
+	}{
+		{0, 10, 90 * time.Second},
+		{0, 5000, 90 * time.Second},
+		{0, 20000, 200 * time.Second},
+		{time.Minute, 20000, time.Minute},
+	}
+	for _, tt := range tests {
+		if got := (&Config{Timeout: tt.flag}).StepTimeout(tt.n); got != tt.want {
+			t.Errorf("StepTimeout(%d) with -timeout %s = %s, want %s", tt.n, tt.flag, got, tt.want)
 		}
 	}
 }

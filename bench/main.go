@@ -47,7 +47,7 @@ type Config struct {
 	Cold       int           // cold starts per tool and size
 	Bursts     int           // bursts per tool and size
 	BurstFiles int           // tree modules written in a burst, besides leaf.js
-	Timeout    time.Duration // limit for one cold start, edit or burst
+	Timeout    time.Duration // limit for one cold start, edit or burst; 0: see StepTimeout
 	Gap        time.Duration // pause before each edit
 	Poll       time.Duration // Go-side poll interval
 	Quiet      time.Duration // a burst is over after this long without a load
@@ -73,7 +73,7 @@ func parseFlags(args []string) (*Config, error) {
 	fs.IntVar(&cfg.Cold, "cold", -1, "cold starts per tool and size (-1: same as -edits)")
 	fs.IntVar(&cfg.Bursts, "bursts", 3, "bursts of writes per tool and size")
 	fs.IntVar(&cfg.BurstFiles, "burst-files", 50, "tree modules written in one burst, besides leaf.js")
-	fs.DurationVar(&cfg.Timeout, "timeout", 90*time.Second, "limit for one cold start, edit or burst")
+	fs.DurationVar(&cfg.Timeout, "timeout", 0, "limit for one cold start, edit or burst (0: 90 s, or 10 ms per module or component when that is more)")
 	fs.DurationVar(&cfg.Gap, "gap", 300*time.Millisecond, "pause before each edit, so watchers are idle")
 	fs.DurationVar(&cfg.Poll, "poll", 10*time.Millisecond, "interval of the Go-side poll of the page")
 	fs.DurationVar(&cfg.Quiet, "quiet", 2*time.Second, "after a burst, wait until no page load for this long")
@@ -109,6 +109,17 @@ func parseFlags(args []string) (*Config, error) {
 		return nil, errors.New("-cold must be at least 1: the edits use the server of the last cold start")
 	}
 	return cfg, nil
+}
+
+// StepTimeout is the limit for one cold start, edit or burst on a project
+// of size n (modules or components): -timeout, or by default 90 s, or
+// 10 ms per module when that is more (a cold start of 20,000 modules on a
+// loaded machine can take a minute).
+func (c *Config) StepTimeout(n int) time.Duration {
+	if c.Timeout > 0 {
+		return c.Timeout
+	}
+	return max(90*time.Second, time.Duration(n)*10*time.Millisecond)
 }
 
 // The projects of -projects.

@@ -24,6 +24,7 @@ type session struct {
 	react   *ReactProject // the React project, or nil in the tree case
 	logDir  string
 	run     *Run
+	timeout time.Duration // limit for one step: cfg.StepTimeout of size
 
 	srv   *Server
 	tab   *Tab
@@ -54,7 +55,8 @@ func measureTool(ctx context.Context, cfg *Config, env *Env, b *Browser, tool *T
 	}()
 
 	dir := filepath.Join(workDir, fmt.Sprintf("%s-%s-%d", c, tool.Name, n))
-	s := &session{cfg: cfg, env: env, tool: tool, browser: b, size: n, logDir: dir, run: run, color: InitialColor}
+	s := &session{cfg: cfg, env: env, tool: tool, browser: b, size: n, logDir: dir, run: run, color: InitialColor,
+		timeout: cfg.StepTimeout(n)}
 	var err error
 	switch c {
 	case CaseTree:
@@ -207,7 +209,7 @@ func (s *session) coldStart(ctx context.Context, i int) *Sample {
 	}
 	s.srv = srv
 	want := s.want()
-	st, attempts, err := s.load(ctx, want, t0.Add(s.cfg.Timeout))
+	st, attempts, err := s.load(ctx, want, t0.Add(s.timeout))
 	sample.Attempts = attempts
 	if err != nil {
 		return fail(fmt.Errorf("%w; server log:\n%s", err, s.srv.LogTail(10)))
@@ -310,7 +312,7 @@ func (s *session) timeChange(ctx context.Context, sample *Sample, marker string,
 		// The old document shows want too: wait for the new one.
 		done = func(st *ProbeState) bool { return st.Marker != marker && shows(want)(st) }
 	}
-	st, seen, err := s.waitFor(ctx, want, done, s.cfg.Timeout, 0)
+	st, seen, err := s.waitFor(ctx, want, done, s.timeout, 0)
 	if err != nil {
 		return fail(err)
 	}
@@ -356,7 +358,7 @@ func (s *session) burst(ctx context.Context, i int) *Burst {
 		return b
 	}
 	want := s.want()
-	st, _, err := s.waitFor(ctx, want, shows(want), s.cfg.Timeout, 0)
+	st, _, err := s.waitFor(ctx, want, shows(want), s.timeout, 0)
 	if err != nil {
 		b.Error = err.Error()
 	} else if offset, _, err := s.tab.ClockOffset(ctx); err != nil {
@@ -364,7 +366,7 @@ func (s *session) burst(ctx context.Context, i int) *Burst {
 	} else {
 		b.Ms = round3(max(st.OutAt, st.TotalAt) - offset - epochMs(t0))
 	}
-	last, err := s.settle(ctx, s.cfg.Quiet, s.cfg.Timeout)
+	last, err := s.settle(ctx, s.cfg.Quiet, s.timeout)
 	if err != nil {
 		b.Error = strings.TrimPrefix(b.Error+"; "+err.Error(), "; ")
 		return b
@@ -412,7 +414,7 @@ func (s *session) resync(ctx context.Context) error {
 	want := s.want()
 	want.Color = s.color
 	want.Hot = s.hot
-	_, _, err := s.load(ctx, want, time.Now().Add(s.cfg.Timeout))
+	_, _, err := s.load(ctx, want, time.Now().Add(s.timeout))
 	return err
 }
 
@@ -420,7 +422,7 @@ func (s *session) resync(ctx context.Context) error {
 // marker in it and returns its state before the change.
 func (s *session) markPage(ctx context.Context, marker string) (*ProbeState, error) {
 	ready := func(st *ProbeState) bool { return st.Ready }
-	st, _, err := s.waitFor(ctx, Want{}, ready, s.cfg.Timeout, 0)
+	st, _, err := s.waitFor(ctx, Want{}, ready, s.timeout, 0)
 	if err != nil {
 		return nil, fmt.Errorf("page not ready for the next change: %w", err)
 	}
@@ -519,7 +521,7 @@ func (s *session) componentEdit(ctx context.Context, i int) *Sample {
 	if err == nil {
 		count = bumpCount(st.Count)
 		counted := func(st *ProbeState) bool { return st.Count == count }
-		_, _, err = s.waitFor(ctx, Want{}, counted, s.cfg.Timeout, 0)
+		_, _, err = s.waitFor(ctx, Want{}, counted, s.timeout, 0)
 	}
 	if err == nil {
 		err = s.tab.ClearFetches(ctx)
