@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // TestAssembleReusesChunks: after an edit, the entry's next assembly
@@ -66,5 +67,33 @@ func TestAssembleReusesChunks(t *testing.T) {
 			}
 		}
 		before = fresh
+	}
+}
+
+// TestHelpersShared: the modules that use one of esbuild's helpers share
+// one copy of its text, not one each.
+func TestHelpersShared(t *testing.T) {
+	root := project(t, map[string]string{
+		"index.html": `<script type="module" src="/main.js"></script>`,
+		"main.js":    "import { a } from './a.js';\nimport { b } from './b.js';\nconsole.log(a, b);\nexport const m = 1;\n",
+		"a.js":       "export const a = 1;\n",
+		"b.js":       "export const b = 2;\n",
+	})
+	b := open(t, Options{Root: root, Modules: true})
+	mustBuild(t, b, nil)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	texts := map[string]*byte{}
+	for _, id := range []string{"/main.js", "/a.js", "/b.js"} {
+		m := b.graph.mods[id]
+		if m == nil || len(m.helpers) == 0 {
+			t.Fatalf("module %s: %v, no helpers", id, m)
+		}
+		for name, text := range m.helpers {
+			if p, ok := texts[name]; ok && p != unsafe.StringData(text) {
+				t.Errorf("%s has a copy of its own of %s", id, name)
+			}
+			texts[name] = unsafe.StringData(text)
+		}
 	}
 }
