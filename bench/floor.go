@@ -6,9 +6,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"runtime/debug"
@@ -85,8 +87,28 @@ func (h *floorHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(b))
 }
 
-// serveFloor bundles the project in dir and serves it on 127.0.0.1:port
-// until the process is killed.
+// floorBundleCommand, as the first argument, makes the bench binary write
+// the floor's bundle of DIR to its standard output: the server bundles in
+// a process of its own, so that esbuild's memory is not counted as the
+// static server's.
+const floorBundleCommand = "floor-bundle"
+
+// writeFloorBundle bundles the project in args[0] to stdout.
+func writeFloorBundle(args []string, stdout io.Writer) error {
+	if len(args) != 1 {
+		return errors.New("usage: bench " + floorBundleCommand + " DIR")
+	}
+	bundle, err := bundleTree(args[0])
+	if err != nil {
+		return err
+	}
+	_, err = stdout.Write(bundle)
+	return err
+}
+
+// serveFloor bundles the project in args[0] (in a child process, see
+// floorBundleCommand) and serves it on 127.0.0.1:args[1] until the process
+// is killed.
 func serveFloor(args []string) error {
 	if len(args) != 2 {
 		return errors.New("usage: bench " + floorCommand + " DIR PORT")
@@ -100,11 +122,16 @@ func serveFloor(args []string) error {
 		return fmt.Errorf("open project: %w", err)
 	}
 	defer root.Close()
-	bundle, err := bundleTree(args[0])
+	self, err := os.Executable()
 	if err != nil {
 		return err
 	}
-	debug.FreeOSMemory() // what esbuild used is not the server's
+	cmd := exec.Command(self, floorBundleCommand, args[0])
+	cmd.Stderr = os.Stderr
+	bundle, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("bundle: %w", err)
+	}
 	l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)

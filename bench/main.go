@@ -157,8 +157,12 @@ func parseSizes(flag, list string, least int) ([]int, error) {
 }
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == floorCommand {
-		if err := serveFloor(os.Args[2:]); err != nil {
+	if len(os.Args) > 1 && (os.Args[1] == floorCommand || os.Args[1] == floorBundleCommand) {
+		serve := serveFloor
+		if os.Args[1] == floorBundleCommand {
+			serve = func(args []string) error { return writeFloorBundle(args, os.Stdout) }
+		}
+		if err := serve(os.Args[2:]); err != nil {
 			fmt.Fprintln(os.Stderr, "bench floor:", err)
 			os.Exit(1)
 		}

@@ -86,23 +86,30 @@ func measureTool(ctx context.Context, cfg *Config, env *Env, b *Browser, tool *T
 
 // measure runs the cold starts, the edits, the bursts (of the module tree)
 // and the memory reading in that order. The edits use the server of the
-// last cold start.
+// last cold start. After a step that failed, the rest are skipped but the
+// memory is read.
 func (s *session) measure(ctx context.Context) error {
 	steps := []func(context.Context) error{s.coldStarts, s.edits, s.bursts}
 	if s.react != nil {
 		steps = []func(context.Context) error{s.coldStarts, s.reactEdits}
 	}
+	var failed error
 	for _, step := range steps {
-		if err := step(ctx); err != nil {
-			return err
+		if failed = step(ctx); failed != nil {
+			break
 		}
+	}
+	// A failed step (bun's bursts end on stale content at 1,000 modules
+	// and more) still leaves a server whose memory tells something.
+	if s.srv == nil || s.srv.Exited() {
+		return failed
 	}
 	mem, err := s.srv.Memory()
 	if err != nil {
-		return fmt.Errorf("server memory: %w", err)
+		return errors.Join(failed, fmt.Errorf("server memory: %w", err))
 	}
 	s.run.Memory = &mem
-	return nil
+	return failed
 }
 
 // coldStarts runs cfg.Cold cold starts and leaves the last server running.
