@@ -153,11 +153,40 @@ type assembledChunk struct {
 	js, sm     *Output
 }
 
+// chunked splits mods into about len(mods)/chunkSize chunks, a module
+// going to the chunk its id hashes to, so an edit changes one chunk and
+// adding a module moves no other.
+func chunked(mods []*module) [][]*module {
+	n := (len(mods) + chunkSize - 1) / chunkSize
+	chunks := make([][]*module, n)
+	for _, m := range mods {
+		h := fnv.New32a()
+		h.Write([]byte(m.id))
+		i := h.Sum32() % uint32(n)
+		chunks[i] = append(chunks[i], m)
+	}
+	return chunks
+}
+
+// assemble returns the chunk name of mods with head: as last assembled
+// when it has the same modules and head (see assembledChunk), else made
+// now.
+func (g *graph) assemble(name, head string, mods []*module) *assembledChunk {
+	tail := "//# sourceMappingURL=" + path.Base(name) + ".map\n"
+	if a := g.assembled[name]; a != nil && a.head == head && a.tail == tail && slices.Equal(a.mods, mods) {
+		return a
+	}
+	js, sm := registrations(head, mods, tail)
+	return &assembledChunk{head: head, tail: tail, mods: mods,
+		js: &Output{Path: name, Kind: JS, Hash: hashHex(js), ContentType: contentType(JS, name), Contents: js},
+		sm: &Output{Path: name + ".map", Kind: Map, Hash: hashHex(sm), ContentType: contentType(Map, name+".map"), Contents: sm}}
+}
+
 // assembleAll makes the scripts of every JS entry: one script holding
 // every module it reaches, or, past chunkSize modules, a script importing
-// chunks. A module goes to the chunk its id hashes to, so an edit changes
-// one chunk and adding a module moves no other; the chunks of the last
-// assembly whose modules did not change are reused. Called with mu held.
+// chunks: chunks of the project's modules and chunks of packages (see
+// chunked); the chunks of the last assembly whose modules did not change
+// are reused. Called with mu held.
 func (g *graph) assembleAll() {
 	g.scripts = map[string]*Output{}
 	assembled := map[string]*assembledChunk{}
@@ -184,33 +213,40 @@ func (g *graph) assembleAll() {
 			put("/"+e+".map", Map, sm)
 			continue
 		}
-		n := (len(mods) + chunkSize - 1) / chunkSize
-		chunks := make([][]*module, n)
-		for _, m := range mods {
-			h := fnv.New32a()
-			h.Write([]byte(m.id))
-			i := h.Sum32() % uint32(n)
-			chunks[i] = append(chunks[i], m)
-		}
 		var entry strings.Builder
 		prefix := ChunkPrefix + hashHex([]byte(e))[:8] + "-"
-		head := `import{` + protocol.RuntimeDefine + ` as ` + protocol.Define + `}from"` + withBase(g.base, HMRPath) + "\";\n"
-		for i, c := range chunks {
-			if len(c) == 0 {
-				continue
+		imports := `import{` + protocol.RuntimeDefine + ` as ` + protocol.Define + `}from"` + withBase(g.base, HMRPath) + "\";\n"
+		var own, deps []*module
+		for _, m := range mods {
+			if m.dep {
+				deps = append(deps, m)
+			} else {
+				own = append(own, m)
 			}
-			name := prefix + strconv.Itoa(i) + ".js"
-			tail := "//# sourceMappingURL=" + path.Base(name) + ".map\n"
-			a := g.assembled[name]
-			if a == nil || a.head != head || a.tail != tail || !slices.Equal(a.mods, c) {
-				js, sm := registrations(head, c, tail)
-				a = &assembledChunk{head: head, tail: tail, mods: c,
-					js: &Output{Path: name, Kind: JS, Hash: hashHex(js), ContentType: contentType(JS, name), Contents: js},
-					sm: &Output{Path: name + ".map", Kind: Map, Hash: hashHex(sm), ContentType: contentType(Map, name+".map"), Contents: sm}}
+		}
+		for _, group := range []struct {
+			mods       []*module
+			name, head string
+		}{
+			// The project's modules run as the page loads (all but
+			// those only import() reaches): V8 compiles their code with
+			// the chunk (off the main thread when streamed) and keeps it
+			// in its code cache, instead of compiling each factory as it
+			// first runs (https://v8.dev/blog/explicit-compile-hints).
+			{own, prefix, "//# allFunctionsCalledOnLoad\n" + imports},
+			// Packages hold many functions that never run: no hint.
+			{deps, prefix + "d", imports},
+		} {
+			for i, c := range chunked(group.mods) {
+				if len(c) == 0 {
+					continue
+				}
+				name := group.name + strconv.Itoa(i) + ".js"
+				a := g.assemble(name, group.head, c)
+				assembled[name] = a
+				g.scripts[name], g.scripts[name+".map"] = a.js, a.sm
+				entry.WriteString(`import "` + withBase(g.base, name) + "?v=" + a.js.Hash + "\";\n")
 			}
-			assembled[name] = a
-			g.scripts[name], g.scripts[name+".map"] = a.js, a.sm
-			entry.WriteString(`import "` + withBase(g.base, name) + "?v=" + a.js.Hash + "\";\n")
 		}
 		entry.WriteString(`import{` + protocol.RuntimeStart + ` as ` + protocol.Start + `}from"` + withBase(g.base, HMRPath) + "\";\n" + start)
 		put("/"+e, JS, []byte(entry.String()))
