@@ -97,3 +97,50 @@ func TestHelpersShared(t *testing.T) {
 		}
 	}
 }
+
+// TestChunksHint: past chunkSize modules, the project's modules and the
+// packages' go to chunks of their own, and only the project's chunks
+// carry V8's compile hint.
+func TestChunksHint(t *testing.T) {
+	const n = chunkSize + 10
+	files := map[string]string{
+		"index.html":                    `<script type="module" src="/main.js"></script>`,
+		"node_modules/pkg/package.json": `{"name": "pkg", "main": "index.js"}`,
+		"node_modules/pkg/index.js":     "export const p = 1;\n",
+	}
+	main := "import { p } from 'pkg';\nconsole.log(p);\n"
+	for i := range n {
+		main += fmt.Sprintf("import './m/%d.js';\n", i)
+		files[fmt.Sprintf("m/%d.js", i)] = fmt.Sprintf("export const v%d = %d;\n", i, i)
+	}
+	files["main.js"] = main
+	root := project(t, files)
+	b := open(t, Options{Root: root, Modules: true})
+	mustBuild(t, b, nil)
+	own, deps := 0, 0
+	for _, line := range strings.Split(get(t, b, "/main.js"), "\n") {
+		u, ok := strings.CutPrefix(line, `import "`)
+		if !ok || !strings.HasPrefix(u, ChunkPrefix) {
+			continue
+		}
+		u, _, _ = strings.Cut(u, "?")
+		chunk := get(t, b, u)
+		hinted := strings.HasPrefix(chunk, "//# allFunctionsCalledOnLoad\n")
+		pkg := strings.Contains(chunk, `__devserve_define("`+DepsPrefix)
+		switch {
+		case strings.Contains(u, "-d"):
+			deps++
+			if hinted || !pkg || strings.Contains(chunk, `"/m/`) {
+				t.Errorf("package chunk %s: hint %v, a package %v, or a module of the project:\n%.300s", u, hinted, pkg, chunk)
+			}
+		default:
+			own++
+			if !hinted || pkg {
+				t.Errorf("project chunk %s: hint %v, a package %v:\n%.300s", u, hinted, pkg, chunk)
+			}
+		}
+	}
+	if own < 2 || deps != 1 {
+		t.Errorf("%d project chunks and %d package chunks, want 2 or more and 1", own, deps)
+	}
+}
