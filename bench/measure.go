@@ -99,8 +99,8 @@ func (s *session) measure(ctx context.Context) error {
 			break
 		}
 	}
-	// A failed step (bun's bursts end on stale content at 1,000 modules
-	// and more) still leaves a server whose memory tells something.
+	// A failed step (bun's bursts can end on stale content) still leaves
+	// a server whose memory tells something.
 	if s.srv == nil || s.srv.Exited() {
 		return failed
 	}
