@@ -15,15 +15,7 @@ import (
 // others as they were, and gives exactly the bytes of an assembly from
 // scratch, for every script and source map.
 func TestAssembleReusesChunks(t *testing.T) {
-	const n = 3 * chunkSize
-	files := map[string]string{"index.html": `<script type="module" src="/main.js"></script>`}
-	var main strings.Builder
-	for i := range n {
-		fmt.Fprintf(&main, "import './m/%d.js';\n", i)
-		files[fmt.Sprintf("m/%d.js", i)] = fmt.Sprintf("export const v%d = %d;\n", i, i)
-	}
-	files["main.js"] = main.String()
-	root := project(t, files)
+	root := project(t, manyModules(3*chunkSize, ""))
 	b := open(t, Options{Root: root, Modules: true})
 	mustBuild(t, b, nil)
 	get(t, b, "/main.js")
@@ -102,18 +94,9 @@ func TestHelpersShared(t *testing.T) {
 // packages' go to chunks of their own, and only the project's chunks
 // carry V8's compile hint.
 func TestChunksHint(t *testing.T) {
-	const n = chunkSize + 10
-	files := map[string]string{
-		"index.html":                    `<script type="module" src="/main.js"></script>`,
-		"node_modules/pkg/package.json": `{"name": "pkg", "main": "index.js"}`,
-		"node_modules/pkg/index.js":     "export const p = 1;\n",
-	}
-	main := "import { p } from 'pkg';\nconsole.log(p);\n"
-	for i := range n {
-		main += fmt.Sprintf("import './m/%d.js';\n", i)
-		files[fmt.Sprintf("m/%d.js", i)] = fmt.Sprintf("export const v%d = %d;\n", i, i)
-	}
-	files["main.js"] = main
+	files := manyModules(chunkSize+10, "import { p } from 'pkg';\nconsole.log(p);\n")
+	files["node_modules/pkg/package.json"] = `{"name": "pkg", "main": "index.js"}`
+	files["node_modules/pkg/index.js"] = "export const p = 1;\n"
 	root := project(t, files)
 	b := open(t, Options{Root: root, Modules: true})
 	mustBuild(t, b, nil)
@@ -143,4 +126,17 @@ func TestChunksHint(t *testing.T) {
 	if own < 2 || deps != 1 {
 		t.Errorf("%d project chunks and %d package chunks, want 2 or more and 1", own, deps)
 	}
+}
+
+// manyModules is a project whose page loads main.js, which is head and
+// then imports m/0.js ... m/<n-1>.js, each exporting a number.
+func manyModules(n int, head string) map[string]string {
+	files := map[string]string{"index.html": `<script type="module" src="/main.js"></script>`}
+	main := head
+	for i := range n {
+		main += fmt.Sprintf("import './m/%d.js';\n", i)
+		files[fmt.Sprintf("m/%d.js", i)] = fmt.Sprintf("export const v%d = %d;\n", i, i)
+	}
+	files["main.js"] = main
+	return files
 }
