@@ -73,8 +73,8 @@ func (g *graph) reach(entry string) []*module {
 			order = append(order, m)
 		}
 		deps := m.depIDs
-		if m.def == nil {
-			deps = slices.Sorted(maps.Values(m.deps)) // not rendered yet
+		if deps == nil && len(m.deps) > 0 {
+			deps = slices.Sorted(maps.Values(m.deps)) // not rendered (yet)
 		}
 		for _, d := range deps {
 			walk(d)
