@@ -90,9 +90,10 @@ func (t *Tab) Close() { t.cancel() }
 var errNavigation = errors.New("navigation failed")
 
 // Navigate starts loading url and returns without waiting for the load
-// (Page.navigate answers once the response has started).
-func (t *Tab) Navigate(ctx context.Context, url string) error {
-	ctx, cancel := t.callCtx(ctx, 30*time.Second)
+// (Page.navigate answers once the response has started, which a dev server
+// may hold until its first build is done: up to deadline).
+func (t *Tab) Navigate(ctx context.Context, url string, deadline time.Time) error {
+	ctx, cancel := t.callCtx(ctx, max(time.Until(deadline), time.Second))
 	defer cancel()
 	res, err := chromedp.Call(ctx, page.Navigate, page.NavigateParams{URL: url})
 	if err != nil {
@@ -100,6 +101,17 @@ func (t *Tab) Navigate(ctx context.Context, url string) error {
 	}
 	if res.ErrorText != "" {
 		return fmt.Errorf("%w: %s: %s", errNavigation, url, res.ErrorText)
+	}
+	return nil
+}
+
+// Reload reloads the page as a dev server's client does, with
+// location.reload(), and returns without waiting for the load.
+func (t *Tab) Reload(ctx context.Context) error {
+	ctx, cancel := t.callCtx(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](`location.reload()`)); err != nil {
+		return fmt.Errorf("reload: %w", err)
 	}
 	return nil
 }

@@ -48,7 +48,7 @@ type Config struct {
 	Restarts   int           // restarts (caches kept) per tool and size, after the cold starts
 	Bursts     int           // bursts per tool and size
 	BurstFiles int           // tree modules written in a burst, besides leaf.js
-	Timeout    time.Duration // limit for one cold start, edit or burst
+	Timeout    time.Duration // limit for one cold start, edit or burst; 0: see StepTimeout
 	Gap        time.Duration // pause before each edit
 	Poll       time.Duration // Go-side poll interval
 	Quiet      time.Duration // a burst is over after this long without a load
@@ -66,16 +66,16 @@ type Config struct {
 func parseFlags(args []string) (*Config, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	projects := fs.String("projects", CaseTree, "comma-separated projects: tree (generated ES modules, -sizes), react (generated React components, -components), app ("+App+")")
-	sizes := fs.String("sizes", "10,1000,5000", "comma-separated sizes of the tree project, in ES modules")
+	sizes := fs.String("sizes", "10,1000,5000,20000", "comma-separated sizes of the tree project, in ES modules")
 	components := fs.String("components", "1000", "comma-separated sizes of the react project, in components")
-	toolList := fs.String("tools", "devserve,vite,esbuild,bun", "comma-separated tools: "+strings.Join(toolNames(), ", ")+" (the react and app projects skip esbuild and webpack)")
+	toolList := fs.String("tools", "devserve,vite,esbuild,bun,floor", "comma-separated tools: "+strings.Join(toolNames(), ", ")+" (the react and app projects skip esbuild and webpack)")
 	cfg := &Config{}
 	fs.IntVar(&cfg.Edits, "edits", 20, "JS edits, CSS edits and hot edits (each) per tool and size")
 	fs.IntVar(&cfg.Cold, "cold", -1, "cold starts per tool and size (-1: same as -edits)")
 	fs.IntVar(&cfg.Restarts, "restarts", -1, "restarts per tool and size after the cold starts, the tool's caches kept (-1: same as -cold)")
 	fs.IntVar(&cfg.Bursts, "bursts", 3, "bursts of writes per tool and size")
 	fs.IntVar(&cfg.BurstFiles, "burst-files", 50, "tree modules written in one burst, besides leaf.js")
-	fs.DurationVar(&cfg.Timeout, "timeout", 90*time.Second, "limit for one cold start, edit or burst")
+	fs.DurationVar(&cfg.Timeout, "timeout", 0, "limit for one cold start, edit or burst (0: 90 s, or 10 ms per module or component when that is more)")
 	fs.DurationVar(&cfg.Gap, "gap", 300*time.Millisecond, "pause before each edit, so watchers are idle")
 	fs.DurationVar(&cfg.Poll, "poll", 10*time.Millisecond, "interval of the Go-side poll of the page")
 	fs.DurationVar(&cfg.Quiet, "quiet", 2*time.Second, "after a burst, wait until no page load for this long")
@@ -116,6 +116,17 @@ func parseFlags(args []string) (*Config, error) {
 	return cfg, nil
 }
 
+// StepTimeout is the limit for one cold start, edit or burst on a project
+// of size n (modules or components): -timeout, or by default 90 s, or
+// 10 ms per module when that is more (a cold start of 20,000 modules on a
+// loaded machine can take a minute).
+func (c *Config) StepTimeout(n int) time.Duration {
+	if c.Timeout > 0 {
+		return c.Timeout
+	}
+	return max(90*time.Second, time.Duration(n)*10*time.Millisecond)
+}
+
 // The projects of -projects.
 const (
 	CaseTree  = "tree"  // the generated tree of ES modules
@@ -151,6 +162,17 @@ func parseSizes(flag, list string, least int) ([]int, error) {
 }
 
 func main() {
+	if len(os.Args) > 1 && (os.Args[1] == floorCommand || os.Args[1] == floorBundleCommand) {
+		serve := serveFloor
+		if os.Args[1] == floorBundleCommand {
+			serve = func(args []string) error { return writeFloorBundle(args, os.Stdout) }
+		}
+		if err := serve(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "bench floor:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	cfg, err := parseFlags(os.Args[1:])
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -208,6 +230,10 @@ measure:
 			for _, t := range cfg.Tools {
 				if c != CaseTree && !t.ServesPage {
 					progress("== %s: no %s project (it does not serve the project's own index.html); skipped", t.Name, c)
+					continue
+				}
+				if c == CaseTree && t.MaxModules > 0 && n > t.MaxModules {
+					progress("== %s: no tree of %d modules (it is run up to %d); skipped", t.Name, n, t.MaxModules)
 					continue
 				}
 				progress("== %s, %s project, size %d", t.Name, c, n)
@@ -276,6 +302,11 @@ func prepareEnv(ctx context.Context, cfg *Config, workDir string) (*Env, error) 
 		}
 		if t.NeedsNode || t.NeedsPeers {
 			fromPeers = append(fromPeers, t.Name)
+		}
+		if t.Name == "floor" && env.Self == "" {
+			if env.Self, err = os.Executable(); err != nil {
+				return nil, fmt.Errorf("the floor runs the bench binary itself: %w", err)
+			}
 		}
 		if strings.HasPrefix(t.Name, "devserve") && env.Devserve == "" {
 			if env.Devserve, err = buildDevserve(ctx, root, workDir); err != nil {

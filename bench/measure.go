@@ -25,6 +25,7 @@ type session struct {
 	react   *ReactProject // the React project, or nil in the tree case
 	logDir  string
 	run     *Run
+	timeout time.Duration // limit for one step: cfg.StepTimeout of size
 
 	srv   *Server
 	tab   *Tab
@@ -55,7 +56,8 @@ func measureTool(ctx context.Context, cfg *Config, env *Env, b *Browser, tool *T
 	}()
 
 	dir := filepath.Join(workDir, fmt.Sprintf("%s-%s-%d", c, tool.Name, n))
-	s := &session{cfg: cfg, env: env, tool: tool, browser: b, size: n, logDir: dir, run: run, color: InitialColor}
+	s := &session{cfg: cfg, env: env, tool: tool, browser: b, size: n, logDir: dir, run: run, color: InitialColor,
+		timeout: cfg.StepTimeout(n)}
 	var err error
 	switch c {
 	case CaseTree:
@@ -85,23 +87,30 @@ func measureTool(ctx context.Context, cfg *Config, env *Env, b *Browser, tool *T
 
 // measure runs the cold starts, the edits, the bursts (of the module tree)
 // and the memory reading in that order. The edits use the server of the
-// last cold start.
+// last cold start. After a step that failed, the rest are skipped but the
+// memory is read.
 func (s *session) measure(ctx context.Context) error {
 	steps := []func(context.Context) error{s.coldStarts, s.edits, s.bursts}
 	if s.react != nil {
 		steps = []func(context.Context) error{s.coldStarts, s.reactEdits}
 	}
+	var failed error
 	for _, step := range steps {
-		if err := step(ctx); err != nil {
-			return err
+		if failed = step(ctx); failed != nil {
+			break
 		}
+	}
+	// A failed step (bun's bursts can end on stale content) still leaves
+	// a server whose memory tells something.
+	if s.srv == nil || s.srv.Exited() {
+		return failed
 	}
 	mem, err := s.srv.Memory()
 	if err != nil {
-		return fmt.Errorf("server memory: %w", err)
+		return errors.Join(failed, fmt.Errorf("server memory: %w", err))
 	}
 	s.run.Memory = &mem
-	return nil
+	return failed
 }
 
 // coldStarts runs cfg.Cold cold starts (the tool's caches removed first),
@@ -139,8 +148,12 @@ func (s *session) coldStarts(ctx context.Context) error {
 // After a failed edit it reloads the page to the current content, or gives
 // up.
 func (s *session) edits(ctx context.Context) error {
+	kinds := []string{"js", "css", "hot"}
+	if s.tool.Static {
+		kinds = kinds[:1] // a reload: nothing watches CSS or hot.js
+	}
 	for i := range s.cfg.Edits {
-		for _, kind := range []string{"js", "css", "hot"} {
+		for _, kind := range kinds {
 			sample := s.edit(ctx, kind, i)
 			switch kind {
 			case "js":
@@ -164,6 +177,9 @@ func (s *session) edits(ctx context.Context) error {
 // bursts runs cfg.Bursts bursts. After one that did not end on the final
 // content it reloads the page to the current content, or gives up.
 func (s *session) bursts(ctx context.Context) error {
+	if s.tool.Static {
+		return nil // nothing watches the files
+	}
 	for i := range s.cfg.Bursts {
 		b := s.burst(ctx, i)
 		s.run.Bursts = append(s.run.Bursts, b)
@@ -223,7 +239,7 @@ func (s *session) coldStart(ctx context.Context, i int, restart bool) *Sample {
 	}
 	s.srv = srv
 	want := s.want()
-	st, attempts, err := s.load(ctx, want, t0.Add(s.cfg.Timeout))
+	st, attempts, err := s.load(ctx, want, t0.Add(s.timeout))
 	sample.Attempts = attempts
 	if err != nil {
 		return fail(fmt.Errorf("%w; server log:\n%s", err, s.srv.LogTail(10)))
@@ -243,7 +259,7 @@ func (s *session) load(ctx context.Context, want Want, deadline time.Time) (*Pro
 	attempts := 0
 	for {
 		attempts++
-		err := s.tab.Navigate(ctx, s.srv.URL())
+		err := s.tab.Navigate(ctx, s.srv.URL(), deadline)
 		if err == nil {
 			var st *ProbeState
 			st, _, err = s.waitFor(ctx, want, shows(want), time.Until(deadline), 2*time.Second)
@@ -270,13 +286,19 @@ func (s *session) edit(ctx context.Context, kind string, i int) *Sample {
 	var want Want
 	var write func() error
 	var at func(*ProbeState) float64
-	switch kind {
-	case "js":
+	switch {
+	case kind == "js" && s.tool.Static:
+		// Nothing is saved: the page reloads, revalidating everything,
+		// and main.js shows the same leaf in the new document.
+		want = Want{Out: s.leaf}
+		write = func() error { return s.tab.Reload(ctx) }
+		at = func(st *ProbeState) float64 { return st.OutAt }
+	case kind == "js":
 		value := fmt.Sprintf("js-%d", i)
 		want = Want{Out: value}
 		write = func() error { s.leaf = value; return s.project.WriteLeaf(value) }
 		at = func(st *ProbeState) float64 { return st.OutAt }
-	case "hot":
+	case kind == "hot":
 		value := fmt.Sprintf("hot-%d", i+1)
 		want = Want{Hot: value}
 		write = func() error { s.hot = value; return s.project.WriteHot(value) }
@@ -315,7 +337,12 @@ func (s *session) timeChange(ctx context.Context, sample *Sample, marker string,
 	if err := write(); err != nil {
 		return fail(err)
 	}
-	st, seen, err := s.waitFor(ctx, want, shows(want), s.cfg.Timeout, 0)
+	done := shows(want)
+	if s.tool.Static {
+		// The old document shows want too: wait for the new one.
+		done = func(st *ProbeState) bool { return st.Marker != marker && shows(want)(st) }
+	}
+	st, seen, err := s.waitFor(ctx, want, done, s.timeout, 0)
 	if err != nil {
 		return fail(err)
 	}
@@ -361,7 +388,7 @@ func (s *session) burst(ctx context.Context, i int) *Burst {
 		return b
 	}
 	want := s.want()
-	st, _, err := s.waitFor(ctx, want, shows(want), s.cfg.Timeout, 0)
+	st, _, err := s.waitFor(ctx, want, shows(want), s.timeout, 0)
 	if err != nil {
 		b.Error = err.Error()
 	} else if offset, _, err := s.tab.ClockOffset(ctx); err != nil {
@@ -369,7 +396,7 @@ func (s *session) burst(ctx context.Context, i int) *Burst {
 	} else {
 		b.Ms = round3(max(st.OutAt, st.TotalAt) - offset - epochMs(t0))
 	}
-	last, err := s.settle(ctx, s.cfg.Quiet, s.cfg.Timeout)
+	last, err := s.settle(ctx, s.cfg.Quiet, s.timeout)
 	if err != nil {
 		b.Error = strings.TrimPrefix(b.Error+"; "+err.Error(), "; ")
 		return b
@@ -417,7 +444,7 @@ func (s *session) resync(ctx context.Context) error {
 	want := s.want()
 	want.Color = s.color
 	want.Hot = s.hot
-	_, _, err := s.load(ctx, want, time.Now().Add(s.cfg.Timeout))
+	_, _, err := s.load(ctx, want, time.Now().Add(s.timeout))
 	return err
 }
 
@@ -425,7 +452,7 @@ func (s *session) resync(ctx context.Context) error {
 // marker in it and returns its state before the change.
 func (s *session) markPage(ctx context.Context, marker string) (*ProbeState, error) {
 	ready := func(st *ProbeState) bool { return st.Ready }
-	st, _, err := s.waitFor(ctx, Want{}, ready, s.cfg.Timeout, 0)
+	st, _, err := s.waitFor(ctx, Want{}, ready, s.timeout, 0)
 	if err != nil {
 		return nil, fmt.Errorf("page not ready for the next change: %w", err)
 	}
@@ -524,7 +551,7 @@ func (s *session) componentEdit(ctx context.Context, i int) *Sample {
 	if err == nil {
 		count = bumpCount(st.Count)
 		counted := func(st *ProbeState) bool { return st.Count == count }
-		_, _, err = s.waitFor(ctx, Want{}, counted, s.cfg.Timeout, 0)
+		_, _, err = s.waitFor(ctx, Want{}, counted, s.timeout, 0)
 	}
 	if err == nil {
 		err = s.tab.ClearFetches(ctx)

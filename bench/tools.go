@@ -21,6 +21,9 @@ type Env struct {
 	Devserve string
 	// Node is the node binary, empty when no peer on Node is benchmarked.
 	Node string
+	// Self is the bench binary, which serves the floor (floorCommand);
+	// empty when the floor is not benchmarked.
+	Self string
 	// Bun is the bun binary from the peers, empty when bun is not
 	// benchmarked.
 	Bun string
@@ -52,6 +55,12 @@ type Tool struct {
 	Command func(env *Env, dir string, port int) *exec.Cmd
 	// Version returns the version reported in the results.
 	Version func(env *Env) string
+	// Static is true for the floor: a static server with no watcher. It
+	// has no CSS edits, hot edits or bursts, and its JS edit saves nothing:
+	// the harness reloads the page itself.
+	Static bool
+	// MaxModules, when not 0, is the largest tree the tool is run on.
+	MaxModules int
 	// CacheDirs are directories inside the project that the tool may write
 	// caches or outputs to; they are removed before each cold start (not
 	// before a restart), as is the session's XDG_CACHE_HOME.
@@ -117,6 +126,9 @@ var tools = []*Tool{
 		// node_modules/.vite, not node_modules: a React project's
 		// node_modules holds the links to its packages.
 		CacheDirs: []string{".vite", "node_modules/.vite"},
+		// It serves each module alone: at 5,000 a reload takes 10 s, at
+		// 20,000 a run would take hours.
+		MaxModules: 5000,
 	},
 	{
 		Name:      "esbuild",
@@ -154,6 +166,19 @@ var tools = []*Tool{
 			return cmd
 		},
 		Version: func(env *Env) string { return peerVersion(env, "bun") },
+	},
+	{
+		// The browser's floor: the tree bundled once (esbuild, in the
+		// bench binary, as it starts) and served by a static server
+		// with ETag revalidation (floor.go). Its JS edit is a reload
+		// with nothing saved.
+		Name:   "floor",
+		Layout: floorLayout,
+		Static: true,
+		Command: func(env *Env, dir string, port int) *exec.Cmd {
+			return exec.Command(env.Self, floorCommand, dir, strconv.Itoa(port))
+		},
+		Version: func(*Env) string { return "esbuild " + esbuildVersion() + " bundle, static server with ETags" },
 	},
 }
 

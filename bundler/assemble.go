@@ -82,6 +82,7 @@ func (m *module) render() {
 			body = append(slices.Clip(b), []byte("},"+string(order)+");\n")...)
 		}
 	}
+	m.depIDs = slices.Compact(slices.Sorted(maps.Values(m.deps)))
 	m.def = append([]byte(head), body...)
 	if !bytes.HasSuffix(m.def, []byte("\n")) {
 		m.def = append(m.def, '\n')
@@ -141,12 +142,55 @@ func registrations(head string, mods []*module, tail string) (script, srcMap []b
 	return js.Bytes(), sm.Bytes()
 }
 
+// assembledChunk is a chunk's script and source map as last assembled,
+// with what they were made of. A module is never changed once rendered
+// (a new version is a new module), so a chunk of the same modules, in the
+// same order, with the same head and tail, is the same bytes: a reload
+// after an edit assembles and hashes only the chunk that changed.
+type assembledChunk struct {
+	head, tail string
+	mods       []*module
+	js, sm     *Output
+}
+
+// chunked splits mods into about len(mods)/chunkSize chunks, a module
+// going to the chunk its id hashes to, so an edit changes one chunk and
+// adding a module moves no other.
+func chunked(mods []*module) [][]*module {
+	n := (len(mods) + chunkSize - 1) / chunkSize
+	chunks := make([][]*module, n)
+	for _, m := range mods {
+		h := fnv.New32a()
+		h.Write([]byte(m.id))
+		i := h.Sum32() % uint32(n)
+		chunks[i] = append(chunks[i], m)
+	}
+	return chunks
+}
+
+// assemble returns the chunk name of mods with head: as last assembled
+// when it has the same modules and head (see assembledChunk), else made
+// now.
+func (g *graph) assemble(name, head string, mods []*module) *assembledChunk {
+	tail := "//# sourceMappingURL=" + path.Base(name) + ".map\n"
+	if a := g.assembled[name]; a != nil && a.head == head && a.tail == tail && slices.Equal(a.mods, mods) {
+		return a
+	}
+	js, sm := registrations(head, mods, tail)
+	return &assembledChunk{head: head, tail: tail, mods: mods,
+		js: &Output{Path: name, Kind: JS, Hash: hashHex(js), ContentType: contentType(JS, name), Contents: js},
+		sm: &Output{Path: name + ".map", Kind: Map, Hash: hashHex(sm), ContentType: contentType(Map, name+".map"), Contents: sm}}
+}
+
 // assembleAll makes the scripts of every JS entry: one script holding
 // every module it reaches, or, past chunkSize modules, a script importing
-// chunks. A module goes to the chunk its id hashes to, so an edit changes
-// one chunk and adding a module moves no other. Called with mu held.
+// chunks: chunks of the project's modules and chunks of packages (see
+// chunked); the chunks of the last assembly whose modules did not change
+// are reused. Called with mu held.
 func (g *graph) assembleAll() {
 	g.scripts = map[string]*Output{}
+	assembled := map[string]*assembledChunk{}
+	defer func() { g.assembled = assembled }()
 	put := func(p string, kind Kind, b []byte) *Output {
 		o := &Output{Path: p, Kind: kind, Hash: hashHex(b), ContentType: contentType(kind, p), Contents: b}
 		g.scripts[p] = o
@@ -169,26 +213,40 @@ func (g *graph) assembleAll() {
 			put("/"+e+".map", Map, sm)
 			continue
 		}
-		n := (len(mods) + chunkSize - 1) / chunkSize
-		chunks := make([][]*module, n)
-		for _, m := range mods {
-			h := fnv.New32a()
-			h.Write([]byte(m.id))
-			i := h.Sum32() % uint32(n)
-			chunks[i] = append(chunks[i], m)
-		}
 		var entry strings.Builder
 		prefix := ChunkPrefix + hashHex([]byte(e))[:8] + "-"
-		for i, c := range chunks {
-			if len(c) == 0 {
-				continue
+		imports := `import{` + protocol.RuntimeDefine + ` as ` + protocol.Define + `}from"` + withBase(g.base, HMRPath) + "\";\n"
+		var own, deps []*module
+		for _, m := range mods {
+			if m.dep {
+				deps = append(deps, m)
+			} else {
+				own = append(own, m)
 			}
-			name := prefix + strconv.Itoa(i) + ".js"
-			js, sm := registrations(`import{`+protocol.RuntimeDefine+` as `+protocol.Define+`}from"`+withBase(g.base, HMRPath)+"\";\n",
-				c, "//# sourceMappingURL="+path.Base(name)+".map\n")
-			o := put(name, JS, js)
-			put(name+".map", Map, sm)
-			entry.WriteString(`import "` + withBase(g.base, name) + "?v=" + o.Hash + "\";\n")
+		}
+		for _, group := range []struct {
+			mods       []*module
+			name, head string
+		}{
+			// The project's modules run as the page loads (all but
+			// those only import() reaches): V8 compiles their code with
+			// the chunk (off the main thread when streamed) and keeps it
+			// in its code cache, instead of compiling each factory as it
+			// first runs (https://v8.dev/blog/explicit-compile-hints).
+			{own, prefix, "//# allFunctionsCalledOnLoad\n" + imports},
+			// Packages hold many functions that never run: no hint.
+			{deps, prefix + "d", imports},
+		} {
+			for i, c := range chunked(group.mods) {
+				if len(c) == 0 {
+					continue
+				}
+				name := group.name + strconv.Itoa(i) + ".js"
+				a := g.assemble(name, group.head, c)
+				assembled[name] = a
+				g.scripts[name], g.scripts[name+".map"] = a.js, a.sm
+				entry.WriteString(`import "` + withBase(g.base, name) + "?v=" + a.js.Hash + "\";\n")
+			}
 		}
 		entry.WriteString(`import{` + protocol.RuntimeStart + ` as ` + protocol.Start + `}from"` + withBase(g.base, HMRPath) + "\";\n" + start)
 		put("/"+e, JS, []byte(entry.String()))

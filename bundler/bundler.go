@@ -368,6 +368,10 @@ type Bundler struct {
 	buildHook      func()
 	rebuildHook    func(entry string)
 	lookupWaitHook func()
+
+	// helperSets holds the maps of esbuild's helpers that modules share,
+	// by their names and texts; see shareHelpers.
+	helperSets sync.Map
 }
 
 // entryCtx is one entry's esbuild context and what its builds left.

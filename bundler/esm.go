@@ -73,6 +73,7 @@ func (b *Bundler) compileTLA(u unit, m *module) []*Output {
 			err = fmt.Errorf("%s", r.Errors[0].Text)
 		}
 		m.out, m.helpers = splitHelpers(append([]byte(bannerMark+"\n"), append(r.Code, "});\n"...)...))
+		m.helpers = b.shareHelpers(m.helpers)
 		// The map starts at the code, one line below the banner.
 		m.srcMap = b.fixMap(bytes.Replace(r.Map, []byte(`"mappings": "`), []byte(`"mappings": ";`), 1), filepath.Dir(js))
 	}
@@ -277,6 +278,7 @@ func (b *Bundler) compileStrict(mods map[string]*module, ids []string) {
 		}
 		c := *m
 		c.out, c.helpers = splitHelpers(files[js])
+		c.helpers = b.shareHelpers(c.helpers)
 		c.out = appInterop(c.out)
 		c.srcMap = b.fixMap(files[js+".map"], filepath.Dir(js))
 		c.strict, c.def = true, nil

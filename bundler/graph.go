@@ -28,6 +28,10 @@ type graph struct {
 	sig            uint64   // XOR of the installed modules' sig, for Result.ID
 	inputs         []string // root-relative files of the installed modules, sorted
 	base           string   // Options.Base: the URLs the scripts import start with it
+
+	// assembled holds the chunks of the last assembly, by URL path, for
+	// the next one to reuse (see assembledChunk).
+	assembled map[string]*assembledChunk
 }
 
 func newGraph() *graph {
@@ -56,8 +60,8 @@ func (m *module) touchedBy(p string) bool {
 
 // reach lists the modules an entry reaches, depth first.
 func (g *graph) reach(entry string) []*module {
-	var order []*module
-	seen := map[string]bool{}
+	order := make([]*module, 0, len(g.mods))
+	seen := make(map[string]bool, len(g.mods))
 	var walk func(id string)
 	walk = func(id string) {
 		m := g.mods[id]
@@ -68,7 +72,11 @@ func (g *graph) reach(entry string) []*module {
 		if m.def != nil {
 			order = append(order, m)
 		}
-		for _, d := range slices.Sorted(maps.Values(m.deps)) {
+		deps := m.depIDs
+		if deps == nil && len(m.deps) > 0 {
+			deps = slices.Sorted(maps.Values(m.deps)) // not rendered (yet)
+		}
+		for _, d := range deps {
 			walk(d)
 		}
 	}

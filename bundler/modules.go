@@ -67,7 +67,7 @@ type module struct {
 	refresh  bool              // compiled with React Fast Refresh's registrations; see refresh.go
 	stub     bool              // stands for no file: emptyID, a Node built-in
 	out      []byte            // esbuild's output: banner line, code, footer; helpers blanked
-	helpers  map[string]string // esbuild's runtime helpers the code uses, by name
+	helpers  map[string]string // esbuild's runtime helpers the code uses, by name; shared, never changed (see shareHelpers)
 	srcMap   []byte            // its source map, sources as URL paths
 	deps     map[string]string // specifier as written -> module id
 	static   []string          // ids it imports statically, in the order of its imports
@@ -85,6 +85,8 @@ type module struct {
 	def  []byte // the registration: __devserve_define(id, deps, factory)
 	hash string // of def
 	sig  uint64 // of id and hash; see graph.sig
+
+	depIDs []string // the ids of deps, sorted, without repeats: what reach walks; set by render
 }
 
 // ModuleUpdate is a module whose code changed in a build, in module mode.

@@ -3,7 +3,6 @@ package bundler
 import (
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"net/url"
 	"slices"
 	"strings"
@@ -283,14 +282,7 @@ func FuzzSplitHelpers(f *testing.F) {
 // module changes one chunk's URL.
 func TestModuleChunks(t *testing.T) {
 	const n = 3 * chunkSize
-	files := map[string]string{"index.html": `<script type="module" src="/main.js"></script>`}
-	var main strings.Builder
-	for i := range n {
-		fmt.Fprintf(&main, "import './m/%d.js';\n", i)
-		files[fmt.Sprintf("m/%d.js", i)] = fmt.Sprintf("export const v%d = %d;\n", i, i)
-	}
-	files["main.js"] = main.String()
-	root := project(t, files)
+	root := project(t, manyModules(n, ""))
 	b := open(t, Options{Root: root, Modules: true})
 	mustBuild(t, b, nil)
 

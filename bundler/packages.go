@@ -229,7 +229,12 @@ module.exports = new Proxy({}, { get: (_, key) => quiet(key) ? undefined : fail(
 // mode then gives such exports as they are, as an ES module importing an ES
 // module gets them, and CommonJS exports as node does.
 var helperOverrides = map[string]string{
-	"__toCommonJS": `var __toCommonJS = (mod) => __copyProps(__defProp(__defProp({}, "__esModule", { value: true }), "` + protocol.ESMFlag + `", { value: true }), mod);` + "\n",
+	// esbuild's copies the module's exports, getters of its bindings,
+	// into a new object as more getters; this one marks the exports
+	// object itself (one object and one getter per export less, for
+	// every module a page runs), unless the module exports a binding of
+	// that name.
+	"__toCommonJS": `var __toCommonJS = (mod) => __hasOwnProp.call(mod, "__esModule") ? __copyProps(__defProp(__defProp({}, "__esModule", { value: true }), "` + protocol.ESMFlag + `", { value: true }), mod) : __defProp(__defProp(mod, "__esModule", { value: true }), "` + protocol.ESMFlag + `", { value: true });` + "\n",
 	"__toESM": `var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__getProtoOf(mod)) : {}, __copyProps(
   (isNodeMode && !(mod && mod.` + protocol.ESMFlag + `)) || !mod || !mod.__esModule ? __defProp(target, "default", { value: mod, enumerable: true }) : target,
   mod

@@ -78,9 +78,16 @@ function require(id) {
   if (r.module) return r.module.exports;
   const module = (r.module = { exports: {} });
   Object.assign(r, handlers());
+  // url and hot are made when the module first reads them: a page runs
+  // every module as it loads, and most read neither.
+  let url, hot;
   const meta = {
-    url: new URL(id.replace(/^\/+/, ""), BASE).href,
-    hot: hotContext(r),
+    get url() {
+      return (url ??= new URL(id.replace(/^\/+/, ""), BASE).href);
+    },
+    get hot() {
+      return (hot ??= hotContext(r));
+    },
     style: (href) => updateStyle(id, href),
     import: (dep) => Promise.resolve().then(() => ready(dep)).then(() => require(dep)),
     refresh: refreshContext(r),
@@ -167,6 +174,8 @@ function refreshRuntime({ react, preact }) {
   };
 }
 
+const NO_REFRESH = Object.freeze({ register() {}, signature: () => (type) => type, done() {} });
+
 // refreshContext is what a module compiled for Fast Refresh calls:
 // $RefreshReg$ (register), $RefreshSig$ (signature) and, once it ran,
 // done. A module whose exports are all components is a boundary: it
@@ -175,7 +184,7 @@ function refreshRuntime({ react, preact }) {
 // else gives its updates to its importers, also when a new version of it
 // starts exporting something else.
 function refreshContext(r) {
-  if (!refresh) return { register() {}, signature: () => (type) => type, done() {} };
+  if (!refresh) return NO_REFRESH;
   return {
     register: (type, name) => refresh.register(type, name),
     signature: () => refresh.createSignatureFunctionForTransform(),

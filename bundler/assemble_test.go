@@ -1,0 +1,142 @@
+package bundler
+
+import (
+	"bytes"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+	"unsafe"
+)
+
+// TestAssembleReusesChunks: after an edit, the entry's next assembly
+// makes again only the chunk that holds the edited module, reusing the
+// others as they were, and gives exactly the bytes of an assembly from
+// scratch, for every script and source map.
+func TestAssembleReusesChunks(t *testing.T) {
+	root := project(t, manyModules(3*chunkSize, ""))
+	b := open(t, Options{Root: root, Modules: true})
+	mustBuild(t, b, nil)
+	get(t, b, "/main.js")
+	scripts := func() map[string]*Output {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		return maps.Clone(b.graph.scripts)
+	}
+	before := scripts()
+
+	for i, edit := range []map[string]string{
+		{"m/7.js": "export const v7 = 'seven';\n"},
+		{"m/7.js": "export const v7 = 7;\n"}, // back as it was
+		{"m/8.js": "export const v8 = 'eight';\n", "m/9.js": "export const v9 = 'nine';\n"},
+	} {
+		writeFiles(t, root, edit)
+		mustBuild(t, b, slices.Collect(maps.Keys(edit)))
+		get(t, b, "/main.js")
+		after := scripts()
+		var remade []string
+		for p, o := range after {
+			if strings.HasPrefix(p, ChunkPrefix) && before[p] != o {
+				remade = append(remade, p)
+			}
+		}
+		if len(remade) == 0 || len(remade) > 2*len(edit) { // a chunk and its map per edited module at most
+			t.Errorf("edit %d remade %q", i, remade)
+		}
+		// An assembly from scratch gives the same bytes.
+		b.mu.Lock()
+		b.graph.assembled = nil
+		b.graph.assembleAll()
+		fresh := maps.Clone(b.graph.scripts)
+		b.mu.Unlock()
+		if !slices.Equal(slices.Sorted(maps.Keys(fresh)), slices.Sorted(maps.Keys(after))) {
+			t.Fatalf("edit %d: scripts %q, from scratch %q", i, slices.Sorted(maps.Keys(after)), slices.Sorted(maps.Keys(fresh)))
+		}
+		for p, o := range fresh {
+			if !bytes.Equal(o.Contents, after[p].Contents) || o.Hash != after[p].Hash {
+				t.Errorf("edit %d: %s differs from an assembly from scratch", i, p)
+			}
+		}
+		before = fresh
+	}
+}
+
+// TestHelpersShared: the modules that use one of esbuild's helpers share
+// one copy of its text, not one each.
+func TestHelpersShared(t *testing.T) {
+	root := project(t, map[string]string{
+		"index.html": `<script type="module" src="/main.js"></script>`,
+		"main.js":    "import { a } from './a.js';\nimport { b } from './b.js';\nconsole.log(a, b);\nexport const m = 1;\n",
+		"a.js":       "export const a = 1;\n",
+		"b.js":       "export const b = 2;\n",
+	})
+	b := open(t, Options{Root: root, Modules: true})
+	mustBuild(t, b, nil)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	texts := map[string]*byte{}
+	for _, id := range []string{"/main.js", "/a.js", "/b.js"} {
+		m := b.graph.mods[id]
+		if m == nil || len(m.helpers) == 0 {
+			t.Fatalf("module %s: %v, no helpers", id, m)
+		}
+		for name, text := range m.helpers {
+			if p, ok := texts[name]; ok && p != unsafe.StringData(text) {
+				t.Errorf("%s has a copy of its own of %s", id, name)
+			}
+			texts[name] = unsafe.StringData(text)
+		}
+	}
+}
+
+// TestChunksHint: past chunkSize modules, the project's modules and the
+// packages' go to chunks of their own, and only the project's chunks
+// carry V8's compile hint.
+func TestChunksHint(t *testing.T) {
+	files := manyModules(chunkSize+10, "import { p } from 'pkg';\nconsole.log(p);\n")
+	files["node_modules/pkg/package.json"] = `{"name": "pkg", "main": "index.js"}`
+	files["node_modules/pkg/index.js"] = "export const p = 1;\n"
+	root := project(t, files)
+	b := open(t, Options{Root: root, Modules: true})
+	mustBuild(t, b, nil)
+	own, deps := 0, 0
+	for _, line := range strings.Split(get(t, b, "/main.js"), "\n") {
+		u, ok := strings.CutPrefix(line, `import "`)
+		if !ok || !strings.HasPrefix(u, ChunkPrefix) {
+			continue
+		}
+		u, _, _ = strings.Cut(u, "?")
+		chunk := get(t, b, u)
+		hinted := strings.HasPrefix(chunk, "//# allFunctionsCalledOnLoad\n")
+		pkg := strings.Contains(chunk, `__devserve_define("`+DepsPrefix)
+		switch {
+		case strings.Contains(u, "-d"):
+			deps++
+			if hinted || !pkg || strings.Contains(chunk, `"/m/`) {
+				t.Errorf("package chunk %s: hint %v, a package %v, or a module of the project:\n%.300s", u, hinted, pkg, chunk)
+			}
+		default:
+			own++
+			if !hinted || pkg {
+				t.Errorf("project chunk %s: hint %v, a package %v:\n%.300s", u, hinted, pkg, chunk)
+			}
+		}
+	}
+	if own < 2 || deps != 1 {
+		t.Errorf("%d project chunks and %d package chunks, want 2 or more and 1", own, deps)
+	}
+}
+
+// manyModules is a project whose page loads main.js, which is head and
+// then imports m/0.js ... m/<n-1>.js, each exporting a number.
+func manyModules(n int, head string) map[string]string {
+	files := map[string]string{"index.html": `<script type="module" src="/main.js"></script>`}
+	main := head
+	for i := range n {
+		main += fmt.Sprintf("import './m/%d.js';\n", i)
+		files[fmt.Sprintf("m/%d.js", i)] = fmt.Sprintf("export const v%d = %d;\n", i, i)
+	}
+	files["main.js"] = main
+	return files
+}
