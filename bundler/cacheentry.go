@@ -210,6 +210,7 @@ func (b *Bundler) fromCache(k *cacheKeys, units []unit) (hits map[string]*module
 	for _, f := range got {
 		if f.entry != nil && same[f.entry] {
 			m := f.entry.mod
+			m.helpers = b.shareHelpers(m.helpers) // one copy of each helper set, as a compile keeps
 			hits[m.id] = m
 			assets = append(assets, f.entry.assets...)
 			b.cache.hits.Add(1)
