@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -150,6 +151,12 @@ func runServe(ctx context.Context, f *serveOptions) error {
 	if err != nil {
 		return err
 	}
+	// The first build's garbage (esbuild's syntax trees of every module)
+	// is most of the heap's peak. Go hands such memory back to the OS over
+	// minutes; a dev server idles for most of its life, beside a browser
+	// and an editor, so give it back now. A process-wide setting: the
+	// binary's to make, not the library's.
+	debug.FreeOSMemory()
 	port := ln.Addr().(*net.TCPAddr).Port
 	if f.port != 0 && port != f.port {
 		p.say("port %d is in use, using %d", f.port, port)
