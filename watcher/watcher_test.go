@@ -926,43 +926,36 @@ func TestCloseWhileHeld(t *testing.T) {
 	must(t, w.Close())
 }
 
-// TestEmptiedFile: a save that truncates a file and then writes it, seen
-// between the two, goes out once the file has its content; a file that
-// stays empty goes out too, later.
-func TestEmptiedFile(t *testing.T) {
+// TestHalfDoneSave: a save that truncates a file, or removes it, and then
+// writes it, seen between the two, goes out as one change once the file
+// has its content; a file that stays empty or removed goes out too, later.
+func TestHalfDoneSave(t *testing.T) {
 	t.Parallel()
-	root := t.TempDir()
-	tree(t, root, "src/app.js", "src/empty.js")
-	w := start(t, root, Options{Quiet: 2 * time.Millisecond, MaxWait: time.Second})
-	app := filepath.Join(root, "src", "app.js")
+	for _, tc := range []struct {
+		name  string
+		undo  func(path string) error // the save's first half
+		later Op                      // what a file left so reports
+	}{
+		{"truncated", func(p string) error { return os.Truncate(p, 0) }, Changed},
+		{"removed", os.Remove, Removed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			root := t.TempDir()
+			tree(t, root, "src/app.js", "src/left.js")
+			w := start(t, root, Options{Quiet: 2 * time.Millisecond, MaxWait: time.Second})
+			app := filepath.Join(root, "src", "app.js")
 
-	must(t, os.Truncate(app, 0))
-	writer := time.AfterFunc(10*time.Millisecond, func() { must(t, os.WriteFile(app, []byte("new content"), 0o644)) })
-	t.Cleanup(func() { writer.Stop() })
-	expect(t, w, Change{"src/app.js", Changed})
-	if data, err := os.ReadFile(app); err != nil || string(data) != "new content" {
-		t.Errorf("the batch came with the file holding %q (%v), want its new content", data, err)
+			must(t, tc.undo(app))
+			writer := time.AfterFunc(10*time.Millisecond, func() { must(t, os.WriteFile(app, []byte("new content"), 0o644)) })
+			t.Cleanup(func() { writer.Stop() })
+			expect(t, w, Change{"src/app.js", Changed})
+			if data, err := os.ReadFile(app); err != nil || string(data) != "new content" {
+				t.Errorf("the batch came with the file holding %q (%v), want its new content", data, err)
+			}
+
+			must(t, tc.undo(filepath.Join(root, "src", "left.js")))
+			expect(t, w, Change{"src/left.js", tc.later})
+		})
 	}
-
-	must(t, os.Truncate(filepath.Join(root, "src", "empty.js"), 0))
-	expect(t, w, Change{"src/empty.js", Changed})
-}
-
-// TestRemovedFile: a save that removes a file and then writes it again,
-// seen between the two, goes out as one change once the file is back; a
-// file that stays removed goes out too, later.
-func TestRemovedFile(t *testing.T) {
-	t.Parallel()
-	root := t.TempDir()
-	tree(t, root, "src/app.js", "src/gone.js")
-	w := start(t, root, Options{Quiet: 2 * time.Millisecond, MaxWait: time.Second})
-	app := filepath.Join(root, "src", "app.js")
-
-	must(t, os.Remove(app))
-	writer := time.AfterFunc(10*time.Millisecond, func() { must(t, os.WriteFile(app, []byte("new content"), 0o644)) })
-	t.Cleanup(func() { writer.Stop() })
-	expect(t, w, Change{"src/app.js", Changed})
-
-	must(t, os.Remove(filepath.Join(root, "src", "gone.js")))
-	expect(t, w, Change{"src/gone.js", Removed})
 }
