@@ -15,7 +15,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -30,39 +29,94 @@ func tinyProject(t *testing.T) string {
 	return dir
 }
 
+// background is the root command running in a goroutine of the test, as
+// a user's devserve runs in a terminal.
+type background struct {
+	args   []string
+	out    *syncBuffer // its output and errors
+	cancel context.CancelFunc
+	done   chan struct{} // closed when the command has returned
+	err    error         // what it returned, once done is closed
+}
+
+// runBackground starts the root command with args.
+func runBackground(args []string) *background {
+	ctx, cancel := context.WithCancel(context.Background())
+	b := &background{args: args, out: newSyncBuffer(), cancel: cancel, done: make(chan struct{})}
+	c := newRootCommand(b.out, b.out)
+	c.SetArgs(args)
+	go func() { b.err = c.ExecuteContext(ctx); close(b.done) }()
+	return b
+}
+
+// stop interrupts the command, waits for it and returns its error. It may
+// be called again.
+func (b *background) stop() error {
+	b.cancel()
+	select {
+	case <-b.done:
+		return b.err
+	case <-time.After(10 * time.Second):
+		return fmt.Errorf("devserve %q did not stop", b.args)
+	}
+}
+
+// exited reports whether the command has returned.
+func (b *background) exited() bool {
+	select {
+	case <-b.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// servingLine is the line that says where devserve serves.
+var servingLine = regexp.MustCompile(`serving .* at (https?://\S+/)`)
+
+// url waits up to timeout for the line with the URL devserve serves at,
+// and returns the URL; an error if the command ended first, or the time
+// ran out.
+func (b *background) url(timeout time.Duration) (string, error) {
+	deadline := time.After(timeout)
+	for {
+		if m := servingLine.FindStringSubmatch(b.out.String()); m != nil {
+			return m[1], nil
+		}
+		select {
+		case <-b.out.wrote:
+		case <-b.done:
+			if m := servingLine.FindStringSubmatch(b.out.String()); m != nil {
+				return m[1], nil
+			}
+			if b.err != nil {
+				return "", b.err
+			}
+			return "", fmt.Errorf("devserve stopped")
+		case <-deadline:
+			return "", fmt.Errorf("no URL printed:\n%s", b.out.String())
+		}
+	}
+}
+
 // startServe runs the serve command with args until the test ends, and
 // returns its output once it printed the URL it serves at, with that URL,
 // and a stop function that interrupts the command, waits for it and returns
 // its error. Cleanup stops it if the test did not.
 func startServe(t *testing.T, args ...string) (*syncBuffer, string, func() error) {
 	t.Helper()
-	out := newSyncBuffer()
-	ctx, cancel := context.WithCancel(context.Background())
-	c := newRootCommand(out, out)
-	c.SetArgs(args)
-	done := make(chan error, 1)
-	go func() { done <- c.ExecuteContext(ctx) }()
-	var once sync.Once
-	var err error
-	stop := func() error {
-		once.Do(func() {
-			cancel()
-			select {
-			case err = <-done:
-			case <-time.After(10 * time.Second):
-				err = fmt.Errorf("serve %q did not stop", args)
-			}
-		})
-		return err
-	}
+	b := runBackground(args)
 	t.Cleanup(func() {
-		if err := stop(); err != nil {
+		if err := b.stop(); err != nil {
 			t.Errorf("serve %q: %v", args, err)
 		}
-		checkLines(t, out.String())
+		checkLines(t, b.out.String())
 	})
-	url := out.waitFor(t, regexp.MustCompile(`serving .* at (https?://\S+/)`))[1]
-	return out, url, stop
+	url, err := b.url(20 * time.Second)
+	if err != nil {
+		t.Fatalf("serve %q: %v\n%s", args, err, b.out.String())
+	}
+	return b.out, url, b.stop
 }
 
 // get requests url (at the address dial, with Host host when not empty).

@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -72,57 +71,25 @@ func TestScripts(t *testing.T) {
 var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
 	"serve": func(ts *testscript.TestScript, neg bool, args []string) {
 		srv := scriptServerOf(ts)
-		if srv.stop != nil {
+		if srv.bg != nil {
 			ts.Fatalf("serve: already serving")
 		}
-		srv.out = newSyncBuffer()
-		ctx, cancel := context.WithCancel(context.Background())
-		c := newRootCommand(srv.out, srv.out)
-		c.SetArgs(append([]string{"--port", "0"}, args...))
-		done := make(chan struct{})
-		var runErr error
-		go func() { runErr = c.ExecuteContext(ctx); close(done) }()
-		stop := func() error {
-			cancel()
-			select {
-			case <-done:
-				return runErr
-			case <-time.After(10 * time.Second):
-				return fmt.Errorf("devserve did not stop")
-			}
-		}
-		srv.stop = stop
-		ts.Defer(func() { stop() })
-		// Wait for the line with the URL, or for devserve to give up.
-		serving := regexp.MustCompile(`serving .* at (https?://\S+/)`)
-		timeout := time.After(20 * time.Second)
-		var m []string
-		var err error
-		for m == nil && err == nil {
-			if m = serving.FindStringSubmatch(srv.out.String()); m != nil {
-				break
-			}
-			select {
-			case <-srv.out.wrote:
-			case <-done:
-				err = runErr
-				if err == nil {
-					err = fmt.Errorf("devserve stopped")
-				}
-				srv.stop = nil // stopped: the script may serve again
-				fmt.Fprint(ts.Stdout(), srv.out.String())
-				fmt.Fprintln(ts.Stderr(), "devserve: "+err.Error())
-			case <-timeout:
-				err = fmt.Errorf("no URL printed:\n%s", srv.out.String())
-			}
+		b := runBackground(append([]string{"--port", "0"}, args...))
+		srv.bg = b
+		ts.Defer(func() { b.stop() })
+		at, err := b.url(20 * time.Second)
+		if b.exited() {
+			srv.bg = nil // stopped: the script may serve again
+			fmt.Fprint(ts.Stdout(), b.out.String())
+			fmt.Fprintln(ts.Stderr(), "devserve: "+err.Error())
 		}
 		switch {
 		case err != nil && !neg:
 			ts.Fatalf("serve: %v", err)
 		case err == nil && neg:
-			ts.Fatalf("serve: started at %s", m[1])
+			ts.Fatalf("serve: started at %s", at)
 		case err == nil:
-			u, err := url.Parse(m[1])
+			u, err := url.Parse(at)
 			ts.Check(err)
 			srv.url = u.Scheme + "://" + u.Host
 		}
@@ -173,22 +140,21 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 			ts.Fatalf("usage: await REGEXP")
 		}
 		srv := scriptServerOf(ts)
-		if srv.out == nil {
+		if srv.bg == nil {
 			ts.Fatalf("await: no server; serve first")
 		}
 		re, err := regexp.Compile(args[0])
 		ts.Check(err)
-		_, err = srv.out.await(re, 20*time.Second)
+		_, err = srv.bg.out.await(re, 20*time.Second)
 		ts.Check(err)
 	},
 	"stop": func(ts *testscript.TestScript, neg bool, args []string) {
 		srv := scriptServerOf(ts)
-		if srv.stop == nil {
+		if srv.bg == nil {
 			ts.Fatalf("stop: no server")
 		}
-		err := srv.stop()
-		srv.stop = func() error { return nil }
-		fmt.Fprint(ts.Stdout(), srv.out.String())
+		err := srv.bg.stop()
+		fmt.Fprint(ts.Stdout(), srv.bg.out.String())
 		if (err != nil) != neg {
 			ts.Fatalf("stop: %v", err)
 		}
@@ -200,9 +166,8 @@ type scriptServerKey struct{}
 
 // scriptServer is the devserve a script started with `serve`.
 type scriptServer struct {
-	out  *syncBuffer
-	url  string // scheme and host: paths in the scripts are whole
-	stop func() error
+	bg  *background // nil before serve, and after a serve that failed
+	url string      // scheme and host: paths in the scripts are whole
 }
 
 func scriptServerOf(ts *testscript.TestScript) *scriptServer {
