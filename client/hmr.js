@@ -14,9 +14,7 @@ const TAG = "[devserve]";
 // URL is its id under BASE.
 const BASE = new URL("../", import.meta.url);
 // registry maps a module id (the URL path of its source, "/src/b.ts") to
-// {id, deps (specifier -> id), factory, order (see ready), module
-// ({exports}) once run, data (kept across versions), accepts, disposers,
-// pruners, on, updated (it ran again in an update)}.
+// its record (see rec).
 const registry = new Map();
 const entries = new Set();
 const pending = new Map(); // id -> {deps, factory} fetched for an update
@@ -32,7 +30,15 @@ let chain = new Set();
 // define registers a module of an entry script. A module that two entry
 // scripts hold is defined once: the page shares one instance of it.
 export function define(id, deps, factory, order) {
-  if (!registry.has(id)) registry.set(id, { id, deps, factory, order, data: {}, ...handlers() });
+  if (!registry.has(id)) registry.set(id, rec(id, deps, factory, order));
+}
+
+// rec is a module's record: {id, deps (specifier -> id), factory, order
+// (see ready), module ({exports}) once run, h (hooks), data (kept across
+// versions), updated (it ran again in an update)}. One object, one shape:
+// a page runs thousands as it loads, and most have no hooks and no data.
+function rec(id, deps, factory, order) {
+  return { id, deps, factory, order, module: null, h: NO_HOOKS, data: null };
 }
 
 // update registers the new code of a module, fetched for a hot update.
@@ -66,8 +72,12 @@ function report(e) {
   (globalThis.__devserve_errors ||= []).push(e);
 }
 
-function handlers() {
-  return { accepts: [], disposers: [], pruners: [], on: new Map() };
+// NO_HOOKS are those of every module version that registered none.
+const NO_HOOKS = { accepts: [], disposers: [], pruners: [], on: new Map() };
+
+function hooks(r) {
+  if (r.h === NO_HOOKS) r.h = { accepts: [], disposers: [], pruners: [], on: new Map() };
+  return r.h;
 }
 
 // require returns the exports of module id, running it first if it has
@@ -77,39 +87,52 @@ function require(id) {
   if (!r) throw new Error(`${TAG} no module ${id} in this page; reload it`);
   if (r.module) return r.module.exports;
   const module = (r.module = { exports: {} });
-  Object.assign(r, handlers());
-  // url and hot are made when the module first reads them: a page runs
-  // every module as it loads, and most read neither.
-  let url, hot;
-  const meta = {
-    get url() {
-      return (url ??= new URL(id.replace(/^\/+/, ""), BASE).href);
-    },
-    get hot() {
-      return (hot ??= hotContext(r));
-    },
-    style: (href) => updateStyle(id, href),
-    import: (dep) => Promise.resolve().then(() => ready(dep)).then(() => require(dep)),
-    refresh: refreshContext(r),
-    // A module compiled without bundling requires its imports as written.
-    require: (spec) => require(r.deps[spec] ?? spec),
-    // tla runs the body of a module with top-level await: it first hands
-    // over the module's exports as getters of its variables.
-    tla(body) {
-      r.wait = body((getters) => {
-        const exports = module.exports;
-        if (!exports.__esModule) Object.defineProperty(exports, "__esModule", { value: true });
-        for (const [name, get] of Object.entries(getters)) Object.defineProperty(exports, name, { get, enumerable: true });
-      });
-    },
-  };
+  r.h = NO_HOOKS;
   try {
-    r.factory.call(module.exports, require, module, module.exports, meta);
+    r.factory.call(module.exports, require, module, module.exports, new Meta(r));
   } catch (e) {
     r.module = null; // run it again next time, rather than keep half of it
     throw e;
   }
   return module.exports;
+}
+
+// Meta is import.meta of a module version; url, hot and refresh are made
+// when first read. (No #fields: ES2020, as served, makes them WeakMaps.)
+class Meta {
+  constructor(r) {
+    this.r = r;
+  }
+  get url() {
+    const r = this.r;
+    return (r.url ??= new URL(r.id.replace(/^\/+/, ""), BASE).href);
+  }
+  get hot() {
+    return (this.r.hot ??= hotContext(this.r));
+  }
+  style(href) {
+    updateStyle(this.r.id, href);
+  }
+  import(dep) {
+    return Promise.resolve().then(() => ready(dep)).then(() => require(dep));
+  }
+  get refresh() {
+    return (this.rc ??= refreshContext(this.r));
+  }
+  // A module compiled without bundling requires its imports as written.
+  get require() {
+    const r = this.r;
+    return (spec) => require(r.deps[spec] ?? spec);
+  }
+  // tla runs the body of a module with top-level await: it first hands
+  // over the module's exports as getters of its variables.
+  tla(body) {
+    const r = this.r, exports = r.module.exports;
+    r.wait = body((getters) => {
+      if (!exports.__esModule) Object.defineProperty(exports, "__esModule", { value: true });
+      for (const [name, get] of Object.entries(getters)) Object.defineProperty(exports, name, { get, enumerable: true });
+    });
+  }
 }
 
 // ready runs module id (see require), and for a module that waits for
@@ -203,22 +226,22 @@ function refreshContext(r) {
   };
 }
 
-// hotContext is import.meta.hot of the module version that runs in r.
+// hotContext is import.meta.hot of the versions of r (it keeps no state).
 function hotContext(r) {
   const resolve = (dep) => r.deps[dep] || new URL(dep, new URL(r.id, location.href)).pathname;
   return {
     get data() {
-      return r.data;
+      return (r.data ??= {});
     },
     accept(dep, cb) {
       const self = dep === undefined || typeof dep === "function";
-      r.accepts.push(self ? { deps: [r.id], cb: dep, self, by: r.id } : { deps: [dep].flat().map(resolve), cb, array: Array.isArray(dep), by: r.id });
+      hooks(r).accepts.push(self ? { deps: [r.id], cb: dep, self, by: r.id } : { deps: [dep].flat().map(resolve), cb, array: Array.isArray(dep), by: r.id });
     },
     dispose(cb) {
-      r.disposers.push(cb);
+      hooks(r).disposers.push(cb);
     },
     prune(cb) {
-      r.pruners.push(cb);
+      hooks(r).pruners.push(cb);
     },
     // invalidate gives the update to the importers, as if the module did
     // not accept it: they run again, with the exports of the version that
@@ -235,10 +258,12 @@ function hotContext(r) {
       applyUpdates([{ type: "js", path: r.id, invalidate: true }], new Set(chain).add(r.id)).then((ok) => ok || fullReload(r.id), report);
     },
     on(event, cb) {
-      r.on.set(event, [...(r.on.get(event) || []), cb]);
+      const on = hooks(r).on;
+      on.set(event, [...(on.get(event) || []), cb]);
     },
     off(event, cb) {
-      r.on.set(event, (r.on.get(event) || []).filter((f) => f !== cb));
+      const on = hooks(r).on;
+      on.set(event, (on.get(event) || []).filter((f) => f !== cb));
     },
   };
 }
@@ -256,7 +281,7 @@ function call(cbs, arg) {
 
 // emit calls the listeners of every running module.
 function emit(event, payload) {
-  for (const r of [...registry.values()]) if (r.module) call(r.on.get(event), payload);
+  for (const r of [...registry.values()]) if (r.module) call(r.h.on.get(event), payload);
 }
 
 // viteUpdate is the payload of Vite's vite:beforeUpdate and
@@ -350,11 +375,11 @@ async function apply(updates) {
     const r = registry.get(id);
     const path = [...below, id];
     walked.set(id, true); // a cycle back here leads on elsewhere
-    let ok = !invalid.has(id) && take(r.accepts.filter((a) => a.self), id, path);
+    let ok = !invalid.has(id) && take(r.h.accepts.filter((a) => a.self), id, path);
     if (!ok) {
       const imps = importersOf(id);
       ok = !entries.has(id) && imps.length > 0 &&
-        imps.every((imp) => take(imp.accepts.filter((a) => !a.self && a.deps.includes(id)), id, path) || walk(imp.id, path));
+        imps.every((imp) => take(imp.h.accepts.filter((a) => !a.self && a.deps.includes(id)), id, path) || walk(imp.id, path));
     }
     walked.set(id, ok);
     return ok;
@@ -381,14 +406,14 @@ async function apply(updates) {
     emit("vite:beforeUpdate", vite);
     for (const id of outdated) {
       const r = registry.get(id);
-      call(r.disposers, r.data);
+      call(r.h.disposers, (r.data ??= {}));
       r.module = r.done = null;
       r.updated = true;
     }
     for (const [id, next] of pending) {
       const r = registry.get(id);
       if (r) Object.assign(r, next);
-      else registry.set(id, { id, ...next, data: {}, ...handlers() });
+      else registry.set(id, rec(id, next.deps, next.factory, next.order));
     }
     pending.clear();
     refreshed = false;
@@ -452,10 +477,9 @@ function prune() {
   entries.forEach(reach);
   for (const r of registry.values()) {
     if (reached.has(r.id) || !r.module) continue;
-    call(r.disposers, r.data);
-    call(r.pruners, r.data);
-    r.module = r.done = null;
-    r.data = {};
+    call(r.h.disposers, (r.data ??= {}));
+    call(r.h.pruners, r.data);
+    r.module = r.done = r.data = null;
   }
 }
 
