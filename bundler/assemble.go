@@ -189,6 +189,7 @@ func (g *graph) assemble(name, head string, mods []*module) *assembledChunk {
 // are reused. Called with mu held.
 func (g *graph) assembleAll() {
 	g.scripts = map[string]*Output{}
+	g.preloads = map[string][]string{}
 	assembled := map[string]*assembledChunk{}
 	defer func() { g.assembled = assembled }()
 	put := func(p string, kind Kind, b []byte) *Output {
@@ -196,6 +197,7 @@ func (g *graph) assembleAll() {
 		g.scripts[p] = o
 		return o
 	}
+	runtime := withBase(g.base, HMRPath)
 	for _, e := range g.entries {
 		mods := g.reach(e)
 		if len(mods) == 0 {
@@ -206,8 +208,9 @@ func (g *graph) assembleAll() {
 		if g.refreshStart != "" && !slices.ContainsFunc(g.refreshIDs, func(id string) bool { return g.mods[id] == nil }) {
 			start = protocol.Start + `(` + string(q) + "," + g.refreshStart + ");\n"
 		}
+		g.preloads[e] = []string{runtime}
 		if len(mods) <= chunkSize {
-			js, sm := registrations(`import{`+protocol.RuntimeDefine+` as `+protocol.Define+`,`+protocol.RuntimeStart+` as `+protocol.Start+`}from"`+withBase(g.base, HMRPath)+"\";\n",
+			js, sm := registrations(`import{`+protocol.RuntimeDefine+` as `+protocol.Define+`,`+protocol.RuntimeStart+` as `+protocol.Start+`}from"`+runtime+"\";\n",
 				mods, start+"//# sourceMappingURL="+path.Base(e)+".map\n")
 			put("/"+e, JS, js)
 			put("/"+e+".map", Map, sm)
@@ -215,7 +218,7 @@ func (g *graph) assembleAll() {
 		}
 		var entry strings.Builder
 		prefix := ChunkPrefix + hashHex([]byte(e))[:8] + "-"
-		imports := `import{` + protocol.RuntimeDefine + ` as ` + protocol.Define + `}from"` + withBase(g.base, HMRPath) + "\";\n"
+		imports := `import{` + protocol.RuntimeDefine + ` as ` + protocol.Define + `}from"` + runtime + "\";\n"
 		var own, deps []*module
 		for _, m := range mods {
 			if m.dep {
@@ -245,10 +248,12 @@ func (g *graph) assembleAll() {
 				a := g.assemble(name, group.head, c)
 				assembled[name] = a
 				g.scripts[name], g.scripts[name+".map"] = a.js, a.sm
-				entry.WriteString(`import "` + withBase(g.base, name) + "?v=" + a.js.Hash + "\";\n")
+				u := withBase(g.base, name) + "?v=" + a.js.Hash
+				g.preloads[e] = append(g.preloads[e], u)
+				entry.WriteString(`import "` + u + "\";\n")
 			}
 		}
-		entry.WriteString(`import{` + protocol.RuntimeStart + ` as ` + protocol.Start + `}from"` + withBase(g.base, HMRPath) + "\";\n" + start)
+		entry.WriteString(`import{` + protocol.RuntimeStart + ` as ` + protocol.Start + `}from"` + runtime + "\";\n" + start)
 		put("/"+e, JS, []byte(entry.String()))
 	}
 }

@@ -140,3 +140,52 @@ func manyModules(n int, head string) map[string]string {
 	files["main.js"] = main
 	return files
 }
+
+// TestPagePreloads: in module mode the page names what its entry's
+// script imports (the runtime and, past chunkSize modules, every chunk
+// at the URL the script imports it from) in modulepreload links before
+// the script, each once; not in a page with a Content-Security-Policy,
+// nor in a backend's page (LinkCSS).
+func TestPagePreloads(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		n      int  // modules main.js imports
+		chunks bool // past chunkSize
+	}{
+		{"one script", 3, false},
+		{"chunks", chunkSize + 10, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			files := manyModules(tt.n, "")
+			root := project(t, files)
+			b := open(t, Options{Root: root, Modules: true})
+			mustBuild(t, b, nil)
+			const script = `<script type="module" src="/main.js"></script>`
+			page := `<head>` + script + script + `</head>`
+			got := string(b.Page([]byte(page), "index.html"))
+			want := []string{withBase("/", HMRPath)}
+			for _, line := range strings.Split(get(t, b, "/main.js"), "\n") {
+				if u, ok := strings.CutPrefix(line, `import "`); ok {
+					want = append(want, strings.TrimSuffix(u, `";`))
+				}
+			}
+			if tt.chunks != (len(want) > 1) {
+				t.Fatalf("main.js imports %q", want)
+			}
+			var links string
+			for _, u := range want {
+				links += `<link rel="modulepreload" href="` + u + `">`
+			}
+			if w := `<head>` + links + script + script + `</head>`; got != w {
+				t.Errorf("Page =\n%s\nwant\n%s", got, w)
+			}
+			csp := `<meta http-equiv="Content-Security-Policy" content="script-src 'self'">` + page
+			if got := string(b.Page([]byte(csp), "index.html")); got != csp {
+				t.Errorf("Page with a policy =\n%s", got)
+			}
+			if got := string(b.LinkCSS([]byte(page), "index.html")); got != page {
+				t.Errorf("LinkCSS =\n%s", got)
+			}
+		})
+	}
+}
