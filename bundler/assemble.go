@@ -41,7 +41,12 @@ func helperBlock(mods ...*module) []byte {
 // compiled to CommonJS; import.meta is its last argument) and its import()
 // calls of other modules sent to the registry.
 func (m *module) render() {
+	// The deps go as a string of JSON: the runtime parses it when it
+	// needs them (see depsOf in client/hmr.js), and a page that loads
+	// needs none, where an object literal per module was as much memory
+	// for V8 to make as the rest of the module's registration.
 	deps, _ := json.Marshal(m.deps)
+	deps, _ = json.Marshal(string(deps))
 	id, _ := json.Marshal(m.id)
 	head := protocol.Define + `(` + string(id) + `,` + string(deps) + `,function(require,module,exports,` + metaName + `){`
 	if m.strict {

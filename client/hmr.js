@@ -9,9 +9,8 @@
 // (see ready).
 
 const TAG = "[devserve]";
-// BASE is where the project is served, the base path ("/app/"): hmr.js is
-// at BASE + "__devserve/hmr.js". Module ids are root-relative; a module's
-// URL is its id under BASE.
+// BASE is where the project is served, the base path ("/app/"). Module
+// ids are root-relative; a module's URL is its id under BASE.
 const BASE = new URL("../", import.meta.url);
 // registry maps a module id (the URL path of its source, "/src/b.ts") to
 // its record (see rec).
@@ -33,10 +32,10 @@ export function define(id, deps, factory, order) {
   if (!registry.has(id)) registry.set(id, rec(id, deps, factory, order));
 }
 
-// rec is a module's record: {id, deps (specifier -> id), factory, order
-// (see ready), module ({exports}) once run, h (hooks), data (kept across
-// versions), updated (it ran again in an update)}. One object, one shape:
-// a page runs thousands as it loads, and most have no hooks and no data.
+// rec is a module's record: {id, deps (see depsOf), factory, order (see
+// ready), module ({exports}) once run, h (hooks), data (kept across
+// versions), updated (it ran again in an update)}. One shape; most
+// modules get no hooks and no data.
 function rec(id, deps, factory, order) {
   return { id, deps, factory, order, module: null, h: NO_HOOKS, data: null };
 }
@@ -70,6 +69,12 @@ function fail(error) {
 // keeps it for when the client starts.
 function report(e) {
   (globalThis.__devserve_errors ||= []).push(e);
+}
+
+// depsOf returns r.deps (specifier -> id), given as JSON text, parsed
+// when first needed: loading a page needs none.
+function depsOf(r) {
+  return typeof r.deps == "string" ? (r.deps = JSON.parse(r.deps)) : r.deps;
 }
 
 // NO_HOOKS are those of every module version that registered none.
@@ -122,7 +127,8 @@ class Meta {
   // A module compiled without bundling requires its imports as written.
   get require() {
     const r = this.r;
-    return (spec) => require(r.deps[spec] ?? spec);
+    const deps = depsOf(this.r);
+    return (spec) => require(deps[spec] ?? spec);
   }
   // tla runs the body of a module with top-level await: it first hands
   // over the module's exports as getters of its variables.
@@ -228,7 +234,7 @@ function refreshContext(r) {
 
 // hotContext is import.meta.hot of the versions of r (it keeps no state).
 function hotContext(r) {
-  const resolve = (dep) => r.deps[dep] || new URL(dep, new URL(r.id, location.href)).pathname;
+  const resolve = (dep) => depsOf(r)[dep] || new URL(dep, new URL(r.id, location.href)).pathname;
   return {
     get data() {
       return (r.data ??= {});
@@ -358,7 +364,7 @@ async function apply(updates) {
     if (!importers) {
       importers = new Map();
       for (const m of registry.values()) {
-        if (m.module) for (const d of new Set(Object.values(m.deps))) importers.set(d, [...(importers.get(d) || []), m]);
+        if (m.module) for (const d of new Set(Object.values(depsOf(m)))) importers.set(d, [...(importers.get(d) || []), m]);
       }
     }
     return importers.get(id) || [];
@@ -397,7 +403,7 @@ async function apply(updates) {
   }
   // What the modules that run again imported: if some import goes, the
   // modules no longer imported are pruned.
-  const imported = [...outdated].map((id) => [id, Object.values(registry.get(id).deps)]);
+  const imported = [...outdated].map((id) => [id, Object.values(depsOf(registry.get(id)))]);
   let update = { modules: updates.map((u) => u.path), by: "" };
   const taken = [...boundaries].flatMap(([a, ids]) => [...ids].map((id) => ({ path: a.by, acceptedPath: id })));
   const vite = viteUpdate(taken.length ? taken : updates, "js-update");
@@ -441,7 +447,7 @@ async function apply(updates) {
     console.error(`${TAG} hot update of ${update.modules.join(", ")} failed:`, error);
     throw { error, update };
   }
-  if (imported.some(([id, deps]) => deps.some((d) => !Object.values(registry.get(id).deps).includes(d)))) prune();
+  if (imported.some(([id, deps]) => deps.some((d) => !Object.values(depsOf(registry.get(id))).includes(d)))) prune();
   emit("devserve:afterUpdate", updates);
   emit("vite:afterUpdate", vite);
   return true;
@@ -472,7 +478,7 @@ function prune() {
     const r = registry.get(id);
     if (!r || !r.module || reached.has(id)) return;
     reached.add(id);
-    Object.values(r.deps).forEach(reach);
+    Object.values(depsOf(r)).forEach(reach);
   };
   entries.forEach(reach);
   for (const r of registry.values()) {

@@ -75,7 +75,7 @@ func TestHMRSource(t *testing.T) {
 		"export function define(id, deps, factory, order)",
 		"export function update(id, deps, factory, order)",
 		// What modules compiled strict and with top-level await call.
-		"get require()", "(spec) => require(r.deps[spec] ?? spec)", "tla(body)",
+		"get require()", "(spec) => require(deps[spec] ?? spec)", "JSON.parse(r.deps)", "tla(body)",
 		"export function start(id, refreshWith)",
 		// What modules compiled for React Fast Refresh call (bundler's
 		// render): $RefreshReg$, $RefreshSig$ and done.
