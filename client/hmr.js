@@ -113,7 +113,7 @@ class Meta {
     return (r.url ??= new URL(r.id.replace(/^\/+/, ""), BASE).href);
   }
   get hot() {
-    return (this.r.hot ??= hotContext(this.r));
+    return (this.hc ??= hotContext(this.r));
   }
   style(href) {
     updateStyle(this.r.id, href);
@@ -232,7 +232,7 @@ function refreshContext(r) {
   };
 }
 
-// hotContext is import.meta.hot of the versions of r (it keeps no state).
+// hotContext is import.meta.hot of the module version that runs in r.
 function hotContext(r) {
   const resolve = (dep) => depsOf(r)[dep] || new URL(dep, new URL(r.id, location.href)).pathname;
   return {
