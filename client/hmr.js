@@ -14,10 +14,13 @@ const TAG = "[devserve]";
 // URL is its id under BASE.
 const BASE = new URL("../", import.meta.url);
 // registry maps a module id (the URL path of its source, "/src/b.ts") to
-// {id, deps (specifier -> id), factory, order (see ready), module
-// ({exports}) once run, data (kept across versions), accepts, disposers,
-// pruners, on, updated (it ran again in an update)}.
+// {id, n (its place in registry), deps (specifier -> id), factory, order
+// (see ready), module ({exports}) once run, data (kept across versions),
+// accepts, disposers, pruners, on, updated (it ran again in an update)}.
 const registry = new Map();
+// listening holds the records of registry whose module called hot.on:
+// events go to them alone, not to a walk over every module of a big page.
+const listening = new Set();
 const entries = new Set();
 const pending = new Map(); // id -> {deps, factory} fetched for an update
 let queue = Promise.resolve(), broken = false, fetches = 0, evals = true;
@@ -32,7 +35,7 @@ let chain = new Set();
 // define registers a module of an entry script. A module that two entry
 // scripts hold is defined once: the page shares one instance of it.
 export function define(id, deps, factory, order) {
-  if (!registry.has(id)) registry.set(id, { id, deps, factory, order, data: {}, ...handlers() });
+  if (!registry.has(id)) registry.set(id, { id, n: registry.size, deps, factory, order, data: {}, ...handlers() });
 }
 
 // update registers the new code of a module, fetched for a hot update.
@@ -236,6 +239,7 @@ function hotContext(r) {
     },
     on(event, cb) {
       r.on.set(event, [...(r.on.get(event) || []), cb]);
+      listening.add(r);
     },
     off(event, cb) {
       r.on.set(event, (r.on.get(event) || []).filter((f) => f !== cb));
@@ -254,9 +258,10 @@ function call(cbs, arg) {
   }
 }
 
-// emit calls the listeners of every running module.
+// emit calls the listeners of every running module, in the order of
+// registry.
 function emit(event, payload) {
-  for (const r of [...registry.values()]) if (r.module) call(r.on.get(event), payload);
+  for (const r of [...listening].sort((a, b) => a.n - b.n)) if (r.module) call(r.on.get(event), payload);
 }
 
 // viteUpdate is the payload of Vite's vite:beforeUpdate and
@@ -388,7 +393,7 @@ async function apply(updates) {
     for (const [id, next] of pending) {
       const r = registry.get(id);
       if (r) Object.assign(r, next);
-      else registry.set(id, { id, ...next, data: {}, ...handlers() });
+      else registry.set(id, { id, n: registry.size, ...next, data: {}, ...handlers() });
     }
     pending.clear();
     refreshed = false;
