@@ -284,7 +284,8 @@ type Result struct {
 	// earlier Build to finish.
 	Duration time.Duration
 	// Inputs are the root-relative slash paths of every input of the last
-	// good build of each entry, sorted.
+	// good build of each entry, sorted. Results may share them: they must
+	// not be modified.
 	Inputs []string
 	// Outputs are every output now served, sorted by Path. After a failure
 	// an entry that failed keeps its last good outputs.

@@ -1,7 +1,6 @@
 package bundler
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"debug/elf"
 	"encoding/binary"
@@ -9,8 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
-	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -18,7 +15,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -43,28 +39,27 @@ import (
 // a package upgraded in node_modules or a changed tsconfig path makes it a
 // miss, never a stale module.
 //
-// Files are written to a temporary name and renamed into place, and carry
-// their length and a SHA-256 of their payload: two runs on one project
-// write the same entries harmlessly, a crash leaves at most a temporary
-// file, and a torn or corrupt entry is a miss that the next compile
-// writes again. A file that changed since its build began (its mtime is
-// not older than the build) is not written: the compile may have read
-// either version. Entries not used for 30 days, temporary files and the
-// oldest entries past cacheMaxBytes are pruned once per run.
+// Entries live in pack files (cachepack.go): each run appends the entries
+// it compiles to one pack of its own, so a cold start writes one file, not
+// one per module (creating a file costs more than compiling a small
+// module). Every record carries a SHA-256 of its key, time and payload:
+// two runs on one project write packs of their own harmlessly, a crash
+// leaves at most a torn last record, which reads as missing, and a corrupt
+// record is a miss that the next compile writes again. A file that changed
+// since its build began (its mtime is not older than the build) is not
+// written: the compile may have read either version. Once per run, when
+// there are too many packs, too many bytes or too many records unused for
+// 30 days, the records in use are compacted into one new pack.
 
 // cacheLayout names the entries' folder under BuildOptions.CacheDir; a new
-// layout or format gets a new name.
-const cacheLayout = "modules-v1"
-
-// cacheMagic starts every entry file, before the payload's length and
-// hash.
-const cacheMagic = "devserve-module\n"
+// layout or format gets a new name. Older layouts are removed by prune.
+const cacheLayout = "modules-v2"
 
 // Limits of the cache on disk.
 const (
-	cacheMaxBytes = 512 << 20           // pruned to 3/4 of this, oldest first
+	cacheMaxBytes = 512 << 20           // compacted to 3/4 of this, oldest first
 	cacheMaxAge   = 30 * 24 * time.Hour // an entry unused this long goes
-	cacheTouch    = 24 * time.Hour      // a hit renews an entry at most this often
+	cacheMaxPacks = 8                   // more packs than this are compacted
 	cachePruneIn  = 5 * time.Second     // after New: prune when the cold start is over
 	// cacheRacy is how close to the start of a compile a file's mtime
 	// may be for the entry to be written: a file changed during the
@@ -100,56 +95,6 @@ func DefaultCacheDir(root string) (string, error) {
 	}
 	sum := sha256.Sum256([]byte(abs))
 	return filepath.Join(user, "devserve", hex.EncodeToString(sum[:8])), nil
-}
-
-// diskCache is the module cache in one folder. Its writer goroutine writes
-// the entries put, and prunes once; close stops it after the writes
-// queued.
-type diskCache struct {
-	dir    string // BuildOptions.CacheDir/cacheLayout
-	binary string // the binary's identity; see binaryID
-	log    *slog.Logger
-
-	mu      sync.Mutex
-	pending map[string][]byte // key -> entry to write
-	closed  bool
-	kick    chan struct{} // a write is pending, or close was called
-	done    chan struct{} // closed when the writer has ended
-
-	broken atomic.Bool // a write failed: no more writes this run
-
-	// Counts, for tests and the debug log.
-	hits, misses, writes atomic.Int64
-}
-
-// openCache opens the cache in dir, or returns nil (no cache) when dir is
-// "" or NoCache, or with a warning when it cannot be written to or the
-// binary cannot be told apart from another.
-func openCache(dir string, log *slog.Logger) *diskCache {
-	if dir == "" || dir == NoCache {
-		return nil
-	}
-	off := func(err error) *diskCache {
-		log.Warn("the module cache is off: " + err.Error())
-		return nil
-	}
-	id, err := binaryID()
-	if err != nil {
-		return off(err)
-	}
-	c := &diskCache{dir: filepath.Join(dir, cacheLayout), binary: id, log: log,
-		pending: map[string][]byte{}, kick: make(chan struct{}, 1), done: make(chan struct{})}
-	if err := os.MkdirAll(c.dir, 0o755); err != nil {
-		return off(err)
-	}
-	probe, err := os.CreateTemp(c.dir, ".tmp-*")
-	if err != nil {
-		return off(fmt.Errorf("cannot write to %s: %w", dir, err))
-	}
-	probe.Close()
-	os.Remove(probe.Name())
-	go c.run()
-	return c
 }
 
 // binaryID names the running binary's code: its Go build ID (a hash of
@@ -193,245 +138,6 @@ func binaryID() (string, error) {
 		return "", fmt.Errorf("read the running binary: %w", err)
 	}
 	return strings.Join(append(id, "sha256 "+hex.EncodeToString(h.Sum(nil))), "\n"), nil
-}
-
-// path is where the entry of key lives.
-func (c *diskCache) path(key string) string {
-	return filepath.Join(c.dir, key[:2], key[2:])
-}
-
-// get returns the payload of key's entry, or false when there is none or
-// it is not whole.
-func (c *diskCache) get(key string) ([]byte, bool) {
-	c.mu.Lock()
-	data, ok := c.pending[key]
-	c.mu.Unlock()
-	if ok {
-		return data, true
-	}
-	f, err := os.Open(c.path(key))
-	if err != nil {
-		return nil, false
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil || fi.Size() < int64(len(cacheMagic)+8+sha256.Size) || fi.Size() > 1<<31 {
-		return nil, false
-	}
-	raw := make([]byte, fi.Size())
-	if _, err := io.ReadFull(f, raw); err != nil {
-		return nil, false
-	}
-	payload, ok := unframe(raw)
-	if !ok {
-		c.log.Debug("bundler: a module cache entry is damaged; compiling again", "file", c.path(key))
-		return nil, false
-	}
-	if time.Since(fi.ModTime()) > cacheTouch {
-		now := time.Now()
-		_ = os.Chtimes(c.path(key), now, now) // used: pruned last
-	}
-	return payload, true
-}
-
-// frame wraps a payload as an entry file: magic, length, SHA-256, payload.
-func frame(payload []byte) []byte {
-	out := make([]byte, 0, len(cacheMagic)+8+sha256.Size+len(payload))
-	out = append(out, cacheMagic...)
-	out = binary.LittleEndian.AppendUint64(out, uint64(len(payload)))
-	sum := sha256.Sum256(payload)
-	out = append(out, sum[:]...)
-	return append(out, payload...)
-}
-
-// unframe checks an entry file and returns its payload.
-func unframe(raw []byte) ([]byte, bool) {
-	rest, ok := bytes.CutPrefix(raw, []byte(cacheMagic))
-	if !ok || len(rest) < 8+sha256.Size {
-		return nil, false
-	}
-	n := binary.LittleEndian.Uint64(rest)
-	sum, payload := rest[8:8+sha256.Size], rest[8+sha256.Size:]
-	if uint64(len(payload)) != n {
-		return nil, false
-	}
-	if got := sha256.Sum256(payload); !bytes.Equal(got[:], sum) {
-		return nil, false
-	}
-	return payload, true
-}
-
-// put queues the entry of key for the writer.
-func (c *diskCache) put(key string, payload []byte) {
-	if c.broken.Load() {
-		return
-	}
-	c.mu.Lock()
-	if !c.closed {
-		c.pending[key] = payload
-	}
-	c.mu.Unlock()
-	select {
-	case c.kick <- struct{}{}:
-	default:
-	}
-}
-
-// cacheWriters is how many files the writer writes at once: most of a
-// write is waiting on the file system.
-const cacheWriters = 4
-
-// run is the writer: it writes what put queued, cacheWriters at a time,
-// prunes once a while after the start, and ends when close was called and
-// nothing is queued.
-func (c *diskCache) run() {
-	defer close(c.done)
-	prune := time.NewTimer(cachePruneIn)
-	defer prune.Stop()
-	made := map[string]bool{} // folders made this run
-	var madeMu sync.Mutex
-	for {
-		select {
-		case <-c.kick:
-		case <-prune.C:
-			c.prune(time.Now())
-			continue
-		}
-		for {
-			c.mu.Lock()
-			batch := make(map[string][]byte, len(c.pending))
-			for key, data := range c.pending {
-				batch[key] = data
-			}
-			closed := c.closed
-			c.mu.Unlock()
-			if len(batch) == 0 {
-				if closed {
-					return
-				}
-				break
-			}
-			keys := slices.Collect(maps.Keys(batch))
-			var wg sync.WaitGroup
-			next := make(chan string)
-			for range min(cacheWriters, len(keys)) {
-				wg.Go(func() {
-					for key := range next {
-						if c.broken.Load() {
-							continue
-						}
-						sub := filepath.Dir(c.path(key))
-						madeMu.Lock()
-						ok := made[sub]
-						madeMu.Unlock()
-						if !ok && os.MkdirAll(sub, 0o755) == nil {
-							madeMu.Lock()
-							made[sub] = true
-							madeMu.Unlock()
-						}
-						c.write(key, batch[key])
-					}
-				})
-			}
-			for _, key := range keys {
-				next <- key
-			}
-			close(next)
-			wg.Wait()
-			c.mu.Lock()
-			for _, key := range keys {
-				if bytes.Equal(c.pending[key], batch[key]) {
-					delete(c.pending, key)
-				}
-			}
-			c.mu.Unlock()
-		}
-	}
-}
-
-// write writes one entry (its folder made): to a temporary file beside
-// it, then renamed into place, so that a reader sees a whole entry or
-// none.
-func (c *diskCache) write(key string, payload []byte) {
-	dst := c.path(key)
-	tmp, err := os.CreateTemp(filepath.Dir(dst), ".tmp-*")
-	if err == nil {
-		_, err = tmp.Write(frame(payload))
-		if cerr := tmp.Close(); err == nil {
-			err = cerr
-		}
-		if err == nil {
-			err = os.Rename(tmp.Name(), dst)
-		}
-		if err != nil {
-			os.Remove(tmp.Name())
-		}
-	}
-	if err != nil {
-		if !c.broken.Swap(true) {
-			c.log.Warn("the module cache is off for this run: " + err.Error())
-		}
-		return
-	}
-	c.writes.Add(1)
-}
-
-// close writes what is queued and stops the writer.
-func (c *diskCache) close() {
-	c.mu.Lock()
-	c.closed = true
-	c.mu.Unlock()
-	select {
-	case c.kick <- struct{}{}:
-	default:
-	}
-	<-c.done
-}
-
-// prune removes entries unused for cacheMaxAge, temporary files an hour
-// old (a crash's), and the oldest entries while the rest weigh more than
-// cacheMaxBytes, down to three quarters of it. Another run may prune at
-// the same time: whatever one removes, the other no longer finds.
-func (c *diskCache) prune(now time.Time) {
-	type file struct {
-		path string
-		size int64
-		mod  time.Time
-	}
-	var files []file
-	var total int64
-	subs, _ := os.ReadDir(c.dir)
-	for _, sub := range subs {
-		if !sub.IsDir() {
-			continue
-		}
-		ents, _ := os.ReadDir(filepath.Join(c.dir, sub.Name()))
-		for _, e := range ents {
-			fi, err := e.Info()
-			if err != nil || !fi.Mode().IsRegular() {
-				continue
-			}
-			p := filepath.Join(c.dir, sub.Name(), e.Name())
-			age := now.Sub(fi.ModTime())
-			if (strings.HasPrefix(e.Name(), ".tmp-") && age > time.Hour) || age > cacheMaxAge {
-				os.Remove(p)
-				continue
-			}
-			files = append(files, file{p, fi.Size(), fi.ModTime()})
-			total += fi.Size()
-		}
-	}
-	if total <= cacheMaxBytes {
-		return
-	}
-	slices.SortFunc(files, func(a, b file) int { return a.mod.Compare(b.mod) })
-	for _, f := range files {
-		if total <= cacheMaxBytes/4*3 {
-			break
-		}
-		os.Remove(f.path)
-		total -= f.size
-	}
 }
 
 // configs hashes the package.json and tsconfig files esbuild reads for the

@@ -180,34 +180,50 @@ func TestCacheRestart(t *testing.T) {
 	}
 }
 
-// damage rewrites with f the entry in the cache folder dir of the module
-// of root-relative file.
+// damage rewrites the pack in the cache folder dir that holds the entry of
+// the module of root-relative file: that record goes last, rewritten by f
+// (which sees the whole record, head and payload), the others unchanged.
 func damage(t *testing.T, dir, file string, f func([]byte) []byte) {
 	t.Helper()
+	packs, _ := filepath.Glob(filepath.Join(dir, cacheLayout, "*"+packExt))
 	n := 0
-	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := os.ReadFile(p)
+	for _, p := range packs {
+		raw, err := os.ReadFile(p)
 		if err != nil {
-			return err
+			t.Fatal(err)
 		}
-		payload, ok := unframe(data)
-		if !ok {
-			return nil
+		fh, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
 		}
-		r := decoder{b: payload}
-		r.str() // key
-		r.str() // id
-		if r.str() == file {
-			n++
-			return os.WriteFile(p, f(data), 0o644)
+		var others, hit []byte
+		start := int64(len(packMagic))
+		err = scanPack(fh, func(key string, r packRec) {
+			rec := raw[start : r.off+int64(r.n)]
+			start = r.off + int64(r.n)
+			d := decoder{b: raw[r.off : r.off+int64(r.n)]}
+			d.str() // key
+			d.str() // id
+			if d.str() == file {
+				hit = rec
+				n++
+				return
+			}
+			others = append(others, rec...)
+		})
+		fh.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
 		}
-		return nil
-	})
-	if err != nil || n != 1 {
-		t.Fatalf("damage %s: %d entries, %v", file, n, err)
+		if hit != nil {
+			out := append([]byte(packMagic), others...)
+			if err := os.WriteFile(p, append(out, f(slices.Clone(hit))...), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if n != 1 {
+		t.Fatalf("damage %s: %d entries in %d packs", file, n, len(packs))
 	}
 }
 
@@ -287,31 +303,92 @@ func TestCacheRacy(t *testing.T) {
 	}
 }
 
-// TestCachePrune fills a cache past its limit by age: prune removes the
-// entries unused for cacheMaxAge and old temporary files, and keeps the
-// rest.
+// TestCachePrune writes packs of records of given ages and prunes: too
+// many packs, or too many bytes unused for cacheMaxAge, are compacted into
+// one pack of the records in use; otherwise the packs stay as they are.
+// Old temporary files and older layouts go in any case.
 func TestCachePrune(t *testing.T) {
-	c := &diskCache{dir: t.TempDir(), log: slog.New(slog.DiscardHandler), pending: map[string][]byte{}}
 	now := time.Now()
-	files := map[string]time.Duration{
-		"ab/old":        cacheMaxAge + time.Hour,
-		"ab/recent":     time.Hour,
-		"cd/.tmp-crash": 2 * time.Hour,
-		"cd/.tmp-now":   time.Minute,
+	day := 24 * time.Hour
+	tests := []struct {
+		name       string
+		packs      []map[string]time.Duration // per pack, each record's age
+		used       []string                   // read by this run
+		keep       []string
+		packsAfter int
+	}{
+		{name: "two fresh packs", packs: []map[string]time.Duration{{"a": day}, {"b": time.Hour}},
+			keep: []string{"a", "b"}, packsAfter: 2},
+		{name: "too many packs", packs: []map[string]time.Duration{{"a": day}, {"b": day}, {"c": day}, {"d": day}, {"e": day}, {"f": day}, {"g": day}, {"h": day}, {"i": 40 * day}},
+			keep: []string{"a", "b", "c", "d", "e", "f", "g", "h"}, packsAfter: 1},
+		{name: "a stale half", packs: []map[string]time.Duration{{"old": cacheMaxAge + day, "new": day}},
+			keep: []string{"new"}, packsAfter: 1},
+		{name: "stale but used", packs: []map[string]time.Duration{{"old": cacheMaxAge + day, "new": day}},
+			used: []string{"old"}, keep: []string{"new", "old"}, packsAfter: 1},
+		{name: "one stale record of many", packs: []map[string]time.Duration{{"old": cacheMaxAge + day, "a": day, "b": day, "c": day, "d": day}},
+			keep: []string{"a", "b", "c", "d", "old"}, packsAfter: 1},
 	}
-	for name, age := range files {
-		p := filepath.Join(c.dir, filepath.FromSlash(name))
-		writeFiles(t, c.dir, map[string]string{name: "x"})
-		if err := os.Chtimes(p, now.Add(-age), now.Add(-age)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	c.prune(now)
-	for name, keep := range map[string]bool{"ab/old": false, "ab/recent": true, "cd/.tmp-crash": false, "cd/.tmp-now": true} {
-		_, err := os.Stat(filepath.Join(c.dir, filepath.FromSlash(name)))
-		if (err == nil) != keep {
-			t.Errorf("%s: kept %v, want %v", name, err == nil, keep)
-		}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			parent := t.TempDir()
+			dir := filepath.Join(parent, cacheLayout)
+			writeFiles(t, parent, map[string]string{
+				cacheLayout + "/.tmp-crash": "x", cacheLayout + "/.tmp-now": "x", "modules-v1/ab/cdef": "an entry of an older devserve",
+			})
+			if err := os.Chtimes(filepath.Join(dir, ".tmp-crash"), now.Add(-2*time.Hour), now.Add(-2*time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+			for _, recs := range tc.packs {
+				f, err := newPack(dir)
+				if err != nil {
+					t.Fatal(err)
+				}
+				size := int64(len(packMagic))
+				for key, age := range recs {
+					if _, size, err = writeRecords(f, size, map[string][]byte{key: []byte("payload of " + key)}, now.Add(-age).UnixNano()); err != nil {
+						t.Fatal(err)
+					}
+				}
+				f.Close()
+			}
+			open := func() *diskCache {
+				c := &diskCache{dir: dir, log: slog.New(slog.DiscardHandler), index: map[string]packRec{}, used: map[string]bool{}}
+				c.load()
+				return c
+			}
+			c := open()
+			for _, key := range tc.used {
+				if _, ok := c.get(key); !ok {
+					t.Fatalf("no %s before pruning", key)
+				}
+			}
+			c.prune(now)
+			for _, f := range c.packs {
+				f.Close()
+			}
+			after := open()
+			defer func() {
+				for _, f := range after.packs {
+					f.Close()
+				}
+			}()
+			var kept []string
+			for key := range after.index {
+				if payload, ok := after.get(key); !ok || string(payload) != "payload of "+key {
+					t.Errorf("%s: %q, %v after pruning", key, payload, ok)
+				}
+				kept = append(kept, key)
+			}
+			slices.Sort(kept)
+			if !slices.Equal(kept, tc.keep) || len(after.packs) != tc.packsAfter {
+				t.Errorf("kept %q in %d packs, want %q in %d", kept, len(after.packs), tc.keep, tc.packsAfter)
+			}
+			for name, want := range map[string]bool{cacheLayout + "/.tmp-crash": false, cacheLayout + "/.tmp-now": true, "modules-v1": false} {
+				if _, err := os.Stat(filepath.Join(parent, name)); (err == nil) != want {
+					t.Errorf("%s: kept %v, want %v", name, err == nil, want)
+				}
+			}
+		})
 	}
 }
 

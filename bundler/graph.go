@@ -19,7 +19,22 @@ type graph struct {
 	mods    map[string]*module // by id, as last installed
 	scripts map[string]*Output // entry URL and its ".map" -> the entry's script and index source map; nil: not assembled since the last build
 	assets  map[string]*Output // by URL path: files JS imports with the "file" loader
-	retry   []string           // ids compiled in a failed build: compiled again next time
+	// retry are the ids compiled in a failed build, compiled again next
+	// time; every installed module with errors is among them (see
+	// finishGraph), so a build need not look at every module for errors.
+	retry []string
+	// files indexes the installed modules by the files whose change can
+	// change them (touchedBy): each module's own file and the files
+	// inlined into it, sorted by file, so that a build finds the modules
+	// a change touches without a look at every module (touched).
+	files []fileRef
+	// linked are the folders LinkedDirs returns, found when linkedFound;
+	// install and an index change make them found again.
+	linked      []string
+	linkedFound bool
+	// merged is Result.Inputs as last made from mergedCtx, the inputs of
+	// the contexts, and inputs; nil: none since install.
+	merged, mergedCtx []string
 
 	reachedEntries int      // how many entries the installed modules were walked from
 	refreshStart   string   // Fast Refresh's argument of __devserve_start, JSON; see refreshSetup.startArg
@@ -61,6 +76,62 @@ func (m *module) touchedBy(p string) bool {
 	return m.file == p || m.inline[p] || p == "." || strings.HasPrefix(m.file, p+"/")
 }
 
+// fileRef is an entry of graph.files: module id can change with file.
+type fileRef struct{ file, id string }
+
+// indexFiles makes g.files the index of g.mods.
+func (g *graph) indexFiles() {
+	g.files, g.linkedFound = g.files[:0], false
+	for id, m := range g.mods {
+		if m.css || m.file == "" {
+			continue // touched by no change
+		}
+		g.files = append(g.files, fileRef{m.file, id})
+		for f := range m.inline {
+			g.files = append(g.files, fileRef{f, id})
+		}
+	}
+	slices.SortFunc(g.files, func(a, b fileRef) int {
+		if c := strings.Compare(a.file, b.file); c != 0 {
+			return c
+		}
+		return strings.Compare(a.id, b.id)
+	})
+}
+
+// touched calls add with the id of every installed module that a change
+// to p can change (touchedBy), maybe more than once: those indexed under
+// p itself and, for a folder, under the files in it, which sort together
+// after p + "/". Only p "." (the root) looks at every module.
+func (g *graph) touched(p string, add func(id string)) {
+	check := func(id string) {
+		if m := g.mods[id]; m != nil && m.touchedBy(p) {
+			add(id)
+		}
+	}
+	if p == "." {
+		for id := range g.mods {
+			check(id)
+		}
+		return
+	}
+	sep := "/"
+	if filepath.IsAbs(p) {
+		sep = string(filepath.Separator)
+	}
+	find := func(f string) int {
+		i, _ := slices.BinarySearchFunc(g.files, f, func(r fileRef, f string) int { return strings.Compare(r.file, f) })
+		return i
+	}
+	for i := find(p); i < len(g.files) && g.files[i].file == p; i++ {
+		check(g.files[i].id)
+	}
+	dir := p + sep // "p.js" and "p-x/…" sort between p and the files under p
+	for i := find(dir); i < len(g.files) && strings.HasPrefix(g.files[i].file, dir); i++ {
+		check(g.files[i].id)
+	}
+}
+
 // reach lists the modules an entry reaches, depth first.
 func (g *graph) reach(entry string) []*module {
 	order := make([]*module, 0, len(g.mods))
@@ -92,6 +163,9 @@ func (g *graph) reach(entry string) []*module {
 func (g *graph) replace(m *module) bool {
 	old := g.mods[m.id]
 	g.mods[m.id] = m
+	if old.file != m.file || !maps.Equal(old.inline, m.inline) {
+		g.indexFiles() // never for a patch (see patchModules): a safeguard
+	}
 	if old.hash == m.hash {
 		return false
 	}
@@ -121,6 +195,19 @@ func (g *graph) install(mods map[string]*module) {
 		}
 	}
 	g.inputs = slices.Sorted(maps.Keys(inputs))
+	g.merged = nil
+	g.indexFiles()
+}
+
+// withInputs returns the sorted union of ctx, the inputs of the contexts,
+// and the modules' inputs: the same slice as last time while neither
+// changed, for the union is as long as the project and a hot update
+// changes neither.
+func (g *graph) withInputs(ctx []string) []string {
+	if g.merged == nil || !slices.Equal(ctx, g.mergedCtx) {
+		g.merged, g.mergedCtx = mergeSorted(ctx, g.inputs), ctx
+	}
+	return g.merged
 }
 
 // cssModule is the module of the CSS file imported from JS as id: it
@@ -161,14 +248,11 @@ func mergeSorted(a, b []string) []string {
 // module mode serves. Called with mu held.
 func (g *graph) affects(p string) bool {
 	if len(g.retry) > 0 || slices.Contains(g.entries, p) {
-		return true
+		return true // retry holds every module with errors
 	}
-	for _, m := range g.mods {
-		if m.errs != nil || m.touchedBy(p) {
-			return true
-		}
-	}
-	return false
+	found := false
+	g.touched(p, func(string) { found = true })
+	return found
 }
 
 // keepReached takes out of mods the modules that no entry reaches, and

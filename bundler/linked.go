@@ -33,13 +33,25 @@ func (b *Bundler) linked(p string) bool {
 // modules come from (see the top of this file): for each linked file, the
 // nearest folder above it with a package.json, or its own folder. A dev
 // server watches them and passes their changes to Build as absolute
-// paths. Sorted; none inside another. Nil outside module mode.
+// paths. Sorted; none inside another. Nil outside module mode. They are
+// found again once the modules were walked again (not after a build that
+// only changed the code of some), not on every call: a dev server asks
+// after every build, and the walk is over every module.
 func (b *Bundler) LinkedDirs() []string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.graph == nil {
+	g := b.graph
+	if g == nil {
 		return nil
 	}
+	if !g.linkedFound {
+		g.linked, g.linkedFound = b.linkedDirs(), true
+	}
+	return slices.Clone(g.linked)
+}
+
+// linkedDirs finds what LinkedDirs returns. Called with mu held.
+func (b *Bundler) linkedDirs() []string {
 	roots := map[string]string{} // folder -> its package folder
 	var dirs []string
 	for _, m := range b.graph.mods {

@@ -136,12 +136,17 @@ func (b *Bundler) buildModules(changed []string, all bool) (mods, patch map[stri
 func (b *Bundler) staleModules(changed []string, all bool) (todo map[string]bool, same bool) {
 	g := b.graph
 	todo = map[string]bool{}
-	for id, m := range g.mods {
-		if (all && m.compiled()) || m.errs != nil || slices.ContainsFunc(changed, m.touchedBy) {
-			todo[id] = true
+	if all {
+		for id, m := range g.mods {
+			if m.compiled() {
+				todo[id] = true
+			}
 		}
 	}
-	for _, id := range g.retry {
+	for _, p := range changed {
+		g.touched(p, func(id string) { todo[id] = true })
+	}
+	for _, id := range g.retry { // with every module that has errors
 		todo[id] = true
 	}
 	same = len(g.entries) == g.reachedEntries
@@ -363,6 +368,15 @@ func (b *Bundler) finishGraph(r *Result, gb *graphBuild) {
 		for id := range gb.patch {
 			g.retry = append(g.retry, id)
 		}
+		// An installed module that a compile gave errors but no walk
+		// reached any more (compileReached) is compiled again too: retry
+		// holds every module with errors, which staleModules and affects
+		// count on.
+		for id, m := range g.mods {
+			if m.errs != nil && gb.mods[id] != m {
+				g.retry = append(g.retry, id)
+			}
+		}
 	case gb.mods == nil:
 		// The installed modules stay; some may have new code, and CSS
 		// modules change with their CSS.
@@ -409,7 +423,7 @@ func (b *Bundler) finishGraph(r *Result, gb *graphBuild) {
 		g.install(mods)
 	}
 	r.ID = hashHex([]byte(r.ID + "\n" + strconv.FormatUint(g.sig, 16)))
-	r.Inputs = mergeSorted(r.Inputs, g.inputs)
+	r.Inputs = g.withInputs(r.Inputs)
 }
 
 // waitLocked waits (with mu held) until no build is in progress.

@@ -1,12 +1,9 @@
-// devserve's module runtime, served at /__devserve/hmr.js. In module mode
-// every entry script imports it, registers the factory of each module it
-// holds (define) and starts its entry (start). A module is CommonJS-shaped
-// code compiled by esbuild: factory(require, module, exports, meta), with
-// meta standing for import.meta ({url, hot}). A hot update imports the
-// changed modules' new factories (update) and runs again what accepts them.
-// A module with top-level await hands its body to meta.tla; a module that
-// has or imports one comes with the order of its imports, which run first
-// (see ready).
+// devserve's module runtime, served at /__devserve/hmr.js. Entry scripts
+// import it, register each module's factory (define) and start their entry
+// (start). A module is esbuild's CommonJS-shaped code: factory(require,
+// module, exports, meta), meta standing for import.meta. A hot update
+// registers new factories (update) and runs again what accepts them. For
+// top-level await, see Meta's tla and ready.
 
 const TAG = "[devserve]";
 // BASE is where the project is served, the base path ("/app/"). Module
@@ -15,6 +12,9 @@ const BASE = new URL("../", import.meta.url);
 // registry maps a module id (the URL path of its source, "/src/b.ts") to
 // its record (see rec).
 const registry = new Map();
+// listening holds the records of registry whose module called hot.on:
+// events go to them alone, not to a walk over every module of a big page.
+const listening = new Set();
 const entries = new Set();
 const pending = new Map(); // id -> {deps, factory} fetched for an update
 let queue = Promise.resolve(), broken = false, fetches = 0, evals = true;
@@ -32,12 +32,12 @@ export function define(id, deps, factory, order) {
   if (!registry.has(id)) registry.set(id, rec(id, deps, factory, order));
 }
 
-// rec is a module's record: {id, deps (see depsOf), factory, order (see
-// ready), module ({exports}) once run, h (hooks), data (kept across
-// versions), updated (it ran again in an update)}. One shape; most
-// modules get no hooks and no data.
+// rec is a module's record: {id, n (its place in registry), deps (see
+// depsOf), factory, order (see ready), module ({exports}) once run, h
+// (hooks), data (kept across versions), updated (it ran again in an
+// update)}. One shape; most modules get no hooks and no data.
 function rec(id, deps, factory, order) {
-  return { id, deps, factory, order, module: null, h: NO_HOOKS, data: null };
+  return { id, n: registry.size, deps, factory, order, module: null, h: NO_HOOKS, data: null };
 }
 
 // update registers the new code of a module, fetched for a hot update.
@@ -77,12 +77,12 @@ function depsOf(r) {
   return typeof r.deps == "string" ? (r.deps = JSON.parse(r.deps)) : r.deps;
 }
 
+const newHooks = () => ({ accepts: [], disposers: [], pruners: [], on: new Map() });
 // NO_HOOKS are those of every module version that registered none.
-const NO_HOOKS = { accepts: [], disposers: [], pruners: [], on: new Map() };
+const NO_HOOKS = newHooks();
 
 function hooks(r) {
-  if (r.h === NO_HOOKS) r.h = { accepts: [], disposers: [], pruners: [], on: new Map() };
-  return r.h;
+  return r.h === NO_HOOKS ? (r.h = newHooks()) : r.h;
 }
 
 // require returns the exports of module id, running it first if it has
@@ -103,7 +103,7 @@ function require(id) {
 }
 
 // Meta is import.meta of a module version; url, hot and refresh are made
-// when first read. (No #fields: ES2020, as served, makes them WeakMaps.)
+// when first read. (No #fields: served as ES2020, they become WeakMaps.)
 class Meta {
   constructor(r) {
     this.r = r;
@@ -208,10 +208,9 @@ const NO_REFRESH = Object.freeze({ register() {}, signature: () => (type) => typ
 // refreshContext is what a module compiled for Fast Refresh calls:
 // $RefreshReg$ (register), $RefreshSig$ (signature) and, once it ran,
 // done. A module whose exports are all components is a boundary: it
-// accepts its own updates, and React re-renders its components in place
-// with their state once the update ran. A module that exports anything
-// else gives its updates to its importers, also when a new version of it
-// starts exporting something else.
+// accepts its own updates, which React renders in place with their state.
+// Another gives its updates to its importers, also when a new version of
+// a boundary starts exporting something else.
 function refreshContext(r) {
   if (!refresh) return NO_REFRESH;
   return {
@@ -266,6 +265,7 @@ function hotContext(r) {
     on(event, cb) {
       const on = hooks(r).on;
       on.set(event, [...(on.get(event) || []), cb]);
+      listening.add(r);
     },
     off(event, cb) {
       const on = hooks(r).on;
@@ -285,9 +285,10 @@ function call(cbs, arg) {
   }
 }
 
-// emit calls the listeners of every running module.
+// emit calls the listeners of every running module, in the order of
+// registry.
 function emit(event, payload) {
-  for (const r of [...registry.values()]) if (r.module) call(r.h.on.get(event), payload);
+  for (const r of [...listening].sort((a, b) => a.n - b.n)) if (r.module) call(r.h.on.get(event), payload);
 }
 
 // viteUpdate is the payload of Vite's vite:beforeUpdate and

@@ -23,8 +23,10 @@ import (
 //
 //	DEVSERVE_REQUIRE_BROWSER=1 go test -run '^$' -bench HotSave -benchtime 20x ./hmr
 //
-// tree is bench's module tree (1,000 modules) with hot.js, a module that
-// accepts itself, edited; react is bench's React project of 1,000
+// tree-N is bench's module tree of N modules (1,000, 5,000, 20,000: a
+// hot update's cost must not grow with the project; -bench
+// 'HotSave/tree-20000' runs one) with hot.js, a module that accepts
+// itself, edited; react is bench's React project of 1,000
 // components with the last one edited (React Fast Refresh, the packages
 // of testdata/npm/react19). Each metric is the median over the saves, in
 // ms; the parts add up to about total-ms:
@@ -50,7 +52,9 @@ import (
 // shortest of three round trips (its error is under half a millisecond
 // on a quiet machine). With -v it logs every save's times.
 func BenchmarkHotSave(b *testing.B) {
-	b.Run("tree", func(b *testing.B) { benchHotSave(b, hotTreeProject(b, 1000)) })
+	for _, n := range []int{1000, 5000, 20000} {
+		b.Run(fmt.Sprintf("tree-%d", n), func(b *testing.B) { benchHotSave(b, hotTreeProject(b, n)) })
+	}
 	b.Run("react", func(b *testing.B) { benchHotSave(b, hotReactProject(b, 1000)) })
 }
 

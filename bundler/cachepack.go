@@ -1,0 +1,487 @@
+package bundler
+
+import (
+	"bufio"
+	"cmp"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// This file stores the module cache's entries in pack files: each run of a
+// Bundler appends the entries it compiles to one pack of its own, and
+// reads entries from every pack that was there when it started.
+//
+// A pack is packMagic followed by records, each
+//
+//	uvarint  len(key), key
+//	uint64   used: when a run last used the entry (Unix nanoseconds)
+//	uint64   len(payload)
+//	[32]byte SHA-256 of the above and the payload
+//	payload
+//
+// in little endian. A pack is only ever appended to, by its one run; a
+// run that reads a pack another run is still appending to sees its last
+// record torn, which is a miss. A record is checked against its hash when
+// it is read, so a damaged one is a miss too.
+
+// packMagic starts every pack file.
+const packMagic = "devserve-pack-1\n"
+
+// packExt ends the name of every pack file.
+const packExt = ".pack"
+
+// packHead is the most a record's head (everything before the payload)
+// can take: a key's length, a key of at most 255 bytes, used, the
+// payload's length and the hash.
+const packHead = binary.MaxVarintLen64 + 255 + 8 + 8 + sha256.Size
+
+// packRec is where a record is: in which open pack, at which offset its
+// payload starts, how long it is, and its hash and time for checking and
+// compacting.
+type packRec struct {
+	f    *os.File
+	off  int64
+	n    int
+	used int64
+	sum  [sha256.Size]byte
+}
+
+// diskCache is the module cache in one folder. Its writer goroutine writes
+// the entries put to the run's own pack and prunes once; close stops it
+// after the writes queued.
+type diskCache struct {
+	dir    string // BuildOptions.CacheDir/cacheLayout
+	binary string // the binary's identity; see binaryID
+	log    *slog.Logger
+
+	mu      sync.Mutex
+	index   map[string]packRec // every record readable, by key
+	packs   []*os.File         // every pack opened, closed by close
+	used    map[string]bool    // keys read or written by this run
+	pending map[string][]byte  // key -> entry to write
+	closed  bool
+	kick    chan struct{} // a write is pending, or close was called
+	done    chan struct{} // closed when the writer has ended
+
+	// The run's own pack, appended to by the writer only.
+	own     *os.File
+	ownSize int64
+
+	broken atomic.Bool // a write failed: no more writes this run
+
+	// Counts, for tests and the debug log.
+	hits, misses, writes atomic.Int64
+}
+
+// openCache opens the cache in dir, or returns nil (no cache) when dir is
+// "" or NoCache, or with a warning when it cannot be written to or the
+// binary cannot be told apart from another.
+func openCache(dir string, log *slog.Logger) *diskCache {
+	if dir == "" || dir == NoCache {
+		return nil
+	}
+	off := func(err error) *diskCache {
+		log.Warn("the module cache is off: " + err.Error())
+		return nil
+	}
+	id, err := binaryID()
+	if err != nil {
+		return off(err)
+	}
+	c := &diskCache{dir: filepath.Join(dir, cacheLayout), binary: id, log: log,
+		index: map[string]packRec{}, used: map[string]bool{}, pending: map[string][]byte{},
+		kick: make(chan struct{}, 1), done: make(chan struct{})}
+	if err := os.MkdirAll(c.dir, 0o755); err != nil {
+		return off(err)
+	}
+	probe, err := os.CreateTemp(c.dir, ".tmp-*")
+	if err != nil {
+		return off(fmt.Errorf("cannot write to %s: %w", dir, err))
+	}
+	probe.Close()
+	os.Remove(probe.Name())
+	c.load()
+	go c.run()
+	return c
+}
+
+// load indexes the records of every pack in the folder. Of two records of
+// one key, the one written last counts: a key does not cover what the
+// module's imports resolve to, so a record compiled again after its
+// imports changed must win over the one it replaces.
+func (c *diskCache) load() {
+	names, _ := filepath.Glob(filepath.Join(c.dir, "*"+packExt))
+	for _, name := range names {
+		f, err := os.Open(name)
+		if err != nil {
+			continue
+		}
+		c.packs = append(c.packs, f)
+		if err := scanPack(f, func(key string, r packRec) {
+			if old, ok := c.index[key]; !ok || old.used <= r.used {
+				c.index[key] = r
+			}
+		}); err != nil {
+			c.log.Debug("bundler: a module cache pack ends early", "file", name, "err", err)
+		}
+	}
+}
+
+// scanPack calls found for every whole record head of the pack f, in
+// order, and returns why it stopped before the end, if it did: a torn or
+// damaged record, after which nothing can be trusted to be a head.
+func scanPack(f *os.File, found func(key string, r packRec)) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	br := bufio.NewReaderSize(f, 64<<10)
+	magic := make([]byte, len(packMagic))
+	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != packMagic {
+		return errors.New("not a pack")
+	}
+	off := int64(len(packMagic))
+	for off < fi.Size() {
+		kn, err := binary.ReadUvarint(br)
+		if err != nil || kn == 0 || kn > 255 {
+			return fmt.Errorf("record at %d: bad key", off)
+		}
+		head := make([]byte, kn+8+8+sha256.Size)
+		if _, err := io.ReadFull(br, head); err != nil {
+			return fmt.Errorf("record at %d: %w", off, err)
+		}
+		key := string(head[:kn])
+		r := packRec{f: f, used: int64(binary.LittleEndian.Uint64(head[kn:])),
+			n: int(binary.LittleEndian.Uint64(head[kn+8:]))}
+		copy(r.sum[:], head[kn+16:])
+		r.off = off + int64(uvarintLen(kn)+len(head))
+		if r.n < 0 || r.off+int64(r.n) > fi.Size() {
+			return fmt.Errorf("record at %d: torn", off)
+		}
+		if _, err := br.Discard(r.n); err != nil {
+			return fmt.Errorf("record at %d: %w", off, err)
+		}
+		found(key, r)
+		off = r.off + int64(r.n)
+	}
+	return nil
+}
+
+// uvarintLen is how many bytes binary.AppendUvarint takes for n.
+func uvarintLen(n uint64) int {
+	return len(binary.AppendUvarint(nil, n))
+}
+
+// recordHead is a record's head for key, used and a payload.
+func recordHead(key string, used int64, payload []byte) []byte {
+	h := binary.AppendUvarint(make([]byte, 0, packHead), uint64(len(key)))
+	h = append(h, key...)
+	h = binary.LittleEndian.AppendUint64(h, uint64(used))
+	h = binary.LittleEndian.AppendUint64(h, uint64(len(payload)))
+	sum := recordSum(h, payload)
+	return append(h, sum[:]...)
+}
+
+// recordSum is the hash of a record: its head up to the hash, and its
+// payload.
+func recordSum(head, payload []byte) [sha256.Size]byte {
+	h := sha256.New()
+	h.Write(head)
+	h.Write(payload)
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	return sum
+}
+
+// read returns the payload of r, or false when it cannot be read or does
+// not match its hash.
+func (r packRec) read(key string) ([]byte, bool) {
+	payload := make([]byte, r.n)
+	if _, err := r.f.ReadAt(payload, r.off); err != nil {
+		return nil, false
+	}
+	head := recordHead(key, r.used, payload)
+	if [sha256.Size]byte(head[len(head)-sha256.Size:]) != r.sum {
+		return nil, false
+	}
+	return payload, true
+}
+
+// get returns the payload of key's entry, or false when there is none or
+// it is not whole.
+func (c *diskCache) get(key string) ([]byte, bool) {
+	c.mu.Lock()
+	data, ok := c.pending[key]
+	r, found := c.index[key]
+	c.mu.Unlock()
+	if ok {
+		return data, true
+	}
+	if !found {
+		return nil, false
+	}
+	payload, ok := r.read(key)
+	if !ok {
+		c.log.Debug("bundler: a module cache entry is damaged; compiling again", "file", r.f.Name(), "offset", r.off)
+		return nil, false
+	}
+	c.mu.Lock()
+	c.used[key] = true
+	c.mu.Unlock()
+	return payload, true
+}
+
+// put queues the entry of key for the writer.
+func (c *diskCache) put(key string, payload []byte) {
+	if c.broken.Load() {
+		return
+	}
+	c.mu.Lock()
+	if !c.closed {
+		c.pending[key] = payload
+	}
+	c.mu.Unlock()
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+}
+
+// run is the writer: it appends what put queued to the run's pack, prunes
+// once a while after the start, and ends when close was called and
+// nothing is queued.
+func (c *diskCache) run() {
+	defer close(c.done)
+	prune := time.NewTimer(cachePruneIn)
+	defer prune.Stop()
+	for {
+		select {
+		case <-c.kick:
+		case <-prune.C:
+			c.prune(time.Now())
+			continue
+		}
+		for {
+			c.mu.Lock()
+			batch := make(map[string][]byte, len(c.pending))
+			for key, data := range c.pending {
+				batch[key] = data
+			}
+			closed := c.closed
+			c.mu.Unlock()
+			if len(batch) == 0 {
+				if closed {
+					return
+				}
+				break
+			}
+			if !c.broken.Load() {
+				if err := c.writeBatch(batch, time.Now()); err != nil && !c.broken.Swap(true) {
+					c.log.Warn("the module cache is off for this run: " + err.Error())
+				}
+			}
+			c.mu.Lock()
+			for key, data := range batch {
+				if string(c.pending[key]) == string(data) {
+					delete(c.pending, key)
+				}
+			}
+			c.mu.Unlock()
+		}
+	}
+}
+
+// writeBatch writes batch's entries to the run's pack, making it first if
+// need be, and indexes them.
+func (c *diskCache) writeBatch(batch map[string][]byte, now time.Time) error {
+	if c.own == nil {
+		f, err := newPack(c.dir)
+		if err != nil {
+			return err
+		}
+		c.own, c.ownSize = f, int64(len(packMagic))
+		c.mu.Lock()
+		c.packs = append(c.packs, f)
+		c.mu.Unlock()
+	}
+	recs, size, err := writeRecords(c.own, c.ownSize, batch, now.UnixNano())
+	if err != nil {
+		return fmt.Errorf("write %s: %w", c.own.Name(), err)
+	}
+	c.ownSize = size
+	c.mu.Lock()
+	for key, r := range recs {
+		c.index[key] = r
+		c.used[key] = true
+	}
+	c.mu.Unlock()
+	c.writes.Add(int64(len(recs)))
+	return nil
+}
+
+// newPack creates an empty pack in dir, open for reading and appending.
+func newPack(dir string) (*os.File, error) {
+	f, err := os.CreateTemp(dir, "*"+packExt)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := f.WriteString(packMagic); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, err
+	}
+	return f, nil
+}
+
+// writeRecords appends a record for each entry of batch to the pack f,
+// which is size bytes long, with used as their time, and returns the
+// records and the pack's new size.
+func writeRecords(f *os.File, size int64, batch map[string][]byte, used int64) (map[string]packRec, int64, error) {
+	w := bufio.NewWriterSize(f, 256<<10)
+	recs := make(map[string]packRec, len(batch))
+	for _, key := range slices.Sorted(maps.Keys(batch)) {
+		payload := batch[key]
+		head := recordHead(key, used, payload)
+		w.Write(head)
+		w.Write(payload)
+		r := packRec{f: f, off: size + int64(len(head)), n: len(payload), used: used}
+		copy(r.sum[:], head[len(head)-sha256.Size:])
+		recs[key] = r
+		size = r.off + int64(r.n)
+	}
+	if err := w.Flush(); err != nil { // a bufio.Writer keeps its first error
+		return nil, 0, err
+	}
+	return recs, size, nil
+}
+
+// close writes what is queued, stops the writer and closes the packs.
+func (c *diskCache) close() {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+	<-c.done
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, f := range c.packs {
+		f.Close()
+	}
+	c.packs = nil
+}
+
+// prune removes older layouts of the cache and temporary files an hour
+// old (a crash's), and compacts the packs when they are more than
+// cacheMaxPacks, weigh more than cacheMaxBytes, or a quarter of their
+// bytes are records unused for cacheMaxAge: the records in use (read or
+// written by this run, or used within cacheMaxAge), newest first and at
+// most 3/4 of cacheMaxBytes, go to one new pack, and the packs this run
+// knows are removed. Another run may prune at the same time: whatever one
+// removes, the other no longer finds, and a pack removed while a run reads
+// it stays readable to that run where the OS allows it (Linux and macOS),
+// else that run compiles what it no longer finds.
+func (c *diskCache) prune(now time.Time) {
+	parent := filepath.Dir(c.dir)
+	if olds, _ := filepath.Glob(filepath.Join(parent, "modules-v*")); len(olds) > 0 {
+		for _, old := range olds {
+			if old != c.dir {
+				os.RemoveAll(old)
+			}
+		}
+	}
+	if tmps, _ := filepath.Glob(filepath.Join(c.dir, ".tmp-*")); len(tmps) > 0 {
+		for _, p := range tmps {
+			if fi, err := os.Stat(p); err == nil && now.Sub(fi.ModTime()) > time.Hour {
+				os.Remove(p)
+			}
+		}
+	}
+
+	type live struct {
+		key string
+		r   packRec
+	}
+	c.mu.Lock()
+	npacks := len(c.packs)
+	var total, stale int64
+	recs := make([]live, 0, len(c.index))
+	for key, r := range c.index {
+		if c.used[key] {
+			r.used = now.UnixNano()
+		}
+		total += int64(r.n)
+		if now.Sub(time.Unix(0, r.used)) > cacheMaxAge {
+			stale += int64(r.n)
+			continue
+		}
+		recs = append(recs, live{key, r})
+	}
+	c.mu.Unlock()
+	if npacks <= cacheMaxPacks && total <= cacheMaxBytes && stale <= total/4 {
+		return
+	}
+
+	// Newest first, to 3/4 of the limit.
+	slices.SortFunc(recs, func(a, b live) int { return cmp.Or(cmp.Compare(b.r.used, a.r.used), strings.Compare(a.key, b.key)) })
+	var kept int64
+	for i, l := range recs {
+		if kept += int64(l.r.n); kept > cacheMaxBytes/4*3 {
+			recs = recs[:i]
+			break
+		}
+	}
+	f, err := newPack(c.dir)
+	if err != nil {
+		c.log.Debug("bundler: module cache not compacted", "err", err)
+		return
+	}
+	byTime := map[int64]map[string][]byte{}
+	for _, l := range recs {
+		payload, ok := l.r.read(l.key)
+		if !ok {
+			continue
+		}
+		if byTime[l.r.used] == nil {
+			byTime[l.r.used] = map[string][]byte{}
+		}
+		byTime[l.r.used][l.key] = payload
+	}
+	size := int64(len(packMagic))
+	index := map[string]packRec{}
+	for used, batch := range byTime {
+		got, n, err := writeRecords(f, size, batch, used)
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+			c.log.Debug("bundler: module cache not compacted", "err", err)
+			return
+		}
+		maps.Copy(index, got)
+		size = n
+	}
+	c.mu.Lock()
+	olds := c.packs
+	c.index, c.packs = index, append(olds, f)
+	c.mu.Unlock()
+	c.own, c.ownSize = f, size
+	for _, old := range olds {
+		if old != f {
+			os.Remove(old.Name())
+		}
+	}
+}
