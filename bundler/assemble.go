@@ -224,6 +224,12 @@ func (g *graph) assembleAll() {
 		var entry strings.Builder
 		prefix := ChunkPrefix + hashHex([]byte(e))[:8] + "-"
 		imports := `import{` + protocol.RuntimeDefine + ` as ` + protocol.Define + `}from"` + runtime + "\";\n"
+		// Preloads name the chunks made anew by an assembly that reused
+		// others: after an edit, what the page's browser does not have.
+		// A first assembly's are all new, and a browser that starts cold
+		// loaded the page later with twenty preloads than without.
+		var fresh []string
+		reused := false
 		var own, deps []*module
 		for _, m := range mods {
 			if m.dep {
@@ -251,12 +257,18 @@ func (g *graph) assembleAll() {
 				}
 				name := group.name + strconv.Itoa(i) + ".js"
 				a := g.assemble(name, group.head, c)
+				if g.assembled[name] == a {
+					reused = true
+				} else {
+					fresh = append(fresh, withBase(g.base, name)+"?v="+a.js.Hash)
+				}
 				assembled[name] = a
 				g.scripts[name], g.scripts[name+".map"] = a.js, a.sm
-				u := withBase(g.base, name) + "?v=" + a.js.Hash
-				g.preloads[e] = append(g.preloads[e], u)
-				entry.WriteString(`import "` + u + "\";\n")
+				entry.WriteString(`import "` + withBase(g.base, name) + "?v=" + a.js.Hash + "\";\n")
 			}
+		}
+		if reused {
+			g.preloads[e] = append(g.preloads[e], fresh...)
 		}
 		entry.WriteString(`import{` + protocol.RuntimeStart + ` as ` + protocol.Start + `}from"` + runtime + "\";\n" + start)
 		put("/"+e, JS, []byte(entry.String()))

@@ -47,8 +47,8 @@ type graph struct {
 	// assembled holds the chunks of the last assembly, by URL path, for
 	// the next one to reuse (see assembledChunk).
 	assembled map[string]*assembledChunk
-	// preloads are, by entry, the URLs its script imports (the runtime
-	// and its chunks), as last assembled; see Bundler.Page.
+	// preloads are, by entry, URLs its script imports, as last
+	// assembled: the runtime and the chunks made anew; see Bundler.Page.
 	preloads map[string][]string
 }
 

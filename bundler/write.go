@@ -445,10 +445,11 @@ func (b *Bundler) LinkCSS(page []byte, pageRel string) []byte {
 // (Options.Base), the absolute URLs of its scripts, stylesheets, images
 // and media prefixed with the base, so that "/src/main.ts" is fetched at
 // "/app/src/main.ts". In module mode, a script of an entry gets
-// modulepreload links for the runtime and its chunks before it, so that
-// the browser asks for them with the script, not a round trip after it,
-// unless the page names a Content-Security-Policy (a nonce-only policy
-// would refuse the links). A page that needs none of it comes back as is.
+// modulepreload links before it for the runtime and the chunks that an
+// edit changed, so that the browser asks for them with the script, not a
+// round trip after it, unless the page names a Content-Security-Policy
+// (a nonce-only policy would refuse the links). A page that needs none
+// of it comes back as is.
 func (b *Bundler) Page(page []byte, pageRel string) []byte {
 	preload := !bytes.Contains(bytes.ToLower(page), []byte("content-security-policy"))
 	return b.page(page, pageRel, b.urlBase, preload)
