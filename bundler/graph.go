@@ -17,7 +17,7 @@ import (
 type graph struct {
 	entries []string           // JS entries, root-relative
 	mods    map[string]*module // by id, as last installed
-	scripts map[string]*Output // entry URL and its ".map" -> the entry's script and index source map; nil: not assembled since the last build
+	scripts map[string]*Output // entry URL -> the script of an entry in chunks; nil: not assembled since the last build
 	assets  map[string]*Output // by URL path: files JS imports with the "file" loader
 	retry   []string           // ids compiled in a failed build: compiled again next time
 
@@ -29,8 +29,10 @@ type graph struct {
 	inputs         []string // root-relative files of the installed modules, sorted
 	base           string   // Options.Base: the URLs the scripts import start with it
 
-	// assembled holds the chunks of the last assembly, by URL path, for
-	// the next one to reuse (see assembledChunk).
+	// assembled holds the scripts of registrations of the last assembly
+	// (the script of an entry of few modules, or a chunk), by URL path:
+	// served while scripts is not nil, and reused by the next assembly
+	// (see assembledChunk).
 	assembled map[string]*assembledChunk
 }
 
@@ -69,7 +71,7 @@ func (g *graph) reach(entry string) []*module {
 			return
 		}
 		seen[id] = true
-		if m.def != nil {
+		if m.rendered() {
 			order = append(order, m)
 		}
 		deps := m.depIDs

@@ -82,9 +82,9 @@ type module struct {
 	warns    []Message
 	rec      *cacheRec // what its compile saw, until it is in the cache; see cache.go
 
-	def  []byte // the registration: __devserve_define(id, deps, factory)
-	hash string // of def
-	sig  uint64 // of id and hash; see graph.sig
+	hash  string // of its registration, __devserve_define(id, deps, factory), made by appendDef; "": not rendered
+	lines int    // of its registration
+	sig   uint64 // of id and hash; see graph.sig
 
 	depIDs []string // the ids of deps, sorted, without repeats: what reach walks; set by render
 }
@@ -399,7 +399,7 @@ func (b *Bundler) finishGraph(r *Result, gb *graphBuild) {
 		r.Modules = []ModuleUpdate{}
 		for _, id := range slices.Sorted(maps.Keys(mods)) {
 			m := mods[id]
-			if m.def == nil {
+			if !m.rendered() {
 				m.render()
 			}
 			if old := g.mods[id]; (old == nil && len(g.mods) > 0) || (old != nil && old.hash != m.hash) {
@@ -428,6 +428,16 @@ func (b *Bundler) waitLocked() {
 // "?module" for the module of a CSS file imported from JS. Otherwise it
 // answers as Lookup. Like Lookup it waits for a build in progress.
 func (b *Bundler) LookupURL(u *url.URL) (*Output, bool) {
+	o, c, ok := b.lookupURL(u)
+	if c.a != nil {
+		return c.output(), true
+	}
+	return o, ok
+}
+
+// lookupURL is LookupURL holding mu: an assembled script or map comes back
+// as c, for LookupURL to make after it lets go of mu.
+func (b *Bundler) lookupURL(u *url.URL) (o *Output, c chunkAt, ok bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.waitLocked()
@@ -437,14 +447,13 @@ func (b *Bundler) LookupURL(u *url.URL) (*Output, bool) {
 			if g.scripts == nil {
 				g.assembleAll()
 			}
-			o := g.scripts[u.Path]
-			if o != nil && strings.HasPrefix(u.Path, ChunkPrefix) && u.Query().Get("v") == o.Hash {
-				c := *o
-				c.Immutable = true
-				o = &c
+			if o := g.scripts[u.Path]; o != nil {
+				return o, c, true
 			}
-			if o != nil {
-				return o, true
+			name, isMap := strings.CutSuffix(u.Path, ".map")
+			if a := g.assembled[name]; a != nil {
+				immutable := !isMap && strings.HasPrefix(u.Path, ChunkPrefix) && u.Query().Get("v") == a.hash
+				return nil, chunkAt{a: a, sourceMap: isMap, immutable: immutable}, true
 			}
 		}
 		if id, ok := strings.CutPrefix(u.Path, ModulePrefix); ok {
@@ -457,16 +466,16 @@ func (b *Bundler) LookupURL(u *url.URL) (*Output, bool) {
 					id += "?" + q
 				}
 			}
-			if m := g.mods[id]; m != nil && m.def != nil {
+			if m := g.mods[id]; m != nil && m.rendered() {
 				code := m.updateScript(g.base)
-				return &Output{Path: u.Path, Kind: JS, Hash: hashHex(code), ContentType: jsType, Contents: code}, true
+				return &Output{Path: u.Path, Kind: JS, Hash: hashHex(code), ContentType: jsType, Contents: code}, c, true
 			}
-			return nil, false
+			return nil, c, false
 		}
 		if o := g.assets[u.Path]; o != nil {
-			return o, true
+			return o, c, true
 		}
 	}
-	o, ok := b.served[u.Path]
-	return o, ok
+	o, ok = b.served[u.Path]
+	return o, c, ok
 }
