@@ -63,7 +63,10 @@ func (m *module) rendered() bool { return m.hash != "" }
 // argument) and its import() calls of other modules sent to the registry.
 // It ends with a newline. The same module gives the same bytes.
 func (m *module) appendDef(dst []byte) []byte {
-	deps, _ := json.Marshal(m.deps)
+	deps := []byte("{}")
+	if len(m.deps) > 0 {
+		deps, _ = json.Marshal(m.deps)
+	}
 	id, _ := json.Marshal(m.id)
 	dst = append(dst, protocol.Define+`(`...)
 	dst = append(dst, id...)

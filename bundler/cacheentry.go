@@ -417,15 +417,14 @@ func decodeEntry(data []byte, key string) (*cacheEntry, error) {
 	m.out = r.bytes()
 	m.srcMap = r.bytes()
 	m.helpers = r.dict()
-	m.deps = r.dict()
+	m.deps = nilIfEmpty(r.dict())
 	m.static = r.list()
 	m.dyn = r.list()
-	m.inline = map[string]bool{}
 	for _, f := range r.list() {
-		m.inline[f] = true
+		setKey(&m.inline, f, true)
 	}
-	m.depFiles = r.dict()
-	m.alts = r.dict()
+	m.depFiles = nilIfEmpty(r.dict())
+	m.alts = nilIfEmpty(r.dict())
 	for range r.count() {
 		s := r.list()
 		if len(s) != 4 {

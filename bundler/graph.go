@@ -133,7 +133,7 @@ func (b *Bundler) cssModule(id string) *module {
 		h = o.Hash
 	}
 	href, _ := json.Marshal(withBase(b.urlBase, file) + "?v=" + h)
-	m := &module{id: id, file: file, css: true, deps: map[string]string{}}
+	m := &module{id: id, file: file, css: true}
 	m.out = []byte(bannerMark + "\n" + metaName + `.hot.accept();` + metaName + `.style(` + string(href) + `);` +
 		metaName + `.hot.prune(()=>` + metaName + ".style(null));\n});\n")
 	m.render()

@@ -59,6 +59,9 @@ var jsModuleExts = map[string]bool{".js": true, ".mjs": true, ".cjs": true, ".js
 
 // module is one module of the registry: a source file, a package, or the
 // module standing for a CSS file imported from JS.
+//
+// A project can have tens of thousands of modules, all held for the life
+// of the server: its maps are nil while empty (see setKey), as most are.
 type module struct {
 	id       string            // "/src/b.ts", "/__devserve/deps/tiny-pkg/index.js", "/src/x.css?module"
 	file     string            // root-relative source file; absolute for packages; the CSS file for CSS modules
@@ -66,15 +69,15 @@ type module struct {
 	css      bool              // a CSS module
 	refresh  bool              // compiled with React Fast Refresh's registrations; see refresh.go
 	stub     bool              // stands for no file: emptyID, a Node built-in
+	strict   bool              // compiled without bundling: its let and const stay; see esm.go
+	tla      bool              // has top-level await; see compileTLA
+	waits    bool              // has, or imports a module that has, top-level await
 	out      []byte            // esbuild's output: banner line, code, footer; helpers blanked
 	helpers  map[string]string // esbuild's runtime helpers the code uses, by name; shared, never changed (see shareHelpers)
 	srcMap   []byte            // its source map, sources as URL paths
 	deps     map[string]string // specifier as written -> module id
 	static   []string          // ids it imports statically, in the order of its imports
 	dyn      []string          // ids it imports with import()
-	strict   bool              // compiled without bundling: its let and const stay; see esm.go
-	tla      bool              // has top-level await; see compileTLA
-	waits    bool              // has, or imports a module that has, top-level await
 	inline   map[string]bool   // root-relative files esbuild inlined into it (?raw imports, CSS modules)
 	depFiles map[string]string // package module id -> absolute file
 	alts     map[string]string // package module id -> the file a require() of it wants; see resolveImport
@@ -87,6 +90,22 @@ type module struct {
 	sig   uint64 // of id and hash; see graph.sig
 
 	depIDs []string // the ids of deps, sorted, without repeats: what reach walks; set by render
+}
+
+// setKey sets (*m)[k] to v, making the map if it is nil.
+func setKey[K comparable, V any](m *map[K]V, k K, v V) {
+	if *m == nil {
+		*m = map[K]V{}
+	}
+	(*m)[k] = v
+}
+
+// nilIfEmpty is m, or nil when m is empty.
+func nilIfEmpty[K comparable, V any](m map[K]V) map[K]V {
+	if len(m) == 0 {
+		return nil
+	}
+	return m
 }
 
 // ModuleUpdate is a module whose code changed in a build, in module mode.
