@@ -309,6 +309,7 @@ func (b *Bundler) importsSame(entries []*cacheEntry) map[*cacheEntry]bool {
 // toCache writes the modules compiled for units whose key is known, when
 // they compiled and nothing they were compiled from changed since k's
 // start (a compile that raced an edit may have read either version).
+// Batches of one compile may call it at once.
 func (b *Bundler) toCache(k *cacheKeys, got map[string]*module, keys map[string]string) {
 	if k == nil {
 		return

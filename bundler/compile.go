@@ -242,10 +242,14 @@ var jsIdent = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$]*$`)
 const batchSize = 64
 
 // compile compiles units in batches, as many at once as there are
-// cores, and merges what compileBatch returns.
-func (b *Bundler) compile(units []unit) (map[string]*module, []*Output) {
+// cores, and merges what compileBatch returns. It hands each batch's
+// modules to done as soon as they are compiled, from the batch's
+// goroutine.
+func (b *Bundler) compile(units []unit, done func(map[string]*module)) (map[string]*module, []*Output) {
 	if len(units) <= batchSize {
-		return b.compileBatch(units)
+		got, assets := b.compileBatch(units)
+		done(got)
+		return got, assets
 	}
 	out := map[string]*module{}
 	var assets []*Output
@@ -258,6 +262,7 @@ func (b *Bundler) compile(units []unit) (map[string]*module, []*Output) {
 		wg.Go(func() {
 			defer func() { <-sem }()
 			got, more := b.compileBatch(batch)
+			done(got)
 			mu.Lock()
 			maps.Copy(out, got)
 			assets = append(assets, more...)

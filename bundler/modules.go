@@ -273,8 +273,10 @@ func (b *Bundler) compileAll(units []unit) (map[string]*module, []*Output) {
 	if len(units) == 0 {
 		return hits, assets
 	}
-	got, more := b.compile(units)
-	b.toCache(k, got, keys)
+	// Each batch goes to the cache's writer as it is compiled: queued
+	// until the whole compile ends, a cold start's entries were most of
+	// the heap when it ended (issue #14).
+	got, more := b.compile(units, func(got map[string]*module) { b.toCache(k, got, keys) })
 	maps.Copy(got, hits)
 	return got, append(assets, more...)
 }
