@@ -63,16 +63,18 @@ func (m *module) rendered() bool { return m.hash != "" }
 // argument) and its import() calls of other modules sent to the registry.
 // It ends with a newline. The same module gives the same bytes.
 func (m *module) appendDef(dst []byte) []byte {
-	deps := []byte("{}")
-	if len(m.deps) > 0 {
-		deps, _ = json.Marshal(m.deps)
-	}
-	id, _ := json.Marshal(m.id)
 	dst = append(dst, protocol.Define+`(`...)
-	dst = append(dst, id...)
-	dst = append(dst, ',')
-	dst = append(dst, deps...)
-	dst = append(dst, `,function(require,module,exports,`+metaName+`){`...)
+	dst = appendJSONString(dst, m.id)
+	dst = append(dst, ",{"...)
+	for i, spec := range slices.Sorted(maps.Keys(m.deps)) {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendJSONString(dst, spec)
+		dst = append(dst, ':')
+		dst = appendJSONString(dst, m.deps[spec])
+	}
+	dst = append(dst, `},function(require,module,exports,`+metaName+`){`...)
 	if m.strict {
 		// Its requires name imports as written (see compileStrict).
 		dst = append(dst, `require=`+metaName+`.require;`...)
@@ -116,6 +118,21 @@ func (m *module) appendDef(dst []byte) []byte {
 		dst = append(dst, '\n')
 	}
 	return dst
+}
+
+// appendJSONString appends s as encoding/json writes it, without its
+// reflection for the usual id or import, which needs no escape: a
+// registration is made again each time a script holds it.
+func appendJSONString(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(dst, q...)
+		}
+	}
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"')
 }
 
 // updateScript is what ModulePrefix serves for a module: its registration

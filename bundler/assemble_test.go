@@ -213,3 +213,14 @@ func manyModules(n int, head string) map[string]string {
 	files["main.js"] = main
 	return files
 }
+
+// TestAppendJSONString: a string goes into a registration as
+// encoding/json writes it.
+func TestAppendJSONString(t *testing.T) {
+	for _, s := range []string{"", "/src/b.ts", "./a.js?raw", `a"b`, `a\b`, "<x>&", "é", "\u2028", "\x01", "\xff"} {
+		want, _ := json.Marshal(s)
+		if got := appendJSONString([]byte("x"), s); string(got) != "x"+string(want) {
+			t.Errorf("appendJSONString(%q) = %s, want x%s", s, got, want)
+		}
+	}
+}
