@@ -5,8 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
+	"hash"
 	"hash/fnv"
+	"io"
 	"maps"
 	"path"
 	"slices"
@@ -36,28 +39,65 @@ func helperBlock(mods ...*module) []byte {
 	return buf.Bytes()
 }
 
-// render makes the module's registration: esbuild's output with its banner
-// line replaced by the factory's header (the factory's body is the module,
-// compiled to CommonJS; import.meta is its last argument) and its import()
-// calls of other modules sent to the registry.
+// render works out what the graph keeps of the module's registration
+// (appendDef): its hash, its lines and the ids it imports. The
+// registration itself is made again whenever a script holds it: kept, it
+// would be the largest part of the server's memory after the scripts
+// (issue #14), and making it takes a few microseconds.
 func (m *module) render() {
-	// The deps go as a string of JSON: the runtime parses it when it
-	// needs them (see depsOf in client/hmr.js), and a page that loads
-	// needs none, where an object literal per module was as much memory
-	// for V8 to make as the rest of the module's registration.
-	deps, _ := json.Marshal(m.deps)
-	deps, _ = json.Marshal(string(deps))
-	id, _ := json.Marshal(m.id)
-	head := protocol.Define + `(` + string(id) + `,` + string(deps) + `,function(require,module,exports,` + metaName + `){`
+	m.depIDs = slices.Compact(slices.Sorted(maps.Values(m.deps)))
+	def := m.appendDef(nil)
+	m.hash = hashHex(def)
+	m.lines = bytes.Count(def, []byte("\n"))
+	sum := sha256.Sum256([]byte(m.id + "\x00" + m.hash))
+	m.sig = binary.LittleEndian.Uint64(sum[:8])
+}
+
+// rendered reports whether render has run: the module's code is ready to
+// be served.
+func (m *module) rendered() bool { return m.hash != "" }
+
+// appendDef appends the module's registration to dst: esbuild's output
+// with its banner line replaced by the factory's header (the factory's
+// body is the module, compiled to CommonJS; import.meta is its last
+// argument) and its import() calls of other modules sent to the registry.
+// It ends with a newline. The same module gives the same bytes.
+//
+// The deps go as a string of JSON: the runtime parses it when it needs
+// them (see depsOf in client/hmr.js), and a page that loads needs none,
+// where an object literal per module was as much memory for V8 to make
+// as the rest of the module's registration.
+func (m *module) appendDef(dst []byte) []byte {
+	dst = append(dst, protocol.Define+`(`...)
+	dst = appendJSONString(dst, m.id)
+	var deps []byte
+	deps = append(deps, '{')
+	for i, spec := range slices.Sorted(maps.Keys(m.deps)) {
+		if i > 0 {
+			deps = append(deps, ',')
+		}
+		deps = appendJSONString(deps, spec)
+		deps = append(deps, ':')
+		deps = appendJSONString(deps, m.deps[spec])
+	}
+	deps = append(deps, '}')
+	dst = append(dst, ',', '"')
+	for _, c := range deps { // JSON in a string: only its quotes and backslashes need one more
+		if c == '"' || c == '\\' {
+			dst = append(dst, '\\')
+		}
+		dst = append(dst, c)
+	}
+	dst = append(dst, `",function(require,module,exports,`+metaName+`){`...)
 	if m.strict {
 		// Its requires name imports as written (see compileStrict).
-		head += `require=` + metaName + `.require;`
+		dst = append(dst, `require=`+metaName+`.require;`...)
 	}
 	body := bytes.TrimPrefix(m.out, []byte(bannerMark))
 	if m.refresh {
 		// Fast Refresh's registrations call these; the runtime makes the
 		// module a boundary when its exports are all components.
-		head += `var $RefreshReg$=` + metaName + `.refresh.register,$RefreshSig$=` + metaName + `.refresh.signature;`
+		dst = append(dst, `var $RefreshReg$=`+metaName+`.refresh.register,$RefreshSig$=`+metaName+`.refresh.signature;`...)
 		if b, ok := bytes.CutSuffix(body, []byte("});\n")); ok {
 			body = append(slices.Clip(b), []byte(metaName+".refresh.done(module);\n});\n")...)
 		}
@@ -87,14 +127,26 @@ func (m *module) render() {
 			body = append(slices.Clip(b), []byte("},"+string(order)+");\n")...)
 		}
 	}
-	m.depIDs = slices.Compact(slices.Sorted(maps.Values(m.deps)))
-	m.def = append([]byte(head), body...)
-	if !bytes.HasSuffix(m.def, []byte("\n")) {
-		m.def = append(m.def, '\n')
+	dst = append(dst, body...)
+	if !bytes.HasSuffix(dst, []byte("\n")) {
+		dst = append(dst, '\n')
 	}
-	m.hash = hashHex(m.def)
-	sum := sha256.Sum256([]byte(m.id + "\x00" + m.hash))
-	m.sig = binary.LittleEndian.Uint64(sum[:8])
+	return dst
+}
+
+// appendJSONString appends s as encoding/json writes it, without its
+// reflection for the usual id or import, which needs no escape: a
+// registration is made again each time a script holds it.
+func appendJSONString(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(dst, q...)
+		}
+	}
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"')
 }
 
 // updateScript is what ModulePrefix serves for a module: its registration
@@ -104,7 +156,7 @@ func (m *module) updateScript(base string) []byte {
 	buf.WriteString(`import{` + protocol.RuntimeUpdate + ` as ` + protocol.Define + `}from"` + withBase(base, HMRPath) + "\";\n")
 	buf.Write(helperBlock(m))
 	before := bytes.Count(buf.Bytes(), []byte("\n"))
-	buf.Write(m.def)
+	buf.Write(m.appendDef(buf.AvailableBuffer()))
 	if m.srcMap != nil {
 		// The map's lines start at the registration.
 		sm := bytes.Replace(m.srcMap, []byte(`"mappings":"`), []byte(`"mappings":"`+strings.Repeat(";", before)), 1)
@@ -121,15 +173,52 @@ func (m *module) updateScript(base string) []byte {
 // fetches, and the browser compiles, only the chunk that changed.
 const chunkSize = 256
 
-// registrations is a script of head, the helpers and registrations of
-// mods, and tail; and its index source map, one section per module.
-func registrations(head string, mods []*module, tail string) (script, srcMap []byte) {
-	var js, sm bytes.Buffer
-	js.WriteString(head)
-	js.Write(helperBlock(mods...))
+// assembledChunk is a script of registrations as last assembled: a head,
+// the helpers and registrations of mods, and a tail, served at name, with
+// its index source map (one section per module) at name + ".map". Neither
+// is kept: both are made again from the modules when asked for (see
+// render), which keeps the server's memory at about one copy of the
+// modules' code and maps instead of three (issue #14). A module is never
+// changed once rendered (a new version is a new module), so a chunk of
+// the same modules, in the same order, with the same head and tail, is
+// the same bytes: a reload after an edit assembles and hashes only the
+// chunk that changed.
+type assembledChunk struct {
+	name, head, tail string
+	mods             []*module
+	helpers          []byte // the helpers' declarations (see helperBlock)
+	start            int    // lines of head and helpers: where the first registration starts
+	size             int    // of the script
+	hash             string // of the script
+}
+
+// writeScript writes the chunk's script to w.
+func (a *assembledChunk) writeScript(w io.Writer) {
+	io.WriteString(w, a.head)
+	w.Write(a.helpers)
+	var def []byte
+	for _, m := range a.mods {
+		def = m.appendDef(def[:0])
+		w.Write(def)
+	}
+	io.WriteString(w, a.tail)
+}
+
+// script makes the chunk's script.
+func (a *assembledChunk) script() []byte {
+	var buf bytes.Buffer
+	buf.Grow(a.size)
+	a.writeScript(&buf)
+	return buf.Bytes()
+}
+
+// sourceMap makes the chunk's index source map: a section for each module
+// with a map, at the line where its registration starts.
+func (a *assembledChunk) sourceMap() []byte {
+	var sm bytes.Buffer
 	sm.WriteString(`{"version":3,"sections":[`)
-	line, first := bytes.Count(js.Bytes(), []byte("\n")), true
-	for _, m := range mods {
+	line, first := a.start, true
+	for _, m := range a.mods {
 		if m.srcMap != nil {
 			if !first {
 				sm.WriteByte(',')
@@ -139,23 +228,29 @@ func registrations(head string, mods []*module, tail string) (script, srcMap []b
 			sm.Write(m.srcMap)
 			sm.WriteByte('}')
 		}
-		js.Write(m.def)
-		line += bytes.Count(m.def, []byte("\n"))
+		line += m.lines
 	}
-	js.WriteString(tail)
 	sm.WriteString("]}")
-	return js.Bytes(), sm.Bytes()
+	return sm.Bytes()
 }
 
-// assembledChunk is a chunk's script and source map as last assembled,
-// with what they were made of. A module is never changed once rendered
-// (a new version is a new module), so a chunk of the same modules, in the
-// same order, with the same head and tail, is the same bytes: a reload
-// after an edit assembles and hashes only the chunk that changed.
-type assembledChunk struct {
-	head, tail string
-	mods       []*module
-	js, sm     *Output
+// chunkAt is what LookupURL found of an assembled chunk: its script
+// (immutable when asked for at the URL that names it) or its source map.
+// It makes the bytes after LookupURL lets go of mu: the chunk's modules
+// never change.
+type chunkAt struct {
+	a                    *assembledChunk
+	sourceMap, immutable bool
+}
+
+// output makes what c serves.
+func (c chunkAt) output() *Output {
+	if c.sourceMap {
+		p, sm := c.a.name+".map", c.a.sourceMap()
+		return &Output{Path: p, Kind: Map, Hash: hashHex(sm), ContentType: contentType(Map, p), Contents: sm}
+	}
+	return &Output{Path: c.a.name, Kind: JS, Hash: c.a.hash, ContentType: contentType(JS, c.a.name),
+		Contents: c.a.script(), Immutable: c.immutable}
 }
 
 // chunked splits mods into about len(mods)/chunkSize chunks, a module
@@ -173,35 +268,42 @@ func chunked(mods []*module) [][]*module {
 	return chunks
 }
 
-// assemble returns the chunk name of mods with head: as last assembled
-// when it has the same modules and head (see assembledChunk), else made
-// now.
-func (g *graph) assemble(name, head string, mods []*module) *assembledChunk {
-	tail := "//# sourceMappingURL=" + path.Base(name) + ".map\n"
+// assemble returns the script name of head, mods and tail: as last
+// assembled when it has the same modules, head and tail (see
+// assembledChunk), else made now.
+func (g *graph) assemble(name, head string, mods []*module, tail string) *assembledChunk {
 	if a := g.assembled[name]; a != nil && a.head == head && a.tail == tail && slices.Equal(a.mods, mods) {
 		return a
 	}
-	js, sm := registrations(head, mods, tail)
-	return &assembledChunk{head: head, tail: tail, mods: mods,
-		js: &Output{Path: name, Kind: JS, Hash: hashHex(js), ContentType: contentType(JS, name), Contents: js},
-		sm: &Output{Path: name + ".map", Kind: Map, Hash: hashHex(sm), ContentType: contentType(Map, name+".map"), Contents: sm}}
+	a := &assembledChunk{name: name, head: head, tail: tail, mods: mods, helpers: helperBlock(mods...)}
+	a.start = strings.Count(head, "\n") + bytes.Count(a.helpers, []byte("\n"))
+	h := &countingHash{h: sha256.New()}
+	a.writeScript(h)
+	a.size, a.hash = h.n, hex.EncodeToString(h.h.Sum(nil)[:8]) // as hashHex
+	return a
+}
+
+// countingHash is a hash that counts the bytes written to it.
+type countingHash struct {
+	h hash.Hash
+	n int
+}
+
+func (c *countingHash) Write(p []byte) (int, error) {
+	c.n += len(p)
+	return c.h.Write(p)
 }
 
 // assembleAll makes the scripts of every JS entry: one script holding
 // every module it reaches, or, past chunkSize modules, a script importing
 // chunks: chunks of the project's modules and chunks of packages (see
-// chunked); the chunks of the last assembly whose modules did not change
+// chunked); the scripts of the last assembly whose modules did not change
 // are reused. Called with mu held.
 func (g *graph) assembleAll() {
 	g.scripts = map[string]*Output{}
 	g.preloads = map[string][]string{}
 	assembled := map[string]*assembledChunk{}
 	defer func() { g.assembled = assembled }()
-	put := func(p string, kind Kind, b []byte) *Output {
-		o := &Output{Path: p, Kind: kind, Hash: hashHex(b), ContentType: contentType(kind, p), Contents: b}
-		g.scripts[p] = o
-		return o
-	}
 	runtime := withBase(g.base, HMRPath)
 	for _, e := range g.entries {
 		mods := g.reach(e)
@@ -215,10 +317,9 @@ func (g *graph) assembleAll() {
 		}
 		g.preloads[e] = []string{runtime}
 		if len(mods) <= chunkSize {
-			js, sm := registrations(`import{`+protocol.RuntimeDefine+` as `+protocol.Define+`,`+protocol.RuntimeStart+` as `+protocol.Start+`}from"`+runtime+"\";\n",
+			name := "/" + e
+			assembled[name] = g.assemble(name, `import{`+protocol.RuntimeDefine+` as `+protocol.Define+`,`+protocol.RuntimeStart+` as `+protocol.Start+`}from"`+runtime+"\";\n",
 				mods, start+"//# sourceMappingURL="+path.Base(e)+".map\n")
-			put("/"+e, JS, js)
-			put("/"+e+".map", Map, sm)
 			continue
 		}
 		var entry strings.Builder
@@ -256,22 +357,22 @@ func (g *graph) assembleAll() {
 					continue
 				}
 				name := group.name + strconv.Itoa(i) + ".js"
-				a := g.assemble(name, group.head, c)
+				a := g.assemble(name, group.head, c, "//# sourceMappingURL="+path.Base(name)+".map\n")
 				if g.assembled[name] == a {
 					reused = true
 				} else {
-					fresh = append(fresh, withBase(g.base, name)+"?v="+a.js.Hash)
+					fresh = append(fresh, withBase(g.base, name)+"?v="+a.hash)
 				}
 				assembled[name] = a
-				g.scripts[name], g.scripts[name+".map"] = a.js, a.sm
-				entry.WriteString(`import "` + withBase(g.base, name) + "?v=" + a.js.Hash + "\";\n")
+				entry.WriteString(`import "` + withBase(g.base, name) + "?v=" + a.hash + "\";\n")
 			}
 		}
 		if reused {
 			g.preloads[e] = append(g.preloads[e], fresh...)
 		}
 		entry.WriteString(`import{` + protocol.RuntimeStart + ` as ` + protocol.Start + `}from"` + runtime + "\";\n" + start)
-		put("/"+e, JS, []byte(entry.String()))
+		p, js := "/"+e, []byte(entry.String())
+		g.scripts[p] = &Output{Path: p, Kind: JS, Hash: hashHex(js), ContentType: contentType(JS, p), Contents: js}
 	}
 }
 

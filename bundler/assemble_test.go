@@ -2,6 +2,7 @@ package bundler
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -12,19 +13,28 @@ import (
 
 // TestAssembleReusesChunks: after an edit, the entry's next assembly
 // makes again only the chunk that holds the edited module, reusing the
-// others as they were, and gives exactly the bytes of an assembly from
+// others as they were, and serves exactly the bytes of an assembly from
 // scratch, for every script and source map.
 func TestAssembleReusesChunks(t *testing.T) {
 	root := project(t, manyModules(3*chunkSize, ""))
 	b := open(t, Options{Root: root, Modules: true})
 	mustBuild(t, b, nil)
 	get(t, b, "/main.js")
-	scripts := func() map[string]*Output {
+	assembled := func() map[string]*assembledChunk {
 		b.mu.Lock()
 		defer b.mu.Unlock()
-		return maps.Clone(b.graph.scripts)
+		return maps.Clone(b.graph.assembled)
 	}
-	before := scripts()
+	// served is every script and source map the entry's script leads to.
+	served := func() map[string]*Output {
+		out := map[string]*Output{"/main.js": lookup(t, b, "/main.js")}
+		for _, u := range importedURLs(string(out["/main.js"].Contents)) {
+			p, _, _ := strings.Cut(u, "?")
+			out[p], out[p+".map"] = lookup(t, b, p), lookup(t, b, p+".map")
+		}
+		return out
+	}
+	before := assembled()
 
 	for i, edit := range []map[string]string{
 		{"m/7.js": "export const v7 = 'seven';\n"},
@@ -33,32 +43,95 @@ func TestAssembleReusesChunks(t *testing.T) {
 	} {
 		writeFiles(t, root, edit)
 		mustBuild(t, b, slices.Collect(maps.Keys(edit)))
-		get(t, b, "/main.js")
-		after := scripts()
+		got := served()
+		after := assembled()
 		var remade []string
-		for p, o := range after {
-			if strings.HasPrefix(p, ChunkPrefix) && before[p] != o {
+		for p, a := range after {
+			if before[p] != a {
 				remade = append(remade, p)
 			}
 		}
-		if len(remade) == 0 || len(remade) > 2*len(edit) { // a chunk and its map per edited module at most
+		if len(remade) == 0 || len(remade) > len(edit) { // a chunk per edited module at most
 			t.Errorf("edit %d remade %q", i, remade)
 		}
-		// An assembly from scratch gives the same bytes.
+		// An assembly from scratch serves the same bytes.
 		b.mu.Lock()
 		b.graph.assembled = nil
-		b.graph.assembleAll()
-		fresh := maps.Clone(b.graph.scripts)
+		b.graph.scripts = nil
 		b.mu.Unlock()
-		if !slices.Equal(slices.Sorted(maps.Keys(fresh)), slices.Sorted(maps.Keys(after))) {
-			t.Fatalf("edit %d: scripts %q, from scratch %q", i, slices.Sorted(maps.Keys(after)), slices.Sorted(maps.Keys(fresh)))
+		fresh := served()
+		if !slices.Equal(slices.Sorted(maps.Keys(fresh)), slices.Sorted(maps.Keys(got))) {
+			t.Fatalf("edit %d: scripts %q, from scratch %q", i, slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(fresh)))
 		}
 		for p, o := range fresh {
-			if !bytes.Equal(o.Contents, after[p].Contents) || o.Hash != after[p].Hash {
+			if !bytes.Equal(o.Contents, got[p].Contents) || o.Hash != got[p].Hash {
 				t.Errorf("edit %d: %s differs from an assembly from scratch", i, p)
 			}
+			if o.Hash != hashHex(o.Contents) {
+				t.Errorf("edit %d: %s has hash %s, its bytes %s", i, p, o.Hash, hashHex(o.Contents))
+			}
 		}
-		before = fresh
+		before = assembled()
+	}
+}
+
+// TestChunkSourceMaps: a chunk's index source map, made when it is asked
+// for, has a section for each module at the line where its registration
+// starts in the chunk as served, also after an edit that moves the
+// registrations, when only the edited chunk's map changes.
+func TestChunkSourceMaps(t *testing.T) {
+	root := project(t, manyModules(2*chunkSize, ""))
+	b := open(t, Options{Root: root, Modules: true})
+	mustBuild(t, b, nil)
+	check := func(when string) map[string]string {
+		t.Helper()
+		hashes := map[string]string{}
+		for _, u := range importedURLs(get(t, b, "/main.js")) {
+			p, _, _ := strings.Cut(u, "?")
+			chunk := get(t, b, u)
+			lines := strings.Split(chunk, "\n")
+			o := lookup(t, b, p+".map")
+			if o.Kind != Map || o.Hash != hashHex(o.Contents) || o.Immutable {
+				t.Errorf("%s: %s.map is %s, hash %s of %s, immutable %v", when, p, o.Kind, o.Hash, hashHex(o.Contents), o.Immutable)
+			}
+			hashes[p] = o.Hash
+			var sm struct {
+				Version  int
+				Sections []struct {
+					Offset struct{ Line, Column int }
+					Map    struct{ Sources []string }
+				}
+			}
+			if err := json.Unmarshal(o.Contents, &sm); err != nil || sm.Version != 3 {
+				t.Fatalf("%s: %s.map: version %d, %v", when, p, sm.Version, err)
+			}
+			for _, s := range sm.Sections {
+				if len(s.Map.Sources) != 1 || s.Offset.Line >= len(lines) ||
+					!strings.HasPrefix(lines[s.Offset.Line], `__devserve_define("`+s.Map.Sources[0]+`"`) || s.Offset.Column != 0 {
+					t.Errorf("%s: %s.map: section of %q at %+v, a line that is not its registration", when, p, s.Map.Sources, s.Offset)
+				}
+			}
+			if n := strings.Count(chunk, "\n__devserve_define("); len(sm.Sections) != n {
+				t.Errorf("%s: %s.map has %d sections for %d modules", when, p, len(sm.Sections), n)
+			}
+		}
+		if len(hashes) < 2 {
+			t.Fatalf("%s: %d chunks, want 2 or more", when, len(hashes))
+		}
+		return hashes
+	}
+	before := check("first")
+	writeFiles(t, root, map[string]string{"m/7.js": "export const v7 = 7;\nexport const a7 = 1;\nexport const b7 = 2;\n"})
+	mustBuild(t, b, []string{"m/7.js"})
+	after := check("after an edit")
+	changed := 0
+	for p, h := range after {
+		if before[p] != h {
+			changed++
+		}
+	}
+	if changed != 1 {
+		t.Errorf("an edit of one module changed %d chunks' maps, want 1", changed)
 	}
 }
 
@@ -209,5 +282,16 @@ func TestPagePreloads(t *testing.T) {
 				t.Errorf("LinkCSS =\n%s", got)
 			}
 		})
+	}
+}
+
+// TestAppendJSONString: a string goes into a registration as
+// encoding/json writes it.
+func TestAppendJSONString(t *testing.T) {
+	for _, s := range []string{"", "/src/b.ts", "./a.js?raw", `a"b`, `a\b`, "<x>&", "é", "\u2028", "\x01", "\xff"} {
+		want, _ := json.Marshal(s)
+		if got := appendJSONString([]byte("x"), s); string(got) != "x"+string(want) {
+			t.Errorf("appendJSONString(%q) = %s, want x%s", s, got, want)
+		}
 	}
 }

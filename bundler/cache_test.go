@@ -79,7 +79,7 @@ func startOnce(t *testing.T, root, dir string, opts Options) started {
 	b.mu.Lock()
 	var sb strings.Builder
 	for _, id := range slices.Sorted(maps.Keys(b.graph.mods)) {
-		fmt.Fprintf(&sb, "%s\n%s\n", id, b.graph.mods[id].def)
+		fmt.Fprintf(&sb, "%s\n%s\n", id, b.graph.mods[id].appendDef(nil))
 	}
 	for _, p := range slices.Sorted(maps.Keys(b.graph.assets)) {
 		fmt.Fprintf(&sb, "%s %s\n", p, b.graph.assets[p].Hash)

@@ -309,6 +309,7 @@ func (b *Bundler) importsSame(entries []*cacheEntry) map[*cacheEntry]bool {
 // toCache writes the modules compiled for units whose key is known, when
 // they compiled and nothing they were compiled from changed since k's
 // start (a compile that raced an edit may have read either version).
+// Batches of one compile may call it at once.
 func (b *Bundler) toCache(k *cacheKeys, got map[string]*module, keys map[string]string) {
 	if k == nil {
 		return
@@ -417,15 +418,14 @@ func decodeEntry(data []byte, key string) (*cacheEntry, error) {
 	m.out = r.bytes()
 	m.srcMap = r.bytes()
 	m.helpers = r.dict()
-	m.deps = r.dict()
+	m.deps = nilIfEmpty(r.dict())
 	m.static = r.list()
 	m.dyn = r.list()
-	m.inline = map[string]bool{}
 	for _, f := range r.list() {
-		m.inline[f] = true
+		setKey(&m.inline, f, true)
 	}
-	m.depFiles = r.dict()
-	m.alts = r.dict()
+	m.depFiles = nilIfEmpty(r.dict())
+	m.alts = nilIfEmpty(r.dict())
 	for range r.count() {
 		s := r.list()
 		if len(s) != 4 {

@@ -298,6 +298,11 @@ func (c *diskCache) run() {
 					delete(c.pending, key)
 				}
 			}
+			if len(c.pending) == 0 {
+				// A map keeps its size: a cold start's entries would
+				// hold on to room for all of them (issue #14).
+				c.pending = map[string][]byte{}
+			}
 			c.mu.Unlock()
 		}
 	}

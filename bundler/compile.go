@@ -242,10 +242,14 @@ var jsIdent = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$]*$`)
 const batchSize = 64
 
 // compile compiles units in batches, as many at once as there are
-// cores, and merges what compileBatch returns.
-func (b *Bundler) compile(units []unit) (map[string]*module, []*Output) {
+// cores, and merges what compileBatch returns. It hands each batch's
+// modules to done as soon as they are compiled, from the batch's
+// goroutine.
+func (b *Bundler) compile(units []unit, done func(map[string]*module)) (map[string]*module, []*Output) {
 	if len(units) <= batchSize {
-		return b.compileBatch(units)
+		got, assets := b.compileBatch(units)
+		done(got)
+		return got, assets
 	}
 	out := map[string]*module{}
 	var assets []*Output
@@ -258,6 +262,7 @@ func (b *Bundler) compile(units []unit) (map[string]*module, []*Output) {
 		wg.Go(func() {
 			defer func() { <-sem }()
 			got, more := b.compileBatch(batch)
+			done(got)
 			mu.Lock()
 			maps.Copy(out, got)
 			assets = append(assets, more...)
@@ -278,8 +283,7 @@ func (b *Bundler) compileBatch(units []unit) (out map[string]*module, assets []*
 		if old := out[u.id]; old != nil {
 			return old
 		}
-		m := &module{id: u.id, file: u.file, dep: u.dep, deps: map[string]string{}, inline: map[string]bool{},
-			depFiles: map[string]string{}, alts: map[string]string{}}
+		m := &module{id: u.id, file: u.file, dep: u.dep}
 		out[u.id] = m
 		return m
 	}
@@ -411,7 +415,8 @@ func (b *Bundler) finishModule(m *module, u unit, files map[string][]byte, seen 
 		// entry (see assembleAll), so the entry brings it.
 		for i, f := range b.refresh.files {
 			id := b.depURL(f)
-			m.deps[b.refresh.packages[i]], m.depFiles[id] = id, f
+			setKey(&m.deps, b.refresh.packages[i], id)
+			setKey(&m.depFiles, id, f)
 		}
 	}
 	return assets
@@ -462,16 +467,16 @@ func (b *Bundler) addEdge(m *module, e edge) {
 	switch e.kind {
 	case "inline":
 		if rel, ok := b.relInput(e.resolved); ok {
-			m.inline[rel] = true
+			setKey(&m.inline, rel, true)
 		}
 		return
 	case "stub":
 		id = e.id
 	case "dep":
 		id = b.depURL(e.resolved)
-		m.depFiles[id] = e.resolved
+		setKey(&m.depFiles, id, e.resolved)
 		if e.alt != "" {
-			m.alts[id] = e.alt
+			setKey(&m.alts, id, e.alt)
 		}
 	case "css":
 		rel, _ := b.relInput(e.resolved)
@@ -480,7 +485,7 @@ func (b *Bundler) addEdge(m *module, e edge) {
 		rel, _ := b.relInput(e.resolved)
 		id = "/" + rel + e.query
 	}
-	m.deps[e.spec] = id
+	setKey(&m.deps, e.spec, id)
 	if e.dynamic && !slices.Contains(m.dyn, id) {
 		m.dyn = append(m.dyn, id)
 	}

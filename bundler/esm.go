@@ -281,7 +281,7 @@ func (b *Bundler) compileStrict(mods map[string]*module, ids []string) {
 		c.helpers = b.shareHelpers(c.helpers)
 		c.out = appInterop(c.out)
 		c.srcMap = b.fixMap(files[js+".map"], filepath.Dir(js))
-		c.strict, c.def = true, nil
+		c.strict, c.hash = true, ""
 		mods[u.id] = &c
 	}
 }
@@ -314,7 +314,7 @@ func markWaits(mods map[string]*module) {
 	for _, id := range slices.Sorted(maps.Keys(mods)) {
 		if m := mods[id]; visit(id) != m.waits {
 			c := *m
-			c.waits, c.def = !m.waits, nil
+			c.waits, c.hash = !m.waits, ""
 			mods[id] = &c
 		}
 	}

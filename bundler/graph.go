@@ -17,7 +17,7 @@ import (
 type graph struct {
 	entries []string           // JS entries, root-relative
 	mods    map[string]*module // by id, as last installed
-	scripts map[string]*Output // entry URL and its ".map" -> the entry's script and index source map; nil: not assembled since the last build
+	scripts map[string]*Output // entry URL -> the script of an entry in chunks; nil: not assembled since the last build
 	assets  map[string]*Output // by URL path: files JS imports with the "file" loader
 	// retry are the ids compiled in a failed build, compiled again next
 	// time; every installed module with errors is among them (see
@@ -44,8 +44,10 @@ type graph struct {
 	inputs         []string // root-relative files of the installed modules, sorted
 	base           string   // Options.Base: the URLs the scripts import start with it
 
-	// assembled holds the chunks of the last assembly, by URL path, for
-	// the next one to reuse (see assembledChunk).
+	// assembled holds the scripts of registrations of the last assembly
+	// (the script of an entry of few modules, or a chunk), by URL path:
+	// served while scripts is not nil, and reused by the next assembly
+	// (see assembledChunk).
 	assembled map[string]*assembledChunk
 	// preloads are, by entry, URLs its script imports, as last
 	// assembled: the runtime and the chunks made anew; see Bundler.Page.
@@ -143,7 +145,7 @@ func (g *graph) reach(entry string) []*module {
 			return
 		}
 		seen[id] = true
-		if m.def != nil {
+		if m.rendered() {
 			order = append(order, m)
 		}
 		deps := m.depIDs
@@ -221,7 +223,7 @@ func (b *Bundler) cssModule(id string) *module {
 		h = o.Hash
 	}
 	href, _ := json.Marshal(withBase(b.urlBase, file) + "?v=" + h)
-	m := &module{id: id, file: file, css: true, deps: map[string]string{}}
+	m := &module{id: id, file: file, css: true}
 	m.out = []byte(bannerMark + "\n" + metaName + `.hot.accept();` + metaName + `.style(` + string(href) + `);` +
 		metaName + `.hot.prune(()=>` + metaName + ".style(null));\n});\n")
 	m.render()

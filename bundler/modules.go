@@ -59,6 +59,9 @@ var jsModuleExts = map[string]bool{".js": true, ".mjs": true, ".cjs": true, ".js
 
 // module is one module of the registry: a source file, a package, or the
 // module standing for a CSS file imported from JS.
+//
+// A project can have tens of thousands of modules, all held for the life
+// of the server: its maps are nil while empty (see setKey), as most are.
 type module struct {
 	id       string            // "/src/b.ts", "/__devserve/deps/tiny-pkg/index.js", "/src/x.css?module"
 	file     string            // root-relative source file; absolute for packages; the CSS file for CSS modules
@@ -66,15 +69,15 @@ type module struct {
 	css      bool              // a CSS module
 	refresh  bool              // compiled with React Fast Refresh's registrations; see refresh.go
 	stub     bool              // stands for no file: emptyID, a Node built-in
+	strict   bool              // compiled without bundling: its let and const stay; see esm.go
+	tla      bool              // has top-level await; see compileTLA
+	waits    bool              // has, or imports a module that has, top-level await
 	out      []byte            // esbuild's output: banner line, code, footer; helpers blanked
 	helpers  map[string]string // esbuild's runtime helpers the code uses, by name; shared, never changed (see shareHelpers)
 	srcMap   []byte            // its source map, sources as URL paths
 	deps     map[string]string // specifier as written -> module id
 	static   []string          // ids it imports statically, in the order of its imports
 	dyn      []string          // ids it imports with import()
-	strict   bool              // compiled without bundling: its let and const stay; see esm.go
-	tla      bool              // has top-level await; see compileTLA
-	waits    bool              // has, or imports a module that has, top-level await
 	inline   map[string]bool   // root-relative files esbuild inlined into it (?raw imports, CSS modules)
 	depFiles map[string]string // package module id -> absolute file
 	alts     map[string]string // package module id -> the file a require() of it wants; see resolveImport
@@ -82,11 +85,27 @@ type module struct {
 	warns    []Message
 	rec      *cacheRec // what its compile saw, until it is in the cache; see cache.go
 
-	def  []byte // the registration: __devserve_define(id, deps, factory)
-	hash string // of def
-	sig  uint64 // of id and hash; see graph.sig
+	hash  string // of its registration, __devserve_define(id, deps, factory), made by appendDef; "": not rendered
+	lines int    // of its registration
+	sig   uint64 // of id and hash; see graph.sig
 
 	depIDs []string // the ids of deps, sorted, without repeats: what reach walks; set by render
+}
+
+// setKey sets (*m)[k] to v, making the map if it is nil.
+func setKey[K comparable, V any](m *map[K]V, k K, v V) {
+	if *m == nil {
+		*m = map[K]V{}
+	}
+	(*m)[k] = v
+}
+
+// nilIfEmpty is m, or nil when m is empty.
+func nilIfEmpty[K comparable, V any](m map[K]V) map[K]V {
+	if len(m) == 0 {
+		return nil
+	}
+	return m
 }
 
 // ModuleUpdate is a module whose code changed in a build, in module mode.
@@ -259,8 +278,10 @@ func (b *Bundler) compileAll(units []unit) (map[string]*module, []*Output) {
 	if len(units) == 0 {
 		return hits, assets
 	}
-	got, more := b.compile(units)
-	b.toCache(k, got, keys)
+	// Each batch goes to the cache's writer as it is compiled: queued
+	// until the whole compile ends, a cold start's entries were most of
+	// the heap when it ended (issue #14).
+	got, more := b.compile(units, func(got map[string]*module) { b.toCache(k, got, keys) })
 	maps.Copy(got, hits)
 	return got, append(assets, more...)
 }
@@ -413,7 +434,7 @@ func (b *Bundler) finishGraph(r *Result, gb *graphBuild) {
 		r.Modules = []ModuleUpdate{}
 		for _, id := range slices.Sorted(maps.Keys(mods)) {
 			m := mods[id]
-			if m.def == nil {
+			if !m.rendered() {
 				m.render()
 			}
 			if old := g.mods[id]; (old == nil && len(g.mods) > 0) || (old != nil && old.hash != m.hash) {
@@ -442,6 +463,16 @@ func (b *Bundler) waitLocked() {
 // "?module" for the module of a CSS file imported from JS. Otherwise it
 // answers as Lookup. Like Lookup it waits for a build in progress.
 func (b *Bundler) LookupURL(u *url.URL) (*Output, bool) {
+	o, c, ok := b.lookupURL(u)
+	if c.a != nil {
+		return c.output(), true
+	}
+	return o, ok
+}
+
+// lookupURL is LookupURL holding mu: an assembled script or map comes back
+// as c, for LookupURL to make after it lets go of mu.
+func (b *Bundler) lookupURL(u *url.URL) (o *Output, c chunkAt, ok bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.waitLocked()
@@ -451,14 +482,13 @@ func (b *Bundler) LookupURL(u *url.URL) (*Output, bool) {
 			if g.scripts == nil {
 				g.assembleAll()
 			}
-			o := g.scripts[u.Path]
-			if o != nil && strings.HasPrefix(u.Path, ChunkPrefix) && u.Query().Get("v") == o.Hash {
-				c := *o
-				c.Immutable = true
-				o = &c
+			if o := g.scripts[u.Path]; o != nil {
+				return o, c, true
 			}
-			if o != nil {
-				return o, true
+			name, isMap := strings.CutSuffix(u.Path, ".map")
+			if a := g.assembled[name]; a != nil {
+				immutable := !isMap && strings.HasPrefix(u.Path, ChunkPrefix) && u.Query().Get("v") == a.hash
+				return nil, chunkAt{a: a, sourceMap: isMap, immutable: immutable}, true
 			}
 		}
 		if id, ok := strings.CutPrefix(u.Path, ModulePrefix); ok {
@@ -471,16 +501,16 @@ func (b *Bundler) LookupURL(u *url.URL) (*Output, bool) {
 					id += "?" + q
 				}
 			}
-			if m := g.mods[id]; m != nil && m.def != nil {
+			if m := g.mods[id]; m != nil && m.rendered() {
 				code := m.updateScript(g.base)
-				return &Output{Path: u.Path, Kind: JS, Hash: hashHex(code), ContentType: jsType, Contents: code}, true
+				return &Output{Path: u.Path, Kind: JS, Hash: hashHex(code), ContentType: jsType, Contents: code}, c, true
 			}
-			return nil, false
+			return nil, c, false
 		}
 		if o := g.assets[u.Path]; o != nil {
-			return o, true
+			return o, c, true
 		}
 	}
-	o, ok := b.served[u.Path]
-	return o, ok
+	o, ok = b.served[u.Path]
+	return o, c, ok
 }

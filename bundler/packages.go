@@ -214,7 +214,7 @@ var quiet = (key) => typeof key === "symbol" || key === "__esModule" || key === 
 var missing = new Proxy({}, { get: (_, key) => quiet(key) ? undefined : fail(key) });
 module.exports = new Proxy({}, { get: (_, key) => quiet(key) ? undefined : fail(key), getPrototypeOf: () => missing });`
 	}
-	m := &module{id: id, dep: true, stub: true, deps: map[string]string{}}
+	m := &module{id: id, dep: true, stub: true}
 	m.out = []byte(bannerMark + "\n" + code + "\n});\n")
 	m.render()
 	return m
