@@ -62,19 +62,33 @@ func (m *module) rendered() bool { return m.hash != "" }
 // body is the module, compiled to CommonJS; import.meta is its last
 // argument) and its import() calls of other modules sent to the registry.
 // It ends with a newline. The same module gives the same bytes.
+//
+// The deps go as a string of JSON: the runtime parses it when it needs
+// them (see depsOf in client/hmr.js), and a page that loads needs none,
+// where an object literal per module was as much memory for V8 to make
+// as the rest of the module's registration.
 func (m *module) appendDef(dst []byte) []byte {
 	dst = append(dst, protocol.Define+`(`...)
 	dst = appendJSONString(dst, m.id)
-	dst = append(dst, ",{"...)
+	var deps []byte
+	deps = append(deps, '{')
 	for i, spec := range slices.Sorted(maps.Keys(m.deps)) {
 		if i > 0 {
-			dst = append(dst, ',')
+			deps = append(deps, ',')
 		}
-		dst = appendJSONString(dst, spec)
-		dst = append(dst, ':')
-		dst = appendJSONString(dst, m.deps[spec])
+		deps = appendJSONString(deps, spec)
+		deps = append(deps, ':')
+		deps = appendJSONString(deps, m.deps[spec])
 	}
-	dst = append(dst, `},function(require,module,exports,`+metaName+`){`...)
+	deps = append(deps, '}')
+	dst = append(dst, ',', '"')
+	for _, c := range deps { // JSON in a string: only its quotes and backslashes need one more
+		if c == '"' || c == '\\' {
+			dst = append(dst, '\\')
+		}
+		dst = append(dst, c)
+	}
+	dst = append(dst, `",function(require,module,exports,`+metaName+`){`...)
 	if m.strict {
 		// Its requires name imports as written (see compileStrict).
 		dst = append(dst, `require=`+metaName+`.require;`...)
@@ -287,8 +301,10 @@ func (c *countingHash) Write(p []byte) (int, error) {
 // are reused. Called with mu held.
 func (g *graph) assembleAll() {
 	g.scripts = map[string]*Output{}
+	g.preloads = map[string][]string{}
 	assembled := map[string]*assembledChunk{}
 	defer func() { g.assembled = assembled }()
+	runtime := withBase(g.base, HMRPath)
 	for _, e := range g.entries {
 		mods := g.reach(e)
 		if len(mods) == 0 {
@@ -299,15 +315,22 @@ func (g *graph) assembleAll() {
 		if g.refreshStart != "" && !slices.ContainsFunc(g.refreshIDs, func(id string) bool { return g.mods[id] == nil }) {
 			start = protocol.Start + `(` + string(q) + "," + g.refreshStart + ");\n"
 		}
+		g.preloads[e] = []string{runtime}
 		if len(mods) <= chunkSize {
 			name := "/" + e
-			assembled[name] = g.assemble(name, `import{`+protocol.RuntimeDefine+` as `+protocol.Define+`,`+protocol.RuntimeStart+` as `+protocol.Start+`}from"`+withBase(g.base, HMRPath)+"\";\n",
+			assembled[name] = g.assemble(name, `import{`+protocol.RuntimeDefine+` as `+protocol.Define+`,`+protocol.RuntimeStart+` as `+protocol.Start+`}from"`+runtime+"\";\n",
 				mods, start+"//# sourceMappingURL="+path.Base(e)+".map\n")
 			continue
 		}
 		var entry strings.Builder
 		prefix := ChunkPrefix + hashHex([]byte(e))[:8] + "-"
-		imports := `import{` + protocol.RuntimeDefine + ` as ` + protocol.Define + `}from"` + withBase(g.base, HMRPath) + "\";\n"
+		imports := `import{` + protocol.RuntimeDefine + ` as ` + protocol.Define + `}from"` + runtime + "\";\n"
+		// Preloads name the chunks made anew by an assembly that reused
+		// others: after an edit, what the page's browser does not have.
+		// A first assembly's are all new, and a browser that starts cold
+		// loaded the page later with twenty preloads than without.
+		var fresh []string
+		reused := false
 		var own, deps []*module
 		for _, m := range mods {
 			if m.dep {
@@ -335,11 +358,19 @@ func (g *graph) assembleAll() {
 				}
 				name := group.name + strconv.Itoa(i) + ".js"
 				a := g.assemble(name, group.head, c, "//# sourceMappingURL="+path.Base(name)+".map\n")
+				if g.assembled[name] == a {
+					reused = true
+				} else {
+					fresh = append(fresh, withBase(g.base, name)+"?v="+a.hash)
+				}
 				assembled[name] = a
 				entry.WriteString(`import "` + withBase(g.base, name) + "?v=" + a.hash + "\";\n")
 			}
 		}
-		entry.WriteString(`import{` + protocol.RuntimeStart + ` as ` + protocol.Start + `}from"` + withBase(g.base, HMRPath) + "\";\n" + start)
+		if reused {
+			g.preloads[e] = append(g.preloads[e], fresh...)
+		}
+		entry.WriteString(`import{` + protocol.RuntimeStart + ` as ` + protocol.Start + `}from"` + runtime + "\";\n" + start)
 		p, js := "/"+e, []byte(entry.String())
 		g.scripts[p] = &Output{Path: p, Kind: JS, Hash: hashHex(js), ContentType: contentType(JS, p), Contents: js}
 	}

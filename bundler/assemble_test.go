@@ -214,6 +214,77 @@ func manyModules(n int, head string) map[string]string {
 	return files
 }
 
+// TestPagePreloads: in module mode the page names the runtime in a
+// modulepreload link before its entry's script, and, after an edit, the
+// chunks that the edit changed, at the URLs the script imports them from
+// (each once); not in a page with a Content-Security-Policy, nor in a
+// backend's page (LinkCSS).
+func TestPagePreloads(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		n      int  // modules main.js imports
+		chunks bool // past chunkSize
+	}{
+		{"one script", 3, false},
+		{"chunks", 3 * chunkSize, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			root := project(t, manyModules(tt.n, ""))
+			b := open(t, Options{Root: root, Modules: true})
+			mustBuild(t, b, nil)
+			const script = `<script type="module" src="/main.js"></script>`
+			page := `<head>` + script + script + `</head>`
+			links := func(urls ...string) string {
+				var s string
+				for _, u := range urls {
+					s += `<link rel="modulepreload" href="` + u + `">`
+				}
+				return s
+			}
+			runtime := withBase("/", HMRPath)
+			// A first assembly: every chunk is new, none is preloaded.
+			if got, w := string(b.Page([]byte(page), "index.html")), `<head>`+links(runtime)+script+script+`</head>`; got != w {
+				t.Errorf("Page =\n%s\nwant\n%s", got, w)
+			}
+			imports := func() map[string]bool {
+				m := map[string]bool{}
+				for _, line := range strings.Split(get(t, b, "/main.js"), "\n") {
+					if u, ok := strings.CutPrefix(line, `import "`); ok {
+						m[strings.TrimSuffix(u, `";`)] = true
+					}
+				}
+				return m
+			}
+			before := imports()
+			if tt.chunks != (len(before) > 0) {
+				t.Fatalf("main.js imports %v", before)
+			}
+			writeFiles(t, root, map[string]string{"m/7.js": "export const v7 = 'seven';\n"})
+			mustBuild(t, b, []string{"m/7.js"})
+			got := string(b.Page([]byte(page), "index.html"))
+			want := []string{runtime}
+			for u := range imports() {
+				if !before[u] {
+					want = append(want, u)
+				}
+			}
+			if tt.chunks && len(want) != 2 {
+				t.Fatalf("the edit changed the chunks %q", want[1:])
+			}
+			if w := `<head>` + links(want...) + script + script + `</head>`; got != w {
+				t.Errorf("Page after an edit =\n%s\nwant\n%s", got, w)
+			}
+			csp := `<meta http-equiv="Content-Security-Policy" content="script-src 'self'">` + page
+			if got := string(b.Page([]byte(csp), "index.html")); got != csp {
+				t.Errorf("Page with a policy =\n%s", got)
+			}
+			if got := string(b.LinkCSS([]byte(page), "index.html")); got != page {
+				t.Errorf("LinkCSS =\n%s", got)
+			}
+		})
+	}
+}
+
 // TestAppendJSONString: a string goes into a registration as
 // encoding/json writes it.
 func TestAppendJSONString(t *testing.T) {

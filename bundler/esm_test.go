@@ -89,9 +89,9 @@ func TestESMSemantics(t *testing.T) {
 	mustBuild(t, b, nil)
 	script := get(t, b, "/main.ts")
 	for _, want := range []string{
-		`__devserve_define("/a.ts",{"./b":"/b.ts"},function(require,module,exports,__devserve_meta){require=__devserve_meta.require;`,
+		`__devserve_define("/a.ts","{\"./b\":\"/b.ts\"}",function(require,module,exports,__devserve_meta){require=__devserve_meta.require;`,
 		`const a = "a";`, `require("./b")`, `const b = "b";`, `class K {`,
-		`__devserve_define("/config.ts",{},function(require,module,exports,__devserve_meta){` + "\n" + tlaCall,
+		`__devserve_define("/config.ts","{}",function(require,module,exports,__devserve_meta){` + "\n" + tlaCall,
 		`var value = await Promise.resolve(1);`,
 		`},[]);` + "\n" + `__devserve_define("/last.ts"`,
 		`},["/a.ts","/config.ts","/last.ts"]);`,

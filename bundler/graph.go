@@ -49,6 +49,9 @@ type graph struct {
 	// served while scripts is not nil, and reused by the next assembly
 	// (see assembledChunk).
 	assembled map[string]*assembledChunk
+	// preloads are, by entry, URLs its script imports, as last
+	// assembled: the runtime and the chunks made anew; see Bundler.Page.
+	preloads map[string][]string
 }
 
 func newGraph() *graph {

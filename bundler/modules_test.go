@@ -57,7 +57,7 @@ func TestModules(t *testing.T) {
 	}
 	for _, want := range []string{
 		`import{define as __devserve_define,start as __devserve_start}from"/__devserve/hmr.js";`,
-		`__devserve_define("/main.ts",{`, `"./counter":"/counter.ts"`, `require("/counter.ts")`,
+		`__devserve_define("/main.ts","{`, `\"./counter\":\"/counter.ts\"`, `require("/counter.ts")`,
 		`__devserve_define("/counter.ts"`, `__devserve_define("/leaf.ts"`, `__devserve_define("/lazy.ts"`,
 		`__devserve_meta.import("/lazy.ts")`, `__devserve_meta.url`,
 		`__devserve_define("/style.css?module"`, `.style("/style.css?v=`,
@@ -350,7 +350,7 @@ func TestModuleAssetQueries(t *testing.T) {
 	b := open(t, Options{Root: root, Modules: true})
 	mustBuild(t, b, nil)
 	script := get(t, b, "/main.js")
-	for _, want := range []string{`"./note.txt?raw":"/note.txt?raw"`, `"./logo.svg?inline":"/logo.svg?inline"`, `"hello"`, `data:image/svg+xml`} {
+	for _, want := range []string{`\"./note.txt?raw\":\"/note.txt?raw\"`, `\"./logo.svg?inline\":\"/logo.svg?inline\"`, `"hello"`, `data:image/svg+xml`} {
 		if !strings.Contains(script, want) {
 			t.Errorf("the entry's script lacks %s:\n%s", want, script)
 		}

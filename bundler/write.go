@@ -254,9 +254,13 @@ func writeFile(dir, name string, data []byte) error {
 	return nil
 }
 
-// pageEntry is what WriteSite needs to know of an entry: its output file and
-// its CSS bundle ("" if none), both root-relative.
-type pageEntry struct{ file, css string }
+// pageEntry is what a page needs to know of an entry: its output file and
+// its CSS bundle ("" if none), both root-relative, and the URLs its script
+// imports, to preload (module mode, see Bundler.Page).
+type pageEntry struct {
+	file, css string
+	preload   []string
+}
 
 // notShipped reports whether root-relative p is a file of the project that
 // a built site never holds, even when no bundle used it: TypeScript
@@ -293,13 +297,15 @@ func isSource(p string) bool {
 // rewritePage points a page's module scripts and stylesheets that name an
 // entry at the entry's built file, keeping the URL's form (relative or
 // absolute, query, fragment), and adds a stylesheet link before a script
-// whose entry imports CSS. With a base path other than "/" (base "" is
+// whose entry imports CSS, and modulepreload links for the URLs its
+// entry's script imports (each URL once). With a base path other than "/" (base "" is
 // none), it prefixes the absolute URLs of scripts, stylesheets, images and
 // media (see baseAttrs) with it, as Vite does. Everything else is copied
 // byte for byte.
 func rewritePage(page []byte, pageDir string, entries map[string]pageEntry, base string) []byte {
 	var out bytes.Buffer
 	out.Grow(len(page) + 256)
+	preloaded := map[string]bool{}
 	z := html.NewTokenizer(bytes.NewReader(page))
 	for {
 		tt := z.Next()
@@ -334,6 +340,16 @@ func rewritePage(page []byte, pageDir string, entries map[string]pageEntry, base
 					{Key: "href", Val: rebase(base, withExt(ref, path.Ext(pe.css), false))},
 				}}
 				out.WriteString(link.String())
+			}
+			for _, u := range pe.preload {
+				if tok.Data == "script" && !preloaded[u] {
+					preloaded[u] = true
+					link := html.Token{Type: html.StartTagToken, Data: "link", Attr: []html.Attribute{
+						{Key: "rel", Val: "modulepreload"},
+						{Key: "href", Val: u},
+					}}
+					out.WriteString(link.String())
+				}
 			}
 			if newRef := withExt(ref, path.Ext(pe.file), true); newRef != ref {
 				setAttr(&tok, attr, newRef)
@@ -421,24 +437,41 @@ func withExt(ref, ext string, keepQuery bool) string {
 // It is for pages that are not the root's (a backend's), which keep their
 // URLs under a base path too; see Page for the root's.
 func (b *Bundler) LinkCSS(page []byte, pageRel string) []byte {
-	return b.page(page, pageRel, "")
+	return b.page(page, pageRel, "", false)
 }
 
 // Page returns the root's HTML page at root-relative path pageRel as the
 // dev server serves it: with the links of LinkCSS and, under a base path
 // (Options.Base), the absolute URLs of its scripts, stylesheets, images
 // and media prefixed with the base, so that "/src/main.ts" is fetched at
-// "/app/src/main.ts". A page that needs neither comes back as is.
+// "/app/src/main.ts". In module mode, a script of an entry gets
+// modulepreload links before it for the runtime and the chunks that an
+// edit changed, so that the browser asks for them with the script, not a
+// round trip after it, unless the page names a Content-Security-Policy
+// (a nonce-only policy would refuse the links). A page that needs none
+// of it comes back as is.
 func (b *Bundler) Page(page []byte, pageRel string) []byte {
-	return b.page(page, pageRel, b.urlBase)
+	preload := !bytes.Contains(bytes.ToLower(page), []byte("content-security-policy"))
+	return b.page(page, pageRel, b.urlBase, preload)
 }
 
-func (b *Bundler) page(page []byte, pageRel, base string) []byte {
+func (b *Bundler) page(page []byte, pageRel, base string, preload bool) []byte {
 	entries := map[string]pageEntry{}
 	b.mu.Lock()
 	for _, c := range b.ctxs {
 		if c.state != nil && c.state.cssFile != "" {
 			entries[c.entry] = pageEntry{file: c.entry, css: c.state.cssFile}
+		}
+	}
+	if g := b.graph; preload && g != nil && len(g.entries) > 0 {
+		b.waitLocked() // the scripts the page will get
+		if g.scripts == nil {
+			g.assembleAll()
+		}
+		for e, urls := range g.preloads {
+			pe := entries[e]
+			pe.file, pe.preload = e, urls
+			entries[e] = pe
 		}
 	}
 	b.mu.Unlock()

@@ -1,22 +1,16 @@
-// devserve's module runtime, served at /__devserve/hmr.js. In module mode
-// every entry script imports it, registers the factory of each module it
-// holds (define) and starts its entry (start). A module is CommonJS-shaped
-// code compiled by esbuild: factory(require, module, exports, meta), with
-// meta standing for import.meta ({url, hot}). A hot update imports the
-// changed modules' new factories (update) and runs again what accepts them.
-// A module with top-level await hands its body to meta.tla; a module that
-// has or imports one comes with the order of its imports, which run first
-// (see ready).
+// devserve's module runtime, served at /__devserve/hmr.js. Entry scripts
+// import it, register each module's factory (define) and start their entry
+// (start). A module is esbuild's CommonJS-shaped code: factory(require,
+// module, exports, meta), meta standing for import.meta. A hot update
+// registers new factories (update) and runs again what accepts them. For
+// top-level await, see Meta's tla and ready.
 
 const TAG = "[devserve]";
-// BASE is where the project is served, the base path ("/app/"): hmr.js is
-// at BASE + "__devserve/hmr.js". Module ids are root-relative; a module's
-// URL is its id under BASE.
+// BASE is where the project is served, the base path ("/app/"). Module
+// ids are root-relative; a module's URL is its id under BASE.
 const BASE = new URL("../", import.meta.url);
 // registry maps a module id (the URL path of its source, "/src/b.ts") to
-// {id, n (its place in registry), deps (specifier -> id), factory, order
-// (see ready), module ({exports}) once run, data (kept across versions),
-// accepts, disposers, pruners, on, updated (it ran again in an update)}.
+// its record (see rec).
 const registry = new Map();
 // listening holds the records of registry whose module called hot.on:
 // events go to them alone, not to a walk over every module of a big page.
@@ -35,7 +29,15 @@ let chain = new Set();
 // define registers a module of an entry script. A module that two entry
 // scripts hold is defined once: the page shares one instance of it.
 export function define(id, deps, factory, order) {
-  if (!registry.has(id)) registry.set(id, { id, n: registry.size, deps, factory, order, data: {}, ...handlers() });
+  if (!registry.has(id)) registry.set(id, rec(id, deps, factory, order));
+}
+
+// rec is a module's record: {id, n (its place in registry), deps (see
+// depsOf), factory, order (see ready), module ({exports}) once run, h
+// (hooks), data (kept across versions), updated (it ran again in an
+// update)}. One shape; most modules get no hooks and no data.
+function rec(id, deps, factory, order) {
+  return { id, n: registry.size, deps, factory, order, module: null, h: NO_HOOKS, data: null };
 }
 
 // update registers the new code of a module, fetched for a hot update.
@@ -69,8 +71,18 @@ function report(e) {
   (globalThis.__devserve_errors ||= []).push(e);
 }
 
-function handlers() {
-  return { accepts: [], disposers: [], pruners: [], on: new Map() };
+// depsOf returns r.deps (specifier -> id), given as JSON text, parsed
+// when first needed: loading a page needs none.
+function depsOf(r) {
+  return typeof r.deps == "string" ? (r.deps = JSON.parse(r.deps)) : r.deps;
+}
+
+const newHooks = () => ({ accepts: [], disposers: [], pruners: [], on: new Map() });
+// NO_HOOKS are those of every module version that registered none.
+const NO_HOOKS = newHooks();
+
+function hooks(r) {
+  return r.h === NO_HOOKS ? (r.h = newHooks()) : r.h;
 }
 
 // require returns the exports of module id, running it first if it has
@@ -80,39 +92,53 @@ function require(id) {
   if (!r) throw new Error(`${TAG} no module ${id} in this page; reload it`);
   if (r.module) return r.module.exports;
   const module = (r.module = { exports: {} });
-  Object.assign(r, handlers());
-  // url and hot are made when the module first reads them: a page runs
-  // every module as it loads, and most read neither.
-  let url, hot;
-  const meta = {
-    get url() {
-      return (url ??= new URL(id.replace(/^\/+/, ""), BASE).href);
-    },
-    get hot() {
-      return (hot ??= hotContext(r));
-    },
-    style: (href) => updateStyle(id, href),
-    import: (dep) => Promise.resolve().then(() => ready(dep)).then(() => require(dep)),
-    refresh: refreshContext(r),
-    // A module compiled without bundling requires its imports as written.
-    require: (spec) => require(r.deps[spec] ?? spec),
-    // tla runs the body of a module with top-level await: it first hands
-    // over the module's exports as getters of its variables.
-    tla(body) {
-      r.wait = body((getters) => {
-        const exports = module.exports;
-        if (!exports.__esModule) Object.defineProperty(exports, "__esModule", { value: true });
-        for (const [name, get] of Object.entries(getters)) Object.defineProperty(exports, name, { get, enumerable: true });
-      });
-    },
-  };
+  r.h = NO_HOOKS;
   try {
-    r.factory.call(module.exports, require, module, module.exports, meta);
+    r.factory.call(module.exports, require, module, module.exports, new Meta(r));
   } catch (e) {
     r.module = null; // run it again next time, rather than keep half of it
     throw e;
   }
   return module.exports;
+}
+
+// Meta is import.meta of a module version; url, hot and refresh are made
+// when first read. (No #fields: served as ES2020, they become WeakMaps.)
+class Meta {
+  constructor(r) {
+    this.r = r;
+  }
+  get url() {
+    const r = this.r;
+    return (r.url ??= new URL(r.id.replace(/^\/+/, ""), BASE).href);
+  }
+  get hot() {
+    return (this.hc ??= hotContext(this.r));
+  }
+  style(href) {
+    updateStyle(this.r.id, href);
+  }
+  import(dep) {
+    return Promise.resolve().then(() => ready(dep)).then(() => require(dep));
+  }
+  get refresh() {
+    return (this.rc ??= refreshContext(this.r));
+  }
+  // A module compiled without bundling requires its imports as written.
+  get require() {
+    const r = this.r;
+    const deps = depsOf(this.r);
+    return (spec) => require(deps[spec] ?? spec);
+  }
+  // tla runs the body of a module with top-level await: it first hands
+  // over the module's exports as getters of its variables.
+  tla(body) {
+    const r = this.r, exports = r.module.exports;
+    r.wait = body((getters) => {
+      if (!exports.__esModule) Object.defineProperty(exports, "__esModule", { value: true });
+      for (const [name, get] of Object.entries(getters)) Object.defineProperty(exports, name, { get, enumerable: true });
+    });
+  }
 }
 
 // ready runs module id (see require), and for a module that waits for
@@ -182,10 +208,9 @@ const NO_REFRESH = Object.freeze({ register() {}, signature: () => (type) => typ
 // refreshContext is what a module compiled for Fast Refresh calls:
 // $RefreshReg$ (register), $RefreshSig$ (signature) and, once it ran,
 // done. A module whose exports are all components is a boundary: it
-// accepts its own updates, and React re-renders its components in place
-// with their state once the update ran. A module that exports anything
-// else gives its updates to its importers, also when a new version of it
-// starts exporting something else.
+// accepts its own updates, which React renders in place with their state.
+// Another gives its updates to its importers, also when a new version of
+// a boundary starts exporting something else.
 function refreshContext(r) {
   if (!refresh) return NO_REFRESH;
   return {
@@ -208,20 +233,20 @@ function refreshContext(r) {
 
 // hotContext is import.meta.hot of the module version that runs in r.
 function hotContext(r) {
-  const resolve = (dep) => r.deps[dep] || new URL(dep, new URL(r.id, location.href)).pathname;
+  const resolve = (dep) => depsOf(r)[dep] || new URL(dep, new URL(r.id, location.href)).pathname;
   return {
     get data() {
-      return r.data;
+      return (r.data ??= {});
     },
     accept(dep, cb) {
       const self = dep === undefined || typeof dep === "function";
-      r.accepts.push(self ? { deps: [r.id], cb: dep, self, by: r.id } : { deps: [dep].flat().map(resolve), cb, array: Array.isArray(dep), by: r.id });
+      hooks(r).accepts.push(self ? { deps: [r.id], cb: dep, self, by: r.id } : { deps: [dep].flat().map(resolve), cb, array: Array.isArray(dep), by: r.id });
     },
     dispose(cb) {
-      r.disposers.push(cb);
+      hooks(r).disposers.push(cb);
     },
     prune(cb) {
-      r.pruners.push(cb);
+      hooks(r).pruners.push(cb);
     },
     // invalidate gives the update to the importers, as if the module did
     // not accept it: they run again, with the exports of the version that
@@ -238,11 +263,13 @@ function hotContext(r) {
       applyUpdates([{ type: "js", path: r.id, invalidate: true }], new Set(chain).add(r.id)).then((ok) => ok || fullReload(r.id), report);
     },
     on(event, cb) {
-      r.on.set(event, [...(r.on.get(event) || []), cb]);
+      const on = hooks(r).on;
+      on.set(event, [...(on.get(event) || []), cb]);
       listening.add(r);
     },
     off(event, cb) {
-      r.on.set(event, (r.on.get(event) || []).filter((f) => f !== cb));
+      const on = hooks(r).on;
+      on.set(event, (on.get(event) || []).filter((f) => f !== cb));
     },
   };
 }
@@ -261,7 +288,7 @@ function call(cbs, arg) {
 // emit calls the listeners of every running module, in the order of
 // registry.
 function emit(event, payload) {
-  for (const r of [...listening].sort((a, b) => a.n - b.n)) if (r.module) call(r.on.get(event), payload);
+  for (const r of [...listening].sort((a, b) => a.n - b.n)) if (r.module) call(r.h.on.get(event), payload);
 }
 
 // viteUpdate is the payload of Vite's vite:beforeUpdate and
@@ -338,7 +365,7 @@ async function apply(updates) {
     if (!importers) {
       importers = new Map();
       for (const m of registry.values()) {
-        if (m.module) for (const d of new Set(Object.values(m.deps))) importers.set(d, [...(importers.get(d) || []), m]);
+        if (m.module) for (const d of new Set(Object.values(depsOf(m)))) importers.set(d, [...(importers.get(d) || []), m]);
       }
     }
     return importers.get(id) || [];
@@ -355,11 +382,11 @@ async function apply(updates) {
     const r = registry.get(id);
     const path = [...below, id];
     walked.set(id, true); // a cycle back here leads on elsewhere
-    let ok = !invalid.has(id) && take(r.accepts.filter((a) => a.self), id, path);
+    let ok = !invalid.has(id) && take(r.h.accepts.filter((a) => a.self), id, path);
     if (!ok) {
       const imps = importersOf(id);
       ok = !entries.has(id) && imps.length > 0 &&
-        imps.every((imp) => take(imp.accepts.filter((a) => !a.self && a.deps.includes(id)), id, path) || walk(imp.id, path));
+        imps.every((imp) => take(imp.h.accepts.filter((a) => !a.self && a.deps.includes(id)), id, path) || walk(imp.id, path));
     }
     walked.set(id, ok);
     return ok;
@@ -377,7 +404,7 @@ async function apply(updates) {
   }
   // What the modules that run again imported: if some import goes, the
   // modules no longer imported are pruned.
-  const imported = [...outdated].map((id) => [id, Object.values(registry.get(id).deps)]);
+  const imported = [...outdated].map((id) => [id, Object.values(depsOf(registry.get(id)))]);
   let update = { modules: updates.map((u) => u.path), by: "" };
   const taken = [...boundaries].flatMap(([a, ids]) => [...ids].map((id) => ({ path: a.by, acceptedPath: id })));
   const vite = viteUpdate(taken.length ? taken : updates, "js-update");
@@ -386,14 +413,14 @@ async function apply(updates) {
     emit("vite:beforeUpdate", vite);
     for (const id of outdated) {
       const r = registry.get(id);
-      call(r.disposers, r.data);
+      call(r.h.disposers, (r.data ??= {}));
       r.module = r.done = null;
       r.updated = true;
     }
     for (const [id, next] of pending) {
       const r = registry.get(id);
       if (r) Object.assign(r, next);
-      else registry.set(id, { id, n: registry.size, ...next, data: {}, ...handlers() });
+      else registry.set(id, rec(id, next.deps, next.factory, next.order));
     }
     pending.clear();
     refreshed = false;
@@ -421,7 +448,7 @@ async function apply(updates) {
     console.error(`${TAG} hot update of ${update.modules.join(", ")} failed:`, error);
     throw { error, update };
   }
-  if (imported.some(([id, deps]) => deps.some((d) => !Object.values(registry.get(id).deps).includes(d)))) prune();
+  if (imported.some(([id, deps]) => deps.some((d) => !Object.values(depsOf(registry.get(id))).includes(d)))) prune();
   emit("devserve:afterUpdate", updates);
   emit("vite:afterUpdate", vite);
   return true;
@@ -452,15 +479,14 @@ function prune() {
     const r = registry.get(id);
     if (!r || !r.module || reached.has(id)) return;
     reached.add(id);
-    Object.values(r.deps).forEach(reach);
+    Object.values(depsOf(r)).forEach(reach);
   };
   entries.forEach(reach);
   for (const r of registry.values()) {
     if (reached.has(r.id) || !r.module) continue;
-    call(r.disposers, r.data);
-    call(r.pruners, r.data);
-    r.module = r.done = null;
-    r.data = {};
+    call(r.h.disposers, (r.data ??= {}));
+    call(r.h.pruners, r.data);
+    r.module = r.done = r.data = null;
   }
 }
 

@@ -75,12 +75,12 @@ func TestHMRSource(t *testing.T) {
 		"export function define(id, deps, factory, order)",
 		"export function update(id, deps, factory, order)",
 		// What modules compiled strict and with top-level await call.
-		"require: (spec) => require(r.deps[spec] ?? spec)", "tla(body)",
+		"get require()", "(spec) => require(deps[spec] ?? spec)", "JSON.parse(r.deps)", "tla(body)",
 		"export function start(id, refreshWith)",
 		// What modules compiled for React Fast Refresh call (bundler's
 		// render): $RefreshReg$, $RefreshSig$ and done.
-		"refresh: refreshContext(r)", "register: ", "signature: ", "done(module)",
-		"style: (href) => updateStyle(id, href)",
+		"get refresh()", "refreshContext(this.r)", "register: ", "signature: ", "done(module)",
+		"style(href)", "updateStyle(this.r.id, href)",
 		"export function applyUpdates(updates, invalidated = new Set())",
 		"export function emitError(errors)",
 		"globalThis.__devserve_hmr",
