@@ -198,7 +198,7 @@ func damage(t *testing.T, dir, file string, f func([]byte) []byte) {
 		}
 		var others, hit []byte
 		start := int64(len(packMagic))
-		err = scanPack(fh, func(key string, r packRec) {
+		err = scanPack(fh, 0, func(key string, r packRec) {
 			rec := raw[start : r.off+int64(r.n)]
 			start = r.off + int64(r.n)
 			d := decoder{b: raw[r.off : r.off+int64(r.n)]}
@@ -345,14 +345,14 @@ func TestCachePrune(t *testing.T) {
 				}
 				size := int64(len(packMagic))
 				for key, age := range recs {
-					if _, size, err = writeRecords(f, size, map[string][]byte{key: []byte("payload of " + key)}, now.Add(-age).UnixNano()); err != nil {
+					if _, size, err = writeRecords(f, 0, size, map[string][]byte{key: []byte("payload of " + key)}, now.Add(-age).UnixNano()); err != nil {
 						t.Fatal(err)
 					}
 				}
 				f.Close()
 			}
 			open := func() *diskCache {
-				c := &diskCache{dir: dir, log: slog.New(slog.DiscardHandler), index: map[string]packRec{}, used: map[string]bool{}}
+				c := &diskCache{dir: dir, log: slog.New(slog.DiscardHandler), index: map[string]packRec{}}
 				c.load()
 				return c
 			}
