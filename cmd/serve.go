@@ -107,8 +107,12 @@ reload.`,
 // The garbage collector's paces in the binary (GOGC). A cold start
 // compiles every module, and at Go's default pace a quarter of its CPU
 // went to collecting (5,000 modules: 7.3-8.1 s of user CPU against
-// 5.2-5.9 s at 400); the heap's peak grows with it (105 to 233 MB), capped
-// at 1 GiB by a soft limit. After the first build, what stays is mostly
+// 5.2-5.9 s at 400; the bench's cold start at 20,000 modules: 8.6 to
+// 6.9 s). The heap's peak grows with it (105 to 233 MB at 5,000 modules),
+// capped at 1 GiB by a soft limit, and so does what is left once handed
+// back (20,000 modules: 81 to 99 MiB of RSS, the objects kept sitting
+// among more pages; 5,000: 38 to 41), a trade made for the cold start's
+// seconds. After the first build, what stays is mostly
 // the modules served, for the server's life, and Go lets the heap grow to
 // twice what is live before it collects (100): 1.75 times keeps RSS below
 // Bun's at 20,000 modules, for a collection a little more often while
