@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"slices"
@@ -167,7 +168,7 @@ func scanPack(f *os.File, pack int32, found func(key string, r packRec)) error {
 		key := string(head[:kn])
 		n := binary.LittleEndian.Uint64(head[kn+8:])
 		r := packRec{pack: pack, used: int64(binary.LittleEndian.Uint64(head[kn:])), n: int32(n)}
-		r.off = off + int64(uvarintLen(kn)+len(head))
+		r.off = off + int64(recordHeadLen(int(kn)))
 		if n > 1<<30 || r.off+int64(n) > fi.Size() {
 			return fmt.Errorf("record at %d: torn", off)
 		}
@@ -180,9 +181,10 @@ func scanPack(f *os.File, pack int32, found func(key string, r packRec)) error {
 	return nil
 }
 
-// uvarintLen is how many bytes binary.AppendUvarint takes for n.
-func uvarintLen(n uint64) int {
-	return len(binary.AppendUvarint(nil, n))
+// recordHeadLen is the length of a record's head for a key of keyLen
+// bytes: as recordHead writes it.
+func recordHeadLen(keyLen int) int {
+	return (bits.Len64(uint64(keyLen)|1)+6)/7 + keyLen + 8 + 8 + sha256.Size
 }
 
 // recordHead is a record's head for key, used and a payload.
@@ -209,7 +211,7 @@ func recordSum(head, payload []byte) [sha256.Size]byte {
 // read returns the payload of the record r of key in the pack f, or
 // false when it cannot be read or does not match its head and hash.
 func (r packRec) read(f *os.File, key string) ([]byte, bool) {
-	headLen := uvarintLen(uint64(len(key))) + len(key) + 8 + 8 + sha256.Size
+	headLen := recordHeadLen(len(key))
 	rec := make([]byte, headLen+int(r.n))
 	if _, err := f.ReadAt(rec, r.off-int64(headLen)); err != nil {
 		return nil, false
@@ -410,18 +412,16 @@ func (c *diskCache) close() {
 // else that run compiles what it no longer finds.
 func (c *diskCache) prune(now time.Time) {
 	parent := filepath.Dir(c.dir)
-	if olds, _ := filepath.Glob(filepath.Join(parent, "modules-v*")); len(olds) > 0 {
-		for _, old := range olds {
-			if old != c.dir {
-				os.RemoveAll(old)
-			}
+	layouts, _ := filepath.Glob(filepath.Join(parent, "modules-v*"))
+	for _, dir := range layouts {
+		if dir != c.dir {
+			os.RemoveAll(dir)
 		}
 	}
-	if tmps, _ := filepath.Glob(filepath.Join(c.dir, ".tmp-*")); len(tmps) > 0 {
-		for _, p := range tmps {
-			if fi, err := os.Stat(p); err == nil && now.Sub(fi.ModTime()) > time.Hour {
-				os.Remove(p)
-			}
+	tmps, _ := filepath.Glob(filepath.Join(c.dir, ".tmp-*"))
+	for _, p := range tmps {
+		if fi, err := os.Stat(p); err == nil && now.Sub(fi.ModTime()) > time.Hour {
+			os.Remove(p)
 		}
 	}
 
