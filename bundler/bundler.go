@@ -116,6 +116,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/devserve/devserve/internal/protocol"
@@ -146,6 +147,13 @@ type Options struct {
 	// documentation, LookupURL and Result.Modules. CSS entries are built
 	// as without it.
 	Modules bool
+	// MarkBundled, outside module mode, starts each JS bundle with a
+	// statement that sets globalThis.__devserve_bundled: the client of a
+	// page running it knows that the page holds every module bundled, with
+	// none to replace, and reloads on any JS update, module mode's too. A
+	// dev server sets it for the bundles it serves while module mode
+	// compiles (hmr.Options.BundleFirst).
+	MarkBundled bool
 	// Production marks a production build (`devserve build`), as `vite
 	// build` is one: import.meta.env.PROD is true and DEV false unless
 	// NODE_ENV says otherwise, whatever the Mode.
@@ -343,6 +351,9 @@ type Bundler struct {
 	idle     *sync.Cond // broadcast when building becomes false
 	building bool
 	closed   bool
+	// stopping is set by Close before it waits for a Build in progress,
+	// which then compiles no more modules (see compile).
+	stopping atomic.Bool
 	ctxs     []*entryCtx // sorted by entry
 	entries  []string    // every entry, sorted; in module mode JS entries have no context
 	graph    *graph      // module mode's state; nil without Options.Modules
@@ -1025,6 +1036,7 @@ func (b *Bundler) Close() error {
 		return nil
 	}
 	b.closed = true
+	b.stopping.Store(true)
 	ctxs := b.ctxs
 	b.mu.Unlock()
 	for _, c := range ctxs {

@@ -1,6 +1,7 @@
 package bundler
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -1364,6 +1365,41 @@ func TestEntryAt(t *testing.T) {
 			if kind, ok := b.EntryAt(tt.url); kind != tt.kind || ok != tt.ok {
 				t.Errorf("modules=%v: EntryAt(%q) = %q, %v; want %q, %v", modules, tt.url, kind, ok, tt.kind, tt.ok)
 			}
+		}
+	}
+}
+
+// TestMarkBundled: with MarkBundled a JS bundle starts by setting the
+// global that tells the client the page runs bundled code; stylesheets
+// are left alone, and module mode, which has modules to replace, never
+// sets it.
+func TestMarkBundled(t *testing.T) {
+	root := t.TempDir()
+	writeFiles(t, root, map[string]string{
+		"index.html": `<script type="module" src="/main.js"></script><link rel="stylesheet" href="/style.css">`,
+		"main.js":    "import \"./dep.js\";\nconsole.log(\"main\");\n",
+		"dep.js":     "console.log(\"dep\");\n",
+		"style.css":  "body { color: red }\n",
+	})
+	for _, modules := range []bool{false, true} {
+		b, err := New(Options{Root: root, Modules: modules, MarkBundled: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := b.Build(nil); !r.OK() {
+			t.Fatal(r.Errors)
+		}
+		js, _ := b.Lookup("/main.js")
+		css, _ := b.Lookup("/style.css")
+		b.Close()
+		if js == nil || css == nil {
+			t.Fatalf("modules=%v: main.js %v, style.css %v", modules, js, css)
+		}
+		if got := bytes.HasPrefix(js.Contents, []byte(bundledMark+"\n")); got == modules {
+			t.Errorf("modules=%v: main.js starts with the mark: %v\n%.200s", modules, got, js.Contents)
+		}
+		if bytes.Contains(css.Contents, []byte("__devserve")) {
+			t.Errorf("style.css holds the mark:\n%s", css.Contents)
 		}
 	}
 }

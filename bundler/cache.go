@@ -305,3 +305,13 @@ func (b *Bundler) unitKey(k *cacheKeys, u unit) (string, bool) {
 	h.Write(data)
 	return hex.EncodeToString(h.Sum(nil)), true
 }
+
+// CacheWarm reports whether the module cache held modules this binary
+// compiled when New opened it: false without a cache (or outside module
+// mode), on a first start and after an upgrade of devserve, whose keys
+// differ. A dev server serves its first pages bundled when it is cold
+// (hmr.Options.BundleFirst), rather than keep them waiting while every
+// module compiles alone.
+func (b *Bundler) CacheWarm() bool {
+	return b.cache != nil && b.cache.warm
+}

@@ -444,3 +444,59 @@ func TestCacheRefresh(t *testing.T) {
 		})
 	}
 }
+
+// TestCacheWarm: a cache is warm once this binary wrote modules to it, and
+// cold without one, on a first start, when only another binary wrote to
+// it (its keys never match) and when its packs are gone.
+func TestCacheWarm(t *testing.T) {
+	tests := []struct {
+		name   string
+		noDir  bool
+		starts int
+		change func(t *testing.T, dir string)
+		want   bool
+	}{
+		{name: "no cache", noDir: true, starts: 1},
+		{name: "first start"},
+		{name: "restart", starts: 1, want: true},
+		{name: "another binary's", starts: 1, change: func(t *testing.T, dir string) {
+			marks, _ := filepath.Glob(filepath.Join(dir, cacheLayout, markPrefix+"*"))
+			if len(marks) != 1 {
+				t.Fatalf("marks %q, want one", marks)
+			}
+			if err := os.Rename(marks[0], filepath.Join(dir, cacheLayout, markPrefix+"0123456789abcdef")); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{name: "packs removed", starts: 1, change: func(t *testing.T, dir string) {
+			packs, _ := filepath.Glob(filepath.Join(dir, cacheLayout, "*"+packExt))
+			for _, p := range packs {
+				os.Remove(p)
+			}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			writeOld(t, root, cacheProject)
+			dir := filepath.Join(t.TempDir(), "cache")
+			if tc.noDir {
+				dir = ""
+			}
+			for range tc.starts {
+				startOnce(t, root, dir, Options{})
+			}
+			if tc.change != nil {
+				tc.change(t, dir)
+			}
+			b, err := New(Options{Root: root, Modules: true, BuildOptions: BuildOptions{CacheDir: dir}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Close()
+			if got := b.CacheWarm(); got != tc.want {
+				t.Errorf("CacheWarm() = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

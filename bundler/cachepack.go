@@ -84,6 +84,10 @@ type diskCache struct {
 
 	broken atomic.Bool // a write failed: no more writes this run
 
+	// warm: when the cache was opened, it held records and this binary
+	// had written some of them (its mark, see markName, was there).
+	warm bool
+
 	// Counts, for tests and the debug log.
 	hits, misses, writes atomic.Int64
 }
@@ -116,9 +120,24 @@ func openCache(dir string, log *slog.Logger) *diskCache {
 	probe.Close()
 	os.Remove(probe.Name())
 	c.load()
+	_, err = os.Stat(filepath.Join(c.dir, c.markName()))
+	c.warm = err == nil && len(c.index) > 0
 	go c.run()
 	return c
 }
+
+// markName is the name of the empty file that says this binary wrote to
+// the cache, touched by each run that does; prune removes it with the
+// records once unused for cacheMaxAge. A key covers the binary, so the
+// records of another devserve are misses: a cache that holds only those
+// is as cold as an empty one.
+func (c *diskCache) markName() string {
+	sum := sha256.Sum256([]byte(c.binary))
+	return fmt.Sprintf("%s%x", markPrefix, sum[:8])
+}
+
+// markPrefix starts the name of every binary's mark.
+const markPrefix = "binary-"
 
 // load indexes the records of every pack in the folder. Of two records of
 // one key, the one written last counts: a key does not cover what the
@@ -331,6 +350,9 @@ func (c *diskCache) writeBatch(batch map[string][]byte, now time.Time) error {
 		c.packs = append(c.packs, f)
 		c.own, c.ownPack, c.ownSize = f, int32(len(c.packs)-1), int64(len(packMagic))
 		c.mu.Unlock()
+		if err := os.WriteFile(filepath.Join(c.dir, c.markName()), nil, 0o644); err != nil {
+			return err
+		}
 	}
 	recs, size, err := writeRecords(c.own, c.ownPack, c.ownSize, batch, now.UnixNano())
 	if err != nil {
@@ -421,6 +443,12 @@ func (c *diskCache) prune(now time.Time) {
 	tmps, _ := filepath.Glob(filepath.Join(c.dir, ".tmp-*"))
 	for _, p := range tmps {
 		if fi, err := os.Stat(p); err == nil && now.Sub(fi.ModTime()) > time.Hour {
+			os.Remove(p)
+		}
+	}
+	marks, _ := filepath.Glob(filepath.Join(c.dir, markPrefix+"*"))
+	for _, p := range marks {
+		if fi, err := os.Stat(p); err == nil && now.Sub(fi.ModTime()) > cacheMaxAge {
 			os.Remove(p)
 		}
 	}

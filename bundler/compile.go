@@ -244,8 +244,12 @@ const batchSize = 64
 // compile compiles units in batches, as many at once as there are
 // cores, and merges what compileBatch returns. It hands each batch's
 // modules to done as soon as they are compiled, from the batch's
-// goroutine.
+// goroutine. Once Close was called it starts no more batches: the build
+// in progress is cut short, its result never served.
 func (b *Bundler) compile(units []unit, done func(map[string]*module)) (map[string]*module, []*Output) {
+	if b.stopping.Load() {
+		return map[string]*module{}, nil
+	}
 	if len(units) <= batchSize {
 		got, assets := b.compileBatch(units)
 		done(got)
@@ -259,6 +263,9 @@ func (b *Bundler) compile(units []unit, done func(map[string]*module)) (map[stri
 	for i := 0; i < len(units); i += batchSize {
 		batch := units[i:min(i+batchSize, len(units))]
 		sem <- struct{}{}
+		if b.stopping.Load() {
+			break
+		}
 		wg.Go(func() {
 			defer func() { <-sem }()
 			got, more := b.compileBatch(batch)

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/devserve/devserve/internal/protocol"
 	"github.com/evanw/esbuild/pkg/api"
 )
 
@@ -129,6 +130,9 @@ func parseTarget(s string) (api.Target, []api.Engine, error) {
 	return target, engines, nil
 }
 
+// bundledMark is the banner of Options.MarkBundled.
+const bundledMark = "globalThis." + protocol.Bundled + " = true;"
+
 // esbuildOptions turns validated Options into the esbuild options every
 // context shares; each context then adds its one entry point.
 func esbuildOptions(root, outdir string, o *Options) (api.BuildOptions, error) {
@@ -155,6 +159,10 @@ func esbuildOptions(root, outdir string, o *Options) (api.BuildOptions, error) {
 
 		// Contexts that set their own plugins must keep these.
 		Plugins: []api.Plugin{publicPlugin(root, o.Base)},
+	}
+
+	if o.MarkBundled && !o.Modules {
+		bo.Banner = map[string]string{"js": bundledMark}
 	}
 
 	if _, ok := bo.Define["import.meta.hot"]; !ok && !o.Modules {

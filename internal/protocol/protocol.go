@@ -86,6 +86,10 @@ const (
 	// has no good build yet: the client reloads the page at the next good
 	// build.
 	Unbuilt = GlobalPrefix + "_unbuilt"
+	// Bundled is the global set by the bundles served while module mode
+	// compiles (bundler.Options.MarkBundled): the page holds every module
+	// bundled, so the client reloads it on any JS update.
+	Bundled = GlobalPrefix + "_bundled"
 	// HMR is the global where hmr.js hands the client what it needs when
 	// the page's own instance of the runtime is the one to ask.
 	HMR = GlobalPrefix + "_hmr"
