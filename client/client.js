@@ -305,11 +305,12 @@ function start() {
 
 // applyJS resolves to false when JS updates need a reload. In a page that
 // runs modules, hmr.js (the entry scripts' instance) applies them, queued
-// at once; in any other page only bundled JS (an update without url)
-// needs a reload.
+// at once. A page that runs bundled JS (an update without url, or a page
+// served bundled while module mode compiled, whose bundle set
+// __devserve_bundled) needs a reload; one with no JS of the server's, none.
 async function applyJS(updates) {
   const hmr = window.__devserve_hmr;
-  return hmr ? hmr.applyUpdates(updates) : updates.every((u) => u.url);
+  return hmr ? hmr.applyUpdates(updates) : !window.__devserve_bundled && updates.every((u) => u.url);
 }
 
 // swapStyles swaps the stylesheets of the css updates of a build. In a

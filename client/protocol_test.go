@@ -52,7 +52,7 @@ func TestScriptsUseProtocolGlobals(t *testing.T) {
 		return sorted(out...)
 	}
 	want := map[string][]string{
-		"client.js": sorted(protocol.State, protocol.Reloads, protocol.Unbuilt, protocol.HMR, protocol.Errors),
+		"client.js": sorted(protocol.State, protocol.Reloads, protocol.Unbuilt, protocol.Bundled, protocol.HMR, protocol.Errors),
 		"hmr.js":    sorted(protocol.HMR, protocol.Errors),
 		"worker.js": nil,
 		"errors.js": nil,

@@ -200,6 +200,7 @@ func runServe(ctx context.Context, f *serveOptions) error {
 		Base:          base,
 		Build:         bundler.BuildOptions{Entries: entries, Mode: f.mode, NoReactRefresh: f.noFR, CacheDir: cacheDir(f.noCache)},
 		Bundle:        f.bundle,
+		BundleFirst:   true,
 		Ignore:        f.ignores,
 		Poll:          f.poll,
 		AllowedHosts:  hosts,
@@ -211,10 +212,19 @@ func runServe(ctx context.Context, f *serveOptions) error {
 		OnReport:      p.report,
 		Logger:        p.logger(),
 	})
-	firstBuildDone()
 	if err != nil {
+		firstBuildDone()
 		return err
 	}
+	// The first build's pace lasts until module mode serves: with
+	// BundleFirst, modules compile after New returns.
+	gcDone := make(chan struct{})
+	go func() {
+		defer close(gcDone)
+		<-srv.Ready()
+		firstBuildDone()
+	}()
+	defer func() { <-gcDone }()
 	port := ln.Addr().(*net.TCPAddr).Port
 	if f.port != 0 && port != f.port {
 		p.say("port %d is in use, using %d", f.port, port)

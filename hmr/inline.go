@@ -55,7 +55,7 @@ func (s *Server) updateCode(ref string) (string, bool) {
 		}
 		u.Path, u.RawPath = p, ""
 	}
-	out, ok := s.bundler.LookupURL(u)
+	out, ok := s.current().LookupURL(u)
 	if !ok {
 		return "", false
 	}

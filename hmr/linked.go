@@ -22,7 +22,7 @@ type linkedDir struct {
 // tried again after the next build.
 func (s *Server) followLinked() {
 	want := map[string]bool{}
-	for _, d := range s.bundler.LinkedDirs() {
+	for _, d := range s.current().LinkedDirs() {
 		want[d] = true
 		if s.linked[d] != nil {
 			continue

@@ -42,6 +42,24 @@ func (s *Server) loop() {
 	// read of them is unknown, so they are never skipped as unchanged.
 	dirty := map[string]bool{}
 	var done chan buildOutcome
+	// With BundleFirst, until module mode serves: the changes since its
+	// first build began, and that build's outcome if it came during a
+	// build (see bundlefirst.go).
+	var sinceModules map[string]watcher.Op
+	if s.modules != nil {
+		sinceModules = map[string]watcher.Op{}
+	}
+	var modulesDone *modulesBuild
+	install := func(mb modulesBuild) {
+		s.installModules(mb)
+		for p, op := range sinceModules {
+			if _, ok := pending[p]; !ok {
+				pending[p] = op
+			}
+			dirty[p] = true
+		}
+		sinceModules = nil
+	}
 	var due <-chan time.Time // when set, the stream's next build
 	var lastBatch, lastStart time.Time
 	// start builds pending now or, in a stream, once it pauses for
@@ -60,6 +78,9 @@ func (s *Server) loop() {
 	onBatch := func(batch []watcher.Change) {
 		for _, c := range batch {
 			pending[c.Path] = c.Op
+			if sinceModules != nil {
+				sinceModules[c.Path] = c.Op
+			}
 			if done != nil {
 				dirty[c.Path] = true
 			}
@@ -104,8 +125,21 @@ func (s *Server) loop() {
 			done = nil
 			s.finishBuild(out.res, out.changed, out.html, out.elapsed)
 			s.followLinked()
+			if modulesDone != nil {
+				install(*modulesDone)
+				modulesDone = nil
+			}
 			if len(pending) > 0 {
 				start(true)
+			}
+		case mb := <-s.modulesBuilt:
+			if done != nil {
+				modulesDone = &mb
+				continue
+			}
+			install(mb)
+			if len(pending) > 0 {
+				start(false)
 			}
 		case <-due:
 			if s.watcher.Busy() && time.Since(lastStart) < streamGap {
@@ -164,7 +198,7 @@ func (s *Server) startBuild(pending map[string]watcher.Op, dirty map[string]bool
 	clear(pending)
 	clear(dirty)
 	slices.Sort(changed)
-	if len(changed) == 0 || !s.bundler.Affects(changed) {
+	if len(changed) == 0 || !s.current().Affects(changed) {
 		if clashed && s.clashesChanged(paths, len(html) > 0) {
 			return nil // the pages reload
 		}
@@ -183,7 +217,7 @@ func (s *Server) startBuild(pending map[string]watcher.Op, dirty map[string]bool
 	done := make(chan buildOutcome, 1)
 	go func() {
 		start := time.Now()
-		res := s.bundler.Build(changed)
+		res := s.current().Build(changed)
 		done <- buildOutcome{res: res, changed: changed, html: len(html) > 0, elapsed: time.Since(start)}
 	}()
 	// While it builds: the loop publishes built only once this returned.

@@ -79,7 +79,7 @@ func (s *Server) injectPage(h http.Header, r *http.Request, doc []byte) []byte {
 	}
 	nonce := page.AllowClient(h, scheme, strings.ToLower(r.Host), page.MetaNonce(doc))
 	tag := s.tag(client.TagOptions{Nonce: nonce, NoEval: hasCSP(h, doc)})
-	return InjectScript(s.bundler.LinkCSS(doc, pageRel(r.URL.Path)), tag)
+	return InjectScript(s.current().LinkCSS(doc, pageRel(r.URL.Path)), tag)
 }
 
 // hasCSP reports whether a page with header h (nil for none) and HTML doc

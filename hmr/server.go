@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/devserve/devserve/bundler"
@@ -62,6 +63,16 @@ type Options struct {
 	// instead of in module mode (bundler.Options.Modules): no hot module
 	// replacement, every JS change reloads the pages.
 	Bundle bool
+	// BundleFirst, in module mode, serves the pages bundled (as Bundle
+	// does) while module mode compiles in the background, when the module
+	// cache holds no compiled module (a first start, or no cache): a
+	// bundle takes a fraction of the time of compiling every module alone,
+	// so the first page shows sooner. A page served bundled has no modules
+	// to replace: its client reloads it on its first JS update, into
+	// module mode. Ready says when module mode serves; until then Status
+	// says Compiling. See docs/DESIGN.md, "The first page of a cold start
+	// is bundled".
+	BundleFirst bool
 	// Ignore lists path patterns (path.Match syntax) the file watchers
 	// leave out besides their built-in ones; see watcher.Options.Ignore.
 	Ignore []string
@@ -115,6 +126,9 @@ type Options struct {
 	// batchHook, for tests, is called by the build loop after it handled
 	// a watcher batch, with whether that started a build.
 	batchHook func(batch []watcher.Change, started bool)
+	// modulesHook, for tests, is called on the goroutine of the first
+	// build of module mode with BundleFirst, before it starts.
+	modulesHook func()
 	// fetchUpdates, for tests, keeps the code out of built events: the
 	// pages fetch every hot update (see inline.go).
 	fetchUpdates bool
@@ -151,7 +165,6 @@ type Server struct {
 	opts    Options
 	log     *slog.Logger
 	guard   *guard.Guard
-	bundler *bundler.Bundler
 	watcher *watcher.Watcher
 	broker  *Broker
 	same    *sameBytes
@@ -161,6 +174,16 @@ type Server struct {
 	// disk, may have changed while no server watched.
 	instance string
 	scripts  map[string]script // the client's scripts, minified
+
+	// cur is the bundler that serves: the module-mode one, or with
+	// BundleFirst a bundled one until the module-mode one, modules, has
+	// built (see bundlefirst.go).
+	cur     atomic.Pointer[bundler.Bundler]
+	modules *bundler.Bundler // build loop only, after New
+	// modulesBuilt brings the first build of modules; ready is closed
+	// once modules serves, or at once without BundleFirst.
+	modulesBuilt chan modulesBuild
+	ready        chan struct{}
 
 	mu        sync.Mutex
 	build     string // ID of the outputs being served
@@ -243,26 +266,25 @@ func New(opts Options) (*Server, error) {
 			log.Warn("the module cache is off: " + err.Error())
 		}
 	}
-	s.bundler, err = bundler.New(bundler.Options{
+	if err := s.newBundlers(bundler.Options{
 		Root:            abs,
 		Base:            base,
 		Logger:          opts.Logger,
 		Modules:         !opts.Bundle,
 		CSSSyntaxErrors: true, // broken CSS shows on the overlay
 		BuildOptions:    build,
-	})
-	if err != nil {
+	}); err != nil {
 		return nil, err
 	}
 	wopts := watcher.Options{Ignore: opts.Ignore, Poll: opts.Poll, Logger: opts.Logger}
 	s.wopts = wopts
 	if s.watcher, err = watcher.New(abs, wopts); err != nil {
-		s.bundler.Close()
+		s.closeBundlers()
 		return nil, err
 	}
 	if err := s.watchDirs(opts.ReloadDirs, wopts); err != nil {
 		s.watcher.Close()
-		s.bundler.Close()
+		s.closeBundlers()
 		return nil, err
 	}
 	if opts.Proxy != nil {
@@ -280,16 +302,17 @@ func New(opts Options) (*Server, error) {
 		}
 		s.closeWatchDirs()
 		s.watcher.Close()
-		s.bundler.Close()
+		s.closeBundlers()
 		return nil, err
 	}
 	s.broker = NewBroker(BrokerOptions{Sync: s.syncData, Logger: opts.Logger, Heartbeat: opts.Heartbeat})
 
 	s.updateClashes(s.publicFiles())
 	start := time.Now()
-	res := s.bundler.Build(nil)
+	res := s.current().Build(nil)
 	s.finishBuild(res, nil, false, time.Since(start))
 	s.followLinked()
+	s.buildModules()
 	go s.loop()
 	s.followWatchDirs()
 	for _, px := range s.proxies {
@@ -307,12 +330,13 @@ func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.quit)
 		<-s.loopDone
+		s.stopModules()
 		s.extras.Wait()
 		var perrs []error
 		for _, px := range s.proxies {
 			perrs = append(perrs, px.Close())
 		}
-		err = errors.Join(s.watcher.Close(), s.closeWatchDirs(), errors.Join(perrs...), s.broker.Close(), s.bundler.Close())
+		err = errors.Join(s.watcher.Close(), s.closeWatchDirs(), errors.Join(perrs...), s.broker.Close(), s.closeBundlers())
 	})
 	return err
 }
@@ -337,6 +361,9 @@ type Status struct {
 	Warnings []Message `json:"warnings"`
 	Entries  []string  `json:"entries"`
 	Clients  int       `json:"clients"`
+	// Compiling: module mode compiles in the background, and the pages
+	// are served bundled meanwhile (Options.BundleFirst).
+	Compiling bool `json:"compiling,omitempty"`
 }
 
 // Status returns the current build state.
@@ -349,8 +376,10 @@ func (s *Server) Status() Status {
 		Failed:   s.failed,
 		Errors:   nonNil(s.errs),
 		Warnings: nonNil(s.warnings),
-		Entries:  s.bundler.Entries(),
+		Entries:  s.current().Entries(),
 		Clients:  s.broker.Clients(),
+
+		Compiling: s.compiling(),
 	}
 }
 
@@ -414,11 +443,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !dir {
-		if out, ok := s.bundler.LookupURL(r.URL); ok {
+		if out, ok := s.current().LookupURL(r.URL); ok {
 			serveOutput(w, r, out)
 			return
 		}
-		if kind, ok := s.bundler.EntryAt("/" + rel); ok {
+		if kind, ok := s.current().EntryAt("/" + rel); ok {
 			serveUnbuilt(w, r, kind)
 			return
 		}
@@ -471,7 +500,7 @@ func (s *Server) serveInternal(w http.ResponseWriter, r *http.Request, p string)
 		json.NewEncoder(w).Encode(s.Status())
 	default:
 		if (strings.HasPrefix(p, bundler.ModulePrefix) || strings.HasPrefix(p, bundler.ChunkPrefix)) && s.waitIdle(r) {
-			if out, ok := s.bundler.LookupURL(r.URL); ok {
+			if out, ok := s.current().LookupURL(r.URL); ok {
 				serveOutput(w, r, out)
 				return
 			}
@@ -596,7 +625,7 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request, root *os.Root
 		http.Error(w, "cannot read "+rel, http.StatusInternalServerError)
 		return
 	}
-	b = InjectScript(s.bundler.Page(b, rel), s.tag(client.TagOptions{NoEval: hasCSP(nil, b)}))
+	b = InjectScript(s.current().Page(b, rel), s.tag(client.TagOptions{NoEval: hasCSP(nil, b)}))
 	serveBytes(w, r, "text/html; charset=utf-8", etagOf(b), b)
 }
 

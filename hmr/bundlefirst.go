@@ -1,0 +1,135 @@
+package hmr
+
+import (
+	"time"
+
+	"github.com/devserve/devserve/bundler"
+)
+
+// A cold start in module mode compiles every module alone, which takes
+// several times as long as bundling them (esbuild's cost per build). With
+// Options.BundleFirst and a module cache that holds nothing, the server
+// serves the pages bundled while module mode compiles in the background:
+//
+//   - New builds a bundler without module mode (bundler.Options.MarkBundled)
+//     and serves it; the module-mode one, modules, builds on a goroutine of
+//     its own, started once the bundled build is done.
+//   - Until that ends, the build loop builds changes with the bundled
+//     bundler, as with Options.Bundle (a JS change reloads the pages), and
+//     keeps their paths in sinceModules: modules may have read them either
+//     way.
+//   - When modules has built, the loop serves it (installModules) and,
+//     once no build runs, builds those paths again with it. The pages are
+//     told nothing: they show what is on disk, as bundled code. Their JS
+//     sets globalThis.__devserve_bundled, so their client reloads them on
+//     the first JS update, into module mode.
+
+// modulesBuild is the outcome of the first build of Server.modules.
+type modulesBuild struct {
+	res     *bundler.Result
+	elapsed time.Duration
+}
+
+// newBundlers makes the bundlers that serve: opts's, or with BundleFirst
+// and nothing in the module cache, a bundled one first (cur) and opts's as
+// modules.
+func (s *Server) newBundlers(opts bundler.Options) error {
+	s.ready = make(chan struct{})
+	b, err := bundler.New(opts)
+	if err != nil {
+		return err
+	}
+	if !s.opts.BundleFirst || !opts.Modules || b.CacheWarm() {
+		s.cur.Store(b)
+		close(s.ready)
+		return nil
+	}
+	first := opts
+	first.Modules, first.MarkBundled = false, true
+	bb, err := bundler.New(first)
+	if err != nil {
+		b.Close()
+		return err
+	}
+	s.cur.Store(bb)
+	s.modules = b
+	s.modulesBuilt = make(chan modulesBuild, 1)
+	return nil
+}
+
+// current is the bundler that serves now.
+func (s *Server) current() *bundler.Bundler { return s.cur.Load() }
+
+// buildModules starts the first build of modules, if there is one to
+// build, on a goroutine that Close waits for.
+func (s *Server) buildModules() {
+	if s.modules == nil {
+		return
+	}
+	m := s.modules
+	s.extras.Go(func() {
+		if s.opts.modulesHook != nil {
+			s.opts.modulesHook()
+		}
+		start := time.Now()
+		res := m.Build(nil)
+		s.modulesBuilt <- modulesBuild{res: res, elapsed: time.Since(start)}
+	})
+}
+
+// installModules makes modules serve, after its first build, in the build
+// loop with no build running; the bundled bundler is closed. A failed
+// build's errors go to the pages; a good one is told to nobody: the pages
+// show the same code, bundled.
+func (s *Server) installModules(mb modulesBuild) {
+	old := s.cur.Swap(s.modules)
+	s.modules = nil
+	old.Close()
+	if mb.res.OK() {
+		s.finishBuild(mb.res, nil, false, mb.elapsed) // as a first build
+	} else {
+		s.finishBuild(mb.res, []string{}, false, mb.elapsed)
+	}
+	s.followLinked()
+	close(s.ready)
+	s.log.Debug("module mode serves", "build", mb.elapsed)
+}
+
+// stopModules, in Close once the loop has ended, cuts short the first
+// build of modules if it runs and closes Ready if it never served.
+func (s *Server) stopModules() {
+	if s.modules != nil {
+		s.modules.Close()
+		close(s.ready)
+	}
+}
+
+// closeBundlers closes the bundlers.
+func (s *Server) closeBundlers() error {
+	var err error
+	if s.modules != nil {
+		err = s.modules.Close()
+	}
+	if b := s.current(); b != nil {
+		if cerr := b.Close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
+}
+
+// compiling reports whether module mode has yet to serve.
+func (s *Server) compiling() bool {
+	select {
+	case <-s.ready:
+		return false
+	default:
+		return true
+	}
+}
+
+// Ready is closed once the server serves in module mode, or in bundle
+// mode (Options.Bundle), for good: at once, unless Options.BundleFirst
+// serves the first pages bundled; then when module mode has built. Close
+// closes it too.
+func (s *Server) Ready() <-chan struct{} { return s.ready }

@@ -1,0 +1,47 @@
+package hmr
+
+import (
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/devserve/devserve/internal/browsertest"
+)
+
+// TestBrowserBundleFirst opens a page while module mode compiles: it runs
+// the bundle, with the same CSS and state a module page has. Once module
+// mode serves, the first edit of a module that accepts itself reloads the
+// page (it has no module to replace) into module mode, and the next one
+// is a hot update in place.
+func TestBrowserBundleFirst(t *testing.T) {
+	opts, release := heldModules()
+	defer release()
+	ts := startServer(t, copyFixture(t, "hot"), "127.0.0.1:0", opts)
+	tab := browsertest.New(t)
+	if err := chromedp.Do(tab, chromedp.Navigate(ts.URL)); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, tab, `window.__devserve.connected && `+textIs("count", "COUNT! 0"))
+	if !evalJS[bool](t, tab, `window.__devserve_bundled === true && !window.__devserve_hmr`) {
+		t.Fatal("the page does not run the bundle while module mode compiles")
+	}
+	if color := evalJS[string](t, tab, `getComputedStyle(document.getElementById("styled")).color`); color == "rgb(0, 0, 0)" {
+		t.Error("the CSS that main.js imports is not applied to the bundled page")
+	}
+	if err := browsertest.MarkPage(tab); err != nil {
+		t.Fatal(err)
+	}
+	release()
+	waitReady(t, ts)
+
+	ts.replaceIn(t, "counter.js", `const text = "count"`, `const text = "clicks"`)
+	waitJS(t, tab, textIs("count", "CLICKS! 0")+` && !!window.__devserve_hmr && !window.__devserve_bundled && window.__devserve.connected`)
+	if same, err := browsertest.SamePage(tab); err != nil || same {
+		t.Fatalf("the bundled page took a module update without a reload (same=%v, err=%v)", same, err)
+	}
+	if err := browsertest.MarkPage(tab); err != nil {
+		t.Fatal(err)
+	}
+	ts.replaceIn(t, "counter.js", `const text = "clicks"`, `const text = "taps"`)
+	waitJS(t, tab, textIs("count", "TAPS! 0"))
+	samePage(t, tab, "the module page's hot update")
+}

@@ -1,0 +1,115 @@
+package hmr
+
+import (
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// heldModules returns Options with BundleFirst whose first build of
+// module mode waits until release is called. The caller defers release:
+// the server's Close, a cleanup, waits for that build.
+func heldModules() (opts Options, release func()) {
+	hold := make(chan struct{})
+	var once sync.Once
+	release = func() { once.Do(func() { close(hold) }) }
+	return Options{BundleFirst: true, modulesHook: func() { <-hold }}, release
+}
+
+func get(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d, %v", url, resp.StatusCode, err)
+	}
+	return string(b)
+}
+
+func waitReady(t *testing.T, ts *testServer) {
+	t.Helper()
+	select {
+	case <-ts.Ready():
+	case <-time.After(20 * time.Second):
+		t.Fatal("module mode never served")
+	}
+}
+
+// TestBundleFirst serves a cold start bundled while module mode compiles:
+// the entry is the marked bundle until then, a change in the meantime
+// reloads the pages and is built again by module mode once it serves,
+// and a restart with the cache that the first run wrote serves module
+// mode at once.
+func TestBundleFirst(t *testing.T) {
+	dir := copyFixture(t, "hot")
+	// Written a minute ago: the cache keeps no module whose files changed
+	// as it compiled.
+	old := time.Now().Add(-time.Minute)
+	filepath.WalkDir(dir, func(p string, _ fs.DirEntry, err error) error {
+		if err == nil {
+			err = os.Chtimes(p, old, old)
+		}
+		return err
+	})
+	cache := filepath.Join(t.TempDir(), "cache")
+	opts, release := heldModules()
+	defer release()
+	opts.Build.CacheDir = cache
+	ts := startServer(t, dir, "127.0.0.1:0", opts)
+	if !ts.Status().Compiling {
+		t.Error("Status().Compiling = false while module mode compiles")
+	}
+	if js := get(t, ts.URL+"/main.js"); !strings.Contains(js, "globalThis.__devserve_bundled = true;") {
+		t.Fatalf("the entry is not the marked bundle while module mode compiles:\n%.300s", js)
+	}
+
+	ts.replaceIn(t, "plain.js", "plain one", "changed while compiling")
+	if r := ts.waitReport(t, EventBuilt); !r.Reload {
+		t.Errorf("report = %+v, want a reload: the pages run the bundle", r)
+	}
+	release()
+	waitReady(t, ts)
+	if r := ts.waitReport(t, EventBuilt); !strings.Contains(strings.Join(r.Changed, " "), "plain.js") {
+		t.Errorf("first report in module mode = %+v, want plain.js built again", r)
+	}
+	if ts.Status().Compiling {
+		t.Error("Status().Compiling = true after Ready")
+	}
+	js := get(t, ts.URL+"/main.js")
+	if strings.Contains(js, "__devserve_bundled") || !strings.Contains(js, "/__devserve/") {
+		t.Fatalf("the entry is not module mode's once it serves:\n%.300s", js)
+	}
+	ts.stop()
+
+	again := startServer(t, dir, "127.0.0.1:0", Options{BundleFirst: true, Build: opts.Build})
+	select {
+	case <-again.Ready():
+	default:
+		t.Fatal("a restart with the cache warm did not serve module mode at once")
+	}
+}
+
+// TestBundleFirstClose closes a server as module mode's first build
+// starts: Close returns, and Ready is closed.
+func TestBundleFirstClose(t *testing.T) {
+	closing := make(chan struct{})
+	ts := startServer(t, copyFixture(t, "hot"), "127.0.0.1:0",
+		Options{BundleFirst: true, modulesHook: func() { <-closing }})
+	close(closing)
+	ts.stop()
+	select {
+	case <-ts.Ready():
+	default:
+		t.Error("Ready is open after Close")
+	}
+}
