@@ -245,7 +245,16 @@ func (s *session) coldStart(ctx context.Context, i int, restart bool) *Sample {
 		return fail(fmt.Errorf("%w; server log:\n%s", err, s.srv.LogTail(10)))
 	}
 	sample.DetectMs = msSince(t0, time.Now())
-	return s.finish(ctx, sample, t0, max(st.OutAt, st.TotalAt))
+	s.finish(ctx, sample, t0, max(st.OutAt, st.TotalAt))
+	if s.tool.Settle != nil && sample.Error == "" {
+		sctx, cancel := context.WithDeadline(ctx, t0.Add(s.timeout))
+		defer cancel()
+		if err := s.tool.Settle(sctx, port); err != nil {
+			return fail(fmt.Errorf("settle: %w", err))
+		}
+		sample.SettledMs = msSince(t0, time.Now())
+	}
+	return sample
 }
 
 // load navigates the tab to the server until the page shows want. A

@@ -1,13 +1,16 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Env is where the harness finds the programs it compares.
@@ -65,6 +68,12 @@ type Tool struct {
 	// caches or outputs to; they are removed before each cold start (not
 	// before a restart), as is the session's XDG_CACHE_HOME.
 	CacheDirs []string
+	// Settle, if set, waits after a cold start or restart until the work
+	// the tool goes on with after its first page is done, so that the next
+	// step (a restart, an edit) meets it as a user who keeps it running
+	// does: devserve serves its first page bundled while module mode
+	// compiles.
+	Settle func(ctx context.Context, port int) error
 }
 
 // esbuildLayout points the page at esbuild's in-memory outputs under /out/
@@ -94,6 +103,7 @@ var tools = []*Tool{
 		// Its module cache, when the project has node_modules; else it
 		// is under XDG_CACHE_HOME, which the harness gives each session.
 		CacheDirs: []string{"node_modules/.cache/devserve"},
+		Settle:    devserveSettle,
 	},
 	{
 		// devserve with --bundle: the bundled mode, for comparison with
@@ -274,4 +284,34 @@ func devserveVersion(env *Env) string {
 		return "dev"
 	}
 	return strings.Join(parts, ", ")
+}
+
+// devserveSettle polls devserve's status until module mode serves
+// (hmr.Status.Compiling is false), every 20 ms.
+func devserveSettle(ctx context.Context, port int) error {
+	url := fmt.Sprintf("http://127.0.0.1:%d/__devserve/status", port)
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return fmt.Errorf("devserve status: %w", err)
+		}
+		var st struct {
+			Compiling bool `json:"compiling"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&st)
+		resp.Body.Close()
+		if err != nil {
+			return fmt.Errorf("devserve status: %w", err)
+		}
+		if !st.Compiling {
+			return nil
+		}
+		if err := sleep(ctx, 20*time.Millisecond); err != nil {
+			return err
+		}
+	}
 }
