@@ -79,16 +79,25 @@ func (s *Server) buildModules() {
 
 // installModules makes modules serve, after its first build, in the build
 // loop with no build running; the bundled bundler is closed. A failed
-// build's errors go to the pages; a good one is told to nobody: the pages
-// show the same code, bundled.
+// build's errors go to the pages. A good one is told to nobody, as the
+// pages show the same code, bundled, unless the bundled build had failed
+// (bundling checks what module mode cannot, such as an import of a name
+// that a module does not export): then the pages reload.
 func (s *Server) installModules(mb modulesBuild) {
 	old := s.cur.Swap(s.modules)
 	s.modules = nil
 	old.Close()
-	if mb.res.OK() {
-		s.finishBuild(mb.res, nil, false, mb.elapsed) // as a first build
-	} else {
+	s.mu.Lock()
+	failed := s.failed || len(s.buildErrs) > 0
+	s.mu.Unlock()
+	switch {
+	case !mb.res.OK():
 		s.finishBuild(mb.res, []string{}, false, mb.elapsed)
+	case failed:
+		s.finishBuild(mb.res, nil, false, mb.elapsed)
+		s.reload(nil, "module mode built, the bundle had failed")
+	default:
+		s.finishBuild(mb.res, nil, false, mb.elapsed) // as a first build
 	}
 	s.followLinked()
 	close(s.ready)

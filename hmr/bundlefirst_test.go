@@ -99,6 +99,30 @@ func TestBundleFirst(t *testing.T) {
 	}
 }
 
+// TestBundleFirstBundleFailed: a bundle fails on what module mode does
+// not check (an import of a name that is not exported); when module mode
+// has built, the pages, which show the bundle's errors, reload.
+func TestBundleFirstBundleFailed(t *testing.T) {
+	dir := t.TempDir()
+	writeTestFile(t, dir, "index.html", `<script type="module" src="/main.js"></script>`)
+	writeTestFile(t, dir, "main.js", "import { missing } from \"./dep.js\";\nconsole.log(missing);\n")
+	writeTestFile(t, dir, "dep.js", "export const there = 1;\n")
+	opts, release := heldModules()
+	defer release()
+	ts := startServer(t, dir, "127.0.0.1:0", opts)
+	if st := ts.Status(); len(st.Errors) == 0 {
+		t.Fatalf("status %+v, want the bundle's error", st)
+	}
+	release()
+	waitReady(t, ts)
+	if r := ts.waitReport(t, EventReload); !r.Reload {
+		t.Errorf("report = %+v, want a reload", r)
+	}
+	if st := ts.Status(); st.Status != StatusOK {
+		t.Errorf("status %+v in module mode, want ok", st)
+	}
+}
+
 // TestBundleFirstClose closes a server as module mode's first build
 // starts: Close returns, and Ready is closed.
 func TestBundleFirstClose(t *testing.T) {
