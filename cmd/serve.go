@@ -155,6 +155,11 @@ func firstBuildGC() (done func()) {
 	}
 }
 
+// esbuildKeeps is longer than esbuild keeps what each api.Build parsed
+// after it returns (250 ms, for its own serve mode): a compile's last
+// batches are live when module mode starts serving, and garbage then.
+const esbuildKeeps = 500 * time.Millisecond
+
 // coldGC is what firstBuildGC changed: the garbage collector's settings
 // are the process's one state, which several servers in one process
 // (tests) share, so the first to start a first build sets them and the
@@ -216,15 +221,21 @@ func runServe(ctx context.Context, f *serveOptions) error {
 		firstBuildDone()
 		return err
 	}
-	// The first build's pace lasts until module mode serves: with
-	// BundleFirst, modules compile after New returns.
-	gcDone := make(chan struct{})
+	// The first build's pace lasts until module mode serves (with
+	// BundleFirst it compiles after New returns); its garbage goes back to
+	// the OS then, and again once esbuild has let go of its last builds.
+	freed := make(chan struct{})
 	go func() {
-		defer close(gcDone)
+		defer close(freed)
 		<-srv.Ready()
 		firstBuildDone()
+		select {
+		case <-time.After(esbuildKeeps):
+			debug.FreeOSMemory()
+		case <-ctx.Done():
+		}
 	}()
-	defer func() { <-gcDone }()
+	defer func() { <-freed }()
 	port := ln.Addr().(*net.TCPAddr).Port
 	if f.port != 0 && port != f.port {
 		p.say("port %d is in use, using %d", f.port, port)

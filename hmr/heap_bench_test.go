@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"runtime"
 	"runtime/pprof"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,15 +22,22 @@ var heapProfile = flag.String("heapprofile", "", "BenchmarkServerHeap writes the
 // BenchmarkServerHeap measures what a Server holds for a project: its
 // live heap (live-MiB) after the first build and one page load (the page,
 // the stylesheet, the runtime, the entry's script and every chunk) of the
-// browser benchmark's tree of 5,000 and 20,000 modules, with no cache. RSS is about the
+// browser benchmark's tree of 5,000 and 20,000 modules, with no cache,
+// and with the first page served bundled (bundle-first: what is left of
+// the bundled build once module mode serves). RSS is about the
 // binary and runtime plus what the GC lets the heap grow to from this
 // (docs/DESIGN.md, "Where devserve's memory goes"). With -heapprofile FILE
 // it writes the heap profile there, sampled every 4 KiB:
 //
 //	go test -run '^$' -bench ServerHeap -benchtime 1x ./hmr -args -heapprofile heap.out
 func BenchmarkServerHeap(b *testing.B) {
-	for _, n := range []int{5000, 20000} {
-		b.Run(strconv.Itoa(n), func(b *testing.B) {
+	for _, c := range []struct {
+		name  string
+		n     int
+		first bool
+	}{{"5000", 5000, false}, {"20000", 20000, false}, {"bundle-first/5000", 5000, true}} {
+		n := c.n
+		b.Run(c.name, func(b *testing.B) {
 			root := saveProject(b, n)
 			if *heapProfile != "" {
 				defer func(rate int) { runtime.MemProfileRate = rate }(runtime.MemProfileRate)
@@ -39,10 +45,11 @@ func BenchmarkServerHeap(b *testing.B) {
 			}
 			for b.Loop() {
 				s, err := New(Options{Root: root, Logger: slog.New(slog.DiscardHandler),
-					Build: bundler.BuildOptions{CacheDir: bundler.NoCache}})
+					Build: bundler.BuildOptions{CacheDir: bundler.NoCache}, BundleFirst: c.first})
 				if err != nil {
 					b.Fatal(err)
 				}
+				<-s.Ready()
 				// esbuild keeps what each of its builds parsed for 250 ms
 				// after it returns (api.Build's recentBuild, for its own
 				// serve); no event says when it lets go.
