@@ -315,3 +315,21 @@ func (b *Bundler) unitKey(k *cacheKeys, u unit) (string, bool) {
 func (b *Bundler) CacheWarm() bool {
 	return b.cache != nil && b.cache.warm
 }
+
+// CacheWarmAt reports, without opening it, whether the module cache in
+// dir (a BuildOptions.CacheDir) holds modules this binary compiled, as
+// CacheWarm would after New: for a caller that must know before the first
+// build, such as one that picks the garbage collector's pace for it.
+func CacheWarmAt(dir string) bool {
+	if dir == "" || dir == NoCache {
+		return false
+	}
+	id, err := binaryID()
+	if err != nil {
+		return false
+	}
+	dir = filepath.Join(dir, cacheLayout)
+	packs, _ := filepath.Glob(filepath.Join(dir, "*"+packExt))
+	_, err = os.Stat(filepath.Join(dir, markName(id)))
+	return err == nil && len(packs) > 0
+}

@@ -497,6 +497,9 @@ func TestCacheWarm(t *testing.T) {
 			if got := b.CacheWarm(); got != tc.want {
 				t.Errorf("CacheWarm() = %v, want %v", got, tc.want)
 			}
+			if got := CacheWarmAt(dir); got != tc.want {
+				t.Errorf("CacheWarmAt(%q) = %v, want %v", dir, got, tc.want)
+			}
 		})
 	}
 }

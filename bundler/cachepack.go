@@ -120,7 +120,7 @@ func openCache(dir string, log *slog.Logger) *diskCache {
 	probe.Close()
 	os.Remove(probe.Name())
 	c.load()
-	_, err = os.Stat(filepath.Join(c.dir, c.markName()))
+	_, err = os.Stat(filepath.Join(c.dir, markName(c.binary)))
 	c.warm = err == nil && len(c.index) > 0
 	go c.run()
 	return c
@@ -131,8 +131,8 @@ func openCache(dir string, log *slog.Logger) *diskCache {
 // records once unused for cacheMaxAge. A key covers the binary, so the
 // records of another devserve are misses: a cache that holds only those
 // is as cold as an empty one.
-func (c *diskCache) markName() string {
-	sum := sha256.Sum256([]byte(c.binary))
+func markName(binary string) string {
+	sum := sha256.Sum256([]byte(binary))
 	return fmt.Sprintf("%s%x", markPrefix, sum[:8])
 }
 
@@ -350,7 +350,7 @@ func (c *diskCache) writeBatch(batch map[string][]byte, now time.Time) error {
 		c.packs = append(c.packs, f)
 		c.own, c.ownPack, c.ownSize = f, int32(len(c.packs)-1), int64(len(packMagic))
 		c.mu.Unlock()
-		if err := os.WriteFile(filepath.Join(c.dir, c.markName()), nil, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(c.dir, markName(c.binary)), nil, 0o644); err != nil {
 			return err
 		}
 	}

@@ -127,14 +127,24 @@ const (
 // called, after the first build, which sets the serving pace and hands
 // the first build's garbage back to the OS at once: Go would return it
 // over minutes, and a dev server idles for most of its life, beside a
-// browser and an editor. Process-wide settings: the binary's to make, not
-// the library's; a GOGC or GOMEMLIMIT of the user's wins.
-func firstBuildGC() (done func()) {
+// browser and an editor. With the module cache warm (a restart), the
+// first build compiles little, and the serving pace holds from the start:
+// at 20,000 modules a restart then takes 61 MiB of RSS against 76, in the
+// same time. Process-wide settings: the binary's to make, not the
+// library's; a GOGC or GOMEMLIMIT of the user's wins.
+func firstBuildGC(warm bool) (done func()) {
 	if os.Getenv("GOGC") != "" {
 		return debug.FreeOSMemory
 	}
 	limit := os.Getenv("GOMEMLIMIT") == ""
 	coldGC.Lock()
+	if warm {
+		if coldGC.builds == 0 {
+			debug.SetGCPercent(servingGCPercent)
+		}
+		coldGC.Unlock()
+		return debug.FreeOSMemory
+	}
 	if coldGC.builds++; coldGC.builds == 1 {
 		debug.SetGCPercent(firstBuildGCPercent)
 		if limit {
@@ -199,11 +209,15 @@ func runServe(ctx context.Context, f *serveOptions) error {
 		return err
 	}
 	defer ln.Close()
-	firstBuildDone := firstBuildGC()
+	cache := cacheDir(f.noCache)
+	if cache == "" && !f.bundle {
+		cache, _ = bundler.DefaultCacheDir(dir) // as hmr.New picks it
+	}
+	firstBuildDone := firstBuildGC(bundler.CacheWarmAt(cache))
 	srv, err := hmr.New(hmr.Options{
 		Root:          dir,
 		Base:          base,
-		Build:         bundler.BuildOptions{Entries: entries, Mode: f.mode, NoReactRefresh: f.noFR, CacheDir: cacheDir(f.noCache)},
+		Build:         bundler.BuildOptions{Entries: entries, Mode: f.mode, NoReactRefresh: f.noFR, CacheDir: cache},
 		Bundle:        f.bundle,
 		BundleFirst:   true,
 		Ignore:        f.ignores,
