@@ -154,6 +154,8 @@ func TestServeCommand(t *testing.T) {
 	if !strings.HasPrefix(url, "http://127.0.0.1:") {
 		t.Errorf("serving at %s, want loopback", url)
 	}
+	// A first start: the scripts are bundled until the modules compiled.
+	out.waitFor(t, regexp.MustCompile(`\d\d:\d\d:\d\d modules compiled in .*: hot updates from the next JS edit on`))
 	resp, err := http.Get(url + "main.ts")
 	if err != nil {
 		t.Fatal(err)

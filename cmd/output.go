@@ -118,6 +118,9 @@ func (p *printer) serving(dir, url string, network []string, st hmr.Status) {
 	if len(st.Entries) > 0 {
 		p.detail("%s", p.paint(dim, "entries: "+strings.Join(st.Entries, ", ")))
 	}
+	if st.Compiling {
+		p.detail("%s", p.paint(dim, "first start: pages get the scripts bundled while the modules compile"))
+	}
 }
 
 // exposed warns that a server listening on host, which is not loopback,
@@ -183,6 +186,10 @@ func (p *printer) report(r hmr.Report) {
 	case hmr.ReportBackendDown:
 		if !p.quiet {
 			p.event(r.Time, "%s", p.paint(yellow, r.Reason))
+		}
+	case hmr.ReportModules:
+		if !p.quiet {
+			p.printf("%s %s in %s: hot updates from the next JS edit on\n", t, p.paint(green, "modules compiled"), r.Duration.Round(time.Millisecond))
 		}
 	case hmr.EventReload:
 		if len(r.Changed) == 0 && r.Reason != "" {

@@ -165,7 +165,9 @@ func TestBrowserTwoTabs(t *testing.T) {
 
 func TestBrowserNoBuildWithoutChange(t *testing.T) {
 	ts, tab := openLive(t)
-	ts.write(t, "value.js", `export const value = "two";`)
+	// Through a rename: a write in place can be seen as two batches (the
+	// file truncated, then written), whose second build would come late.
+	ts.writeAtomic(t, "value.js", `export const value = "two";`)
 	waitJS(t, tab, outText("two"))
 	ts.nextReport(t)
 	waitJS(t, tab, `window.__devserve.connected`)

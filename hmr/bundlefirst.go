@@ -100,6 +100,9 @@ func (s *Server) installModules(mb modulesBuild) {
 		s.finishBuild(mb.res, nil, false, mb.elapsed) // as a first build
 	}
 	s.followLinked()
+	if mb.res.OK() {
+		s.report(Report{Time: time.Now(), Event: ReportModules, Duration: mb.elapsed})
+	}
 	close(s.ready)
 	s.log.Debug("module mode serves", "build", mb.elapsed)
 }

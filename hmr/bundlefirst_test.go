@@ -79,6 +79,9 @@ func TestBundleFirst(t *testing.T) {
 	}
 	release()
 	waitReady(t, ts)
+	if r := ts.waitReport(t, ReportModules); r.Duration <= 0 {
+		t.Errorf("modules report = %+v, want its build's duration", r)
+	}
 	if r := ts.waitReport(t, EventBuilt); !strings.Contains(strings.Join(r.Changed, " "), "plain.js") {
 		t.Errorf("first report in module mode = %+v, want plain.js built again", r)
 	}

@@ -37,6 +37,12 @@ const (
 // that says so. Its coming back is an EventReload report.
 const ReportBackendDown = "backend-down"
 
+// ReportModules is the [Report.Event] of module mode starting to serve
+// after a first page served bundled (Options.BundleFirst), for the
+// terminal; Duration is how long its first build took. No browser is sent
+// anything: the pages reload into module mode on their next JS update.
+const ReportModules = "modules"
+
 // Build states of [SyncData.Status].
 const (
 	StatusOK       = protocol.StatusOK
