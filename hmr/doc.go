@@ -7,7 +7,8 @@
 // base.go, public.go, spa.go, missing.go, linked.go, reload.go, pages.go
 // and scripts.go for the base path, the public folder, the SPA fallback,
 // missing pages, linked packages, extra watched folders, the pages as
-// last served and the client's scripts); loop.go the build loop; event.go
+// last served and the client's scripts); loop.go the build loop, and
+// bundlefirst.go its bundled first pages while module mode compiles; event.go
 // the events; broker.go the Broker, a thin face of internal/sse, which
 // serves the stream (fan-out, heartbeat, replay); middleware.go Inject and
 // InjectScript; routes.go the proxy routes' options. Each other job is an

@@ -65,7 +65,8 @@ type Options struct {
 	Bundle bool
 	// BundleFirst, in module mode, serves the pages bundled (as Bundle
 	// does) while module mode compiles in the background, when the module
-	// cache holds no compiled module (a first start, or no cache): a
+	// cache holds no module this binary compiled (a first start, an
+	// upgrade, no cache; bundler.CacheWarm): a
 	// bundle takes a fraction of the time of compiling every module alone,
 	// so the first page shows sooner. A page served bundled has no modules
 	// to replace: its client reloads it on its first JS update, into
