@@ -333,8 +333,12 @@ type Bundler struct {
 	log      *slog.Logger
 
 	// import.meta.env (env.go). Written by New, then by Build holding
-	// buildMu; b.base.Define is userDefine plus env.Define.
+	// buildMu; b.base.Define is userDefine plus env.Define, and
+	// b.base.Banner banner plus, with envGlobal, the env object (see
+	// defineEnv).
 	envCfg     EnvConfig
+	envGlobal  bool              // a dev server's bundles: import.meta.env is a global
+	banner     string            // esbuildOptions' JS banner
 	envFiles   []string          // root-relative env files of the mode
 	userDefine map[string]string // esbuildOptions' define: Options.Define and import.meta.hot
 	env        *Env              // what the contexts and modules are built with
@@ -468,11 +472,12 @@ func New(opts Options) (*Bundler, error) {
 	}
 	b.envCfg = EnvConfig{Root: root, Mode: mode, Production: opts.Production, Environ: environ(), Base: b.urlBase}
 	b.envFiles = EnvFiles(mode)
-	b.userDefine = b.base.Define
+	b.userDefine, b.banner = b.base.Define, b.base.Banner["js"]
+	b.envGlobal = !opts.Modules && !opts.Production
 	// An env file with an error is left out until it is fixed; Build
 	// reports the error.
 	b.env, b.envErrs, b.envWarns = LoadEnv(b.envCfg)
-	b.base.Define = withEnv(b.userDefine, b.env)
+	b.defineEnv()
 	// Let esbuild check the options now (defines, JSX names, tsconfig) even
 	// when there are no entries yet, so mistakes surface in New.
 	ctx, cerr := api.Context(b.base)

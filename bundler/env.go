@@ -13,6 +13,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/devserve/devserve/internal/protocol"
 )
 
 // This file is import.meta.env, as Vite has it: the mode, DEV/PROD,
@@ -538,6 +540,29 @@ func withEnv(user map[string]string, env *Env) map[string]string {
 	return d
 }
 
+// defineEnv sets the contexts' define (and banner) for b.env. esbuild
+// gives every file of a build an import of a define whose value is an
+// object, such as import.meta.env: 0.2 s of a 1.2 s bundle of 20,000
+// modules, though only the files that use import.meta.env whole need it.
+// A dev server's bundles (not module mode's, nor a production build's,
+// which must not carry the object unused) get it once instead, in a
+// banner that sets a global, and import.meta.env names the global.
+func (b *Bundler) defineEnv() {
+	d := withEnv(b.userDefine, b.env)
+	banner := b.banner
+	if obj, ok := d[envKey]; ok && b.envGlobal && obj == b.env.Define[envKey] {
+		d[envKey] = "globalThis." + protocol.Env
+		banner = strings.TrimPrefix(banner+"\n"+"globalThis."+protocol.Env+" = "+obj+";", "\n")
+	}
+	b.base.Define = d
+	if banner != "" {
+		b.base.Banner = map[string]string{"js": banner}
+	}
+}
+
+// envKey is the define of import.meta.env as a whole.
+const envKey = "import.meta.env"
+
 // reloadEnv reads the env files again. When import.meta.env changed it
 // takes the new values, makes the bundled JS contexts again (esbuild fixes
 // a context's define when it is made) and reports true: everything must
@@ -550,7 +575,7 @@ func (b *Bundler) reloadEnv() (bool, []Message) {
 		return false, nil
 	}
 	b.env = env
-	b.base.Define = withEnv(b.userDefine, env)
+	b.defineEnv()
 	b.envPending = true
 	b.log.Debug("bundler: import.meta.env changed", "mode", env.Mode, "files", env.Files)
 
