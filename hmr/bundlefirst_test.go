@@ -1,7 +1,6 @@
 package hmr
 
 import (
-	"io"
 	"io/fs"
 	"net/http"
 	"os"
@@ -22,18 +21,14 @@ func heldModules() (opts Options, release func()) {
 	return Options{BundleFirst: true, modulesHook: func() { <-hold }}, release
 }
 
-func get(t *testing.T, url string) string {
+// getOK returns the body of a GET of url, which must answer 200.
+func getOK(t *testing.T, url string) string {
 	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
+	resp, body := doRequest(t, "GET", url, "")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s", url, resp.Status)
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %d, %v", url, resp.StatusCode, err)
-	}
-	return string(b)
+	return string(body)
 }
 
 func waitReady(t *testing.T, ts *testServer) {
@@ -69,7 +64,7 @@ func TestBundleFirst(t *testing.T) {
 	if !ts.Status().Compiling {
 		t.Error("Status().Compiling = false while module mode compiles")
 	}
-	if js := get(t, ts.URL+"/main.js"); !strings.Contains(js, "globalThis.__devserve_bundled = true;") {
+	if js := getOK(t, ts.URL+"/main.js"); !strings.Contains(js, "globalThis.__devserve_bundled = true;") {
 		t.Fatalf("the entry is not the marked bundle while module mode compiles:\n%.300s", js)
 	}
 
@@ -88,7 +83,7 @@ func TestBundleFirst(t *testing.T) {
 	if ts.Status().Compiling {
 		t.Error("Status().Compiling = true after Ready")
 	}
-	js := get(t, ts.URL+"/main.js")
+	js := getOK(t, ts.URL+"/main.js")
 	if strings.Contains(js, "__devserve_bundled") || !strings.Contains(js, "/__devserve/") {
 		t.Fatalf("the entry is not module mode's once it serves:\n%.300s", js)
 	}
