@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Linked source: in an npm, pnpm or yarn workspace, node_modules/<pkg> is
@@ -48,6 +49,32 @@ func (b *Bundler) LinkedDirs() []string {
 		g.linked, g.linkedFound = b.linkedDirs(), true
 	}
 	return slices.Clone(g.linked)
+}
+
+// LinkedChangedSince returns the files of linked packages that modules
+// come from (see LinkedDirs) whose modification time is t or later, or
+// within cacheRacy before it (file times are coarse), and those gone:
+// what may have changed while nothing watched their folders, such as
+// during the first build of a dev server that serves bundled pages
+// meanwhile (hmr.Options.BundleFirst), whose watchers of linked folders
+// follow module mode's LinkedDirs. Sorted; nil outside module mode.
+func (b *Bundler) LinkedChangedSince(t time.Time) []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.graph == nil {
+		return nil
+	}
+	var out []string
+	for _, m := range b.graph.mods {
+		if !m.dep || !filepath.IsAbs(m.file) || !b.linked(m.file) {
+			continue
+		}
+		if fi, err := os.Stat(m.file); err != nil || !fi.ModTime().Before(t.Add(-cacheRacy)) {
+			out = append(out, m.file)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // linkedDirs finds what LinkedDirs returns. Called with mu held.

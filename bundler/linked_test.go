@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestLinkedPackage builds an app of a workspace whose node_modules links
@@ -51,7 +52,21 @@ func TestLinkedPackage(t *testing.T) {
 			t.Errorf("Affects(%s) = %v, want %v", c.path, got, c.want)
 		}
 	}
+	// Written a minute ago: nothing linked changed since now; then label.ts.
+	old := time.Now().Add(-time.Minute)
+	for _, f := range []string{"packages/ui/src/index.ts", "packages/ui/src/label.ts"} {
+		if err := os.Chtimes(filepath.Join(ws, f), old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Now()
+	if got := b.LinkedChangedSince(now); len(got) != 0 {
+		t.Errorf("LinkedChangedSince(now) = %q before the edit, want none", got)
+	}
 	writeFiles(t, ws, map[string]string{"packages/ui/src/label.ts": "export const label = (s: string) => 'UI ' + s\n"})
+	if got := b.LinkedChangedSince(now); !slices.Equal(got, []string{label}) {
+		t.Errorf("LinkedChangedSince(now) = %q after the edit, want label.ts alone", got)
+	}
 	r := mustBuild(t, b, []string{label})
 	if len(r.Modules) != 1 || !strings.HasSuffix(r.Modules[0].ID, "/label.ts") {
 		t.Fatalf("updated %+v, want the linked label.ts", r.Modules)

@@ -19,7 +19,9 @@ import (
 //     keeps their paths in sinceModules: modules may have read them either
 //     way.
 //   - When modules has built, the loop serves it (installModules) and,
-//     once no build runs, builds those paths again with it. The pages are
+//     once no build runs, builds those paths again with it, and the files
+//     of linked packages changed since its build began: only module mode
+//     watches their folders (bundler.LinkedChangedSince). The pages are
 //     told nothing: they show what is on disk, as bundled code. Their JS
 //     sets globalThis.__devserve_bundled, so their client reloads them on
 //     the first JS update, into module mode.
@@ -27,6 +29,7 @@ import (
 // modulesBuild is the outcome of the first build of Server.modules.
 type modulesBuild struct {
 	res     *bundler.Result
+	start   time.Time
 	elapsed time.Duration
 }
 
@@ -68,12 +71,12 @@ func (s *Server) buildModules() {
 	}
 	m := s.modules
 	s.extras.Go(func() {
+		start := time.Now()
 		if s.opts.modulesHook != nil {
 			s.opts.modulesHook()
 		}
-		start := time.Now()
 		res := m.Build(nil)
-		s.modulesBuilt <- modulesBuild{res: res, elapsed: time.Since(start)}
+		s.modulesBuilt <- modulesBuild{res: res, start: start, elapsed: time.Since(start)}
 	})
 }
 

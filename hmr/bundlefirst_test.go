@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -118,6 +119,37 @@ func TestBundleFirstBundleFailed(t *testing.T) {
 	}
 	if st := ts.Status(); st.Status != StatusOK {
 		t.Errorf("status %+v in module mode, want ok", st)
+	}
+}
+
+// TestBundleFirstLinked edits a file of a linked workspace package while
+// module mode compiles: only module mode watches linked folders, so once
+// it serves, the file builds again, by its absolute path.
+func TestBundleFirstLinked(t *testing.T) {
+	ws := t.TempDir()
+	for name, body := range map[string]string{
+		"packages/ui/package.json": `{"name": "ui", "main": "label.js"}`,
+		"packages/ui/label.js":     "export const label = \"ui\";\n",
+		"apps/web/index.html":      `<script type="module" src="/main.js"></script>`,
+		"apps/web/main.js":         "import { label } from \"ui\";\nconsole.log(label);\n",
+	} {
+		writeTestFile(t, ws, name, body)
+	}
+	if err := os.MkdirAll(filepath.Join(ws, "apps", "web", "node_modules"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(ws, "packages", "ui"), filepath.Join(ws, "apps", "web", "node_modules", "ui")); err != nil {
+		t.Fatal(err)
+	}
+	label := filepath.Join(ws, "packages", "ui", "label.js")
+	opts, release := heldModules()
+	defer release()
+	ts := startServer(t, filepath.Join(ws, "apps", "web"), "127.0.0.1:0", opts)
+	writeTestFile(t, ws, "packages/ui/label.js", "export const label = \"edited while compiling\";\n")
+	release()
+	waitReady(t, ts)
+	if r := ts.waitReport(t, EventBuilt); !slices.Contains(r.Changed, label) {
+		t.Errorf("first build in module mode: %+v, want %s built again", r, label)
 	}
 }
 

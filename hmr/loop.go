@@ -52,6 +52,11 @@ func (s *Server) loop() {
 	var modulesDone *modulesBuild
 	install := func(mb modulesBuild) {
 		s.installModules(mb)
+		for _, p := range s.current().LinkedChangedSince(mb.start) {
+			if _, ok := sinceModules[p]; !ok {
+				sinceModules[p] = watcher.Changed
+			}
+		}
 		for p, op := range sinceModules {
 			if _, ok := pending[p]; !ok {
 				pending[p] = op

@@ -128,7 +128,8 @@ type Options struct {
 	// a watcher batch, with whether that started a build.
 	batchHook func(batch []watcher.Change, started bool)
 	// modulesHook, for tests, is called on the goroutine of the first
-	// build of module mode with BundleFirst, before it starts.
+	// build of module mode with BundleFirst, once its start is taken,
+	// before it runs.
 	modulesHook func()
 	// fetchUpdates, for tests, keeps the code out of built events: the
 	// pages fetch every hot update (see inline.go).
