@@ -91,21 +91,18 @@ func (s *Server) installModules(mb modulesBuild) {
 	s.modules = nil
 	old.Close()
 	s.mu.Lock()
-	failed := s.failed || len(s.buildErrs) > 0
+	bundleFailed := s.failed
 	s.mu.Unlock()
-	switch {
-	case !mb.res.OK():
-		s.finishBuild(mb.res, []string{}, false, mb.elapsed)
-	case failed:
-		s.finishBuild(mb.res, nil, false, mb.elapsed)
-		s.reload(nil, "module mode built, the bundle had failed")
-	default:
+	if !mb.res.OK() {
+		s.finishBuild(mb.res, []string{}, false, mb.elapsed) // errors, to the pages
+	} else {
 		s.finishBuild(mb.res, nil, false, mb.elapsed) // as a first build
-	}
-	s.followLinked()
-	if mb.res.OK() {
+		if bundleFailed {
+			s.reload(nil, "module mode built, the bundle had failed")
+		}
 		s.report(Report{Time: time.Now(), Event: ReportModules, Duration: mb.elapsed})
 	}
+	s.followLinked()
 	close(s.ready)
 	s.log.Debug("module mode serves", "build", mb.elapsed)
 }
