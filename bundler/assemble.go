@@ -157,9 +157,9 @@ func (m *module) updateScript(base string) []byte {
 	buf.Write(helperBlock(m))
 	before := bytes.Count(buf.Bytes(), []byte("\n"))
 	buf.Write(m.appendDef(buf.AvailableBuffer()))
-	if m.srcMap != nil {
+	if sm := m.sourceMap(); sm != nil {
 		// The map's lines start at the registration.
-		sm := bytes.Replace(m.srcMap, []byte(`"mappings":"`), []byte(`"mappings":"`+strings.Repeat(";", before)), 1)
+		sm = bytes.Replace(sm, []byte(`"mappings":"`), []byte(`"mappings":"`+strings.Repeat(";", before)), 1)
 		buf.WriteString("//# sourceMappingURL=data:application/json;base64,")
 		buf.WriteString(base64.StdEncoding.EncodeToString(sm))
 		buf.WriteByte('\n')
@@ -219,13 +219,13 @@ func (a *assembledChunk) sourceMap() []byte {
 	sm.WriteString(`{"version":3,"sections":[`)
 	line, first := a.start, true
 	for _, m := range a.mods {
-		if m.srcMap != nil {
+		if mm := m.sourceMap(); mm != nil {
 			if !first {
 				sm.WriteByte(',')
 			}
 			first = false
 			sm.WriteString(`{"offset":{"line":` + strconv.Itoa(line) + `,"column":0},"map":`)
-			sm.Write(m.srcMap)
+			sm.Write(mm)
 			sm.WriteByte('}')
 		}
 		line += m.lines

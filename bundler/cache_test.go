@@ -47,7 +47,7 @@ func writeOld(t testing.TB, root string, files map[string]string) {
 
 // started is what one start of a Bundler served and compiled.
 type started struct {
-	served   string   // every module's registration and every asset, by id and path
+	served   string   // every module's registration and source map, and every asset, by id and path
 	compiled []string // the files compiled by esbuild, sorted
 	hits     int64
 }
@@ -79,7 +79,8 @@ func startOnce(t *testing.T, root, dir string, opts Options) started {
 	b.mu.Lock()
 	var sb strings.Builder
 	for _, id := range slices.Sorted(maps.Keys(b.graph.mods)) {
-		fmt.Fprintf(&sb, "%s\n%s\n", id, b.graph.mods[id].appendDef(nil))
+		m := b.graph.mods[id]
+		fmt.Fprintf(&sb, "%s\n%s\n%s\n", id, m.appendDef(nil), m.sourceMap())
 	}
 	for _, p := range slices.Sorted(maps.Keys(b.graph.assets)) {
 		fmt.Fprintf(&sb, "%s %s\n", p, b.graph.assets[p].Hash)
@@ -177,6 +178,67 @@ func TestCacheRestart(t *testing.T) {
 				t.Errorf("third start compiled %q (want none), same served: %v", third.compiled, third.served == second.served)
 			}
 		})
+	}
+}
+
+// TestCacheSourceMap starts a Bundler again on the cache: its modules
+// leave their source maps in the pack, read them as a start without the
+// cache makes them, and have none once the bytes there change or the
+// Bundler is closed.
+func TestCacheSourceMap(t *testing.T) {
+	root := t.TempDir()
+	writeOld(t, root, cacheProject)
+	dir := filepath.Join(t.TempDir(), "cache")
+	startOnce(t, root, dir, Options{})
+	openBuilt := func(dir string) *Bundler {
+		b, err := New(Options{Root: root, Modules: true, BuildOptions: BuildOptions{CacheDir: dir}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := b.Build(nil); !r.OK() {
+			b.Close()
+			t.Fatal(r.Errors)
+		}
+		return b
+	}
+	fresh := openBuilt(NoCache)
+	defer fresh.Close()
+	b := openBuilt(dir)
+	defer b.Close()
+
+	var packed []*module
+	for id, m := range b.graph.mods {
+		want := fresh.graph.mods[id].srcMap
+		if got := m.sourceMap(); !bytes.Equal(got, want) {
+			t.Errorf("%s: source map\n%s\nwant\n%s", id, got, want)
+		}
+		if m.packed != nil {
+			if m.srcMap != nil {
+				t.Errorf("%s: the map is in the pack and in memory", id)
+			}
+			packed = append(packed, m)
+		}
+	}
+	if len(packed) < 2 {
+		t.Fatalf("%d modules with their map in the pack, want every one with a map", len(packed))
+	}
+
+	p := packed[0].packed
+	f, err := os.OpenFile(b.cache.packs[p.pack].Name(), os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.WriteAt([]byte("X"), p.off+1)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sm := packed[0].sourceMap(); sm != nil {
+		t.Errorf("a map whose bytes changed in the pack: %s, want none", sm)
+	}
+	b.Close()
+	if sm := packed[1].sourceMap(); sm != nil {
+		t.Errorf("a map after Close: %s, want none", sm)
 	}
 }
 
@@ -358,7 +420,7 @@ func TestCachePrune(t *testing.T) {
 			}
 			c := open()
 			for _, key := range tc.used {
-				if _, ok := c.get(key); !ok {
+				if _, _, ok := c.get(key); !ok {
 					t.Fatalf("no %s before pruning", key)
 				}
 			}
@@ -374,7 +436,7 @@ func TestCachePrune(t *testing.T) {
 			}()
 			var kept []string
 			for key := range after.index {
-				if payload, ok := after.get(key); !ok || string(payload) != "payload of "+key {
+				if payload, _, ok := after.get(key); !ok || string(payload) != "payload of "+key {
 					t.Errorf("%s: %q, %v after pruning", key, payload, ok)
 				}
 				kept = append(kept, key)

@@ -192,8 +192,9 @@ func (b *Bundler) fromCache(k *cacheKeys, units []unit) (hits map[string]*module
 			return
 		}
 		got[i].key = key
-		if data, ok := b.cache.get(key); ok {
+		if data, rec, ok := b.cache.get(key); ok {
 			if e, err := decodeEntry(data, key); err == nil && b.filesSame(k, e) {
+				e.mod.srcMap, e.mod.packed = b.cache.sourceMap(data, e.mapOff, e.mapLen, rec)
 				got[i].entry = e
 			} else if err != nil {
 				b.log.Debug("bundler: a module cache entry does not decode; compiling again", "module", u.id, "err", err)
@@ -359,6 +360,11 @@ type cacheEntry struct {
 	assets []*Output
 	files  []cacheFile
 	calls  []resolveCall
+
+	// mapOff and mapLen are where decodeEntry found the module's source
+	// map in the payload; it leaves mod.srcMap to its caller (see
+	// diskCache.sourceMap).
+	mapOff, mapLen int
 }
 
 // cacheFile is a file compiled into a module besides its own, with
@@ -374,7 +380,7 @@ func (e *cacheEntry) encode(key string) []byte {
 	w.str(m.file)
 	w.flags(m.dep, m.refresh, m.tla)
 	w.bytes(m.out)
-	w.bytes(m.srcMap)
+	w.bytes(m.sourceMap())
 	w.dict(m.helpers)
 	w.dict(m.deps)
 	w.list(m.static)
@@ -413,10 +419,12 @@ func decodeEntry(data []byte, key string) (*cacheEntry, error) {
 		return nil, fmt.Errorf("the entry is of another key")
 	}
 	m := &module{id: r.str(), file: r.str()}
+	e := &cacheEntry{mod: m}
 	fl := r.flags(3)
 	m.dep, m.refresh, m.tla = fl[0], fl[1], fl[2]
 	m.out = r.bytes()
-	m.srcMap = r.bytes()
+	e.mapLen = len(r.raw())
+	e.mapOff = len(data) - len(r.b) - e.mapLen
 	m.helpers = r.dict()
 	m.deps = nilIfEmpty(r.dict())
 	m.static = r.list()
@@ -433,7 +441,6 @@ func decodeEntry(data []byte, key string) (*cacheEntry, error) {
 		}
 		m.warns = append(m.warns, Message{Text: s[0], File: s[1], LineText: s[2], Suggestion: s[3], Line: r.num(), Column: r.num()})
 	}
-	e := &cacheEntry{mod: m}
 	for range r.count() {
 		s := r.list()
 		if len(s) != 4 {
@@ -526,7 +533,8 @@ func (r *decoder) count() int {
 	return n
 }
 
-func (r *decoder) bytes() []byte {
+// raw reads a length and that many bytes, which stay the payload's.
+func (r *decoder) raw() []byte {
 	n := r.num()
 	if r.err != nil || n > len(r.b) {
 		if r.err == nil {
@@ -534,12 +542,20 @@ func (r *decoder) bytes() []byte {
 		}
 		return nil
 	}
-	p := bytes.Clone(r.b[:n])
+	p := r.b[:n:n]
 	r.b = r.b[n:]
 	return p
 }
 
-func (r *decoder) str() string { return string(r.bytes()) }
+// bytes reads what encoder.bytes wrote, as a copy; nil when empty.
+func (r *decoder) bytes() []byte {
+	if p := r.raw(); len(p) > 0 {
+		return bytes.Clone(p)
+	}
+	return nil
+}
+
+func (r *decoder) str() string { return string(r.raw()) }
 
 func (r *decoder) list() []string {
 	n := r.count()

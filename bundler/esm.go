@@ -280,7 +280,7 @@ func (b *Bundler) compileStrict(mods map[string]*module, ids []string) {
 		c.out, c.helpers = splitHelpers(files[js])
 		c.helpers = b.shareHelpers(c.helpers)
 		c.out = appInterop(c.out)
-		c.srcMap = b.fixMap(files[js+".map"], filepath.Dir(js))
+		c.srcMap, c.packed = b.fixMap(files[js+".map"], filepath.Dir(js)), nil
 		c.strict, c.hash = true, ""
 		mods[u.id] = &c
 	}

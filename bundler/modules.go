@@ -74,7 +74,8 @@ type module struct {
 	waits    bool              // has, or imports a module that has, top-level await
 	out      []byte            // esbuild's output: banner line, code, footer; helpers blanked
 	helpers  map[string]string // esbuild's runtime helpers the code uses, by name; shared, never changed (see shareHelpers)
-	srcMap   []byte            // its source map, sources as URL paths
+	srcMap   []byte            // its source map, sources as URL paths; see sourceMap
+	packed   *packedMap        // or where it is in the module cache
 	deps     map[string]string // specifier as written -> module id
 	static   []string          // ids it imports statically, in the order of its imports
 	dyn      []string          // ids it imports with import()
@@ -90,6 +91,16 @@ type module struct {
 	sig   uint64 // of id and hash; see graph.sig
 
 	depIDs []string // the ids of deps, sorted, without repeats: what reach walks; set by render
+}
+
+// sourceMap returns the module's source map: the one its compile made, or
+// the one in the module cache that it was read from; nil when it has
+// none.
+func (m *module) sourceMap() []byte {
+	if m.packed != nil {
+		return m.packed.read()
+	}
+	return m.srcMap
 }
 
 // setKey sets (*m)[k] to v, making the map if it is nil.
