@@ -315,6 +315,10 @@ func (g *graph) assembleAll() {
 		if g.refreshStart != "" && !slices.ContainsFunc(g.refreshIDs, func(id string) bool { return g.mods[id] == nil }) {
 			start = protocol.Start + `(` + string(q) + "," + g.refreshStart + ");\n"
 		}
+		if g.env != "" {
+			// Before any module runs (imports only define them).
+			start = envStatement(g.env) + "\n" + start
+		}
 		g.preloads[e] = []string{runtime}
 		if len(mods) <= chunkSize {
 			name := "/" + e

@@ -337,7 +337,8 @@ type Bundler struct {
 	// b.base.Banner banner plus, with envGlobal, the env object (see
 	// defineEnv).
 	envCfg     EnvConfig
-	envGlobal  bool              // a dev server's bundles: import.meta.env is a global
+	envGlobal  bool              // a dev server: import.meta.env is a global
+	envObj     string            // with envGlobal, its value; "" where import.meta.env is the user's define
 	banner     string            // esbuildOptions' JS banner
 	envFiles   []string          // root-relative env files of the mode
 	userDefine map[string]string // esbuildOptions' define: Options.Define and import.meta.hot
@@ -473,7 +474,7 @@ func New(opts Options) (*Bundler, error) {
 	b.envCfg = EnvConfig{Root: root, Mode: mode, Production: opts.Production, Environ: environ(), Base: b.urlBase}
 	b.envFiles = EnvFiles(mode)
 	b.userDefine, b.banner = b.base.Define, b.base.Banner["js"]
-	b.envGlobal = !opts.Modules && !opts.Production
+	b.envGlobal = !opts.Production
 	// An env file with an error is left out until it is fixed; Build
 	// reports the error.
 	b.env, b.envErrs, b.envWarns = LoadEnv(b.envCfg)

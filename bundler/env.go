@@ -543,21 +543,30 @@ func withEnv(user map[string]string, env *Env) map[string]string {
 // defineEnv sets the contexts' define (and banner) for b.env. esbuild
 // gives every file of a build an import of a define whose value is an
 // object, such as import.meta.env: 0.2 s of a 1.2 s bundle of 20,000
-// modules, though only the files that use import.meta.env whole need it.
-// A dev server's bundles (not module mode's, nor a production build's,
-// which must not carry the object unused) get it once instead, in a
-// banner that sets a global, and import.meta.env names the global.
+// modules, and a tenth of each module's compile in module mode, though
+// only the files that use import.meta.env whole need it. A dev server's
+// code (not a production build's, which must not carry the object
+// unused) gets it once instead, as a global that import.meta.env names:
+// set by a bundle's banner, or in module mode by each entry script
+// before its modules run (envObj; see assembleAll).
 func (b *Bundler) defineEnv() {
 	d := withEnv(b.userDefine, b.env)
 	banner := b.banner
+	b.envObj = ""
 	if obj, ok := d[envKey]; ok && b.envGlobal && obj == b.env.Define[envKey] {
 		d[envKey] = "globalThis." + protocol.Env
-		banner = strings.TrimPrefix(banner+"\n"+"globalThis."+protocol.Env+" = "+obj+";", "\n")
+		banner = strings.TrimPrefix(banner+"\n"+envStatement(obj), "\n")
+		b.envObj = obj
 	}
 	b.base.Define = d
 	if banner != "" {
 		b.base.Banner = map[string]string{"js": banner}
 	}
+}
+
+// envStatement sets the global that import.meta.env names to obj.
+func envStatement(obj string) string {
+	return "globalThis." + protocol.Env + " = " + obj + ";"
 }
 
 // envKey is the define of import.meta.env as a whole.

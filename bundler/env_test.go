@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/devserve/devserve/internal/protocol"
 )
 
 func TestParseDotenv(t *testing.T) {
@@ -308,6 +310,18 @@ func TestImportMetaEnv(t *testing.T) {
 			for _, secret := range []string{envSecret, "proc-secret", "SECRET", "NOT_EXPOSED_EITHER"} {
 				if strings.Contains(out, secret) {
 					t.Errorf("the served code contains %q", secret)
+				}
+			}
+			if modules {
+				// A module names the global, which the entry script sets
+				// before it runs any module: no module carries the object.
+				mod, entry := get(t, b, "/__devserve/m/src/main.ts"), get(t, b, "/src/main.ts")
+				if !strings.Contains(mod, "globalThis."+protocol.Env) || strings.Contains(mod, "BASE_URL") {
+					t.Errorf("a module's code:\n%s", mod)
+				}
+				set, run := strings.Index(entry, "globalThis."+protocol.Env+" = {"), strings.Index(entry, protocol.Start+"(")
+				if set < 0 || run < set {
+					t.Errorf("the entry script does not set the global before it runs its modules:\n%s", entry)
 				}
 			}
 

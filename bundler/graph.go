@@ -38,6 +38,7 @@ type graph struct {
 
 	reachedEntries int      // how many entries the installed modules were walked from
 	refreshStart   string   // Fast Refresh's argument of __devserve_start, JSON; see refreshSetup.startArg
+	env            string   // the value of import.meta.env's global, which entry scripts set; see defineEnv
 	refreshIDs     []string // the modules it names
 	cssIDs         []string // the CSS modules installed
 	sig            uint64   // XOR of the installed modules' sig, for Result.ID

@@ -388,6 +388,9 @@ func (b *Bundler) buildGraph(paths []string, all bool) *graphBuild {
 // Build holding buildMu and mu, after resultLocked.
 func (b *Bundler) finishGraph(r *Result, gb *graphBuild) {
 	g := b.graph
+	if r.OK() && g.env != b.envObj {
+		g.env, g.scripts = b.envObj, nil // the entry scripts set it
+	}
 	r.Warnings = append(r.Warnings, gb.warns...)
 	g.retry = g.retry[:0]
 	switch {

@@ -90,9 +90,10 @@ const (
 	// compiles (bundler.Options.MarkBundled): the page holds every module
 	// bundled, so the client reloads it on any JS update.
 	Bundled = GlobalPrefix + "_bundled"
-	// Env is the global that holds import.meta.env in the bundles of the
-	// dev server (not module mode's, which define it per module, nor a
-	// production build's): set by each bundle's first statement.
+	// Env is the global that holds import.meta.env in the dev server's
+	// code (not in a production build's): set by each bundle's first
+	// statement, and in module mode by each entry script before it
+	// starts its modules.
 	Env = GlobalPrefix + "_env"
 	// HMR is the global where hmr.js hands the client what it needs when
 	// the page's own instance of the runtime is the one to ask.
