@@ -208,22 +208,23 @@ func TestCacheSourceMap(t *testing.T) {
 
 	var packed []*module
 	for id, m := range b.graph.mods {
-		want := fresh.graph.mods[id].srcMap
+		want := fresh.graph.mods[id].sourceMap()
 		if got := m.sourceMap(); !bytes.Equal(got, want) {
 			t.Errorf("%s: source map\n%s\nwant\n%s", id, got, want)
 		}
-		if m.packed != nil {
-			if m.srcMap != nil {
-				t.Errorf("%s: the map is in the pack and in memory", id)
-			}
-			packed = append(packed, m)
+		if m.srcMap == nil {
+			continue
 		}
+		if at := m.srcMap.cur.Load(); at.packed == nil || at.b != nil {
+			t.Errorf("%s: the map is not in the pack alone: %+v", id, at)
+		}
+		packed = append(packed, m)
 	}
 	if len(packed) < 2 {
-		t.Fatalf("%d modules with their map in the pack, want every one with a map", len(packed))
+		t.Fatalf("%d modules with a map, want more", len(packed))
 	}
 
-	p := packed[0].packed
+	p := packed[0].srcMap.cur.Load().packed
 	f, err := os.OpenFile(b.cache.packs[p.pack].Name(), os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -239,6 +240,53 @@ func TestCacheSourceMap(t *testing.T) {
 	b.Close()
 	if sm := packed[1].sourceMap(); sm != nil {
 		t.Errorf("a map after Close: %s, want none", sm)
+	}
+}
+
+// TestCacheSourceMapWritten: a module compiled during the run keeps its
+// source map in memory until the cache's writer has written its entry,
+// and then reads it from the pack.
+func TestCacheSourceMapWritten(t *testing.T) {
+	root := t.TempDir()
+	writeOld(t, root, cacheProject)
+	b, err := New(Options{Root: root, Modules: true, BuildOptions: BuildOptions{CacheDir: t.TempDir()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	wrote := make(chan struct{}, 100)
+	b.cache.wroteHook = func() { wrote <- struct{}{} }
+	if r := b.Build(nil); !r.OK() {
+		t.Fatal(r.Errors)
+	}
+	want := map[*module][]byte{}
+	for _, m := range b.graph.mods {
+		if m.srcMap != nil {
+			want[m] = m.sourceMap()
+		}
+	}
+	if len(want) < 2 {
+		t.Fatalf("%d modules with a map, want more", len(want))
+	}
+	inPack := func() bool {
+		for m := range want {
+			if m.srcMap.cur.Load().packed == nil {
+				return false
+			}
+		}
+		return true
+	}
+	for !inPack() {
+		select {
+		case <-wrote:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the maps never went to the pack")
+		}
+	}
+	for m, sm := range want {
+		if got := m.sourceMap(); !bytes.Equal(got, sm) {
+			t.Errorf("%s: map from the pack\n%s\nwant\n%s", m.id, got, sm)
+		}
 	}
 }
 

@@ -194,7 +194,7 @@ func (b *Bundler) fromCache(k *cacheKeys, units []unit) (hits map[string]*module
 		got[i].key = key
 		if data, rec, ok := b.cache.get(key); ok {
 			if e, err := decodeEntry(data, key); err == nil && b.filesSame(k, e) {
-				e.mod.srcMap, e.mod.packed = b.cache.sourceMap(data, e.mapOff, e.mapLen, rec)
+				e.mod.srcMap = b.cache.sourceMap(data, e.mapOff, e.mapLen, rec)
 				got[i].entry = e
 			} else if err != nil {
 				b.log.Debug("bundler: a module cache entry does not decode; compiling again", "module", u.id, "err", err)
@@ -347,7 +347,8 @@ func (b *Bundler) toCache(k *cacheKeys, got map[string]*module, keys map[string]
 			}
 		}
 		if !racy {
-			b.cache.put(key, e.encode(key))
+			payload, mapOff, mapLen := e.encode(key)
+			b.cache.put(key, queued{payload: payload, sm: m.srcMap, mapOff: mapOff, mapLen: mapLen})
 		}
 	}
 }
@@ -371,8 +372,9 @@ type cacheEntry struct {
 // fileSum's hash.
 type cacheFile struct{ path, sum string }
 
-// encode writes the entry's payload.
-func (e *cacheEntry) encode(key string) []byte {
+// encode writes the entry's payload, and says where the module's source
+// map is in it.
+func (e *cacheEntry) encode(key string) (payload []byte, mapOff, mapLen int) {
 	var w encoder
 	m := e.mod
 	w.str(key)
@@ -380,7 +382,10 @@ func (e *cacheEntry) encode(key string) []byte {
 	w.str(m.file)
 	w.flags(m.dep, m.refresh, m.tla)
 	w.bytes(m.out)
-	w.bytes(m.sourceMap())
+	sm := m.sourceMap()
+	w.num(len(sm))
+	mapOff, mapLen = len(w.b), len(sm)
+	w.b = append(w.b, sm...)
 	w.dict(m.helpers)
 	w.dict(m.deps)
 	w.list(m.static)
@@ -409,7 +414,7 @@ func (e *cacheEntry) encode(key string) []byte {
 		w.num(int(c.kind))
 		w.dict(c.with)
 	}
-	return w.b
+	return w.b, mapOff, mapLen
 }
 
 // decodeEntry reads a payload that encode wrote for key.

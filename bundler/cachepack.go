@@ -74,7 +74,7 @@ type diskCache struct {
 	mu      sync.Mutex
 	index   map[string]packRec // every record readable, by key
 	packs   []*os.File         // every pack opened (only appended to), closed by close
-	pending map[string][]byte  // key -> entry to write
+	pending map[string]queued  // key -> entry to write
 	closed  bool
 	kick    chan struct{} // a write is pending, or close was called
 	done    chan struct{} // closed when the writer has ended
@@ -92,6 +92,9 @@ type diskCache struct {
 
 	// Counts, for tests and the debug log.
 	hits, misses, writes atomic.Int64
+	// wroteHook, when set (by a test, before the first put), is called
+	// after each batch the writer wrote.
+	wroteHook func()
 }
 
 // openCache opens the cache in dir, or returns nil (no cache) when dir is
@@ -110,7 +113,7 @@ func openCache(dir string, log *slog.Logger) *diskCache {
 		return off(err)
 	}
 	c := &diskCache{dir: filepath.Join(dir, cacheLayout), binary: id, log: log,
-		index: map[string]packRec{}, pending: map[string][]byte{},
+		index: map[string]packRec{}, pending: map[string]queued{},
 		kick: make(chan struct{}, 1), done: make(chan struct{})}
 	if err := os.MkdirAll(c.dir, 0o755); err != nil {
 		return off(err)
@@ -249,7 +252,8 @@ func (r packRec) read(f *os.File, key string) ([]byte, bool) {
 // 0) for an entry still queued for the writer.
 func (c *diskCache) get(key string) ([]byte, packRec, bool) {
 	c.mu.Lock()
-	data, ok := c.pending[key]
+	q, ok := c.pending[key]
+	data := q.payload
 	r, found := c.index[key]
 	var f *os.File
 	if found {
@@ -276,11 +280,11 @@ func (c *diskCache) get(key string) ([]byte, packRec, bool) {
 	return payload, r, true
 }
 
-// packedMap is where a cached module's source map is: n bytes at off in
-// one of the packs, with their CRC-32C. Only DevTools and the error
-// overlay ask for a map, so a module read from the cache leaves its map
-// there rather than holding it: maps are nearly half of what a module
-// holds, 10 MB of a restart's RSS at 20,000 modules (issue #14).
+// packedMap is where a module's source map is in the module cache: n
+// bytes at off in one of the packs, with their CRC-32C. Only DevTools and
+// the error overlay ask for a map, so a module leaves its map there once
+// the cache has it rather than holding it: maps are nearly half of what a
+// module holds, 10 MB of RSS at 20,000 modules (issue #14).
 type packedMap struct {
 	c    *diskCache
 	off  int64
@@ -292,23 +296,28 @@ type packedMap struct {
 // castagnoli is the CRC-32C table of packedMap's sums.
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// sourceMap returns what a module read from payload, the payload of rec,
-// keeps of its source map, the n bytes at off: where they are in the pack,
-// or a copy when the payload is not in a pack yet. Both are nil for no
-// map.
-func (c *diskCache) sourceMap(payload []byte, off, n int, rec packRec) ([]byte, *packedMap) {
-	sm := payload[off : off+n]
+// packedAt is where the n bytes at off in the payload of rec are.
+func (c *diskCache) packedAt(payload []byte, off, n int, rec packRec) *packedMap {
+	return &packedMap{c: c, off: rec.off + int64(off), n: int32(n), pack: rec.pack, sum: crc32.Checksum(payload[off:off+n], castagnoli)}
+}
+
+// sourceMap returns the source map of a module read from payload: the n
+// bytes at off, where they are in the pack when payload is rec's, or a
+// copy when it is an entry still queued (rec.n is 0); nil for none.
+func (c *diskCache) sourceMap(payload []byte, off, n int, rec packRec) *mapRef {
 	switch {
 	case n == 0:
-		return nil, nil
+		return nil
 	case rec.n == 0:
-		return bytes.Clone(sm), nil
+		return newMapRef(bytes.Clone(payload[off : off+n]))
 	}
-	return nil, &packedMap{c: c, off: rec.off + int64(off), n: int32(n), pack: rec.pack, sum: crc32.Checksum(sm, castagnoli)}
+	r := &mapRef{}
+	r.cur.Store(&mapAt{packed: c.packedAt(payload, off, n, rec)})
+	return r
 }
 
 // read reads the map from its pack: nil once the cache is closed, or when
-// the bytes are not the ones read when the module was.
+// the bytes are not the ones that were written.
 func (p *packedMap) read() []byte {
 	p.c.mu.Lock()
 	var f *os.File
@@ -327,14 +336,23 @@ func (p *packedMap) read() []byte {
 	return sm
 }
 
+// queued is an entry put for the writer: its payload and, when the
+// module's source map is in it (mapLen bytes at mapOff), the module's
+// hold on the map, which moves to the pack once the entry is written.
+type queued struct {
+	payload        []byte
+	sm             *mapRef
+	mapOff, mapLen int
+}
+
 // put queues the entry of key for the writer.
-func (c *diskCache) put(key string, payload []byte) {
+func (c *diskCache) put(key string, q queued) {
 	if c.broken.Load() {
 		return
 	}
 	c.mu.Lock()
 	if !c.closed {
-		c.pending[key] = payload
+		c.pending[key] = q
 	}
 	c.mu.Unlock()
 	select {
@@ -359,10 +377,7 @@ func (c *diskCache) run() {
 		}
 		for {
 			c.mu.Lock()
-			batch := make(map[string][]byte, len(c.pending))
-			for key, data := range c.pending {
-				batch[key] = data
-			}
+			batch := maps.Clone(c.pending)
 			closed := c.closed
 			c.mu.Unlock()
 			if len(batch) == 0 {
@@ -371,21 +386,32 @@ func (c *diskCache) run() {
 				}
 				break
 			}
+			var recs map[string]packRec
 			if !c.broken.Load() {
-				if err := c.writeBatch(batch, time.Now()); err != nil && !c.broken.Swap(true) {
+				var err error
+				if recs, err = c.writeBatch(batch, time.Now()); err != nil && !c.broken.Swap(true) {
 					c.log.Warn("the module cache is off for this run: " + err.Error())
 				}
 			}
+			// The modules' maps are in the pack now.
+			for key, r := range recs {
+				if q := batch[key]; q.sm != nil {
+					q.sm.cur.Store(&mapAt{packed: c.packedAt(q.payload, q.mapOff, q.mapLen, r)})
+				}
+			}
+			if c.wroteHook != nil {
+				c.wroteHook()
+			}
 			c.mu.Lock()
-			for key, data := range batch {
-				if string(c.pending[key]) == string(data) {
+			for key, q := range batch {
+				if string(c.pending[key].payload) == string(q.payload) {
 					delete(c.pending, key)
 				}
 			}
 			if len(c.pending) == 0 {
 				// A map keeps its size: a cold start's entries would
 				// hold on to room for all of them (issue #14).
-				c.pending = map[string][]byte{}
+				c.pending = map[string]queued{}
 			}
 			c.mu.Unlock()
 		}
@@ -393,24 +419,28 @@ func (c *diskCache) run() {
 }
 
 // writeBatch writes batch's entries to the run's pack, making it first if
-// need be, and indexes them.
-func (c *diskCache) writeBatch(batch map[string][]byte, now time.Time) error {
+// need be, indexes them and returns their records.
+func (c *diskCache) writeBatch(batch map[string]queued, now time.Time) (map[string]packRec, error) {
 	if c.own == nil {
 		f, err := newPack(c.dir)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		c.mu.Lock()
 		c.packs = append(c.packs, f)
 		c.own, c.ownPack, c.ownSize = f, int32(len(c.packs)-1), int64(len(packMagic))
 		c.mu.Unlock()
 		if err := os.WriteFile(filepath.Join(c.dir, markName(c.binary)), nil, 0o644); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	recs, size, err := writeRecords(c.own, c.ownPack, c.ownSize, batch, now.UnixNano())
+	payloads := make(map[string][]byte, len(batch))
+	for key, q := range batch {
+		payloads[key] = q.payload
+	}
+	recs, size, err := writeRecords(c.own, c.ownPack, c.ownSize, payloads, now.UnixNano())
 	if err != nil {
-		return fmt.Errorf("write %s: %w", c.own.Name(), err)
+		return nil, fmt.Errorf("write %s: %w", c.own.Name(), err)
 	}
 	c.ownSize = size
 	c.mu.Lock()
@@ -420,7 +450,7 @@ func (c *diskCache) writeBatch(batch map[string][]byte, now time.Time) error {
 	}
 	c.mu.Unlock()
 	c.writes.Add(int64(len(recs)))
-	return nil
+	return recs, nil
 }
 
 // newPack creates an empty pack in dir, open for reading and appending.

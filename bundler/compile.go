@@ -356,7 +356,7 @@ func (b *Bundler) compileBatch(units []unit) (out map[string]*module, assets []*
 				js := b.outFile(m.id)
 				m.out, m.helpers = splitHelpers(files[js])
 				m.helpers = b.shareHelpers(m.helpers)
-				m.srcMap = b.fixMap(files[js+".map"], filepath.Dir(js))
+				m.srcMap = newMapRef(b.fixMap(files[js+".map"], filepath.Dir(js)))
 				delete(files, js)
 				delete(files, js+".map")
 				assets = append(assets, b.finishModule(m, u, files, seen)...)

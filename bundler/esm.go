@@ -75,7 +75,7 @@ func (b *Bundler) compileTLA(u unit, m *module) []*Output {
 		m.out, m.helpers = splitHelpers(append([]byte(bannerMark+"\n"), append(r.Code, "});\n"...)...))
 		m.helpers = b.shareHelpers(m.helpers)
 		// The map starts at the code, one line below the banner.
-		m.srcMap = b.fixMap(bytes.Replace(r.Map, []byte(`"mappings": "`), []byte(`"mappings": ";`), 1), filepath.Dir(js))
+		m.srcMap = newMapRef(b.fixMap(bytes.Replace(r.Map, []byte(`"mappings": "`), []byte(`"mappings": ";`), 1), filepath.Dir(js)))
 	}
 	if err != nil {
 		m.out, m.errs = nil, []Message{{Text: "top-level await: " + err.Error(), File: m.file}}
@@ -280,7 +280,7 @@ func (b *Bundler) compileStrict(mods map[string]*module, ids []string) {
 		c.out, c.helpers = splitHelpers(files[js])
 		c.helpers = b.shareHelpers(c.helpers)
 		c.out = appInterop(c.out)
-		c.srcMap, c.packed = b.fixMap(files[js+".map"], filepath.Dir(js)), nil
+		c.srcMap = newMapRef(b.fixMap(files[js+".map"], filepath.Dir(js)))
 		c.strict, c.hash = true, ""
 		mods[u.id] = &c
 	}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/devserve/devserve/internal/protocol"
 )
@@ -74,8 +75,7 @@ type module struct {
 	waits    bool              // has, or imports a module that has, top-level await
 	out      []byte            // esbuild's output: banner line, code, footer; helpers blanked
 	helpers  map[string]string // esbuild's runtime helpers the code uses, by name; shared, never changed (see shareHelpers)
-	srcMap   []byte            // its source map, sources as URL paths; see sourceMap
-	packed   *packedMap        // or where it is in the module cache
+	srcMap   *mapRef           // its source map, sources as URL paths; nil: none
 	deps     map[string]string // specifier as written -> module id
 	static   []string          // ids it imports statically, in the order of its imports
 	dyn      []string          // ids it imports with import()
@@ -93,14 +93,43 @@ type module struct {
 	depIDs []string // the ids of deps, sorted, without repeats: what reach walks; set by render
 }
 
-// sourceMap returns the module's source map: the one its compile made, or
-// the one in the module cache that it was read from; nil when it has
-// none.
+// sourceMap returns the module's source map; nil when it has none.
 func (m *module) sourceMap() []byte {
-	if m.packed != nil {
-		return m.packed.read()
+	return m.srcMap.bytes()
+}
+
+// mapRef holds a module's source map: its bytes until the module cache
+// has written them, then where they are there (see packedMap). The
+// cache's writer moves it while a request may read it, so the two are
+// swapped whole.
+type mapRef struct{ cur atomic.Pointer[mapAt] }
+
+// mapAt is a source map's bytes, or where they are in the module cache.
+type mapAt struct {
+	b      []byte
+	packed *packedMap
+}
+
+// newMapRef holds b; nil for an empty map.
+func newMapRef(b []byte) *mapRef {
+	if len(b) == 0 {
+		return nil
 	}
-	return m.srcMap
+	r := &mapRef{}
+	r.cur.Store(&mapAt{b: b})
+	return r
+}
+
+// bytes returns the map; nil for none, or when the cache cannot give it.
+func (r *mapRef) bytes() []byte {
+	if r == nil {
+		return nil
+	}
+	at := r.cur.Load()
+	if at.packed != nil {
+		return at.packed.read()
+	}
+	return at.b
 }
 
 // setKey sets (*m)[k] to v, making the map if it is nil.
