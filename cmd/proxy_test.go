@@ -212,7 +212,9 @@ func TestServeProxyBadInput(t *testing.T) {
 	} {
 		t.Run(tt.value, func(t *testing.T) {
 			cmd := exec.Command(os.Args[0], "-test.run=^TestServeProxyBadInput$", "--", "--port", "0", "--proxy", tt.value, dir)
-			cmd.Env = append(os.Environ(), "DEVSERVE_TEST_MAIN=1")
+			// The child exits inside Execute, past TestMain's cleanup:
+			// the folders TestMain makes go to one the test removes.
+			cmd.Env = append(os.Environ(), "DEVSERVE_TEST_MAIN=1", "TMPDIR="+t.TempDir())
 			var stdout, stderr strings.Builder
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			err := cmd.Run()
