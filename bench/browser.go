@@ -26,19 +26,23 @@ type Browser struct {
 	Version string
 }
 
-// chromiumFlags are the browser's command-line flags. chromedp adds
-// --remote-debugging-pipe, about:blank and, since no user-data-dir is given,
-// a fresh temporary --user-data-dir that it deletes when the browser exits.
-func chromiumFlags(execPath string) []chromedp.ExecAllocatorOption {
+// chromiumFlags are the browser's command-line flags, with its user data
+// in dir. chromedp adds --remote-debugging-pipe and about:blank.
+func chromiumFlags(execPath, dir string) []chromedp.ExecAllocatorOption {
 	return append(browsertest.Flags(),
 		chromedp.ExecPath(execPath),
+		chromedp.UserDataDir(dir),
 		chromedp.Flag("disable-extensions", true),
 	)
 }
 
-// StartBrowser starts Chromium at execPath. Cancelling ctx kills it.
-func StartBrowser(ctx context.Context, execPath string) (*Browser, error) {
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, chromiumFlags(execPath)...)
+// StartBrowser starts Chromium at execPath, with its user data and
+// temporary files (TMPDIR) in dir, which the caller removes: a browser
+// that is killed leaves its singleton socket's folder behind.
+// Cancelling ctx kills it.
+func StartBrowser(ctx context.Context, execPath, dir string) (*Browser, error) {
+	opts := append(chromiumFlags(execPath, dir), chromedp.Env("TMPDIR="+dir))
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
 	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
 	b := &Browser{ctx: bctx, cancel: func() { cancelBrowser(); cancelAlloc() }}
 	if err := chromedp.Do(bctx); err != nil {

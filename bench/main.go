@@ -216,7 +216,7 @@ func run(ctx context.Context, cfg *Config) error {
 	for _, t := range cfg.Tools {
 		res.Versions[t.Name] = t.Version(env)
 	}
-	b, err := StartBrowser(ctx, cfg.Chromium)
+	b, err := StartBrowser(ctx, cfg.Chromium, filepath.Join(workDir, "chromium"))
 	if err != nil {
 		return err
 	}
