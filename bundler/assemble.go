@@ -40,12 +40,18 @@ func helperBlock(mods ...*module) []byte {
 }
 
 // render works out what the graph keeps of the module's registration
-// (appendDef): its hash, its lines and the ids it imports. The
+// (appendDef): its hash, its lines, the ids it imports and whether its
+// exports are plain (see plain.go). The
 // registration itself is made again whenever a script holds it: kept, it
 // would be the largest part of the server's memory after the scripts
 // (issue #14), and making it takes a few microseconds.
 func (m *module) render() {
 	m.depIDs = slices.Compact(slices.Sorted(maps.Values(m.deps)))
+	m.plain = [2]int32{}
+	if m.acyclic {
+		start, end := exportsAt(bytes.TrimPrefix(m.out, []byte(bannerMark)))
+		m.plain = [2]int32{int32(start), int32(end)}
+	}
 	def := m.appendDef(nil)
 	m.hash = hashHex(def)
 	m.lines = bytes.Count(def, []byte("\n"))
@@ -94,6 +100,9 @@ func (m *module) appendDef(dst []byte) []byte {
 		dst = append(dst, `require=`+metaName+`.require;`...)
 	}
 	body := bytes.TrimPrefix(m.out, []byte(bannerMark))
+	if m.plain[1] > 0 {
+		body = appendPlain(nil, body, int(m.plain[0]), int(m.plain[1]))
+	}
 	if m.refresh {
 		// Fast Refresh's registrations call these; the runtime makes the
 		// module a boundary when its exports are all components.

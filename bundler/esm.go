@@ -169,8 +169,9 @@ func tlaSource(esm []byte) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
-// cycles returns the ids of the modules of the project (not packages)
-// that lie on an import cycle, by Tarjan's algorithm over their imports.
+// cycles returns the ids of the compiled modules, packages included, that
+// lie on an import cycle, by Tarjan's algorithm over their imports.
+// (compileStrict takes the project's among them.)
 func cycles(mods map[string]*module) map[string]bool {
 	in := map[string]bool{}
 	index, low := map[string]int{}, map[string]int{}
@@ -184,7 +185,7 @@ func cycles(mods map[string]*module) map[string]bool {
 		stack = append(stack, id)
 		onStack[id] = true
 		for _, d := range mods[id].static {
-			if m := mods[d]; m == nil || m.dep || !m.compiled() {
+			if m := mods[d]; m == nil || !m.compiled() {
 				continue
 			}
 			if _, ok := index[d]; !ok {
@@ -214,7 +215,7 @@ func cycles(mods map[string]*module) map[string]bool {
 		}
 	}
 	for _, id := range slices.Sorted(maps.Keys(mods)) {
-		if m := mods[id]; !m.dep && m.compiled() {
+		if m := mods[id]; m.compiled() {
 			if _, ok := index[id]; !ok {
 				visit(id)
 			}

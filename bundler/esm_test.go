@@ -19,7 +19,8 @@ func TestCycles(t *testing.T) {
 		{"self", map[string][]string{"/a": {"/a"}, "/b": nil}, nil, []string{"/a"}},
 		{"two cycles", map[string][]string{"/m": {"/a", "/c"}, "/a": {"/b"}, "/b": {"/a"}, "/c": {"/d"}, "/d": {"/e"}, "/e": {"/c"}},
 			nil, []string{"/a", "/b", "/c", "/d", "/e"}},
-		{"through a package", map[string][]string{"/a": {"/p"}, "/p": {"/a"}}, []string{"/p"}, nil},
+		{"through a package", map[string][]string{"/a": {"/p"}, "/p": {"/a"}}, []string{"/p"}, []string{"/a", "/p"}},
+		{"in a package", map[string][]string{"/a": {"/p"}, "/p": {"/q"}, "/q": {"/p"}}, []string{"/p", "/q"}, []string{"/p", "/q"}},
 		{"missing module", map[string][]string{"/a": {"/gone"}}, nil, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -73,6 +73,7 @@ type module struct {
 	strict   bool              // compiled without bundling: its let and const stay; see esm.go
 	tla      bool              // has top-level await; see compileTLA
 	waits    bool              // has, or imports a module that has, top-level await
+	acyclic  bool              // in no import cycle: its exports may be plain properties; see plain.go
 	out      []byte            // esbuild's output: banner line, code, footer; helpers blanked
 	helpers  map[string]string // esbuild's runtime helpers the code uses, by name; shared, never changed (see shareHelpers)
 	srcMap   *mapRef           // its source map, sources as URL paths; nil: none
@@ -86,9 +87,10 @@ type module struct {
 	warns    []Message
 	rec      *cacheRec // what its compile saw, until it is in the cache; see cache.go
 
-	hash  string // of its registration, __devserve_define(id, deps, factory), made by appendDef; "": not rendered
-	lines int    // of its registration
-	sig   uint64 // of id and hash; see graph.sig
+	hash  string   // of its registration, __devserve_define(id, deps, factory), made by appendDef; "": not rendered
+	plain [2]int32 // with acyclic, where its export statement is in its code when its exports are plain; see exportsAt
+	lines int      // of its registration
+	sig   uint64   // of id and hash; see graph.sig
 
 	depIDs []string // the ids of deps, sorted, without repeats: what reach walks; set by render
 }
@@ -182,8 +184,10 @@ func (b *Bundler) buildModules(changed []string, all bool) (mods, patch map[stri
 	b.dropGone(mods, todo)
 	assets = b.compileReached(mods, todo)
 	g.keepReached(mods)
-	b.compileStrict(mods, slices.Sorted(maps.Keys(cycles(mods))))
+	cyclic := cycles(mods)
+	b.compileStrict(mods, slices.Sorted(maps.Keys(cyclic)))
 	markWaits(mods)
+	markAcyclic(mods, cyclic)
 	return mods, nil, assets
 }
 
@@ -352,7 +356,7 @@ func (b *Bundler) patchModules(todo map[string]bool) (map[string]*module, []*Out
 			return nil, nil, false
 		}
 		// The same imports: the same cycles, the same waits.
-		m.waits = old.waits
+		m.waits, m.acyclic = old.waits, old.acyclic
 		if old.strict {
 			strict = append(strict, id)
 		}

@@ -36,6 +36,28 @@ func TestBrowserESMSemantics(t *testing.T) {
 		ts.write(t, "src/b.ts", "import { a } from './a'\nexport const b = 'b2'\n")
 		waitJS(t, tab, outText("a b2"))
 	})
+	t.Run("Exports", func(t *testing.T) {
+		// Exports set as plain properties outside cycles (bundler/plain.go)
+		// read as the browser's own modules do: a let that a function
+		// changes stays live, a namespace lists its names in order, and a
+		// module that an edit puts in a cycle reads a function declared
+		// below its import while the module that declares it waits.
+		dir := t.TempDir()
+		writeTestFile(t, dir, "index.html", `<!doctype html><link rel="icon" href="data:,"><p id="out">loading</p><script type="module" src="/src/main.ts"></script>`)
+		writeTestFile(t, dir, "src/main.ts", "import { count, inc } from './live'\nimport * as ns from './ns'\nimport { a } from './a'\n"+
+			"inc()\ninc()\ndocument.getElementById('out')!.textContent = `${count} ${Object.keys(ns).join()} ${a}`\n")
+		writeTestFile(t, dir, "src/live.ts", "export let count = 0\nexport function inc() { count++ }\n")
+		writeTestFile(t, dir, "src/ns.ts", "export const zeta = 1\nexport function alpha() {}\nexport default 2\nexport class Mid {}\n")
+		writeTestFile(t, dir, "src/a.ts", "import { b } from './b'\nexport const a = 'a' + b\nexport function name() { return 'A' }\n")
+		writeTestFile(t, dir, "src/b.ts", "export const b = 'b'\n")
+		ts := startServer(t, dir, "127.0.0.1:0", Options{})
+		tab := browsertest.NewTab(t, browser)
+		openPage(t, tab, ts.URL)
+		waitJS(t, tab, outText("2 Mid,alpha,default,zeta ab")+` && `+pageOK)
+
+		ts.write(t, "src/b.ts", "import { name } from './a'\nexport const b = name()\n")
+		waitJS(t, tab, outText("2 Mid,alpha,default,zeta aA")+` && `+pageOK)
+	})
 	t.Run("TopLevelAwait", func(t *testing.T) {
 		dir := t.TempDir()
 		writeTestFile(t, dir, "index.html", `<!doctype html><link rel="icon" href="data:,"><p id="out">loading</p><script type="module" src="/src/main.ts"></script>`)
