@@ -164,7 +164,13 @@ func constantBinding(body []byte, v string, skip, skipEnd int) bool {
 		if bytes.HasSuffix(before, []byte("++")) || bytes.HasSuffix(before, []byte("--")) {
 			return false
 		}
-		if !readFollows(bytes.TrimLeft(after, " \t\r\n")) {
+		rest := bytes.TrimLeft(after, " \t\r\n")
+		// "(v," is a call's first argument (jsx(App, ...)) or an arrow's
+		// parameter: never an assignment to the binding.
+		if first := bytes.HasSuffix(bytes.TrimRight(before, "\r\n"), []byte("(")); first && bytes.HasPrefix(rest, []byte(",")) {
+			continue
+		}
+		if !readFollows(rest) {
 			return false
 		}
 	}

@@ -27,6 +27,9 @@ func TestPlainExports(t *testing.T) {
 			"var v = 1;\nf(v);\nx = v ? v : -v;\ny = v + v - v * v / v % v;\nz = v == 1 || v != 2 || v <= v >= v;\n"+
 				"w = v?.p ?? v[0];\ns = `${v}`;\no = { v: 1 };\nobj.v = 2;\ncall(...v);\nq = (v) => v;\nif (v instanceof K) {\n}\n"),
 			"a_exports.v = v;"},
+		{"a first argument", exportsBody("  App: () => App", "function App() {\n}\nrender((0, import_jsx.jsx)(App, {}), root);\nvar f = (App, b) => App;\n"),
+			"a_exports.App = App;"},
+		{"a later argument", exportsBody("  v: () => v", "var v = 1;\nf(a, v, b);\n"), ""},
 		{"in strings", exportsBody("  v: () => v", "var v = 1;\nlog(\"v = 2\", 'v', `v`);\n"), "a_exports.v = v;"},
 		{"a let, changed later", exportsBody("  count: () => count,\n  inc: () => inc",
 			"var count = 0;\nfunction inc() {\n  count++;\n}\n"), ""},
