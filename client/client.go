@@ -24,7 +24,7 @@ package client
 import (
 	"bytes"
 	"crypto/sha256"
-	_ "embed"
+	"embed"
 	"encoding/base64"
 	"html"
 	"net/url"
@@ -79,6 +79,26 @@ var errorsSource []byte
 
 //go:embed worker.js
 var workerSource []byte
+
+// minified holds the scripts as they are served, minified by go generate
+// (see internal/minify).
+//
+//go:generate go run ./internal/minify/gen
+//go:embed min
+var minified embed.FS
+
+// Minified returns the script served at path ([Path], [WorkerPath],
+// [HMRPath] or [ErrorsPath]) minified, as the server sends it: every page
+// loads the client, and minified it is about half the bytes. nil for
+// another path. The caller owns the returned slice.
+func Minified(path string) []byte {
+	name := map[string]string{Path: "client.js", WorkerPath: "worker.js", HMRPath: "hmr.js", ErrorsPath: "errors.js"}[path]
+	if name == "" {
+		return nil
+	}
+	b, _ := minified.ReadFile("min/" + name)
+	return b
+}
 
 // Source returns the client script, JavaScript to serve at [Path] with the
 // content type text/javascript. The caller owns the returned slice.
