@@ -12,16 +12,16 @@ import (
 
 func main() {
 	for _, name := range minify.Names {
-		if err := write(name); err != nil {
+		if err := write(".", name); err != nil {
 			fmt.Fprintln(os.Stderr, "gen:", err)
 			os.Exit(1)
 		}
 	}
 }
 
-// write minifies name into min/name.
-func write(name string) error {
-	src, err := os.ReadFile(name)
+// write minifies dir/name into dir/min/name.
+func write(dir, name string) error {
+	src, err := os.ReadFile(filepath.Join(dir, name))
 	if err != nil {
 		return err
 	}
@@ -29,5 +29,5 @@ func write(name string) error {
 	if err != nil {
 		return fmt.Errorf("minify %s: %w", name, err)
 	}
-	return os.WriteFile(filepath.Join("min", name), out, 0o644)
+	return os.WriteFile(filepath.Join(dir, "min", name), out, 0o644)
 }
