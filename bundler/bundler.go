@@ -387,8 +387,9 @@ type Bundler struct {
 	lookupWaitHook func()
 
 	// helperSets holds the maps of esbuild's helpers that modules share,
-	// by their names and texts; see shareHelpers.
-	helperSets sync.Map
+	// by their names (joined by NUL); see shareHelpers.
+	helperMu   sync.Mutex
+	helperSets map[string][]map[string]string
 }
 
 // entryCtx is one entry's esbuild context and what its builds left.
