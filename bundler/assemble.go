@@ -41,10 +41,10 @@ func helperBlock(mods ...*module) []byte {
 
 // render works out what the graph keeps of the module's registration
 // (appendDef): its hash, its lines, the ids it imports and whether its
-// exports are plain (see plain.go). The
-// registration itself is made again whenever a script holds it: kept, it
-// would be the largest part of the server's memory after the scripts
-// (issue #14), and making it takes a few microseconds.
+// exports are plain (see plain.go). The registration itself is made
+// again whenever a script holds it: kept, it would be the largest part of
+// the server's memory after the scripts (issue #14), and making it takes
+// a few microseconds.
 func (m *module) render() {
 	m.depIDs = slices.Compact(slices.Sorted(maps.Values(m.deps)))
 	m.plain = [2]int32{}
