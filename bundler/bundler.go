@@ -366,7 +366,7 @@ type Bundler struct {
 	// can remap files; module mode then leaves all resolving to esbuild.
 	browserField bool
 	browser      browserMaps  // module mode: package.json "browser" fields, by folder
-	resolves     resolveCache // module mode: imports resolved during the Build in progress
+	resolves     resolveCache // module mode: imports resolved since files last came or went
 	// refresh is how module mode does Fast Refresh, if it does; see
 	// refresh.go.
 	refresh  refreshSetup

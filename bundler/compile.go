@@ -652,8 +652,9 @@ func (b *Bundler) quickResolve(dir, spec string, inPkg bool) (string, bool) {
 	return p, true
 }
 
-// resolveCache holds what resolveImport answered during one Build: many
-// modules of one folder import the same things.
+// resolveCache holds what resolveImport answered since a Build last saw
+// files come or go (see onlyEdits): many modules of one folder import the
+// same things, and an edit of a module imports what it did.
 type resolveCache struct {
 	mu   sync.Mutex
 	m    map[string]resolved

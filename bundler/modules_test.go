@@ -364,3 +364,46 @@ func TestModuleAssetQueries(t *testing.T) {
 		t.Errorf("the update of /logo.svg?inline is\n%s\nwant the new data: URL", code)
 	}
 }
+
+// TestResolvesKeptAcrossEdits: the imports resolved for one build stay
+// for the next while the builds see only edits of the modules' files, and
+// are forgotten when a file comes: a new file can take an import over.
+func TestResolvesKeptAcrossEdits(t *testing.T) {
+	root := project(t, map[string]string{
+		"index.html":                     `<script type="module" src="/main.js"></script>`,
+		"main.js":                        "import { x } from './x';\nimport { a } from './a.js';\nimport { shout } from 'tiny';\nconsole.log(x, a, shout('s'));\n",
+		"a.js":                           "export const a = 1;\n",
+		"x/index.js":                     "export const x = 'folder';\n",
+		"node_modules/tiny/package.json": `{"name":"tiny","main":"index.js"}`,
+		"node_modules/tiny/index.js":     "exports.shout = (s) => s.toUpperCase();\n",
+	})
+	b := open(t, Options{Root: root, Modules: true})
+	mustBuild(t, b, nil)
+	cached := func() int {
+		b.resolves.mu.Lock()
+		defer b.resolves.mu.Unlock()
+		return len(b.resolves.m)
+	}
+	if cached() == 0 {
+		t.Fatal("nothing resolved through the cache")
+	}
+
+	// An edit of a.js: main.js's imports stay resolved.
+	writeFiles(t, root, map[string]string{"a.js": "export const a = 2;\n"})
+	mustBuild(t, b, []string{"a.js"})
+	if cached() == 0 {
+		t.Error("an edit of a module forgot the imports resolved")
+	}
+
+	// x.js comes, with an edit of main.js in the same batch: ./x is
+	// x.js now, not x/index.js.
+	writeFiles(t, root, map[string]string{"x.js": "export const x = 'file';\n", "main.js": "import { x } from './x';\nconsole.log(x);\n"})
+	mustBuild(t, b, []string{"x.js", "main.js"})
+	if got := b.graph.mods["/main.js"].deps["./x"]; got != "/x.js" {
+		t.Errorf("./x resolved to %q, want /x.js", got)
+	}
+	// A file gone, with an edit: forgotten too.
+	if b.onlyEdits([]string{"gone.js"}) || b.onlyEdits([]string{"main.js", "x"}) || !b.onlyEdits([]string{"main.js"}) || b.onlyEdits(nil) {
+		t.Error("onlyEdits: want true for an existing module's file alone")
+	}
+}
