@@ -122,17 +122,20 @@ func (g *graph) touched(p string, add func(id string)) {
 	if filepath.IsAbs(p) {
 		sep = string(filepath.Separator)
 	}
-	find := func(f string) int {
-		i, _ := slices.BinarySearchFunc(g.files, f, func(r fileRef, f string) int { return strings.Compare(r.file, f) })
-		return i
-	}
-	for i := find(p); i < len(g.files) && g.files[i].file == p; i++ {
+	for i := g.fileAt(p); i < len(g.files) && g.files[i].file == p; i++ {
 		check(g.files[i].id)
 	}
 	dir := p + sep // "p.js" and "p-x/…" sort between p and the files under p
-	for i := find(dir); i < len(g.files) && strings.HasPrefix(g.files[i].file, dir); i++ {
+	for i := g.fileAt(dir); i < len(g.files) && strings.HasPrefix(g.files[i].file, dir); i++ {
 		check(g.files[i].id)
 	}
+}
+
+// fileAt returns the index in g.files of the first entry of file f, or
+// where it would be.
+func (g *graph) fileAt(f string) int {
+	i, _ := slices.BinarySearchFunc(g.files, f, func(r fileRef, f string) int { return strings.Compare(r.file, f) })
+	return i
 }
 
 // reach lists the modules an entry reaches, depth first.

@@ -207,8 +207,7 @@ func (b *Bundler) buildModules(changed []string, all bool) (mods, patch map[stri
 func (b *Bundler) onlyEdits(changed []string) bool {
 	g := b.graph
 	for _, p := range changed {
-		i, found := slices.BinarySearchFunc(g.files, p, func(r fileRef, p string) int { return strings.Compare(r.file, p) })
-		if !found || g.files[i].file != p {
+		if i := g.fileAt(p); i == len(g.files) || g.files[i].file != p {
 			return false
 		}
 		abs := p
