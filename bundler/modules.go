@@ -210,11 +210,7 @@ func (b *Bundler) onlyEdits(changed []string) bool {
 		if i := g.fileAt(p); i == len(g.files) || g.files[i].file != p {
 			return false
 		}
-		abs := p
-		if !filepath.IsAbs(p) {
-			abs = filepath.Join(b.root, filepath.FromSlash(p))
-		}
-		if fi, err := os.Stat(abs); err != nil || !fi.Mode().IsRegular() {
+		if fi, err := os.Stat(b.abs(unit{file: p, dep: filepath.IsAbs(p)})); err != nil || !fi.Mode().IsRegular() {
 			return false
 		}
 	}
