@@ -18,13 +18,15 @@ import (
 //     bundler, as with Options.Bundle (a JS change reloads the pages), and
 //     keeps their paths in sinceModules: modules may have read them either
 //     way.
-//   - When modules has built, the loop serves it (installModules) and,
-//     once no build runs, builds those paths again with it, and the files
-//     of linked packages changed since its build began: only module mode
-//     watches their folders (bundler.LinkedChangedSince). The pages are
-//     told nothing: they show what is on disk, as bundled code. Their JS
-//     sets globalThis.__devserve_bundled, so their client reloads them on
-//     the first JS update, into module mode.
+//   - When modules has built, the loop, once no build runs, builds those
+//     paths again with it, and the files of linked packages changed since
+//     its build began (only module mode watches their folders:
+//     bundler.LinkedChangedSince), and then serves it (installModules):
+//     served before that, it would give a request what its build read
+//     before those changes. The pages are told nothing: they show what
+//     is on disk, as bundled code. Their JS sets
+//     globalThis.__devserve_bundled, so their client reloads them on the
+//     first JS update, into module mode.
 
 // modulesBuild is the outcome of the first build of Server.modules.
 type modulesBuild struct {
@@ -76,12 +78,16 @@ func (s *Server) buildModules() {
 			s.opts.modulesHook()
 		}
 		res := m.Build(nil)
+		if s.opts.modulesBuiltHook != nil {
+			s.opts.modulesBuiltHook()
+		}
 		s.modulesBuilt <- modulesBuild{res: res, start: start, elapsed: time.Since(start)}
 	})
 }
 
-// installModules makes modules serve, after its first build, in the build
-// loop with no build running; the bundled bundler is closed. A failed
+// installModules makes modules serve, once it has built (its first build,
+// and what changed since it began), in the build loop with no build
+// running; the bundled bundler is closed. A failed
 // build's errors go to the pages. A good one is told to nobody, as the
 // pages show the same code, bundled, unless the bundled build had failed
 // (bundling checks what module mode cannot, such as an import of a name

@@ -1,11 +1,12 @@
 package hmr
 
 import (
+	"context"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -43,7 +44,7 @@ func waitReady(t *testing.T, ts *testServer) {
 
 // TestBundleFirst serves a cold start bundled while module mode compiles:
 // the entry is the marked bundle until then, a change in the meantime
-// reloads the pages and is built again by module mode once it serves,
+// reloads the pages and is built again by module mode before it serves,
 // and a restart with the cache that the first run wrote serves module
 // mode at once.
 func TestBundleFirst(t *testing.T) {
@@ -78,15 +79,15 @@ func TestBundleFirst(t *testing.T) {
 	if r := ts.waitReport(t, ReportModules); r.Duration <= 0 {
 		t.Errorf("modules report = %+v, want its build's duration", r)
 	}
-	if r := ts.waitReport(t, EventBuilt); !strings.Contains(strings.Join(r.Changed, " "), "plain.js") {
-		t.Errorf("first report in module mode = %+v, want plain.js built again", r)
-	}
 	if ts.Status().Compiling {
 		t.Error("Status().Compiling = true after Ready")
 	}
 	js := getOK(t, ts.URL+"/main.js")
 	if strings.Contains(js, "__devserve_bundled") || !strings.Contains(js, "/__devserve/") {
 		t.Fatalf("the entry is not module mode's once it serves:\n%.300s", js)
+	}
+	if !strings.Contains(js, "changed while compiling") {
+		t.Errorf("module mode serves plain.js as it was before the change:\n%s", js)
 	}
 	ts.stop()
 
@@ -122,9 +123,9 @@ func TestBundleFirstBundleFailed(t *testing.T) {
 	}
 }
 
-// TestBundleFirstLinked edits a file of a linked workspace package while
-// module mode compiles: only module mode watches linked folders, so once
-// it serves, the file builds again, by its absolute path.
+// TestBundleFirstLinked edits a file of a linked workspace package after
+// module mode compiled it: only module mode watches linked folders, so
+// the file builds again, by its absolute path, before module mode serves.
 func TestBundleFirstLinked(t *testing.T) {
 	ws := t.TempDir()
 	for name, body := range map[string]string{
@@ -141,15 +142,21 @@ func TestBundleFirstLinked(t *testing.T) {
 	if err := os.Symlink(filepath.Join(ws, "packages", "ui"), filepath.Join(ws, "apps", "web", "node_modules", "ui")); err != nil {
 		t.Fatal(err)
 	}
-	label := filepath.Join(ws, "packages", "ui", "label.js")
-	opts, release := heldModules()
+	built := make(chan struct{})
+	hold := make(chan struct{})
+	var once sync.Once
+	release := func() { once.Do(func() { close(hold) }) }
 	defer release()
-	ts := startServer(t, filepath.Join(ws, "apps", "web"), "127.0.0.1:0", opts)
+	ts := startServer(t, filepath.Join(ws, "apps", "web"), "127.0.0.1:0", Options{BundleFirst: true, modulesBuiltHook: func() {
+		close(built)
+		<-hold
+	}})
+	<-built // module mode compiled the label as it was
 	writeTestFile(t, ws, "packages/ui/label.js", "export const label = \"edited while compiling\";\n")
 	release()
 	waitReady(t, ts)
-	if r := ts.waitReport(t, EventBuilt); !slices.Contains(r.Changed, label) {
-		t.Errorf("first build in module mode: %+v, want %s built again", r, label)
+	if js := getOK(t, ts.URL+"/main.js"); !strings.Contains(js, "edited while compiling") {
+		t.Errorf("module mode serves the linked file as it was before the edit:\n%s", js)
 	}
 }
 
@@ -167,3 +174,52 @@ func TestBundleFirstClose(t *testing.T) {
 		t.Error("Ready is open after Close")
 	}
 }
+
+// TestBundleFirstNeverStale: module mode compiled a file before an edit
+// that the bundle then built. From the moment module mode serves, it
+// serves the edit, never the code it compiled before it.
+func TestBundleFirstNeverStale(t *testing.T) {
+	dir := t.TempDir()
+	writeTestFile(t, dir, "index.html", `<script type="module" src="/main.js"></script>`)
+	writeTestFile(t, dir, "main.js", "console.log('count = 1');\n")
+	built := make(chan struct{})
+	hold := make(chan struct{})
+	var once sync.Once
+	release := func() { once.Do(func() { close(hold) }) }
+	defer release()
+	var ts *testServer
+	served := make(chan string, 1) // the entry, asked for as module mode says it serves
+	logger := slog.New(&onMessage{msg: "module mode serves", do: func() { served <- getOK(t, ts.URL+"/main.js") }})
+	ts = startServer(t, dir, "127.0.0.1:0", Options{BundleFirst: true, Logger: logger, modulesBuiltHook: func() {
+		close(built)
+		<-hold
+	}})
+	<-built // module mode compiled count = 1
+	writeTestFile(t, dir, "main.js", "console.log('count = 2');\n")
+	ts.waitReport(t, EventBuilt) // the bundle has it
+	if js := getOK(t, ts.URL+"/main.js"); !strings.Contains(js, "count = 2") {
+		t.Fatalf("the bundle after the edit:\n%s", js)
+	}
+	release()
+	waitReady(t, ts)
+	if js := <-served; !strings.Contains(js, "count = 2") {
+		t.Errorf("module mode served what it compiled before the edit:\n%s", js)
+	}
+}
+
+// onMessage is a slog.Handler that calls do when a record with message
+// msg is handled, on the goroutine that logs it.
+type onMessage struct {
+	msg string
+	do  func()
+}
+
+func (h *onMessage) Enabled(context.Context, slog.Level) bool { return true }
+func (h *onMessage) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == h.msg {
+		h.do()
+	}
+	return nil
+}
+func (h *onMessage) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *onMessage) WithGroup(string) slog.Handler      { return h }

@@ -50,20 +50,25 @@ func (s *Server) loop() {
 		sinceModules = map[string]watcher.Op{}
 	}
 	var modulesDone *modulesBuild
+	// install makes module mode serve once it has built what changed
+	// since its build began (the bundle has built it already): served
+	// before, it would give a request what its build read before those
+	// changes. The loop hears no batch meanwhile, so those paths count as
+	// changed during a build.
 	install := func(mb modulesBuild) {
-		s.installModules(mb)
-		for _, p := range s.current().LinkedChangedSince(mb.start) {
-			if _, ok := sinceModules[p]; !ok {
-				sinceModules[p] = watcher.Changed
-			}
+		for _, p := range s.modules.LinkedChangedSince(mb.start) {
+			sinceModules[p] = watcher.Changed
 		}
-		for p, op := range sinceModules {
-			if _, ok := pending[p]; !ok {
-				pending[p] = op
-			}
+		if len(sinceModules) > 0 {
+			start := time.Now()
+			mb.res = s.modules.Build(slices.Sorted(maps.Keys(sinceModules)))
+			mb.elapsed += time.Since(start)
+		}
+		for p := range sinceModules {
 			dirty[p] = true
 		}
 		sinceModules = nil
+		s.installModules(mb)
 	}
 	var due <-chan time.Time // when set, the stream's next build
 	var lastBatch, lastStart time.Time

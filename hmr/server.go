@@ -131,6 +131,9 @@ type Options struct {
 	// build of module mode with BundleFirst, once its start is taken,
 	// before it runs.
 	modulesHook func()
+	// modulesBuiltHook, for tests, is called on that goroutine once that
+	// build has ended, before the loop hears of it.
+	modulesBuiltHook func()
 	// fetchUpdates, for tests, keeps the code out of built events: the
 	// pages fetch every hot update (see inline.go).
 	fetchUpdates bool
