@@ -45,9 +45,9 @@ func (s *Server) loop() {
 	// With BundleFirst, until module mode serves: the changes since its
 	// first build began, and that build's outcome if it came during a
 	// build (see bundlefirst.go).
-	var sinceModules map[string]watcher.Op
+	var sinceModules map[string]bool
 	if s.modules != nil {
-		sinceModules = map[string]watcher.Op{}
+		sinceModules = map[string]bool{}
 	}
 	var modulesDone *modulesBuild
 	// install makes module mode serve once it has built what changed
@@ -57,7 +57,7 @@ func (s *Server) loop() {
 	// changed during a build.
 	install := func(mb modulesBuild) {
 		for _, p := range s.modules.LinkedChangedSince(mb.start) {
-			sinceModules[p] = watcher.Changed
+			sinceModules[p] = true
 		}
 		if len(sinceModules) > 0 {
 			start := time.Now()
@@ -89,7 +89,7 @@ func (s *Server) loop() {
 		for _, c := range batch {
 			pending[c.Path] = c.Op
 			if sinceModules != nil {
-				sinceModules[c.Path] = c.Op
+				sinceModules[c.Path] = true
 			}
 			if done != nil {
 				dirty[c.Path] = true
