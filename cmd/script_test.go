@@ -46,6 +46,9 @@ func (c isolatedCache) Run() int {
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "../testdata/scripts",
+		// In the test's own folder: testscript leaves its folder of
+		// scripts in the temporary folder when -run picks some of them.
+		WorkdirRoot: t.TempDir(),
 		Setup: func(env *testscript.Env) error {
 			env.Values[scriptServerKey{}] = &scriptServer{}
 			return nil
