@@ -540,6 +540,9 @@ func (b *Bundler) LookupURL(u *url.URL) (*Output, bool) {
 	if c.a != nil {
 		return c.output(), true
 	}
+	if !ok {
+		return b.mapOnRequest(u.Path)
+	}
 	return o, ok
 }
 
