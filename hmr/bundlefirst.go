@@ -13,7 +13,9 @@ import (
 //
 //   - New builds a bundler without module mode (bundler.Options.MarkBundled)
 //     and serves it; the module-mode one, modules, builds on a goroutine of
-//     its own, started once the bundled build is done.
+//     its own, started once the bundled build is done. The bundles are
+//     built without their source maps, which the first page waits for
+//     and seldom asks for; a request makes one (bundler.Options.MapsOnRequest).
 //   - Until that ends, the build loop builds changes with the bundled
 //     bundler, as with Options.Bundle (a JS change reloads the pages), and
 //     keeps their paths in sinceModules: modules may have read them either
@@ -50,7 +52,7 @@ func (s *Server) newBundlers(opts bundler.Options) error {
 		return nil
 	}
 	first := opts
-	first.Modules, first.MarkBundled = false, true
+	first.Modules, first.MarkBundled, first.MapsOnRequest = false, true, true
 	bb, err := bundler.New(first)
 	if err != nil {
 		b.Close()

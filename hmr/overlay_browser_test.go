@@ -179,4 +179,16 @@ func TestBrowserRuntimeError(t *testing.T) {
 		ts.write(t, "src/view.ts", strings.Replace(view, "view ${text}", "view ${text}!", 1))
 		waitJS(t, tab, outText("view ready!")+` && `+pageOK+` && sessionStorage.getItem("runs") === "2"`)
 	})
+	// A cold start's first page is bundled without a source map, which
+	// the overlay's request makes (bundler.Options.MapsOnRequest).
+	t.Run("bundle-first", func(t *testing.T) {
+		opts, release := heldModules()
+		defer release()
+		ts := startServer(t, copyFixture(t, "overlay"), "127.0.0.1:0", opts)
+		tab := browsertest.NewTab(t, browser)
+		openPage(t, tab, ts.URL)
+		waitJS(t, tab, outText("view ready")+` && window.__devserve_bundled === true`)
+		evalJS[any](t, tab, `setTimeout(() => fail(5)), 0`)
+		waitJS(t, tab, overlayTitle("Uncaught TypeError: failed 5")+` && `+overlayShows(failWhere)+` && `+overlayShows(failLine))
+	})
 }
