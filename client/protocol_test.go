@@ -55,7 +55,7 @@ func TestScriptsUseProtocolGlobals(t *testing.T) {
 		"client.js": sorted(protocol.State, protocol.Reloads, protocol.Unbuilt, protocol.Bundled, protocol.HMR, protocol.Errors),
 		"hmr.js":    sorted(protocol.HMR, protocol.Errors),
 		"worker.js": nil,
-		"errors.js": nil,
+		"errors.js": sorted(protocol.Bundled),
 		"hot.d.ts":  nil,
 	}
 	for name, src := range scripts() {

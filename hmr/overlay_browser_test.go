@@ -190,5 +190,16 @@ func TestBrowserRuntimeError(t *testing.T) {
 		waitJS(t, tab, outText("view ready")+` && window.__devserve_bundled === true`)
 		evalJS[any](t, tab, `setTimeout(() => fail(5)), 0`)
 		waitJS(t, tab, overlayTitle("Uncaught TypeError: failed 5")+` && `+overlayShows(failWhere)+` && `+overlayShows(failLine))
+
+		// Once module mode serves, the bundle's URL answers its entry:
+		// a bundled page's error is shown as it is, not through that.
+		later := browsertest.NewTab(t, browser)
+		openPage(t, later, ts.URL)
+		waitJS(t, later, outText("view ready")+` && window.__devserve_bundled === true`)
+		release()
+		waitReady(t, ts)
+		evalJS[any](t, later, `setTimeout(() => fail(6)), 0`)
+		waitJS(t, later, overlayTitle("Uncaught TypeError: failed 6")+
+			` && window.__devserve.runtimeErrors.length === 1 && window.__devserve.runtimeErrors[0].code === null`)
 	})
 }
