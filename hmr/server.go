@@ -68,9 +68,10 @@ type Options struct {
 	// cache holds no module this binary compiled (a first start, an
 	// upgrade, no cache; bundler.CacheWarm): a
 	// bundle takes a fraction of the time of compiling every module alone,
-	// so the first page shows sooner. A page served bundled has no modules
-	// to replace: its client reloads it on its first JS update, into
-	// module mode. Ready says when module mode serves; until then Status
+	// so the first page shows sooner; its source maps are made when asked
+	// for (bundler.Options.MapsOnRequest). A page served bundled has no
+	// modules to replace: its client reloads it on its first JS update,
+	// into module mode. Ready says when module mode serves; until then Status
 	// says Compiling. See docs/DESIGN.md, "The first page of a cold start
 	// is bundled".
 	BundleFirst bool
