@@ -1,10 +1,10 @@
 package bundler
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/devserve/devserve/internal/refresh"
@@ -146,8 +146,33 @@ func (r refreshSetup) startArg(depURL func(string) string) (string, []string) {
 // signature too, or adding a hook to it would keep state it must reset).
 var refreshExts = map[string]bool{".jsx": true, ".tsx": true, ".js": true, ".ts": true, ".mjs": true, ".mts": true}
 
-// hookCall matches what may be the call of a hook in a .js or .ts file.
-var hookCall = regexp.MustCompile(`\buse[A-Z0-9_$]`)
+// callsHook reports whether a .js or .ts file may call a hook: a name
+// that starts with "use" and then a capital, a digit, _ or $, after no
+// ASCII letter, digit or _ (the regular expression \buse[A-Z0-9_$], which
+// stepped through a file without hooks at 60 MB/s, 0.3 ms for 20 KB, on
+// every compile of every such file).
+func callsHook(src []byte) bool {
+	for i := 0; ; i++ {
+		j := bytes.Index(src[i:], []byte("use"))
+		if j < 0 {
+			return false
+		}
+		i += j
+		if (i == 0 || !wordByte(src[i-1])) && i+3 < len(src) && hookNext(src[i+3]) {
+			return true
+		}
+	}
+}
+
+// wordByte reports whether c is an ASCII letter, digit or _.
+func wordByte(c byte) bool {
+	return c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+}
+
+// hookNext reports whether c may follow "use" in a hook's name.
+func hookNext(c byte) bool {
+	return c == '_' || c == '$' || '0' <= c && c <= '9' || 'A' <= c && c <= 'Z'
+}
 
 // refreshes reports whether the module of absolute file p may get Fast
 // Refresh: a file of the project with one of refreshExts.
@@ -155,9 +180,18 @@ func (b *Bundler) refreshes(p string) bool {
 	return b.refresh.files != nil && refreshExts[strings.ToLower(filepath.Ext(p))] && (!b.inPackage(p) || b.linked(p))
 }
 
-// sourceMapComment matches the inline source map esbuild's Transform ends
-// its output with.
-var sourceMapComment = regexp.MustCompile(`(?m)^//# sourceMappingURL=data:[^\n]*\n?\z`)
+// inlineMapComment returns the last line of code, with its newline if it
+// has one, if it is the comment of an inline source map, as esbuild's
+// Transform ends its output; else nil. It looks only at that line: a
+// regular expression that found it cost an app's component edit an eighth
+// of its compile, stepping through the map's base64.
+func inlineMapComment(code []byte) []byte {
+	last := bytes.LastIndexByte(bytes.TrimSuffix(code, []byte("\n")), '\n') + 1
+	if !bytes.HasPrefix(code[last:], []byte("//# sourceMappingURL=data:")) {
+		return nil
+	}
+	return code[last:]
+}
 
 // refreshLoad loads the .jsx or .tsx file at p for its module with Fast
 // Refresh: esbuild's Transform makes it plain JS, with an inline source
@@ -171,7 +205,7 @@ func (b *Bundler) refreshLoad(p string) (api.OnLoadResult, bool) {
 	}
 	loader := map[string]api.Loader{".jsx": api.LoaderJSX, ".tsx": api.LoaderTSX, ".ts": api.LoaderTS, ".mts": api.LoaderTS,
 		".js": api.LoaderJS, ".mjs": api.LoaderJS}[strings.ToLower(filepath.Ext(p))]
-	if (loader == api.LoaderJS || loader == api.LoaderTS) && !hookCall.Match(src) {
+	if (loader == api.LoaderJS || loader == api.LoaderTS) && !callsHook(src) {
 		return api.OnLoadResult{}, false // no component or hook here
 	}
 	tr := api.Transform(string(src), api.TransformOptions{
@@ -193,7 +227,7 @@ func (b *Bundler) refreshLoad(p string) (api.OnLoadResult, bool) {
 		return api.OnLoadResult{}, false
 	}
 	code := tr.Code
-	mapComment := sourceMapComment.Find(code)
+	mapComment := inlineMapComment(code)
 	code = code[:len(code)-len(mapComment)]
 	rel, _ := b.relInput(p)
 	out, _, err := refresh.Transform(code, refresh.Options{ID: "/" + rel, ForceReset: refresh.WantsReset(src)})

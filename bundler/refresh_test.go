@@ -1,6 +1,8 @@
 package bundler
 
 import (
+	"math/rand/v2"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -82,4 +84,48 @@ func registration(script, id string) string {
 		return m[:end+1]
 	}
 	return m
+}
+
+// TestInlineMapComment: the inline map comment is found only as the last
+// line of the code, with or without its newline.
+func TestInlineMapComment(t *testing.T) {
+	const c = "//# sourceMappingURL=data:application/json;base64,eyJ2IjozfQ=="
+	for _, tt := range []struct{ code, want string }{
+		{"x;\n" + c + "\n", c + "\n"},
+		{"x;\n" + c, c},
+		{c + "\n", c + "\n"},
+		{"x;\n" + c + "\n\n", ""},                   // not the last line
+		{"x;\n" + c + "\ny;\n", ""},                 // not the last line
+		{"x; " + c + "\n", ""},                      // not at a line's start
+		{"x;\n//# sourceMappingURL=a.js.map\n", ""}, // not inline
+		{"", ""},
+	} {
+		if got := string(inlineMapComment([]byte(tt.code))); got != tt.want {
+			t.Errorf("inlineMapComment(%q) = %q, want %q", tt.code, got, tt.want)
+		}
+	}
+}
+
+// TestCallsHook: callsHook answers as the regular expression it stands for.
+func TestCallsHook(t *testing.T) {
+	re := regexp.MustCompile(`\buse[A-Z0-9_$]`)
+	cases := []string{
+		"", "use", "useState()", "x = useState(0)", "React.useEffect(f)", "reuseX()", "_useX", "$useX",
+		"useless", "use_", "use$", "use1", "a.use(x)", "users", "const used = 1; useRef", "// useX in a comment",
+		"\"useX\"", "ause", "usE", "9useX", "éuseX", "x\nuseMemo", "useuseX", "uuseX",
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	const alphabet = "usesUXx_$9 .\n"
+	for range 2000 {
+		b := make([]byte, rng.IntN(12))
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		cases = append(cases, string(b))
+	}
+	for _, c := range cases {
+		if got, want := callsHook([]byte(c)), re.MatchString(c); got != want {
+			t.Errorf("callsHook(%q) = %v, want %v", c, got, want)
+		}
+	}
 }
