@@ -18,7 +18,7 @@ import (
 // that the test may edit, with a symbolic link to the app's node_modules,
 // which .ci/run installs with npm ci --omit=dev. Without them the test is
 // skipped, or fails when the browser tests are required.
-func appFixture(t *testing.T, name string) string {
+func appFixture(t testing.TB, name string) string {
 	t.Helper()
 	src, err := filepath.Abs(filepath.Join("..", "testdata", "apps", name))
 	if err != nil {

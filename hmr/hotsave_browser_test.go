@@ -28,8 +28,9 @@ import (
 // 'HotSave/tree-20000' runs one) with hot.js, a module that accepts
 // itself, edited; react is bench's React project of 1,000
 // components with the last one edited (React Fast Refresh, the packages
-// of testdata/npm/react19). Each metric is the median over the saves, in
-// ms; the parts add up to about total-ms:
+// of testdata/npm/react19); app is testdata/apps/react-ts with its <h1>
+// edited (the same packages). Each metric is the median over the saves,
+// in ms; the parts add up to about total-ms:
 //
 //   - batch-ms: from the write to the build loop having the watcher's
 //     batch and started the build (the quiet window, the loop's checks,
@@ -56,6 +57,7 @@ func BenchmarkHotSave(b *testing.B) {
 		b.Run(fmt.Sprintf("tree-%d", n), func(b *testing.B) { benchHotSave(b, hotTreeProject(b, n)) })
 	}
 	b.Run("react", func(b *testing.B) { benchHotSave(b, hotReactProject(b, 1000)) })
+	b.Run("app", func(b *testing.B) { benchHotSave(b, hotAppProject(b)) })
 }
 
 // hotProject is a project whose one file a hot save rewrites.
@@ -184,6 +186,41 @@ func hotReactProject(b *testing.B, n int) *hotProject {
 		edit: func(s string) string { return component(n-1, s) }, want: func(s string) string { return s },
 		wait: `document.getElementById("total")?.textContent === "done"`,
 		name: func(i int) string { return fmt.Sprintf("label-%d", i) }}
+}
+
+// hotAppProject is testdata/apps/react-ts with the probe in its page and
+// React and react-refresh of testdata/npm/react19 (the app's own
+// node_modules, installed without its dev dependencies, lack
+// react-refresh): the edit is the text of its <h1>, in App.tsx.
+func hotAppProject(b *testing.B) *hotProject {
+	dir := appFixture(b, "react-ts")
+	modules := filepath.Join(dir, "node_modules")
+	if err := os.Remove(modules); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(npmFixture(b, "react19"), "node_modules"), modules); err != nil {
+		b.Fatal(err)
+	}
+	read := func(name string) string {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			b.Fatal(err)
+		}
+		return string(data)
+	}
+	const h1 = "<h1>Get started</h1>"
+	app, page := read("src/App.tsx"), read("index.html")
+	if !strings.Contains(app, h1) || !strings.Contains(page, "<head>") {
+		b.Fatalf("react-ts has no %s in App.tsx or no <head> in its page", h1)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "index.html"), []byte(strings.Replace(page, "<head>", "<head>"+probe, 1)), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return &hotProject{dir: dir, file: "src/App.tsx", sel: "h1",
+		edit: func(s string) string { return runMark + strings.Replace(app, h1, "<h1>"+s+"</h1>", 1) },
+		want: func(s string) string { return s },
+		wait: `document.querySelector("h1")?.textContent === "Get started"`,
+		name: func(i int) string { return fmt.Sprintf("Get started %d", i) }}
 }
 
 // hotTimes are one save's times, in ms from the write.
