@@ -122,11 +122,11 @@ async function map(f) {
 // map inline.
 async function load(url) {
   const text = await (await fetch(url)).text();
-  // A page served bundled while module mode compiled runs bundles that
-  // start by setting __devserve_bundled; once module mode serves, their
-  // URLs answer its entry scripts, which are not what threw.
-  if (window.__devserve_bundled && !new URL(url).pathname.includes("/__devserve/") &&
-      !text.startsWith("globalThis.__devserve_bundled")) return {};
+  // A page served bundled while module mode compiled (it set
+  // __devserve_bundled) keeps running its bundles once module mode
+  // serves, and their URLs then answer module mode's entry scripts, which
+  // import the runtime: not what threw.
+  if (window.__devserve_bundled && text.includes("__devserve/hmr.js")) return {};
   const i = text.lastIndexOf("# sourceMappingURL=");
   const ref = i < 0 ? "" : text.slice(i + 19).trim();
   if (!ref || /\s/.test(ref)) return { text };
