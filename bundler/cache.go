@@ -329,7 +329,6 @@ func CacheWarmAt(dir string) bool {
 		return false
 	}
 	dir = filepath.Join(dir, cacheLayout)
-	packs, _ := filepath.Glob(filepath.Join(dir, "*"+packExt))
 	_, err = os.Stat(filepath.Join(dir, markName(id)))
-	return err == nil && len(packs) > 0
+	return err == nil && len(packsOf(dir, binaryTag(id))) > 0
 }

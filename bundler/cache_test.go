@@ -449,7 +449,7 @@ func TestCachePrune(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, recs := range tc.packs {
-				f, err := newPack(dir)
+				f, err := newPack(dir, binaryTag(""))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -499,6 +499,49 @@ func TestCachePrune(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCachePacksOfOtherBinaries: a run reads only its binary's packs; its
+// prune removes another binary's with that binary's mark, and at once
+// those of an older devserve, which named its packs without a binary.
+func TestCachePacksOfOtherBinaries(t *testing.T) {
+	dir := t.TempDir()
+	pack := func(tag, key string) string {
+		f, err := newPack(dir, tag)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if _, _, err := writeRecords(f, 0, int64(len(packMagic)), map[string][]byte{key: []byte("payload")}, time.Now().UnixNano()); err != nil {
+			t.Fatal(err)
+		}
+		return f.Name()
+	}
+	own := pack(binaryTag("this"), "own")
+	inUse := pack(binaryTag("in use"), "in use")
+	gone := pack(binaryTag("gone"), "gone")
+	older := filepath.Join(dir, "123456"+packExt)
+	if err := os.Rename(pack("", "older"), older); err != nil {
+		t.Fatal(err)
+	}
+	writeFiles(t, dir, map[string]string{markName("this"): "", markName("in use"): ""})
+
+	c := &diskCache{dir: dir, binary: "this", log: slog.New(slog.DiscardHandler), index: map[string]packRec{}}
+	c.load()
+	defer func() {
+		for _, f := range c.packs {
+			f.Close()
+		}
+	}()
+	if keys := slices.Sorted(maps.Keys(c.index)); !slices.Equal(keys, []string{"own"}) {
+		t.Errorf("the run read the records %q, want its own binary's", keys)
+	}
+	c.prune(time.Now())
+	for p, want := range map[string]bool{own: true, inUse: true, gone: false, older: false} {
+		if _, err := os.Stat(p); (err == nil) != want {
+			t.Errorf("%s: kept %v, want %v", filepath.Base(p), err == nil, want)
+		}
 	}
 }
 

@@ -125,20 +125,39 @@ func openCache(dir string, log *slog.Logger) *diskCache {
 	probe.Close()
 	os.Remove(probe.Name())
 	c.load()
-	_, err = os.Stat(filepath.Join(c.dir, markName(c.binary)))
-	c.warm = err == nil && len(c.index) > 0
+	mark := filepath.Join(c.dir, markName(c.binary))
+	_, err = os.Stat(mark)
+	if c.warm = err == nil && len(c.index) > 0; c.warm {
+		now := time.Now()
+		os.Chtimes(mark, now, now) // in use: another binary's prune keeps its packs
+	}
 	go c.run()
 	return c
 }
 
 // markName is the name of the empty file that says this binary wrote to
-// the cache, touched by each run that does; prune removes it with the
-// records once unused for cacheMaxAge. A key covers the binary, so the
-// records of another devserve are misses: a cache that holds only those
-// is as cold as an empty one.
+// the cache, touched by each run that writes to it or finds it warm;
+// prune removes it, and the binary's packs, once unused for cacheMaxAge.
+// A key covers the binary, so the records of another devserve are
+// misses: a cache that holds only those is as cold as an empty one.
 func markName(binary string) string {
+	return markPrefix + binaryTag(binary)
+}
+
+// binaryTag names a binary in the cache's folder: its mark, and the start
+// of the name of every pack it writes (packsOf). A run reads only its own
+// binary's packs, whose keys may match: another's, left by an upgrade,
+// would only cost each start the time to scan them (42 MB at 20,000
+// modules). They go with their binary's mark (prune).
+func binaryTag(binary string) string {
 	sum := sha256.Sum256([]byte(binary))
-	return fmt.Sprintf("%s%x", markPrefix, sum[:8])
+	return fmt.Sprintf("%x", sum[:8])
+}
+
+// packsOf returns the packs of the binary named tag in dir.
+func packsOf(dir, tag string) []string {
+	names, _ := filepath.Glob(filepath.Join(dir, tag+"-*"+packExt))
+	return names
 }
 
 // markPrefix starts the name of every binary's mark.
@@ -149,8 +168,7 @@ const markPrefix = "binary-"
 // module's imports resolve to, so a record compiled again after its
 // imports changed must win over the one it replaces.
 func (c *diskCache) load() {
-	names, _ := filepath.Glob(filepath.Join(c.dir, "*"+packExt))
-	for _, name := range names {
+	for _, name := range packsOf(c.dir, binaryTag(c.binary)) {
 		f, err := os.Open(name)
 		if err != nil {
 			continue
@@ -422,7 +440,7 @@ func (c *diskCache) run() {
 // need be, indexes them and returns their records.
 func (c *diskCache) writeBatch(batch map[string]queued, now time.Time) (map[string]packRec, error) {
 	if c.own == nil {
-		f, err := newPack(c.dir)
+		f, err := newPack(c.dir, binaryTag(c.binary))
 		if err != nil {
 			return nil, err
 		}
@@ -453,9 +471,10 @@ func (c *diskCache) writeBatch(batch map[string]queued, now time.Time) (map[stri
 	return recs, nil
 }
 
-// newPack creates an empty pack in dir, open for reading and appending.
-func newPack(dir string) (*os.File, error) {
-	f, err := os.CreateTemp(dir, "*"+packExt)
+// newPack creates an empty pack of the binary named tag in dir, open for
+// reading and appending.
+func newPack(dir, tag string) (*os.File, error) {
+	f, err := os.CreateTemp(dir, tag+"-*"+packExt)
 	if err != nil {
 		return nil, err
 	}
@@ -536,6 +555,19 @@ func (c *diskCache) prune(now time.Time) {
 			os.Remove(p)
 		}
 	}
+	// Another binary's packs go with its mark (an older devserve's, named
+	// before packs had their binary's tag, at once): no run reads them.
+	packs, _ := filepath.Glob(filepath.Join(c.dir, "*"+packExt))
+	for _, p := range packs {
+		tag, _, ok := strings.Cut(filepath.Base(p), "-")
+		if ok && tag == binaryTag(c.binary) {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(c.dir, markPrefix+tag)); ok && err == nil {
+			continue
+		}
+		os.Remove(p)
+	}
 
 	type live struct {
 		key  string
@@ -573,7 +605,7 @@ func (c *diskCache) prune(now time.Time) {
 			break
 		}
 	}
-	f, err := newPack(c.dir)
+	f, err := newPack(c.dir, binaryTag(c.binary))
 	if err != nil {
 		c.log.Debug("bundler: module cache not compacted", "err", err)
 		return
