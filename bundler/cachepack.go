@@ -440,6 +440,11 @@ func (c *diskCache) run() {
 // need be, indexes them and returns their records.
 func (c *diskCache) writeBatch(batch map[string]queued, now time.Time) (map[string]packRec, error) {
 	if c.own == nil {
+		// The mark first: another binary's prune removes a pack whose
+		// binary has none.
+		if err := os.WriteFile(filepath.Join(c.dir, markName(c.binary)), nil, 0o644); err != nil {
+			return nil, err
+		}
 		f, err := newPack(c.dir, binaryTag(c.binary))
 		if err != nil {
 			return nil, err
@@ -448,9 +453,6 @@ func (c *diskCache) writeBatch(batch map[string]queued, now time.Time) (map[stri
 		c.packs = append(c.packs, f)
 		c.own, c.ownPack, c.ownSize = f, int32(len(c.packs)-1), int64(len(packMagic))
 		c.mu.Unlock()
-		if err := os.WriteFile(filepath.Join(c.dir, markName(c.binary)), nil, 0o644); err != nil {
-			return nil, err
-		}
 	}
 	payloads := make(map[string][]byte, len(batch))
 	for key, q := range batch {
