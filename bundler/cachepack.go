@@ -560,9 +560,10 @@ func (c *diskCache) prune(now time.Time) {
 	// Another binary's packs go with its mark (an older devserve's, named
 	// before packs had their binary's tag, at once): no run reads them.
 	packs, _ := filepath.Glob(filepath.Join(c.dir, "*"+packExt))
+	own := binaryTag(c.binary)
 	for _, p := range packs {
 		tag, _, ok := strings.Cut(filepath.Base(p), "-")
-		if ok && tag == binaryTag(c.binary) {
+		if ok && tag == own {
 			continue
 		}
 		if _, err := os.Stat(filepath.Join(c.dir, markPrefix+tag)); ok && err == nil {
