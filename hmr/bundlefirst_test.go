@@ -189,7 +189,7 @@ func TestBundleFirstNeverStale(t *testing.T) {
 	defer release()
 	var ts *testServer
 	served := make(chan string, 1) // the entry, asked for as module mode says it serves
-	logger := slog.New(&onMessage{msg: "module mode serves", do: func() { served <- getOK(t, ts.URL+"/main.js") }})
+	logger := slog.New(onMessage{"module mode serves": func() { served <- getOK(t, ts.URL+"/main.js") }})
 	ts = startServer(t, dir, "127.0.0.1:0", Options{BundleFirst: true, Logger: logger, modulesBuiltHook: func() {
 		close(built)
 		<-hold
@@ -207,19 +207,75 @@ func TestBundleFirstNeverStale(t *testing.T) {
 	}
 }
 
-// onMessage is a slog.Handler that calls do when a record with message
-// msg is handled, on the goroutine that logs it.
-type onMessage struct {
-	msg string
-	do  func()
+// TestBundleFirstBrokenEdit: module mode compiled a file before two
+// edits that the bundle built, a good one and then a broken one. Module
+// mode's last good code of that file is then older than the bundle's, so
+// the bundle serves on, with the error, until a fix builds; module mode
+// then serves the fix.
+func TestBundleFirstBrokenEdit(t *testing.T) {
+	dir := t.TempDir()
+	writeTestFile(t, dir, "index.html", `<script type="module" src="/main.js"></script>`)
+	writeTestFile(t, dir, "main.js", "console.log('count = 1');\n")
+	built := make(chan struct{})
+	hold := make(chan struct{})
+	var once sync.Once
+	release := func() { once.Do(func() { close(hold) }) }
+	defer release()
+	var ts *testServer
+	waits := make(chan struct{}, 1)
+	served := make(chan string, 1)
+	logger := slog.New(onMessage{
+		"module mode waits for a good build": func() { waits <- struct{}{} },
+		"module mode serves":                 func() { served <- getOK(t, ts.URL+"/main.js") },
+	})
+	ts = startServer(t, dir, "127.0.0.1:0", Options{BundleFirst: true, Logger: logger, modulesBuiltHook: func() {
+		close(built)
+		<-hold
+	}})
+	<-built // module mode compiled count = 1
+	writeTestFile(t, dir, "main.js", "console.log('count = 2');\n")
+	ts.waitReport(t, EventBuilt)
+	writeTestFile(t, dir, "main.js", "console.log('count = ';\n")
+	ts.waitReport(t, EventErrors)
+	release()
+	select {
+	case <-waits:
+	case js := <-served:
+		t.Fatalf("module mode serves its build of the broken file; the entry:\n%s", js)
+	case <-time.After(20 * time.Second):
+		t.Fatal("module mode's build of the broken file never ended")
+	}
+	if js := getOK(t, ts.URL+"/main.js"); !strings.Contains(js, "count = 2") || !strings.Contains(js, "__devserve_bundled") {
+		t.Errorf("served after module mode's failed build, want the bundle's last good code:\n%s", js)
+	}
+	if st := ts.Status(); st.Status != StatusError {
+		t.Errorf("status %+v, want the error", st)
+	}
+	select {
+	case <-ts.Ready():
+		t.Fatal("Ready is closed while the bundle serves")
+	default:
+	}
+	writeTestFile(t, dir, "main.js", "console.log('count = 3');\n")
+	waitReady(t, ts)
+	if js := <-served; !strings.Contains(js, "count = 3") || strings.Contains(js, "__devserve_bundled") {
+		t.Errorf("module mode served, after the fix:\n%s", js)
+	}
+	if st := ts.Status(); st.Status != StatusOK {
+		t.Errorf("status %+v in module mode, want ok", st)
+	}
 }
 
-func (h *onMessage) Enabled(context.Context, slog.Level) bool { return true }
-func (h *onMessage) Handle(_ context.Context, r slog.Record) error {
-	if r.Message == h.msg {
-		h.do()
+// onMessage is a slog.Handler that calls the function of a record's
+// message, on the goroutine that logs it.
+type onMessage map[string]func()
+
+func (h onMessage) Enabled(context.Context, slog.Level) bool { return true }
+func (h onMessage) Handle(_ context.Context, r slog.Record) error {
+	if do := h[r.Message]; do != nil {
+		do()
 	}
 	return nil
 }
-func (h *onMessage) WithAttrs([]slog.Attr) slog.Handler { return h }
-func (h *onMessage) WithGroup(string) slog.Handler      { return h }
+func (h onMessage) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h onMessage) WithGroup(string) slog.Handler      { return h }

@@ -49,13 +49,20 @@ func (s *Server) loop() {
 	if s.modules != nil {
 		sinceModules = map[string]bool{}
 	}
+	// modulesDone is module mode's build, once done, until it serves: it
+	// came during a build, or it failed.
 	var modulesDone *modulesBuild
 	// install makes module mode serve once it has built what changed
 	// since its build began (the bundle has built it already): served
 	// before, it would give a request what its build read before those
 	// changes. The loop hears no batch meanwhile, so those paths count as
-	// changed during a build.
+	// changed during a build. If that build fails, the bundle goes on
+	// serving, and install is tried again after its next build: a failed
+	// build keeps each module's last good code, which for a file broken
+	// now is what module mode compiled before the bundle built that
+	// file's last good version, older than what the pages run.
 	install := func(mb modulesBuild) {
+		modulesDone = nil
 		for _, p := range s.modules.LinkedChangedSince(mb.start) {
 			sinceModules[p] = true
 		}
@@ -63,6 +70,11 @@ func (s *Server) loop() {
 			start := time.Now()
 			mb.res = s.modules.Build(slices.Sorted(maps.Keys(sinceModules)))
 			mb.elapsed += time.Since(start)
+		}
+		if !mb.res.OK() {
+			modulesDone = &mb
+			s.log.Debug("module mode waits for a good build", "errors", len(mb.res.Errors))
+			return
 		}
 		for p := range sinceModules {
 			dirty[p] = true
@@ -137,7 +149,6 @@ func (s *Server) loop() {
 			s.followLinked()
 			if modulesDone != nil {
 				install(*modulesDone)
-				modulesDone = nil
 			}
 			if len(pending) > 0 {
 				start(true)
