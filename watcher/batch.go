@@ -95,6 +95,7 @@ func (w *Watcher) note(rel string, before, now bool) {
 	}
 	w.cur.note(rel, before, now)
 	w.noted = true
+	w.waited = false // a change since the wait: the save goes on
 	w.busy.Store(true)
 	w.lastNote.Store(time.Now().UnixNano())
 }
@@ -128,17 +129,24 @@ func (w *Watcher) arm() {
 // receiver.
 //
 // A burst of a few changes in which a file is empty, or was removed,
-// waits, once, up to emptyWait more for another change: a save that
+// waits up to emptyWait more for another change: a save that
 // truncates the file and then writes it (os.WriteFile, many editors), or
 // removes it and writes it again, can be seen between the two on a busy
 // machine, all the more with the short quiet of a lone save, and a build
 // of the empty or missing file would run a module with nothing in it, or
 // show an error, until the next batch. Vite waits so too. A file that
-// stays empty or removed (on purpose) goes out then.
+// stays empty or removed (on purpose) goes out then. It waits again
+// after a change that came during the wait, while the burst is younger
+// than MaxWait: a save that removes the file, then creates it and writes
+// it, is seen empty once more between the last two.
 func (w *Watcher) seal() {
-	if !w.waited && len(w.cur) <= emptyCheckMax && w.unsettled() {
+	if !w.waited && len(w.cur) <= emptyCheckMax && time.Since(w.first) < w.maxWait && w.unsettled() {
 		w.waited = true
 		w.flush.Reset(emptyWait)
+		select {
+		case w.hooks.waiting <- struct{}{}:
+		default:
+		}
 		return
 	}
 	w.waited = false

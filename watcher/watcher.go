@@ -190,7 +190,7 @@ type Watcher struct {
 	lastNote atomic.Int64                // when the last change was noted, Unix nanoseconds
 	cut      atomic.Bool                 // the last batch was sealed by MaxWait, not by quiet
 	armed    time.Duration               // the quiet window of the burst under way
-	waited   bool                        // the burst under way waited for an emptied or removed file; see seal
+	waited   bool                        // the burst waited for an emptied or removed file since its last change; see seal
 	since    time.Time                   // after a switch to polling: files modified since may have been missed
 	flush    *time.Timer                 // ends the burst
 	tick     *time.Ticker                // polling, or looking for a removed root; nil otherwise
@@ -204,6 +204,7 @@ type hooks struct {
 	poll     time.Duration           // polling interval after the watch limit is hit; 0 means 500ms
 	hold     chan chan struct{}      // the loop stops until the channel received is closed
 	sealed   chan struct{}           // a value, if there is room, each time a burst ends
+	waiting  chan struct{}           // a value, if there is room, each time seal waits for a half-done save
 }
 
 // New starts watching the folder root and everything below it. It returns
