@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io/fs"
 	"maps"
 	"os"
@@ -74,6 +75,16 @@ func (s *Server) loop() {
 		if !mb.res.OK() {
 			modulesDone = &mb
 			s.log.Debug("module mode waits for a good build", "errors", len(mb.res.Errors))
+			s.mu.Lock()
+			bundleOK := !s.failed
+			s.mu.Unlock()
+			if e := mb.res.Errors[0]; bundleOK {
+				// Not the common case (a save broken while module mode
+				// compiled, which the bundle shows): module mode fails
+				// where the bundle does not, and the pages, bundled,
+				// reload on every edit until that is mended.
+				s.log.Warn(fmt.Sprintf("module mode failed where the bundle built (%s:%d: %s); pages stay bundled", e.File, e.Line, e.Text))
+			}
 			return
 		}
 		for p := range sinceModules {
