@@ -25,11 +25,11 @@ import (
 //     its build began (only module mode watches their folders:
 //     bundler.LinkedChangedSince), and then serves it (installModules):
 //     served before that, it would give a request what its build read
-//     before those changes. If that build failed, the bundle serves on
-//     and the loop tries again after the bundle's next build: module
-//     mode's last good code of a broken file can be older than the
-//     bundle's. The pages are told nothing: they show what
-//     is on disk, as bundled code. Their JS sets
+//     before those changes. If that build failed where the bundle failed
+//     too, the bundle serves on and the loop tries again after the
+//     bundle's next build: module mode's last good code of a broken file
+//     can be older than the bundle's. The pages are told nothing: they
+//     show what is on disk, as bundled code. Their JS sets
 //     globalThis.__devserve_bundled, so their client reloads them on the
 //     first JS update, into module mode.
 
@@ -90,12 +90,13 @@ func (s *Server) buildModules() {
 	})
 }
 
-// installModules makes modules serve, once it has built without errors
-// (its first build, and what changed since it began), in the build loop
-// with no build running; the bundled bundler is closed. The build is told
-// to nobody, as the pages show the same code, bundled, unless the bundled
-// build had failed (bundling checks what module mode cannot, such as an
-// import of a name that a module does not export): then the pages reload.
+// installModules makes modules serve, once it has built (its first build,
+// and what changed since it began), in the build loop with no build
+// running; the bundled bundler is closed. A failed
+// build's errors go to the pages. A good one is told to nobody, as the
+// pages show the same code, bundled, unless the bundled build had failed
+// (bundling checks what module mode cannot, such as an import of a name
+// that a module does not export): then the pages reload.
 func (s *Server) installModules(mb modulesBuild) {
 	old := s.cur.Swap(s.modules)
 	s.modules = nil
@@ -103,11 +104,15 @@ func (s *Server) installModules(mb modulesBuild) {
 	s.mu.Lock()
 	bundleFailed := s.failed
 	s.mu.Unlock()
-	s.finishBuild(mb.res, nil, false, mb.elapsed) // as a first build
-	if bundleFailed {
-		s.reload(nil, "module mode built, the bundle had failed")
+	if !mb.res.OK() {
+		s.finishBuild(mb.res, []string{}, false, mb.elapsed) // errors, to the pages
+	} else {
+		s.finishBuild(mb.res, nil, false, mb.elapsed) // as a first build
+		if bundleFailed {
+			s.reload(nil, "module mode built, the bundle had failed")
+		}
+		s.report(Report{Time: time.Now(), Event: ReportModules, Duration: mb.elapsed})
 	}
-	s.report(Report{Time: time.Now(), Event: ReportModules, Duration: mb.elapsed})
 	s.followLinked()
 	close(s.ready)
 	s.log.Debug("module mode serves", "build", mb.elapsed)
@@ -148,6 +153,6 @@ func (s *Server) compiling() bool {
 
 // Ready is closed once the server serves in module mode, or in bundle
 // mode (Options.Bundle), for good: at once, unless Options.BundleFirst
-// serves the first pages bundled; then when module mode has built without
-// errors. Close closes it too.
+// serves the first pages bundled; then when module mode has built. Close
+// closes it too.
 func (s *Server) Ready() <-chan struct{} { return s.ready }

@@ -126,37 +126,60 @@ func TestBundleFirstBundleFailed(t *testing.T) {
 // TestBundleFirstLinked edits a file of a linked workspace package after
 // module mode compiled it: only module mode watches linked folders, so
 // the file builds again, by its absolute path, before module mode serves.
+// An edit that breaks it fails module mode alone (the bundle never built
+// it): module mode serves then, with the error, and its fix builds.
 func TestBundleFirstLinked(t *testing.T) {
-	ws := t.TempDir()
-	for name, body := range map[string]string{
-		"packages/ui/package.json": `{"name": "ui", "main": "label.js"}`,
-		"packages/ui/label.js":     "export const label = \"ui\";\n",
-		"apps/web/index.html":      `<script type="module" src="/main.js"></script>`,
-		"apps/web/main.js":         "import { label } from \"ui\";\nconsole.log(label);\n",
+	for _, tc := range []struct {
+		name, edit string
+		broken     bool
+	}{
+		{"edited", "export const label = \"edited while compiling\";\n", false},
+		{"broken", "export const label = ;\n", true},
 	} {
-		writeTestFile(t, ws, name, body)
-	}
-	if err := os.MkdirAll(filepath.Join(ws, "apps", "web", "node_modules"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(filepath.Join(ws, "packages", "ui"), filepath.Join(ws, "apps", "web", "node_modules", "ui")); err != nil {
-		t.Fatal(err)
-	}
-	built := make(chan struct{})
-	hold := make(chan struct{})
-	var once sync.Once
-	release := func() { once.Do(func() { close(hold) }) }
-	defer release()
-	ts := startServer(t, filepath.Join(ws, "apps", "web"), "127.0.0.1:0", Options{BundleFirst: true, modulesBuiltHook: func() {
-		close(built)
-		<-hold
-	}})
-	<-built // module mode compiled the label as it was
-	writeTestFile(t, ws, "packages/ui/label.js", "export const label = \"edited while compiling\";\n")
-	release()
-	waitReady(t, ts)
-	if js := getOK(t, ts.URL+"/main.js"); !strings.Contains(js, "edited while compiling") {
-		t.Errorf("module mode serves the linked file as it was before the edit:\n%s", js)
+		t.Run(tc.name, func(t *testing.T) {
+			ws := t.TempDir()
+			for name, body := range map[string]string{
+				"packages/ui/package.json": `{"name": "ui", "main": "label.js"}`,
+				"packages/ui/label.js":     "export const label = \"ui\";\n",
+				"apps/web/index.html":      `<script type="module" src="/main.js"></script>`,
+				"apps/web/main.js":         "import { label } from \"ui\";\nconsole.log(label);\n",
+			} {
+				writeTestFile(t, ws, name, body)
+			}
+			if err := os.MkdirAll(filepath.Join(ws, "apps", "web", "node_modules"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(filepath.Join(ws, "packages", "ui"), filepath.Join(ws, "apps", "web", "node_modules", "ui")); err != nil {
+				t.Fatal(err)
+			}
+			built := make(chan struct{})
+			hold := make(chan struct{})
+			var once sync.Once
+			release := func() { once.Do(func() { close(hold) }) }
+			defer release()
+			ts := startServer(t, filepath.Join(ws, "apps", "web"), "127.0.0.1:0", Options{BundleFirst: true, modulesBuiltHook: func() {
+				close(built)
+				<-hold
+			}})
+			<-built // module mode compiled the label as it was
+			writeTestFile(t, ws, "packages/ui/label.js", tc.edit)
+			release()
+			waitReady(t, ts)
+			if !tc.broken {
+				if js := getOK(t, ts.URL+"/main.js"); !strings.Contains(js, "edited while compiling") {
+					t.Errorf("module mode serves the linked file as it was before the edit:\n%s", js)
+				}
+				return
+			}
+			if st := ts.Status(); st.Status != StatusError || len(st.Errors) == 0 || !strings.Contains(st.Errors[0].File, "label.js") {
+				t.Fatalf("status %+v once module mode serves, want label.js's error", st)
+			}
+			writeTestFile(t, ws, "packages/ui/label.js", "export const label = \"fixed\";\n")
+			ts.waitReport(t, EventBuilt)
+			if st := ts.Status(); st.Status != StatusOK {
+				t.Errorf("status %+v after the fix, want ok", st)
+			}
+		})
 	}
 }
 

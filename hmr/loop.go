@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"io/fs"
 	"maps"
 	"os"
@@ -51,17 +50,22 @@ func (s *Server) loop() {
 		sinceModules = map[string]bool{}
 	}
 	// modulesDone is module mode's build, once done, until it serves: it
-	// came during a build, or it failed.
+	// came while a build ran or was due, or it failed while the bundle
+	// had failed too.
 	var modulesDone *modulesBuild
 	// install makes module mode serve once it has built what changed
 	// since its build began (the bundle has built it already): served
 	// before, it would give a request what its build read before those
 	// changes. The loop hears no batch meanwhile, so those paths count as
-	// changed during a build. If that build fails, the bundle goes on
-	// serving, and install is tried again after its next build: a failed
-	// build keeps each module's last good code, which for a file broken
-	// now is what module mode compiled before the bundle built that
-	// file's last good version, older than what the pages run.
+	// changed during a build. If that build fails while the bundle has
+	// failed too, the bundle goes on serving, with its errors, and install
+	// is tried again after its next build: a failed build keeps each
+	// module's last good code, and module mode's of a file broken now can
+	// be older than the bundle's, which the pages run (module mode
+	// compiled the file, then the bundle built a good edit of it, then the
+	// broken one). Module mode's errors where the bundle built are its
+	// own (a linked package's file, which only it watches): it serves
+	// them.
 	install := func(mb modulesBuild) {
 		modulesDone = nil
 		for _, p := range s.modules.LinkedChangedSince(mb.start) {
@@ -72,19 +76,12 @@ func (s *Server) loop() {
 			mb.res = s.modules.Build(slices.Sorted(maps.Keys(sinceModules)))
 			mb.elapsed += time.Since(start)
 		}
-		if !mb.res.OK() {
+		s.mu.Lock()
+		bundleFailed := s.failed
+		s.mu.Unlock()
+		if !mb.res.OK() && bundleFailed {
 			modulesDone = &mb
 			s.log.Debug("module mode waits for a good build", "errors", len(mb.res.Errors))
-			s.mu.Lock()
-			bundleOK := !s.failed
-			s.mu.Unlock()
-			if e := mb.res.Errors[0]; bundleOK {
-				// Not the common case (a save broken while module mode
-				// compiled, which the bundle shows): module mode fails
-				// where the bundle does not, and the pages, bundled,
-				// reload on every edit until that is mended.
-				s.log.Warn(fmt.Sprintf("module mode failed where the bundle built (%s:%d: %s); pages stay bundled", e.File, e.Line, e.Text))
-			}
 			return
 		}
 		for p := range sinceModules {
@@ -165,8 +162,8 @@ func (s *Server) loop() {
 				start(true)
 			}
 		case mb := <-s.modulesBuilt:
-			if done != nil {
-				modulesDone = &mb
+			if done != nil || due != nil {
+				modulesDone = &mb // after that build: it may break a file
 				continue
 			}
 			install(mb)
@@ -179,6 +176,9 @@ func (s *Server) loop() {
 				continue
 			}
 			start(false)
+			if done == nil && modulesDone != nil {
+				install(*modulesDone)
+			}
 		}
 	}
 }
