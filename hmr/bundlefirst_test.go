@@ -23,6 +23,21 @@ func heldModules() (opts Options, release func()) {
 	return Options{BundleFirst: true, modulesHook: func() { <-hold }}, release
 }
 
+// compiledModules returns Options with BundleFirst whose first build of
+// module mode, once compiled, waits until release is called to be
+// installed; built is closed when it has compiled. The caller defers
+// release.
+func compiledModules() (opts Options, built <-chan struct{}, release func()) {
+	done := make(chan struct{})
+	hold := make(chan struct{})
+	var once sync.Once
+	release = func() { once.Do(func() { close(hold) }) }
+	return Options{BundleFirst: true, modulesBuiltHook: func() {
+		close(done)
+		<-hold
+	}}, done, release
+}
+
 // getOK returns the body of a GET of url, which must answer 200.
 func getOK(t *testing.T, url string) string {
 	t.Helper()
@@ -152,15 +167,9 @@ func TestBundleFirstLinked(t *testing.T) {
 			if err := os.Symlink(filepath.Join(ws, "packages", "ui"), filepath.Join(ws, "apps", "web", "node_modules", "ui")); err != nil {
 				t.Fatal(err)
 			}
-			built := make(chan struct{})
-			hold := make(chan struct{})
-			var once sync.Once
-			release := func() { once.Do(func() { close(hold) }) }
+			opts, built, release := compiledModules()
 			defer release()
-			ts := startServer(t, filepath.Join(ws, "apps", "web"), "127.0.0.1:0", Options{BundleFirst: true, modulesBuiltHook: func() {
-				close(built)
-				<-hold
-			}})
+			ts := startServer(t, filepath.Join(ws, "apps", "web"), "127.0.0.1:0", opts)
 			<-built // module mode compiled the label as it was
 			writeTestFile(t, ws, "packages/ui/label.js", tc.edit)
 			release()
@@ -200,92 +209,68 @@ func TestBundleFirstClose(t *testing.T) {
 
 // TestBundleFirstNeverStale: module mode compiled a file before an edit
 // that the bundle then built. From the moment module mode serves, it
-// serves the edit, never the code it compiled before it.
+// serves the edit, never the code it compiled before it. If a broken
+// edit followed, module mode's last good code of the file is older than
+// the bundle's: the bundle serves on, with the error, until a fix
+// builds, and module mode then serves the fix.
 func TestBundleFirstNeverStale(t *testing.T) {
-	dir := t.TempDir()
-	writeTestFile(t, dir, "index.html", `<script type="module" src="/main.js"></script>`)
-	writeTestFile(t, dir, "main.js", "console.log('count = 1');\n")
-	built := make(chan struct{})
-	hold := make(chan struct{})
-	var once sync.Once
-	release := func() { once.Do(func() { close(hold) }) }
-	defer release()
-	var ts *testServer
-	served := make(chan string, 1) // the entry, asked for as module mode says it serves
-	logger := slog.New(onMessage{"module mode serves": func() { served <- getOK(t, ts.URL+"/main.js") }})
-	ts = startServer(t, dir, "127.0.0.1:0", Options{BundleFirst: true, Logger: logger, modulesBuiltHook: func() {
-		close(built)
-		<-hold
-	}})
-	<-built // module mode compiled count = 1
-	writeTestFile(t, dir, "main.js", "console.log('count = 2');\n")
-	ts.waitReport(t, EventBuilt) // the bundle has it
-	if js := getOK(t, ts.URL+"/main.js"); !strings.Contains(js, "count = 2") {
-		t.Fatalf("the bundle after the edit:\n%s", js)
-	}
-	release()
-	waitReady(t, ts)
-	if js := <-served; !strings.Contains(js, "count = 2") {
-		t.Errorf("module mode served what it compiled before the edit:\n%s", js)
-	}
-}
-
-// TestBundleFirstBrokenEdit: module mode compiled a file before two
-// edits that the bundle built, a good one and then a broken one. Module
-// mode's last good code of that file is then older than the bundle's, so
-// the bundle serves on, with the error, until a fix builds; module mode
-// then serves the fix.
-func TestBundleFirstBrokenEdit(t *testing.T) {
-	dir := t.TempDir()
-	writeTestFile(t, dir, "index.html", `<script type="module" src="/main.js"></script>`)
-	writeTestFile(t, dir, "main.js", "console.log('count = 1');\n")
-	built := make(chan struct{})
-	hold := make(chan struct{})
-	var once sync.Once
-	release := func() { once.Do(func() { close(hold) }) }
-	defer release()
-	var ts *testServer
-	waits := make(chan struct{}, 1)
-	served := make(chan string, 1)
-	logger := slog.New(onMessage{
-		"module mode waits for a good build": func() { waits <- struct{}{} },
-		"module mode serves":                 func() { served <- getOK(t, ts.URL+"/main.js") },
-	})
-	ts = startServer(t, dir, "127.0.0.1:0", Options{BundleFirst: true, Logger: logger, modulesBuiltHook: func() {
-		close(built)
-		<-hold
-	}})
-	<-built // module mode compiled count = 1
-	writeTestFile(t, dir, "main.js", "console.log('count = 2');\n")
-	ts.waitReport(t, EventBuilt)
-	writeTestFile(t, dir, "main.js", "console.log('count = ';\n")
-	ts.waitReport(t, EventErrors)
-	release()
-	select {
-	case <-waits:
-	case js := <-served:
-		t.Fatalf("module mode serves its build of the broken file; the entry:\n%s", js)
-	case <-time.After(20 * time.Second):
-		t.Fatal("module mode's build of the broken file never ended")
-	}
-	if js := getOK(t, ts.URL+"/main.js"); !strings.Contains(js, "count = 2") || !strings.Contains(js, "__devserve_bundled") {
-		t.Errorf("served after module mode's failed build, want the bundle's last good code:\n%s", js)
-	}
-	if st := ts.Status(); st.Status != StatusError {
-		t.Errorf("status %+v, want the error", st)
-	}
-	select {
-	case <-ts.Ready():
-		t.Fatal("Ready is closed while the bundle serves")
-	default:
-	}
-	writeTestFile(t, dir, "main.js", "console.log('count = 3');\n")
-	waitReady(t, ts)
-	if js := <-served; !strings.Contains(js, "count = 3") || strings.Contains(js, "__devserve_bundled") {
-		t.Errorf("module mode served, after the fix:\n%s", js)
-	}
-	if st := ts.Status(); st.Status != StatusOK {
-		t.Errorf("status %+v in module mode, want ok", st)
+	for _, broken := range []bool{false, true} {
+		t.Run(map[bool]string{false: "edited", true: "broken"}[broken], func(t *testing.T) {
+			dir := t.TempDir()
+			writeTestFile(t, dir, "index.html", `<script type="module" src="/main.js"></script>`)
+			writeTestFile(t, dir, "main.js", "console.log('count = 1');\n")
+			opts, built, release := compiledModules()
+			defer release()
+			var ts *testServer
+			waits := make(chan struct{}, 1)
+			served := make(chan string, 1) // the entry, asked for as module mode says it serves
+			opts.Logger = slog.New(onMessage{
+				"module mode waits for a good build": func() { waits <- struct{}{} },
+				"module mode serves":                 func() { served <- getOK(t, ts.URL+"/main.js") },
+			})
+			ts = startServer(t, dir, "127.0.0.1:0", opts)
+			<-built // module mode compiled count = 1
+			writeTestFile(t, dir, "main.js", "console.log('count = 2');\n")
+			ts.waitReport(t, EventBuilt) // the bundle has it
+			if js := getOK(t, ts.URL+"/main.js"); !strings.Contains(js, "count = 2") {
+				t.Fatalf("the bundle after the edit:\n%s", js)
+			}
+			want := "count = 2"
+			if broken {
+				writeTestFile(t, dir, "main.js", "console.log('count = ';\n")
+				ts.waitReport(t, EventErrors)
+			}
+			release()
+			if broken {
+				select {
+				case <-waits:
+				case js := <-served:
+					t.Fatalf("module mode serves its build of the broken file; the entry:\n%s", js)
+				case <-time.After(20 * time.Second):
+					t.Fatal("module mode's build of the broken file never ended")
+				}
+				if js := getOK(t, ts.URL+"/main.js"); !strings.Contains(js, "count = 2") || !strings.Contains(js, "__devserve_bundled") {
+					t.Errorf("served after module mode's failed build, want the bundle's last good code:\n%s", js)
+				}
+				if st := ts.Status(); st.Status != StatusError {
+					t.Errorf("status %+v, want the error", st)
+				}
+				select {
+				case <-ts.Ready():
+					t.Fatal("Ready is closed while the bundle serves")
+				default:
+				}
+				writeTestFile(t, dir, "main.js", "console.log('count = 3');\n")
+				want = "count = 3"
+			}
+			waitReady(t, ts)
+			if js := <-served; !strings.Contains(js, want) || strings.Contains(js, "__devserve_bundled") {
+				t.Errorf("module mode served, want %q:\n%s", want, js)
+			}
+			if st := ts.Status(); st.Status != StatusOK {
+				t.Errorf("status %+v in module mode, want ok", st)
+			}
+		})
 	}
 }
 
