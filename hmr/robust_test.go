@@ -175,6 +175,18 @@ func TestRootRemovedAndBack(t *testing.T) {
 				t.Fatal(err)
 			}
 		}},
+		{"held open", func(t *testing.T, ts *testServer) {
+			// As a shell's working folder, or devserve's own when started
+			// in it: inotify does not report the folder's removal then.
+			f, err := os.Open(ts.dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { f.Close() })
+			if err := os.RemoveAll(ts.dir); err != nil {
+				t.Fatal(err)
+			}
+		}},
 		{"replaced by a file", func(t *testing.T, ts *testServer) {
 			if err := os.RemoveAll(ts.dir); err != nil {
 				t.Fatal(err)

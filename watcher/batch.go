@@ -140,6 +140,15 @@ func (w *Watcher) arm() {
 // than MaxWait: a save that removes the file, then creates it and writes
 // it, is seen empty once more between the last two.
 func (w *Watcher) seal() {
+	// A burst that removed files of the root may have removed the root
+	// too, which inotify may not tell (rootGone); by now, a quiet window
+	// later, an rm -rf has removed it.
+	if w.rootSeen && !w.gone && w.fs != nil {
+		w.rootSeen = false
+		if w.rootGone() {
+			w.lost()
+		}
+	}
 	if !w.waited && len(w.cur) <= emptyCheckMax && time.Since(w.first) < w.maxWait && w.unsettled() {
 		w.waited = true
 		w.flush.Reset(emptyWait)

@@ -177,6 +177,7 @@ type Watcher struct {
 	seen     map[string]struct{}         // scratch for sync
 	failed   map[string]bool             // folders whose problem was reported
 	gone     bool                        // the root is missing
+	rootSeen bool                        // the burst removed something from the root; see seal
 	setup    bool                        // New is listing the tree: nothing to report
 	cur      batch                       // the burst under way
 	ready    batch                       // ended bursts, waiting for the receiver
@@ -443,6 +444,7 @@ func (w *Watcher) handle(ev fsnotify.Event) error {
 			w.forget(rel, old)
 			delete(kids, name)
 		}
+		w.rootSeen = w.rootSeen || parent == ""
 	case ev.Has(fsnotify.Write):
 		if known && old.dir {
 			return nil // kqueue reports a folder's new entries as a write
@@ -520,6 +522,15 @@ func (w *Watcher) poll() error {
 		}
 	}
 	return w.sync("", true, false)
+}
+
+// rootGone reports whether the root is no longer the folder watched: gone,
+// or another folder in its place. inotify reports the root's own removal
+// only once nothing holds the folder any more, and a shell whose working
+// folder it is, or devserve's own when started in it, holds it: all that
+// comes of an rm -rf then is the removal of its files.
+func (w *Watcher) rootGone() bool {
+	return !w.sameDir("", w.ids[""])
 }
 
 // lost forgets the whole tree when the root goes, and starts looking for it.

@@ -678,34 +678,76 @@ func TestSlowReceiver(t *testing.T) {
 	expect(t, w, Change{"a.js", Changed})
 }
 
+// TestRootRemoved removes the root and brings it back. Held, the root is
+// open in another process's hands (a shell's working folder, devserve's
+// own when started in it): inotify then does not report its removal,
+// only its files'.
 func TestRootRemoved(t *testing.T) {
 	t.Parallel()
-	modes(t, func(t *testing.T, opts Options) {
-		root := filepath.Join(t.TempDir(), "root")
+	for _, held := range []bool{false, true} {
+		t.Run(map[bool]string{false: "free", true: "held"}[held], func(t *testing.T) {
+			t.Parallel()
+			modes(t, func(t *testing.T, opts Options) {
+				root := filepath.Join(t.TempDir(), "root")
+				tree(t, root, "a/x.js", "y.js")
+				if held {
+					f, err := os.Open(root)
+					must(t, err)
+					t.Cleanup(func() { f.Close() })
+				}
+				w := start(t, root, opts)
+
+				act(t, w, func() { must(t, os.RemoveAll(root)) })
+				expect(t, w, changes(Removed, "a", "a/x.js", "y.js")...)
+				if err := nextErr(t, w); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), root) {
+					t.Fatalf("error %v: want fs.ErrNotExist naming the root", err)
+				}
+
+				// It comes back, with something in it.
+				act(t, w, func() { tree(t, root, "b/z.js") })
+				expect(t, w, changes(Created, "b", "b/z.js")...)
+				act(t, w, func() { write(t, root, "b/z.js", "changed") })
+				expect(t, w, Change{"b/z.js", Changed})
+
+				if opts.Poll == 0 {
+					// It stopped looking for the root.
+					before := w.wakeups.Load()
+					time.Sleep(2 * rootPoll)
+					if n := w.wakeups.Load() - before; n != 0 {
+						t.Fatalf("%d wake-ups while idle", n)
+					}
+				}
+			})
+		})
+	}
+}
+
+// TestRootReplaced: the root removed and at once another folder in its
+// place (rm -rf, then a restore), while it is held (see TestRootRemoved):
+// the watcher watches the new folder.
+func TestRootReplaced(t *testing.T) {
+	t.Parallel()
+	parent := t.TempDir()
+	root := filepath.Join(parent, "root")
+	tree(t, root, "a/x.js", "y.js")
+	f, err := os.Open(root)
+	must(t, err)
+	t.Cleanup(func() { f.Close() })
+	w := start(t, root, Options{})
+
+	act(t, w, func() {
+		must(t, os.RemoveAll(root))
 		tree(t, root, "a/x.js", "y.js")
-		w := start(t, root, opts)
-
-		act(t, w, func() { must(t, os.RemoveAll(root)) })
-		expect(t, w, changes(Removed, "a", "a/x.js", "y.js")...)
-		if err := nextErr(t, w); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), root) {
-			t.Fatalf("error %v: want fs.ErrNotExist naming the root", err)
-		}
-
-		// It comes back, with something in it.
-		act(t, w, func() { tree(t, root, "b/z.js") })
-		expect(t, w, changes(Created, "b", "b/z.js")...)
-		act(t, w, func() { write(t, root, "b/z.js", "changed") })
-		expect(t, w, Change{"b/z.js", Changed})
-
-		if opts.Poll == 0 {
-			// It stopped looking for the root.
-			before := w.wakeups.Load()
-			time.Sleep(2 * rootPoll)
-			if n := w.wakeups.Load() - before; n != 0 {
-				t.Fatalf("%d wake-ups while idle", n)
-			}
-		}
 	})
+	// The removal, then the new folder's files as it is found.
+	for !slices.Contains(next(t, w, wait), Change{"y.js", Created}) {
+	}
+	act(t, w, func() { write(t, root, "y.js", "changed") })
+	for {
+		if got := next(t, w, wait); slices.Contains(got, Change{"y.js", Changed}) {
+			break
+		}
+	}
 }
 
 func TestRootMoved(t *testing.T) {
