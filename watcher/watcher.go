@@ -587,7 +587,7 @@ func (w *Watcher) setTicker(every time.Duration) {
 
 // report sends err on Errors, or drops it if Errors is full.
 func (w *Watcher) report(err error) {
-	w.log.Warn("watcher: problem", "err", err)
+	w.log.Debug("watcher: problem", "err", err) // Errors' receiver tells the user
 	select {
 	case w.errs <- err:
 	default:
