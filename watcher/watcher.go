@@ -33,6 +33,13 @@
 // A write event means a write happened, not that the writer is done: the
 // Quiet window is what waits for the end of a save or a checkout.
 //
+// The removal of a watched folder itself is reported only once nothing
+// holds it: while a shell has the root as its working folder (or this
+// process does, started in it), an rm -rf of the root reports only the
+// removal of what was inside. So a burst that removed something from the
+// root ends by checking that the root is still the folder watched, by its
+// device and inode numbers.
+//
 // The kernel queues a limited number of events (fs.inotify.max_queued_events)
 // and drops the rest; the watcher then rescans, reports every file as
 // Changed, and says so on Errors. The number of watches per user is limited
