@@ -45,3 +45,23 @@ func TestBrowserBundleFirst(t *testing.T) {
 	waitJS(t, tab, textIs("count", "TAPS! 0"))
 	samePage(t, tab, "the module page's hot update")
 }
+
+// TestBrowserBundleFirstCSS: the first edit once module mode serves is of
+// the CSS that main.js imports, which the bundled page has from the
+// bundle's stylesheet and module mode as a module: the page shows the new
+// rule.
+func TestBrowserBundleFirstCSS(t *testing.T) {
+	opts, release := heldModules()
+	defer release()
+	ts := startServer(t, copyFixture(t, "hot"), "127.0.0.1:0", opts)
+	tab := browsertest.New(t)
+	if err := chromedp.Do(tab, chromedp.Navigate(ts.URL)); err != nil {
+		t.Fatal(err)
+	}
+	const color = `getComputedStyle(document.getElementById("styled")).color`
+	waitJS(t, tab, `window.__devserve.connected && window.__devserve_bundled === true && `+color+` === "rgb(255, 0, 0)"`)
+	release()
+	waitReady(t, ts)
+	ts.replaceIn(t, "style.css", "rgb(255, 0, 0)", "rgb(0, 0, 255)")
+	waitJS(t, tab, color+` === "rgb(0, 0, 255)"`)
+}
