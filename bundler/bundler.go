@@ -628,8 +628,11 @@ func (b *Bundler) Entries() []string {
 
 // isConfig reports whether a root-relative path is a file that changes how
 // everything is built: tsconfig/jsconfig files (including extended ones such
-// as tsconfig.base.json), package.json files, and Options.Tsconfig; none
-// under PublicDir.
+// as tsconfig.base.json), package.json files, Options.Tsconfig, and
+// lockfiles; none under PublicDir. node_modules is not watched: a package
+// manager's lockfile, written once it has installed, is what says that
+// packages changed there (an upgrade, npm ci after a pull), and everything
+// is built again against them.
 func (b *Bundler) isConfig(p string) bool {
 	if b.tsconfig != "" && p == b.tsconfig {
 		return true
@@ -638,7 +641,7 @@ func (b *Bundler) isConfig(p string) bool {
 		return false // served as it is, never read by esbuild as a config
 	}
 	base := path.Base(p)
-	if base == "package.json" {
+	if base == "package.json" || isLockfile(base) {
 		return true
 	}
 	return path.Ext(base) == ".json" && (strings.HasPrefix(base, "tsconfig") || strings.HasPrefix(base, "jsconfig"))

@@ -203,7 +203,7 @@ func (b *Bundler) buildModules(changed []string, all bool) (mods, patch map[stri
 // esbuild's resolve of them was 29% of the compile. Anything else, a new
 // file, a folder, a lockfile, one removed, forgets them all. As before,
 // node_modules itself is not watched: a package installed while devserve
-// runs is seen by a restart.
+// runs is seen once the package manager writes its lockfile (isConfig).
 func (b *Bundler) onlyEdits(changed []string) bool {
 	g := b.graph
 	for _, p := range changed {

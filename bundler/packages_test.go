@@ -209,3 +209,56 @@ func TestModulesNodeBuiltins(t *testing.T) {
 		t.Errorf("warnings = %v, want one per built-in", r.Warnings)
 	}
 }
+
+// TestPackageUpgraded: a package in node_modules, which is not watched,
+// changes under a running server (npm install of another version), and
+// the package manager writes its lockfile, which is: the next Build
+// serves the new version, in both modes, with the module cache or not.
+func TestPackageUpgraded(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		modules  bool
+		lockfile string
+		cache    bool
+	}{
+		{"bundled", false, "package-lock.json", false},
+		{"modules", true, "package-lock.json", false},
+		{"modules, cached", true, "yarn.lock", true},
+		{"modules, pnpm", true, "pnpm-lock.yaml", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := project(t, map[string]string{
+				"index.html":                    `<script type="module" src="/src/main.js"></script>`,
+				"src/main.js":                   "import { v } from \"pkg\";\nconsole.log(v);\n",
+				"package.json":                  `{"dependencies": {"pkg": "1.0.0"}}`,
+				"node_modules/pkg/package.json": `{"name": "pkg", "version": "1.0.0", "main": "index.js"}`,
+				"node_modules/pkg/index.js":     "export const v = \"pkg-v1\";\n",
+				tc.lockfile:                     "1.0.0\n",
+			})
+			opts := Options{Root: root, Modules: tc.modules}
+			if tc.cache {
+				opts.CacheDir = t.TempDir()
+			}
+			b := open(t, opts)
+			mustBuild(t, b, nil)
+			if js := get(t, b, "/src/main.js"); !strings.Contains(js, "pkg-v1") {
+				t.Fatalf("first build:\n%s", js)
+			}
+			writeFiles(t, root, map[string]string{
+				"node_modules/pkg/package.json": `{"name": "pkg", "version": "2.0.0", "main": "index.js"}`,
+				"node_modules/pkg/index.js":     "export const v = \"pkg-v2\";\n",
+				tc.lockfile:                     "2.0.0\n",
+			})
+			if !b.Affects([]string{tc.lockfile}) {
+				t.Errorf("Affects(%s) = false", tc.lockfile)
+			}
+			r := mustBuild(t, b, []string{tc.lockfile})
+			if js := get(t, b, "/src/main.js"); !strings.Contains(js, "pkg-v2") || strings.Contains(js, "pkg-v1") {
+				t.Errorf("after the upgrade:\n%s", js)
+			}
+			if tc.modules && len(r.Modules) == 0 {
+				t.Errorf("no module updates after the upgrade")
+			}
+		})
+	}
+}

@@ -262,6 +262,16 @@ type pageEntry struct {
 	preload   []string
 }
 
+// isLockfile reports whether a file's base name is a package manager's
+// lockfile.
+func isLockfile(base string) bool {
+	switch base {
+	case "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lock", "bun.lockb":
+		return true
+	}
+	return false
+}
+
 // notShipped reports whether root-relative p is a file of the project that
 // a built site never holds, even when no bundle used it: TypeScript
 // (browsers cannot run it: a config, a declaration file), lockfiles, and
@@ -272,8 +282,7 @@ func notShipped(p string) bool {
 	case ".ts", ".mts", ".cts", ".tsx":
 		return true
 	}
-	switch base {
-	case "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lock", "bun.lockb":
+	if isLockfile(base) {
 		return true
 	}
 	for _, tool := range []string{"vite.config.", "vitest.config.", "postcss.config.", "tailwind.config.", "eslint.config.", "prettier.config."} {
