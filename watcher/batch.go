@@ -135,10 +135,12 @@ func (w *Watcher) arm() {
 // machine, all the more with the short quiet of a lone save, and a build
 // of the empty or missing file would run a module with nothing in it, or
 // show an error, until the next batch. Vite waits so too. A file that
-// stays empty or removed (on purpose) goes out then. It waits again
-// after a change that came during the wait, while the burst is younger
-// than MaxWait: a save that removes the file, then creates it and writes
-// it, is seen empty once more between the last two.
+// stays empty or removed (on purpose) goes out then. It waits once
+// whatever the burst's age (a busy machine can leave its events to the
+// watcher late, a MaxWait after the first), and again after a change
+// that came during the wait while the burst is younger than MaxWait: a
+// save that removes the file, then creates it and writes it, is seen
+// empty once more between the last two.
 func (w *Watcher) seal() {
 	// A burst that removed files of the root may have removed the root
 	// too, which inotify may not tell (rootGone); by now, a quiet window
@@ -149,8 +151,9 @@ func (w *Watcher) seal() {
 			w.lost()
 		}
 	}
-	if !w.waited && len(w.cur) <= emptyCheckMax && time.Since(w.first) < w.maxWait && w.unsettled() {
+	if !w.waited && (w.waits == 0 || time.Since(w.first) < w.maxWait) && len(w.cur) <= emptyCheckMax && w.unsettled() {
 		w.waited = true
+		w.waits++
 		w.flush.Reset(emptyWait)
 		select {
 		case w.hooks.waiting <- struct{}{}:
@@ -158,7 +161,7 @@ func (w *Watcher) seal() {
 		}
 		return
 	}
-	w.waited = false
+	w.waited, w.waits = false, 0
 	if time.Since(w.last) >= w.quiet {
 		w.calm = w.last
 	}

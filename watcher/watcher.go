@@ -199,6 +199,7 @@ type Watcher struct {
 	cut      atomic.Bool                 // the last batch was sealed by MaxWait, not by quiet
 	armed    time.Duration               // the quiet window of the burst under way
 	waited   bool                        // the burst waited for an emptied or removed file since its last change; see seal
+	waits    int                         // how many times the burst under way waited so
 	since    time.Time                   // after a switch to polling: files modified since may have been missed
 	flush    *time.Timer                 // ends the burst
 	tick     *time.Ticker                // polling, or looking for a removed root; nil otherwise

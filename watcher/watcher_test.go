@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -1030,5 +1031,50 @@ func TestHalfDoneSave(t *testing.T) {
 				break
 			}
 		})
+	}
+}
+
+// TestHalfDoneSaveInStream: a file emptied in a burst that MaxWait cuts
+// off (another file written on and on) is waited for all the same, once:
+// a busy machine can hand the watcher a save's events late, a MaxWait
+// after the burst began.
+func TestHalfDoneSaveInStream(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	tree(t, root, "src/app.js", "src/log.js")
+	waiting := make(chan struct{}, 1)
+	w := startWith(t, root, Options{Quiet: 10 * time.Millisecond, MaxWait: 20 * time.Millisecond}, hooks{waiting: waiting})
+	app := filepath.Join(root, "src", "app.js")
+	stop := make(chan struct{})
+	streamed := make(chan struct{})
+	go func() { // a tool writing a log: a change every 2 ms
+		defer close(streamed)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-time.After(2 * time.Millisecond):
+				os.WriteFile(filepath.Join(root, "src", "log.js"), []byte(strconv.Itoa(i)), 0o644)
+			}
+		}
+	}()
+	next(t, w, wait) // the stream's first batch: the bursts after it are cut off by MaxWait
+	must(t, os.Truncate(app, 0))
+	select {
+	case <-waiting:
+	case <-time.After(wait):
+		t.Fatal("the watcher never waited for the emptied file")
+	}
+	close(stop)
+	<-streamed
+	write(t, root, "src/app.js", "new content")
+	for {
+		got := next(t, w, wait)
+		if slices.Contains(got, Change{"src/app.js", Changed}) {
+			if data, err := os.ReadFile(app); err != nil || string(data) != "new content" {
+				t.Errorf("the batch came with the file holding %q (%v), want its new content", data, err)
+			}
+			break
+		}
 	}
 }
