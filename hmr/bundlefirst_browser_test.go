@@ -1,6 +1,7 @@
 package hmr
 
 import (
+	"context"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -13,13 +14,7 @@ import (
 // page (it has no module to replace) into module mode, and the next one
 // is a hot update in place.
 func TestBrowserBundleFirst(t *testing.T) {
-	opts, release := heldModules()
-	defer release()
-	ts := startServer(t, copyFixture(t, "hot"), "127.0.0.1:0", opts)
-	tab := browsertest.New(t)
-	if err := chromedp.Do(tab, chromedp.Navigate(ts.URL)); err != nil {
-		t.Fatal(err)
-	}
+	ts, tab, release := openHeldHot(t)
 	waitJS(t, tab, `window.__devserve.connected && `+textIs("count", "COUNT! 0"))
 	if !evalJS[bool](t, tab, `window.__devserve_bundled === true && !window.__devserve_hmr`) {
 		t.Fatal("the page does not run the bundle while module mode compiles")
@@ -51,17 +46,26 @@ func TestBrowserBundleFirst(t *testing.T) {
 // bundle's stylesheet and module mode as a module: the page shows the new
 // rule.
 func TestBrowserBundleFirstCSS(t *testing.T) {
-	opts, release := heldModules()
-	defer release()
-	ts := startServer(t, copyFixture(t, "hot"), "127.0.0.1:0", opts)
-	tab := browsertest.New(t)
-	if err := chromedp.Do(tab, chromedp.Navigate(ts.URL)); err != nil {
-		t.Fatal(err)
-	}
+	ts, tab, release := openHeldHot(t)
 	const color = `getComputedStyle(document.getElementById("styled")).color`
 	waitJS(t, tab, `window.__devserve.connected && window.__devserve_bundled === true && `+color+` === "rgb(255, 0, 0)"`)
 	release()
 	waitReady(t, ts)
 	ts.replaceIn(t, "style.css", "rgb(255, 0, 0)", "rgb(0, 0, 255)")
 	waitJS(t, tab, color+` === "rgb(0, 0, 255)"`)
+}
+
+// openHeldHot serves testdata/hot with module mode's first build held
+// (heldModules; release lets it go, and the test's cleanup does) and
+// opens its page, which runs the bundle.
+func openHeldHot(t *testing.T) (*testServer, context.Context, func()) {
+	t.Helper()
+	opts, release := heldModules()
+	ts := startServer(t, copyFixture(t, "hot"), "127.0.0.1:0", opts)
+	t.Cleanup(release) // runs before the server's cleanup, whose Close waits for that build
+	tab := browsertest.New(t)
+	if err := chromedp.Do(tab, chromedp.Navigate(ts.URL)); err != nil {
+		t.Fatal(err)
+	}
+	return ts, tab, release
 }
