@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command bench compares devserve with other dev servers in a real browser.
 //
 // For each project and each tool it starts the tool's server on a free port
@@ -17,7 +19,9 @@
 // The peers (vite, esbuild, webpack, bun) and the React packages are
 // installed in testdata/bench-peers with `npm ci` when missing. With
 // -tools devserve and -projects tree nothing needs Node or npm.
-// See bench/README.md for the method.
+// See bench/README.md for the method. It runs on Linux: it reads memory
+// and load from /proc, and runs each server in a process group that the
+// kernel kills with the bench.
 package main
 
 import (
