@@ -58,7 +58,8 @@ func (b *Bundler) assetsPlugin() api.Plugin {
 		pb.OnLoad(api.OnLoadOptions{Filter: ".*", Namespace: "file"}, func(a api.OnLoadArgs) (api.OnLoadResult, error) {
 			load, ok := a.PluginData.(assetLoad)
 			if !ok {
-				return api.OnLoadResult{}, nil
+				res, _ := b.globLoad(a.Path) // nothing for a file without import.meta.glob
+				return res, nil
 			}
 			data, err := os.ReadFile(a.Path)
 			if err != nil {

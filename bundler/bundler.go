@@ -382,6 +382,7 @@ type Bundler struct {
 	// refresh is how module mode does Fast Refresh, if it does; see
 	// refresh.go.
 	refresh  refreshSetup
+	globs    globDeps           // what import.meta.glob calls look at; see glob.go
 	cache    *diskCache         // module mode's cache on disk; nil: none
 	cssUsed  []string           // module mode: CSS files imported from JS, sorted
 	missing  map[string]bool    // files pages refer to that do not exist; see discover
@@ -708,7 +709,7 @@ func (b *Bundler) Affects(paths []string) bool {
 			}
 			continue
 		}
-		if b.isConfig(p) || slices.Contains(b.envFiles, p) || (b.discover && b.pageChange(p)) || (b.graph != nil && b.graph.affects(p)) {
+		if b.isConfig(p) || b.globChange(p) || slices.Contains(b.envFiles, p) || (b.discover && b.pageChange(p)) || (b.graph != nil && b.graph.affects(p)) {
 			return true
 		}
 		for _, c := range b.ctxs {
@@ -805,7 +806,7 @@ func (b *Bundler) Build(changed []string) *Result {
 			paths = append(paths, filepath.Clean(p)) // see LinkedDirs
 		}
 	}
-	config := all || slices.ContainsFunc(paths, b.isConfig)
+	config := all || slices.ContainsFunc(paths, b.isConfig) || slices.ContainsFunc(paths, b.globChange)
 	var errs []Message
 	if all || slices.ContainsFunc(paths, func(p string) bool { return slices.Contains(b.envFiles, p) }) {
 		changed, more := b.reloadEnv()

@@ -322,8 +322,8 @@ func (b *Bundler) toCache(k *cacheKeys, got map[string]*module, keys map[string]
 		}
 		rec := m.rec
 		m.rec = nil
-		if rec == nil || m.errs != nil || m.out == nil {
-			continue
+		if rec == nil || m.errs != nil || m.out == nil || b.globs.has(m.absFile(b)) {
+			continue // import.meta.glob's matches: a listing, which an entry's checks do not cover
 		}
 		e := &cacheEntry{mod: m, assets: rec.assets, calls: rec.calls}
 		racy := false

@@ -203,6 +203,10 @@ func (b *Bundler) refreshLoad(p string) (api.OnLoadResult, bool) {
 	if err != nil {
 		return api.OnLoadResult{}, false
 	}
+	src, errs := b.loadGlobs(p, src)
+	if errs != nil {
+		return api.OnLoadResult{Errors: errs}, true
+	}
 	loader := map[string]api.Loader{".jsx": api.LoaderJSX, ".tsx": api.LoaderTSX, ".ts": api.LoaderTS, ".mts": api.LoaderTS,
 		".js": api.LoaderJS, ".mjs": api.LoaderJS}[strings.ToLower(filepath.Ext(p))]
 	if (loader == api.LoaderJS || loader == api.LoaderTS) && !callsHook(src) {
