@@ -225,6 +225,9 @@ func (s *Server) startBuild(pending map[string]watcher.Op, dirty map[string]bool
 		case s.same.seen(p, op == watcher.Changed && !dirty[p]):
 			continue
 		}
+		if s.workers.uses(p) {
+			html = append(html, p) // a worker's file: the pages run the old worker (workers.go)
+		}
 		changed = append(changed, p)
 	}
 	clear(pending)

@@ -175,6 +175,7 @@ type Server struct {
 	broker  *Broker
 	same    *sameBytes
 	pages   pages
+	workers workerFiles
 	// instance salts build IDs, so that a page from an earlier run of the
 	// server reloads once when it reconnects: HTML, or a file read from
 	// disk, may have changed while no server watched.
@@ -460,6 +461,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if bundler.IsPublic(rel) {
 		s.publicURL(w, r, rel, dir)
+		return
+	}
+	if !dir && isWorkerRequest(r) && s.serveWorker(w, r, rel) {
 		return
 	}
 	s.serveFile(w, r, rel, dir)
