@@ -1,6 +1,7 @@
 package hmr
 
 import (
+	"context"
 	"testing"
 
 	"github.com/devserve/devserve/internal/browsertest"
@@ -10,6 +11,27 @@ import (
 // import.meta.glob, lazy and eager, in module mode and bundled; a file
 // created there shows on the page.
 func TestBrowserImportMetaGlob(t *testing.T) {
+	inBothModes(t, func(t *testing.T, tab context.Context, bundle bool) {
+		dir := t.TempDir()
+		writeTestFile(t, dir, "index.html", `<p id="eager"></p><p id="lazy"></p><script type="module" src="/src/main.ts"></script>`)
+		writeTestFile(t, dir, "src/main.ts", `const lazy = import.meta.glob<{ default: string }>("./pages/*.ts");
+const eager = import.meta.glob("./pages/*.ts", { eager: true, import: "default" });
+document.getElementById("eager")!.textContent = Object.entries(eager).map(([k, v]) => k + "=" + v).join(",");
+Promise.all(Object.entries(lazy).map(async ([k, load]) => k + "=" + (await load()).default))
+  .then((xs) => { document.getElementById("lazy")!.textContent = xs.join(","); });
+`)
+		writeTestFile(t, dir, "src/pages/a.ts", `export default "A";`)
+		ts := startServer(t, dir, "127.0.0.1:0", Options{Bundle: bundle})
+		navigateTo(t, tab, ts.URL, textIs("eager", "./pages/a.ts=A")+` && `+textIs("lazy", "./pages/a.ts=A"))
+
+		ts.write(t, "src/pages/b.ts", `export default "B";`)
+		waitJS(t, tab, textIs("eager", "./pages/a.ts=A,./pages/b.ts=B")+` && `+textIs("lazy", "./pages/a.ts=A,./pages/b.ts=B"))
+	})
+}
+
+// inBothModes runs f in module mode and bundled, each in a tab of one
+// browser.
+func inBothModes(t *testing.T, f func(t *testing.T, tab context.Context, bundle bool)) {
 	browser := browsertest.New(t)
 	for i, bundle := range []bool{false, true} {
 		t.Run(map[bool]string{false: "modules", true: "bundled"}[bundle], func(t *testing.T) {
@@ -17,20 +39,7 @@ func TestBrowserImportMetaGlob(t *testing.T) {
 			if i > 0 {
 				tab = browsertest.NewTab(t, browser)
 			}
-			dir := t.TempDir()
-			writeTestFile(t, dir, "index.html", `<p id="eager"></p><p id="lazy"></p><script type="module" src="/src/main.ts"></script>`)
-			writeTestFile(t, dir, "src/main.ts", `const lazy = import.meta.glob<{ default: string }>("./pages/*.ts");
-const eager = import.meta.glob("./pages/*.ts", { eager: true, import: "default" });
-document.getElementById("eager")!.textContent = Object.entries(eager).map(([k, v]) => k + "=" + v).join(",");
-Promise.all(Object.entries(lazy).map(async ([k, load]) => k + "=" + (await load()).default))
-  .then((xs) => { document.getElementById("lazy")!.textContent = xs.join(","); });
-`)
-			writeTestFile(t, dir, "src/pages/a.ts", `export default "A";`)
-			ts := startServer(t, dir, "127.0.0.1:0", Options{Bundle: bundle})
-			navigateTo(t, tab, ts.URL, textIs("eager", "./pages/a.ts=A")+` && `+textIs("lazy", "./pages/a.ts=A"))
-
-			ts.write(t, "src/pages/b.ts", `export default "B";`)
-			waitJS(t, tab, textIs("eager", "./pages/a.ts=A,./pages/b.ts=B")+` && `+textIs("lazy", "./pages/a.ts=A,./pages/b.ts=B"))
+			f(t, tab, bundle)
 		})
 	}
 }
