@@ -181,7 +181,7 @@ func (b *Bundler) expandGlobs(file string, src []byte) ([]byte, *globError) {
 		}
 		call, end, err := parseGlobCall(src, loc[1])
 		if err == nil {
-			err = b.checkGlob(call)
+			err = b.checkGlob(file, call)
 		}
 		if err != nil {
 			line := 1 + bytes.Count(src[:loc[0]], []byte("\n"))
@@ -218,12 +218,24 @@ type globCall struct {
 	query    string // with its "?"
 }
 
-// checkGlob rejects patterns that name no file of the project. A negated
-// one may be bare ("!**/*.test.ts"), relative to the module, as in Vite.
-func (b *Bundler) checkGlob(c globCall) error {
+// checkGlob rejects patterns that name no file of the project, for the
+// module at file: one must start with ./, ../ or /, and stay in the root
+// (a pattern that led to / would list the whole disk). A negated one may
+// be bare ("!**/*.test.ts"), relative to the module, as in Vite.
+func (b *Bundler) checkGlob(file string, c globCall) error {
 	for _, p := range c.patterns {
-		if !strings.HasPrefix(p, "!") && !strings.HasPrefix(p, "./") && !strings.HasPrefix(p, "../") && !strings.HasPrefix(p, "/") {
+		if strings.HasPrefix(p, "!") {
+			continue
+		}
+		if !strings.HasPrefix(p, "./") && !strings.HasPrefix(p, "../") && !strings.HasPrefix(p, "/") {
 			return fmt.Errorf("pattern %q must start with ./, ../ or /", p)
+		}
+		abs := filepath.Join(filepath.Dir(file), filepath.FromSlash(p))
+		if strings.HasPrefix(p, "/") {
+			abs = filepath.Join(b.root, filepath.FromSlash(p))
+		}
+		if _, ok := b.relInput(abs); !ok && !b.linked(file) {
+			return fmt.Errorf("pattern %q leads out of the project", p)
 		}
 	}
 	if !slices.ContainsFunc(c.patterns, func(p string) bool { return !strings.HasPrefix(p, "!") }) {

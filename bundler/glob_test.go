@@ -59,6 +59,7 @@ func TestExpandGlobs(t *testing.T) {
 		{"not a literal", "import.meta.glob(dir + '/*.ts')", "", "", "main.ts:1:0: import.meta.glob: its arguments must be literals"},
 		{"a template", "import.meta.glob(`./${d}/*.ts`)", "", "", "must be literals, not templates"},
 		{"an alias", "import.meta.glob('@/pages/*.ts')", "", "", `pattern "@/pages/*.ts" must start with ./, ../ or /`},
+		{"out of the project", "import.meta.glob('../../**/*.ts')", "", "", `pattern "../../**/*.ts" leads out of the project`},
 		{"an unknown option", "import.meta.glob('./pages/*.ts', { base: './x' })", "", "", `option "base" is not supported`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -190,4 +191,34 @@ func TestImportMetaGlobError(t *testing.T) {
 			t.Errorf("modules=%v: errors %+v, want the call's at src/main.ts:2", modules, r.Errors)
 		}
 	}
+}
+
+// FuzzExpandGlobs: no source makes the expansion panic, or keep a call
+// it did not understand.
+func FuzzExpandGlobs(f *testing.F) {
+	for _, seed := range []string{
+		"import.meta.glob('./pages/*.ts')",
+		"import.meta.glob(['./a/**', '!**/x.ts'], { eager: true, import: 'default', query: '?raw' })",
+		"import.meta.glob<T<U>>(`./x/*`, {})",
+		"import.meta.glob(\"\\u0041\", { as: 'url', exhaustive: false, })",
+		"import.meta.glob(",
+		"import.meta.glob([",
+		"import.meta.glob('./x', {",
+	} {
+		f.Add(seed)
+	}
+	root := f.TempDir()
+	writeFiles(f, root, map[string]string{"src/pages/a.ts": "export default 1;\n", "src/x/b.js": "\n"})
+	b, err := New(Options{Root: root})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { b.Close() })
+	file := filepath.Join(b.root, "src", "main.ts")
+	f.Fuzz(func(t *testing.T, src string) {
+		out, gerr := b.expandGlobs(file, []byte(src))
+		if gerr == nil && globCallRe.Match(out) {
+			t.Errorf("a call is left in:\n%s", out)
+		}
+	})
 }
