@@ -25,11 +25,12 @@ import (
 //     its build began (only module mode watches their folders:
 //     bundler.LinkedChangedSince), and then serves it (installModules):
 //     served before that, it would give a request what its build read
-//     before those changes. If that build failed where the bundle failed
-//     too, the bundle serves on and the loop tries again after the
-//     bundle's next build: module mode's last good code of a broken file
-//     can be older than the bundle's. The pages are told nothing: they
-//     show what is on disk, as bundled code. Their JS sets
+//     before those changes. If that build failed in a file changed since
+//     its build began, the bundle serves on and the loop tries again
+//     after the bundle's next build: module mode's last good code of that
+//     file is older than the bundle's (see install in loop.go). The pages
+//     are told nothing: they show what is on disk, as bundled code. Their
+//     JS sets
 //     globalThis.__devserve_bundled, so their client reloads them on the
 //     first JS update, into module mode.
 

@@ -50,22 +50,28 @@ func (s *Server) loop() {
 		sinceModules = map[string]bool{}
 	}
 	// modulesDone is module mode's build, once done, until it serves: it
-	// came while a build ran or was due, or it failed while the bundle
-	// had failed too.
+	// came while a build ran or was due, or install put it off.
 	var modulesDone *modulesBuild
+	var lastBatch, lastStart time.Time
+	// putOff is when install last put module mode off; zero if never.
+	var putOff time.Time
 	// install makes module mode serve once it has built what changed
 	// since its build began (the bundle has built it already): served
 	// before, it would give a request what its build read before those
 	// changes. The loop hears no batch meanwhile, so those paths count as
-	// changed during a build. If that build fails while the bundle has
-	// failed too, the bundle goes on serving, with its errors, and install
-	// is tried again after its next build: a failed build keeps each
-	// module's last good code, and module mode's of a file broken now can
-	// be older than the bundle's, which the pages run (module mode
-	// compiled the file, then the bundle built a good edit of it, then the
-	// broken one). Module mode's errors where the bundle built are its
-	// own (a linked package's file, which only it watches): it serves
-	// them.
+	// changed during a build.
+	//
+	// If that build fails in a file of the project changed since module
+	// mode's build began, the bundle goes on serving, and install is tried
+	// again after its next build: a failed build keeps each module's last
+	// good code, and module mode's of that file is older than the edits
+	// the bundle built (module mode compiled the file, the bundle built a
+	// good edit, then a broken one, which module mode read from the disk
+	// first or after the bundle did). Until a bundled build that began
+	// after it was put off ends well, with module mode still failing
+	// there: then the errors are module mode's own, and it serves with
+	// them, as it does with errors elsewhere (a linked package's file,
+	// which only module mode watches).
 	install := func(mb modulesBuild) {
 		modulesDone = nil
 		for _, p := range s.modules.LinkedChangedSince(mb.start) {
@@ -77,10 +83,11 @@ func (s *Server) loop() {
 			mb.elapsed += time.Since(start)
 		}
 		s.mu.Lock()
-		bundleFailed := s.failed
+		bundleOK := !s.failed
 		s.mu.Unlock()
-		if !mb.res.OK() && bundleFailed {
-			modulesDone = &mb
+		brokenEdit := slices.ContainsFunc(mb.res.Errors, func(m Message) bool { return !filepath.IsAbs(m.File) && sinceModules[m.File] })
+		if brokenEdit && !(bundleOK && !putOff.IsZero() && lastStart.After(putOff)) {
+			modulesDone, putOff = &mb, time.Now()
 			s.log.Debug("module mode waits for a good build", "errors", len(mb.res.Errors))
 			return
 		}
@@ -91,7 +98,6 @@ func (s *Server) loop() {
 		s.installModules(mb)
 	}
 	var due <-chan time.Time // when set, the stream's next build
-	var lastBatch, lastStart time.Time
 	// start builds pending now or, in a stream, once it pauses for
 	// streamWindow (each batch of the stream pushes that back) but no
 	// later than streamGap after the last build started.
