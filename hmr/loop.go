@@ -72,23 +72,35 @@ func (s *Server) loop() {
 	// there: then the errors are module mode's own, and it serves with
 	// them, as it does with errors elsewhere (a linked package's file,
 	// which only module mode watches).
+	//
+	// That build reads the files from the disk, not from a batch: a save
+	// under way can give it a file half written (truncated, not yet
+	// written), which builds well, empty. So a file of the project that
+	// changed while it built, or is empty after it, puts the switch off as
+	// well, until a bundled build that began after that (a file gone for
+	// good, before and after, does not).
 	install := func(mb modulesBuild) {
 		modulesDone = nil
 		for _, p := range s.modules.LinkedChangedSince(mb.start) {
 			sinceModules[p] = true
 		}
+		var halfDone bool
 		if len(sinceModules) > 0 {
 			start := time.Now()
+			before := s.stamps(sinceModules)
 			mb.res = s.modules.Build(slices.Sorted(maps.Keys(sinceModules)))
 			mb.elapsed += time.Since(start)
+			after := s.stamps(sinceModules)
+			halfDone = !maps.Equal(before, after) || slices.ContainsFunc(slices.Collect(maps.Values(after)), func(st fileStamp) bool { return st.size == 0 })
 		}
 		s.mu.Lock()
 		bundleOK := !s.failed
 		s.mu.Unlock()
 		brokenEdit := slices.ContainsFunc(mb.res.Errors, func(m Message) bool { return !filepath.IsAbs(m.File) && sinceModules[m.File] })
-		if brokenEdit && !(bundleOK && !putOff.IsZero() && lastStart.After(putOff)) {
+		retried := !putOff.IsZero() && lastStart.After(putOff) // a bundled build began since the switch was put off
+		if brokenEdit && !(retried && bundleOK) || halfDone && !retried {
 			modulesDone, putOff = &mb, time.Now()
-			s.log.Debug("module mode waits for a good build", "errors", len(mb.res.Errors))
+			s.log.Debug("module mode waits for a good build", "errors", len(mb.res.Errors), "half-written", halfDone)
 			return
 		}
 		for p := range sinceModules {
@@ -187,6 +199,29 @@ func (s *Server) loop() {
 			}
 		}
 	}
+}
+
+// fileStamp is what stamps sees of a file: -1 for no regular file.
+type fileStamp struct {
+	size  int64
+	mtime time.Time
+}
+
+// stamps returns the size and modification time of each file of the
+// project (root-relative) among paths.
+func (s *Server) stamps(paths map[string]bool) map[string]fileStamp {
+	out := make(map[string]fileStamp, len(paths))
+	for p := range paths {
+		if filepath.IsAbs(p) {
+			continue // a linked package's file: not the bundle's, never put off
+		}
+		st := fileStamp{size: -1}
+		if fi, err := os.Stat(filepath.Join(s.root, filepath.FromSlash(p))); err == nil && fi.Mode().IsRegular() {
+			st = fileStamp{size: fi.Size(), mtime: fi.ModTime()}
+		}
+		out[p] = st
+	}
+	return out
 }
 
 type buildOutcome struct {
