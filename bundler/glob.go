@@ -83,17 +83,15 @@ func (g *globDeps) changes(p string) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	slash := filepath.ToSlash(p)
+	fi, err := os.Stat(p)
+	exists := err == nil && fi.Mode().IsRegular()
 	for file, deps := range g.deps {
 		if _, err := os.Stat(file); err != nil {
 			delete(g.deps, file)
 			continue
 		}
 		for _, d := range deps {
-			if !slices.ContainsFunc(d.patterns, func(pat string) bool { return globMatch(pat, slash) }) {
-				continue
-			}
-			fi, err := os.Stat(p)
-			if exists := err == nil && fi.Mode().IsRegular(); exists != d.matched[p] {
+			if exists != d.matched[p] && slices.ContainsFunc(d.patterns, func(pat string) bool { return globMatch(pat, slash) }) {
 				return true
 			}
 		}
@@ -277,6 +275,7 @@ func (b *Bundler) globCode(file string, c globCall, n int, tail *bytes.Buffer) (
 		}
 	}
 	slices.Sort(files)
+	fromRoot := slices.ContainsFunc(c.patterns, func(p string) bool { return strings.HasPrefix(p, "/") })
 	var obj strings.Builder
 	obj.WriteString("Object.assign({")
 	for i, f := range files {
@@ -286,7 +285,7 @@ func (b *Bundler) globCode(file string, c globCall, n int, tail *bytes.Buffer) (
 			spec = "./" + spec
 		}
 		key := spec
-		if slices.ContainsFunc(c.patterns, func(p string) bool { return strings.HasPrefix(p, "/") }) {
+		if fromRoot {
 			key = "/" + strings.TrimPrefix(f, root+"/")
 		}
 		target := strconv.Quote(spec + c.query)

@@ -207,8 +207,7 @@ func (b *Bundler) refreshLoad(p string) (api.OnLoadResult, bool) {
 	if errs != nil {
 		return api.OnLoadResult{Errors: errs}, true
 	}
-	loader := map[string]api.Loader{".jsx": api.LoaderJSX, ".tsx": api.LoaderTSX, ".ts": api.LoaderTS, ".mts": api.LoaderTS,
-		".js": api.LoaderJS, ".mjs": api.LoaderJS}[strings.ToLower(filepath.Ext(p))]
+	loader := jsLoaders[strings.ToLower(filepath.Ext(p))]
 	if (loader == api.LoaderJS || loader == api.LoaderTS) && !callsHook(src) {
 		return api.OnLoadResult{}, false // no component or hook here
 	}

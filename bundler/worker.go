@@ -22,10 +22,10 @@ import (
 // the Bundler is closed.
 func (b *Bundler) Worker(rel string) (code []byte, inputs []string, errs []Message, ok bool) {
 	rel, inRoot := b.rel(rel)
-	if !inRoot || IsPublic(rel) || !jsModuleExts[strings.ToLower(filepath.Ext(rel))] || b.inPackage(b.abs(unit{file: rel})) {
+	abs := filepath.Join(b.root, filepath.FromSlash(rel))
+	if !inRoot || IsPublic(rel) || !jsModuleExts[strings.ToLower(filepath.Ext(rel))] || b.inPackage(abs) {
 		return nil, nil, nil, false
 	}
-	abs := filepath.Join(b.root, filepath.FromSlash(rel))
 	if fi, err := os.Stat(abs); err != nil || !fi.Mode().IsRegular() {
 		return nil, nil, nil, false
 	}
