@@ -90,8 +90,8 @@ func (b *Bundler) moduleOptions(units []unit, seen *edges) api.BuildOptions {
 			return r, nil
 		})
 		pb.OnLoad(api.OnLoadOptions{Filter: `\.[mM]?[jJtT][sSxX][xX]?$`, Namespace: "file"}, func(a api.OnLoadArgs) (api.OnLoadResult, error) {
-			if !b.refreshes(a.Path) {
-				return api.OnLoadResult{}, nil
+			if _, query := a.PluginData.(assetLoad); query || !b.refreshes(a.Path) {
+				return api.OnLoadResult{}, nil // "./App.tsx?raw" is the file's text
 			}
 			res, ok := b.refreshLoad(a.Path)
 			if ok {

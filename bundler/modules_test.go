@@ -365,6 +365,28 @@ func TestModuleAssetQueries(t *testing.T) {
 	}
 }
 
+// TestModuleAssetQueryOfComponent: in a project with Fast Refresh, a
+// component's file imported with ?raw is its text, not the component
+// compiled with the refresh transform (which had made it a module that
+// imports React's JSX runtime).
+func TestModuleAssetQueryOfComponent(t *testing.T) {
+	const app = "export function App(): JSX.Element { return <div/>; }\n"
+	root := project(t, map[string]string{
+		"package.json": `{"dependencies":{"react":"*"}}`,
+		"node_modules/react-refresh/package.json": `{"name":"react-refresh"}`,
+		"node_modules/react-refresh/runtime.js":   "exports.register = () => {};\n",
+		"index.html":                              `<script type="module" src="/main.jsx"></script>`,
+		"main.jsx":                                "import src from './App.tsx?raw';\nconsole.log(src);\n",
+		"App.tsx":                                 app,
+	})
+	b := open(t, Options{Root: root, Modules: true})
+	mustBuild(t, b, nil)
+	want := `"export function App(): JSX.Element { return <div/>; }\n"`
+	if script := get(t, b, "/main.jsx"); !strings.Contains(script, want) {
+		t.Errorf("the entry's script lacks App.tsx's text %s:\n%s", want, script)
+	}
+}
+
 // TestResolvesKeptAcrossEdits: the imports resolved for one build stay
 // for the next while the builds see only edits of the modules' files, and
 // are forgotten when a file comes: a new file can take an import over.
