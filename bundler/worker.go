@@ -11,19 +11,21 @@ import (
 
 // Worker builds the JS or TS file at root-relative rel for a browser's
 // Worker or SharedWorker (new Worker(new URL("./worker.ts",
-// import.meta.url), { type: "module" }), as Vite projects write it): one
+// import.meta.url), { type: "module" }), or import W from
+// "./worker.ts?worker", as Vite projects write it; also a package's
+// worker, such as monaco-editor's, under the root's node_modules): one
 // ES module with everything it imports bundled in and its source map
 // inline. Module mode's registry is the page's, and a worker has no page;
 // served as it is, the file would be TypeScript, or would import packages
 // by bare names. It returns the script, or the build's errors, and the
 // files of the project the build read, root-relative, which the caller
 // watches: a worker is not an entry, and its edits reach no page by
-// themselves. ok is false when rel is no JS or TS file of the project, or
-// the Bundler is closed.
+// themselves. ok is false when rel is no JS or TS file under the root (but
+// in PublicDir, served as it is), or the Bundler is closed.
 func (b *Bundler) Worker(rel string) (code []byte, inputs []string, errs []Message, ok bool) {
 	rel, inRoot := b.rel(rel)
 	abs := filepath.Join(b.root, filepath.FromSlash(rel))
-	if !inRoot || IsPublic(rel) || !jsModuleExts[strings.ToLower(filepath.Ext(rel))] || b.inPackage(abs) {
+	if !inRoot || IsPublic(rel) || !jsModuleExts[strings.ToLower(filepath.Ext(rel))] {
 		return nil, nil, nil, false
 	}
 	if fi, err := os.Stat(abs); err != nil || !fi.Mode().IsRegular() {

@@ -8,7 +8,7 @@ import (
 
 // TestWorker builds a worker's script alone, bundled with what it
 // imports, in both modes; reports its errors and the files it read; and
-// refuses what is no script of the project.
+// refuses what is no script under the root.
 func TestWorker(t *testing.T) {
 	for _, modules := range []bool{false, true} {
 		root := project(t, map[string]string{
@@ -21,6 +21,7 @@ func TestWorker(t *testing.T) {
 			"src/data.json":                 "{}\n",
 			"node_modules/pkg/package.json": `{"name": "pkg", "main": "index.js"}`,
 			"node_modules/pkg/index.js":     "export const v = 1;\n",
+			"node_modules/pkg/worker.js":    "import { v } from './index.js';\npostMessage(v);\n",
 		})
 		b := open(t, Options{Root: root, Modules: modules})
 		mustBuild(t, b, nil)
@@ -41,10 +42,60 @@ func TestWorker(t *testing.T) {
 		if _, inputs, errs, ok := b.Worker("src/broken.ts"); !ok || len(errs) == 0 || errs[0].File != "src/broken.ts" || !slices.Equal(inputs, []string{"src/broken.ts"}) {
 			t.Errorf("modules=%v: a broken worker: ok=%v errs=%+v inputs=%q", modules, ok, errs, inputs)
 		}
-		for _, rel := range []string{"public/plain.js", "src/data.json", "src/missing.ts", "node_modules/pkg/index.js", "../outside.js"} {
+		// A package's worker, as monaco-editor's: import editorWorker from
+		// "monaco-editor/esm/vs/editor/editor.worker?worker".
+		if code, _, errs, ok := b.Worker("node_modules/pkg/worker.js"); !ok || len(errs) > 0 || !strings.Contains(string(code), "v = 1") {
+			t.Errorf("modules=%v: a package's worker: ok=%v errs=%+v\n%s", modules, ok, errs, code)
+		}
+		for _, rel := range []string{"public/plain.js", "src/data.json", "src/missing.ts", "../outside.js"} {
 			if _, _, _, ok := b.Worker(rel); ok {
 				t.Errorf("modules=%v: Worker(%q) is ok", modules, rel)
 			}
+		}
+	}
+}
+
+// TestWorkerImports: Vite's worker imports ("./worker.ts?worker",
+// "?sharedworker", "&url", "&inline") give, in both modes and under a
+// base path, a constructor of a module worker, or the URL, of the script
+// that the server builds for a worker; a file of public/ is its own URL;
+// a file outside the root is an error at its import.
+func TestWorkerImports(t *testing.T) {
+	files := map[string]string{
+		"index.html": `<script type="module" src="/src/main.ts"></script>`,
+		"src/main.ts": "import W from './worker.ts?worker';\nimport S from './worker.ts?sharedworker';\n" +
+			"import I from './worker.ts?worker&inline';\nimport u from './worker.ts?worker&url';\n" +
+			"import P from 'pkg/worker.js?worker';\nimport Pub from '/plain.js?worker';\n" +
+			"console.log(new W(), new S({ name: 's' }), new I(), u, new P(), new Pub());\n",
+		"src/worker.ts":                 "self.onmessage = (e: MessageEvent<number>) => self.postMessage(e.data * 2);\n",
+		"public/plain.js":               "postMessage(1);\n",
+		"node_modules/pkg/package.json": `{"name": "pkg"}`,
+		"node_modules/pkg/worker.js":    "postMessage(2);\n",
+	}
+	for _, modules := range []bool{false, true} {
+		root := project(t, files)
+		b := open(t, Options{Root: root, Modules: modules, Base: "/app/"})
+		mustBuild(t, b, nil)
+		script := get(t, b, "/src/main.ts")
+		for _, want := range []string{
+			`new Worker("/app/src/worker.ts?worker_file&type=module", { type: "module", name: options?.name })`,
+			`new SharedWorker("/app/src/worker.ts?worker_file&type=module", { type: "module", name: options?.name })`,
+			`"/app/src/worker.ts?worker_file&type=module";`,
+			`new Worker("/app/node_modules/pkg/worker.js?worker_file&type=module"`,
+			`new Worker("/app/plain.js", {`,
+		} {
+			if !strings.Contains(script, want) {
+				t.Errorf("modules=%v: the entry's script lacks %s:\n%s", modules, want, script)
+			}
+		}
+
+		writeFiles(t, root, map[string]string{
+			"../outside.js": "postMessage(3);\n",
+			"src/main.ts":   "import O from '../../outside.js?worker';\nnew O();\n",
+		})
+		r := b.Build([]string{"src/main.ts"})
+		if r.OK() || !strings.Contains(r.Errors[0].Text, "outside the project's folder") || r.Errors[0].File != "src/main.ts" {
+			t.Errorf("modules=%v: a worker outside the root: %+v", modules, r.Errors)
 		}
 	}
 }

@@ -50,13 +50,15 @@ func (wf *workerFiles) uses(p string) bool {
 }
 
 // isWorkerRequest reports whether r is a browser's request for a worker's
-// script.
+// script: its Sec-Fetch-Dest says so, or, for a browser that sends no
+// such header, the URL has the query of a worker import's URL ("?worker"
+// in Vite's terms, see bundler.workerModule).
 func isWorkerRequest(r *http.Request) bool {
 	switch r.Header.Get("Sec-Fetch-Dest") {
 	case "worker", "sharedworker":
 		return true
 	}
-	return false
+	return r.URL.Query().Has("worker_file")
 }
 
 // serveWorker answers a request for the script of a worker at rel, a JS
