@@ -135,9 +135,13 @@ func (b *Bundler) globLoad(p string) (res api.OnLoadResult, ok bool) {
 }
 
 // loadGlobs returns src, the source of the module at p, with its
-// import.meta.glob calls expanded, or as it is and p's patterns forgotten
+// import.meta.glob calls expanded, its dynamic imports of templates with
+// variables too (see dynimport.go), or as it is and p's patterns forgotten
 // when it has none; a call that cannot be expanded is the load's error.
 func (b *Bundler) loadGlobs(p string, src []byte) ([]byte, []api.Message) {
+	src = rewriteDynamicImports(src, func(pattern string) bool {
+		return b.checkGlob(p, globCall{patterns: []string{pattern}}) == nil
+	})
 	if !bytes.Contains(src, []byte("import.meta.glob")) {
 		b.globs.set(p, nil)
 		return src, nil

@@ -29,6 +29,30 @@ Promise.all(Object.entries(lazy).map(async ([k, load]) => k + "=" + (await load(
 	})
 }
 
+// TestBrowserDynamicImportVars: import(`./locales/${lang}.ts`), as Vite
+// takes it, in module mode and bundled: the page loads the file the name
+// picks, an edit of it shows, a file created there can be loaded, and a
+// name no file has rejects.
+func TestBrowserDynamicImportVars(t *testing.T) {
+	inBothModes(t, func(t *testing.T, tab context.Context, bundle bool) {
+		dir := t.TempDir()
+		writeTestFile(t, dir, "index.html", `<p id="en"></p><p id="de"></p><p id="xx"></p><script type="module" src="/src/main.ts"></script>`)
+		writeTestFile(t, dir, "src/main.ts", `const show = (lang: string) => import(`+"`./locales/${lang}.ts`"+`)
+  .then((m) => m.default, (e: Error) => e.message)
+  .then((text: string) => { document.getElementById(lang)!.textContent = text; });
+["en", "de", "xx"].forEach(show);
+`)
+		writeTestFile(t, dir, "src/locales/en.ts", `export default "hello";`)
+		ts := startServer(t, dir, "127.0.0.1:0", Options{Bundle: bundle})
+		navigateTo(t, tab, ts.URL, textIs("en", "hello")+` && `+textIs("xx", "Unknown variable dynamic import: ./locales/xx.ts"))
+
+		ts.write(t, "src/locales/en.ts", `export default "howdy";`)
+		waitJS(t, tab, textIs("en", "howdy"))
+		ts.write(t, "src/locales/de.ts", `export default "hallo";`)
+		waitJS(t, tab, textIs("de", "hallo"))
+	})
+}
+
 // inBothModes runs f in module mode and bundled, each in a tab of one
 // browser.
 func inBothModes(t *testing.T, f func(t *testing.T, tab context.Context, bundle bool)) {
