@@ -351,6 +351,7 @@ type Bundler struct {
 	envCfg     EnvConfig
 	envGlobal  bool              // a dev server: import.meta.env is a global
 	envObj     string            // with envGlobal, its value; "" where import.meta.env is the user's define
+	htmlEnv    map[string]string // what a page's %NAME% takes (Env.html); guarded by mu
 	banner     string            // esbuildOptions' JS banner
 	envFiles   []string          // root-relative env files of the mode
 	userDefine map[string]string // esbuildOptions' define: Options.Define and import.meta.hot

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/devserve/devserve/internal/protocol"
@@ -562,6 +563,44 @@ func (b *Bundler) defineEnv() {
 	if banner != "" {
 		b.base.Banner = map[string]string{"js": banner}
 	}
+	html := b.env.html()
+	b.mu.Lock()
+	b.htmlEnv = html
+	b.mu.Unlock()
+}
+
+// htmlEnvRe matches a variable in a page, as Vite writes it: %VITE_TITLE%.
+var htmlEnvRe = regexp.MustCompile(`%(\S+?)%`)
+
+// html returns the values that a page's %NAME% takes, as Vite has them:
+// every name of import.meta.env, its value as text ("true" for DEV).
+func (e *Env) html() map[string]string {
+	vars := maps.Clone(e.Vars)
+	if vars == nil {
+		vars = map[string]string{}
+	}
+	vars["BASE_URL"] = cmp.Or(e.Base, "/")
+	vars["MODE"] = e.Mode
+	vars["DEV"] = strconv.FormatBool(!e.Prod)
+	vars["PROD"] = strconv.FormatBool(e.Prod)
+	vars["SSR"] = "false"
+	return vars
+}
+
+// replaceHTMLEnv returns page with each %NAME% of a name of vars replaced
+// by its value, as Vite does in the root's HTML (<title>%VITE_TITLE%</title>);
+// any other %...% stays. Values go in as they are, as in Vite: they are
+// the project's own.
+func replaceHTMLEnv(page []byte, vars map[string]string) []byte {
+	if bytes.IndexByte(page, '%') < 0 {
+		return page
+	}
+	return htmlEnvRe.ReplaceAllFunc(page, func(m []byte) []byte {
+		if v, ok := vars[string(m[1:len(m)-1])]; ok {
+			return []byte(v)
+		}
+		return m
+	})
 }
 
 // envStatement sets the global that import.meta.env names to obj.

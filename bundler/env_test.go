@@ -421,3 +421,20 @@ func TestImportMetaEnvUserDefine(t *testing.T) {
 		t.Errorf("Options.Define lost:\n%s", js)
 	}
 }
+
+func TestReplaceHTMLEnv(t *testing.T) {
+	vars := (&Env{Mode: "development", Vars: map[string]string{"VITE_TITLE": "My app", "VITE_EMPTY": ""}}).html()
+	for _, tt := range []struct{ in, want string }{
+		{"<title>%VITE_TITLE%</title>", "<title>My app</title>"},
+		{"%MODE% %DEV% %PROD% %SSR% %BASE_URL%", "development true false false /"},
+		{"<p>%VITE_EMPTY%</p>", "<p></p>"},
+		{"%SECRET% %VITE_NOT_SET%", "%SECRET% %VITE_NOT_SET%"},
+		{"width: 100%; height: 50%", "width: 100%; height: 50%"},
+		{"100% %VITE_TITLE%", "100% My app"},
+		{"no percent sign", "no percent sign"},
+	} {
+		if got := string(replaceHTMLEnv([]byte(tt.in), vars)); got != tt.want {
+			t.Errorf("replaceHTMLEnv(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

@@ -116,6 +116,9 @@ func (b *Bundler) WriteSite(dir string) (int, error) {
 			return fmt.Errorf("bundler: write: %w", err)
 		}
 		if isHTML(rel) {
+			b.mu.Lock()
+			data = replaceHTMLEnv(data, b.htmlEnv)
+			b.mu.Unlock()
 			data = rewritePage(data, path.Dir(rel), snap.entries, b.urlBase)
 		}
 		site[rel] = true
@@ -457,9 +460,13 @@ func (b *Bundler) LinkCSS(page []byte, pageRel string) []byte {
 // modulepreload links before it for the runtime and the chunks that an
 // edit changed, so that the browser asks for them with the script, not a
 // round trip after it, unless the page names a Content-Security-Policy
-// (a nonce-only policy would refuse the links). A page that needs none
-// of it comes back as is.
+// (a nonce-only policy would refuse the links). Its %NAME% of a name of
+// import.meta.env is the value, as in Vite (<title>%VITE_TITLE%</title>).
+// A page that needs none of it comes back as is.
 func (b *Bundler) Page(page []byte, pageRel string) []byte {
+	b.mu.Lock()
+	page = replaceHTMLEnv(page, b.htmlEnv)
+	b.mu.Unlock()
 	preload := !bytes.Contains(bytes.ToLower(page), []byte("content-security-policy"))
 	return b.page(page, pageRel, b.urlBase, preload)
 }

@@ -36,14 +36,16 @@ func readTree(t *testing.T, dir string) map[string]string {
 
 // TestBuildCommandMode: devserve build is mode production unless --mode
 // says otherwise, and PROD either way; nothing but prefixed variables
-// reaches the written files, and no env file is copied.
+// reaches the written files (scripts and the %NAME% of pages), and no env
+// file is copied.
 func TestBuildCommandMode(t *testing.T) {
 	for _, c := range []struct {
-		args []string
-		want []string
+		args  []string
+		want  []string
+		title string // of index.html, from %VITE_X%, %MODE% and %SECRET%
 	}{
-		{nil, []string{`"from .env.production"`, `"production"`, "production only"}},
-		{[]string{"--mode", "staging"}, []string{`"from .env"`, `"staging"`, "production only"}},
+		{nil, []string{`"from .env.production"`, `"production"`, "production only"}, "env: from .env.production, production, %SECRET%"},
+		{[]string{"--mode", "staging"}, []string{`"from .env"`, `"staging"`, "production only"}, "env: from .env, staging, %SECRET%"},
 	} {
 		outdir := t.TempDir()
 		var out bytes.Buffer
@@ -58,6 +60,9 @@ func TestBuildCommandMode(t *testing.T) {
 			if !strings.Contains(js, want) {
 				t.Errorf("build %q: src/main.js lacks %s:\n%s", c.args, want, js)
 			}
+		}
+		if page := files["index.html"]; !strings.Contains(page, "<title>"+c.title+"</title>") {
+			t.Errorf("build %q: index.html's title is not %q:\n%s", c.args, c.title, page)
 		}
 		for name, body := range files {
 			if strings.HasPrefix(name, ".env") || strings.Contains(body, envSecret) || strings.Contains(body, "dev:") {

@@ -48,6 +48,7 @@ func TestEnvNeverServed(t *testing.T) {
 		t.Run(map[bool]string{false: "modules", true: "bundled"}[bundle], func(t *testing.T) {
 			ts := startEnv(t, bundle)
 			var seen strings.Builder
+			xValue := "from .env"
 			get := func(target string, code int) string {
 				t.Helper()
 				resp, body := ssetest.Request(t, ts.http, "GET", target)
@@ -59,7 +60,12 @@ func TestEnvNeverServed(t *testing.T) {
 			}
 			getAll := func() string {
 				t.Helper()
-				get("/", 200)
+				page := get("/", 200)
+				// %NAME% in the page, as in Vite: a variable of
+				// import.meta.env is its value, any other name stays.
+				if want := "<title>env: " + xValue + ", development, %SECRET%</title>"; !strings.Contains(page, want) {
+					t.Errorf("the page lacks %s:\n%s", want, page)
+				}
 				js := get("/src/main.ts", 200)
 				get("/src/main.ts.map", 200)
 				get(StatusPath, 200)
@@ -78,6 +84,7 @@ func TestEnvNeverServed(t *testing.T) {
 			get("/.env.development", 404)
 
 			ts.write(t, ".env", strings.Replace(string(readFile(t, ts.dir+"/.env")), "VITE_X=from .env", "VITE_X=edited", 1))
+			xValue = "edited"
 			events, built := untilEvent(t, st, EventBuilt)
 			seen.WriteString(events)
 			var bd BuiltData
