@@ -109,7 +109,8 @@ func (b *Bundler) globChange(p string) bool {
 }
 
 // globLoad loads a JS or TS module of the project (a linked package's
-// included), with its import.meta.glob calls expanded if it has any; ok is
+// included), with its import.meta.glob calls expanded if it has any, and
+// the paths of its new URL(..., import.meta.url) made absolute; ok is
 // false for any other file, which esbuild then loads itself. It hands
 // esbuild the source it read, so that no file is read twice (a bundle of
 // 5,000 modules took 5% longer that way).
@@ -125,6 +126,11 @@ func (b *Bundler) globLoad(p string) (res api.OnLoadResult, ok bool) {
 	src, errs := b.loadGlobs(p, src)
 	if errs != nil {
 		return api.OnLoadResult{Errors: errs}, true
+	}
+	if rel, ok := b.relInput(filepath.Dir(p)); ok {
+		// A bundle's import.meta.url is the entry's (see metaurl.go);
+		// a module's own, in module mode, gives the same URLs.
+		src = rewriteMetaURLs(src, path.Join(b.urlBase, rel))
 	}
 	code := string(src)
 	loader, ok := b.base.Loader[ext]

@@ -13,12 +13,14 @@ import (
 
 // TestBrowserAssets imports files as Vite projects do (an asset's URL,
 // ?url, ?raw, ?inline, a file of public/ by its URL, JSON default and
-// named, new URL(..., import.meta.url), a CSS module), in module mode and
+// named, new URL(..., import.meta.url) also from a folder below the
+// entry's, a CSS module), in module mode and
 // bundled; in module mode an edit of the CSS module swaps its styles in
 // place.
 func TestBrowserAssets(t *testing.T) {
 	want := `{"logo":true,"logoURL":true,"logoRaw":"<svg xmlns=\"http://www.w3.org/2000/svg\"/>\n","logoInline":true,` +
-		`"moon":"moon\n","source":"export const other = 1;\n","n":5,"data":5,"url":"/src/logo.svg","title":"string"}`
+		`"moon":"moon\n","source":"export const other = 1;\n","n":5,"data":5,"url":"/src/logo.svg","title":"string",` +
+		`"nested":"/src/logo.svg","icon":"/src/parts/star.svg"}`
 	color := `getComputedStyle(document.getElementById("out")).color`
 	for _, bundle := range []bool{false, true} {
 		t.Run(map[bool]string{false: "modules", true: "bundle"}[bundle], func(t *testing.T) {

@@ -7,6 +7,7 @@ import moon from "/moon.txt?raw";
 import source from "./other.js?raw";
 import data, { n } from "./data.json";
 import styles from "./card.module.css";
+import { nested, icon } from "./parts/where.js";
 
 const out = document.getElementById("out");
 out.className = styles.title;
@@ -21,6 +22,8 @@ out.textContent = JSON.stringify({
   data: data.n,
   url: new URL("./logo.svg", import.meta.url).pathname,
   title: typeof styles.title,
+  nested,
+  icon: icon("star"),
 });
 Object.assign(window, { logo, logoURL });
 if (import.meta.hot) import.meta.hot.accept();
