@@ -429,3 +429,27 @@ func TestResolvesKeptAcrossEdits(t *testing.T) {
 		t.Error("onlyEdits: want true for an existing module's file alone")
 	}
 }
+
+// TestAssetQueryEdited: an edit of a file imported with a query is in the
+// next build, in both modes. A bundle's inputs had kept the query
+// ("note.txt?raw"), so the edit of note.txt touched no entry and the old
+// text stayed served.
+func TestAssetQueryEdited(t *testing.T) {
+	for _, modules := range []bool{false, true} {
+		root := project(t, map[string]string{
+			"index.html": `<script type="module" src="/main.js"></script>`,
+			"main.js":    "import note from './note.txt?raw';\nconsole.log(note);\n",
+			"note.txt":   "hello",
+		})
+		b := open(t, Options{Root: root, Modules: modules})
+		mustBuild(t, b, nil)
+		writeFiles(t, root, map[string]string{"note.txt": "howdy"})
+		if !b.Affects([]string{"note.txt"}) {
+			t.Errorf("modules=%v: an edit of note.txt affects no build", modules)
+		}
+		mustBuild(t, b, []string{"note.txt"})
+		if js := get(t, b, "/main.js"); !strings.Contains(js, `"howdy"`) {
+			t.Errorf("modules=%v: the edit of note.txt is not served:\n%s", modules, js)
+		}
+	}
+}

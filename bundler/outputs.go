@@ -79,6 +79,9 @@ func (b *Bundler) collect(c *entryCtx, res *api.BuildResult) (*ctxState, []Messa
 	}
 	for in := range meta.Inputs {
 		if rel, ok := b.relInput(in); ok {
+			if loc := assetQuery.FindStringIndex(rel); loc != nil {
+				rel = rel[:loc[0]] // "note.txt?raw" is note.txt's
+			}
 			// A clone: rel may share the metafile's memory.
 			st.inputs[strings.Clone(rel)] = struct{}{}
 		}
