@@ -13,8 +13,9 @@ import (
 )
 
 // Imports of a file with a query, as Vite has them: "./logo.svg?url" is the
-// file's URL, "?raw" its contents as a string, "?inline" a data: URL. The
-// query picks the loader whatever the file's type, in every mode.
+// file's URL, "?raw" its contents as a string, "?inline" a data: URL (a
+// stylesheet's built CSS as a string: see inlinecss.go). The query picks
+// the loader whatever the file's type, in every mode.
 var assetQueries = map[string]api.Loader{
 	"url":    api.LoaderFile,
 	"raw":    api.LoaderText,
@@ -115,6 +116,13 @@ func (b *Bundler) assetsPlugin() api.Plugin {
 				rel, _ := b.relInput(a.Path)
 				code := b.workerModule(rel, load)
 				return api.OnLoadResult{Contents: &code, Loader: api.LoaderJS}, nil
+			}
+			if load.loader == api.LoaderDataURL && isCSSFile(a.Path) {
+				css, errs := b.inlineCSS(a.Path)
+				if errs != nil {
+					return api.OnLoadResult{Errors: errs}, nil
+				}
+				return api.OnLoadResult{Contents: &css, Loader: api.LoaderText}, nil
 			}
 			data, err := os.ReadFile(a.Path)
 			if err != nil {

@@ -382,15 +382,16 @@ type Bundler struct {
 	resolves     resolveCache // module mode: imports resolved since files last came or went
 	// refresh is how module mode does Fast Refresh, if it does; see
 	// refresh.go.
-	refresh  refreshSetup
-	globs    globDeps           // what import.meta.glob calls look at; see glob.go
-	cache    *diskCache         // module mode's cache on disk; nil: none
-	cssUsed  []string           // module mode: CSS files imported from JS, sorted
-	missing  map[string]bool    // files pages refer to that do not exist; see discover
-	served   map[string]*Output // what Lookup answers
-	reported map[string]string  // URL path -> hash as of the last successful Build
-	good     bool               // a Build has succeeded
-	last     *Result
+	refresh   refreshSetup
+	globs     globDeps           // what import.meta.glob calls look at; see glob.go
+	cssInline cssInlineDeps      // what stylesheets imported with ?inline @import; see inlinecss.go
+	cache     *diskCache         // module mode's cache on disk; nil: none
+	cssUsed   []string           // module mode: CSS files imported from JS, sorted
+	missing   map[string]bool    // files pages refer to that do not exist; see discover
+	served    map[string]*Output // what Lookup answers
+	reported  map[string]string  // URL path -> hash as of the last successful Build
+	good      bool               // a Build has succeeded
+	last      *Result
 
 	// mapsOnRequest is Options.MapsOnRequest, where it applies; mapsMade
 	// holds the maps mapOnRequest made, by URL path, with the output each
@@ -710,7 +711,7 @@ func (b *Bundler) Affects(paths []string) bool {
 			}
 			continue
 		}
-		if b.isConfig(p) || b.globChange(p) || slices.Contains(b.envFiles, p) || (b.discover && b.pageChange(p)) || (b.graph != nil && b.graph.affects(p)) {
+		if b.isConfig(p) || b.globChange(p) || (b.graph == nil && b.cssInlineChange(p)) || slices.Contains(b.envFiles, p) || (b.discover && b.pageChange(p)) || (b.graph != nil && b.graph.affects(p)) {
 			return true
 		}
 		for _, c := range b.ctxs {
@@ -807,7 +808,8 @@ func (b *Bundler) Build(changed []string) *Result {
 			paths = append(paths, filepath.Clean(p)) // see LinkedDirs
 		}
 	}
-	config := all || slices.ContainsFunc(paths, b.isConfig) || slices.ContainsFunc(paths, b.globChange)
+	config := all || slices.ContainsFunc(paths, b.isConfig) || slices.ContainsFunc(paths, b.globChange) ||
+		(b.graph == nil && slices.ContainsFunc(paths, b.cssInlineChange)) // module mode: see finishModule
 	var errs []Message
 	if all || slices.ContainsFunc(paths, func(p string) bool { return slices.Contains(b.envFiles, p) }) {
 		changed, more := b.reloadEnv()

@@ -322,8 +322,11 @@ func (b *Bundler) toCache(k *cacheKeys, got map[string]*module, keys map[string]
 		}
 		rec := m.rec
 		m.rec = nil
-		if rec == nil || m.errs != nil || m.out == nil || b.globs.has(m.absFile(b)) {
-			continue // import.meta.glob's matches: a listing, which an entry's checks do not cover
+		if rec == nil || m.errs != nil || m.out == nil || b.globs.has(m.absFile(b)) || b.cssInline.has(m.absFile(b)) {
+			// import.meta.glob's matches, a listing, and what an inline
+			// stylesheet @imports, read by a build of its own: an
+			// entry's checks cover neither
+			continue
 		}
 		e := &cacheEntry{mod: m, assets: rec.assets, calls: rec.calls}
 		racy := false

@@ -416,6 +416,15 @@ func (b *Bundler) finishModule(m *module, u unit, files map[string][]byte, seen 
 	for _, ed := range seen.seen[b.abs(u)] {
 		b.addEdge(m, ed)
 	}
+	if strings.HasSuffix(u.id, ".css?inline") || strings.HasSuffix(u.id, ".CSS?inline") {
+		// A stylesheet imported with ?inline: what it @imports is
+		// inlined too (see inlinecss.go).
+		for _, f := range b.cssInline.depsOf(b.abs(u)) {
+			if rel, ok := b.relInput(f); ok {
+				setKey(&m.inline, rel, true)
+			}
+		}
+	}
 	m.refresh = seen.refreshed[b.abs(u)]
 	if !u.dep && slices.Contains(b.graph.entries, u.file) {
 		// The page sets up Fast Refresh's runtime before it starts an

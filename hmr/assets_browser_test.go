@@ -1,6 +1,7 @@
 package hmr
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -132,4 +133,34 @@ import.meta.hot.accept();
 	evalJS[any](t, tab, `window.load()`)
 	waitJS(t, tab, outText("two"))
 	samePage(t, tab, "a lazy module edited before it loaded")
+}
+
+// TestBrowserInlineCSS: a web component takes its stylesheet as a string
+// with ?inline, as Vite projects write it, in module mode and bundled:
+// the shadow root gets the CSS with what it @imports, the page does not;
+// an edit of the @imported file shows.
+func TestBrowserInlineCSS(t *testing.T) {
+	inBothModes(t, func(t *testing.T, tab context.Context, bundle bool) {
+		dir := t.TempDir()
+		writeTestFile(t, dir, "index.html", `<p id="plain">page</p><x-card></x-card><script type="module" src="/src/main.ts"></script>`)
+		writeTestFile(t, dir, "src/main.ts", `import css from "./card.css?inline";
+customElements.define("x-card", class extends HTMLElement {
+  constructor() {
+    super();
+    this.attachShadow({ mode: "open" }).innerHTML = "<style>" + css + "</style><p>card</p>";
+  }
+});
+`)
+		writeTestFile(t, dir, "src/card.css", "@import \"./base.css\";\np { font-weight: 700; }\n")
+		writeTestFile(t, dir, "src/base.css", "p { color: rgb(1, 2, 3); }\n")
+		ts := startServer(t, dir, "127.0.0.1:0", Options{Bundle: bundle})
+		const card = `getComputedStyle(document.querySelector("x-card").shadowRoot.querySelector("p"))`
+		const plain = `getComputedStyle(document.getElementById("plain"))`
+		navigateTo(t, tab, ts.URL, card+`.color === "rgb(1, 2, 3)" && `+card+`.fontWeight === "700"`)
+		if got := evalJS[string](t, tab, plain+`.color`); got == "rgb(1, 2, 3)" {
+			t.Errorf("the inline stylesheet styles the page too")
+		}
+		ts.write(t, "src/base.css", "p { color: rgb(4, 5, 6); }\n")
+		waitJS(t, tab, card+`.color === "rgb(4, 5, 6)"`)
+	})
 }
