@@ -57,6 +57,9 @@ const workerFileQuery = "worker_file&type=module"
 // file of PublicDir is served as it is, at its URL.
 func (b *Bundler) workerModule(rel string, load assetLoad) string {
 	u := (&url.URL{Path: b.urlBase + rel}).EscapedPath() + "?" + workerFileQuery
+	if b.production {
+		u = (&url.URL{Path: b.productionWorker(b.urlBase + rel)}).EscapedPath()
+	}
 	if IsPublic(rel) {
 		u = (&url.URL{Path: b.urlBase + strings.TrimPrefix(rel, PublicDir+"/")}).EscapedPath()
 	}

@@ -350,6 +350,7 @@ type Bundler struct {
 	// defineEnv).
 	envCfg     EnvConfig
 	envGlobal  bool              // a dev server: import.meta.env is a global
+	production bool              // Options.Production: workers are written as files (see worker.go)
 	envObj     string            // with envGlobal, its value; "" where import.meta.env is the user's define
 	htmlEnv    map[string]string // what a page's %NAME% takes (Env.html); guarded by mu
 	banner     string            // esbuildOptions' JS banner
@@ -385,6 +386,7 @@ type Bundler struct {
 	refresh   refreshSetup
 	globs     globDeps           // what import.meta.glob calls look at; see glob.go
 	cssInline cssInlineDeps      // what stylesheets imported with ?inline @import; see inlinecss.go
+	workers   workerRefs         // in a production build, the workers that code starts; see worker.go
 	cache     *diskCache         // module mode's cache on disk; nil: none
 	cssUsed   []string           // module mode: CSS files imported from JS, sorted
 	missing   map[string]bool    // files pages refer to that do not exist; see discover
@@ -501,6 +503,7 @@ func New(opts Options) (*Bundler, error) {
 	b.envFiles = EnvFiles(mode)
 	b.userDefine, b.banner = b.base.Define, b.base.Banner["js"]
 	b.envGlobal = !opts.Production
+	b.production = opts.Production
 	// An env file with an error is left out until it is fixed; Build
 	// reports the error.
 	b.env, b.envErrs, b.envWarns = LoadEnv(b.envCfg)

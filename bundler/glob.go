@@ -130,7 +130,11 @@ func (b *Bundler) globLoad(p string) (res api.OnLoadResult, ok bool) {
 	if rel, ok := b.relInput(filepath.Dir(p)); ok {
 		// A bundle's import.meta.url is the entry's (see metaurl.go);
 		// a module's own, in module mode, gives the same URLs.
-		src = rewriteMetaURLs(src, path.Join(b.urlBase, rel))
+		var worker func(string) string
+		if b.production {
+			worker = b.productionWorker
+		}
+		src = rewriteMetaURLs(src, path.Join(b.urlBase, rel), worker)
 	}
 	code := string(src)
 	loader, ok := b.base.Loader[ext]

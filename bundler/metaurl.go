@@ -21,37 +21,53 @@ import (
 // (`./icons/${name}.svg`); anything else is left as it is.
 
 // metaURLRe matches new URL with a relative string or template and
-// import.meta.url: the quote, and the path.
-var metaURLRe = regexp.MustCompile("\\bnew\\s+URL\\s*\\(\\s*(?:(['\"])(\\.\\.?/[^'\"\\\\\\n]*)['\"]|`(\\.\\.?/[^`\\\\]*)`)\\s*,\\s*import\\.meta\\.url\\s*\\)")
+// import.meta.url, and new Worker or new SharedWorker around it if there
+// is one.
+var metaURLRe = regexp.MustCompile("(?P<worker>\\bnew\\s+(?:Shared)?Worker\\s*\\(\\s*)?\\bnew\\s+URL\\s*\\(\\s*" +
+	"(?:(?P<quote>['\"])(?P<str>\\.\\.?/[^'\"\\\\\\n]*)['\"]|`(?P<tpl>\\.\\.?/[^`\\\\]*)`)\\s*,\\s*import\\.meta\\.url\\s*\\)")
+
+// The groups of metaURLRe.
+var (
+	metaWorker = metaURLRe.SubexpIndex("worker")
+	metaQuote  = metaURLRe.SubexpIndex("quote")
+	metaStr    = metaURLRe.SubexpIndex("str")
+	metaTpl    = metaURLRe.SubexpIndex("tpl")
+)
 
 // rewriteMetaURLs returns src, the source of a module whose folder is
 // served at URL path dir (with the base), with the relative paths of its
 // new URL(..., import.meta.url) made absolute; src itself when it has
-// none.
-func rewriteMetaURLs(src []byte, dir string) []byte {
+// none. worker, if not nil, is asked for the URL path of a worker's
+// script (new Worker(new URL("./w.ts", import.meta.url)), a string).
+func rewriteMetaURLs(src []byte, dir string, worker func(string) string) []byte {
 	if !bytes.Contains(src, []byte("import.meta.url")) {
 		return src
 	}
 	return metaURLRe.ReplaceAllFunc(src, func(m []byte) []byte {
 		sub := metaURLRe.FindSubmatchIndex(m)
+		group := func(i int) (string, int, int) { return string(m[sub[2*i]:sub[2*i+1]]), sub[2*i], sub[2*i+1] }
 		var lit string
 		var start, end int
-		if sub[4] >= 0 { // a string: its path is escaped, its query and fragment kept
-			rel := string(m[sub[4]:sub[5]])
+		if sub[2*metaStr] >= 0 { // a string: its path is escaped, its query and fragment kept
+			rel, _, e := group(metaStr)
 			p, rest := rel, ""
 			if i := strings.IndexAny(rel, "?#"); i >= 0 {
 				p, rest = rel[:i], rel[i:]
 			}
-			lit = strconv.Quote((&url.URL{Path: joinURLPath(dir, p)}).EscapedPath() + rest)
-			start, end = sub[2], sub[5]+1
+			p = joinURLPath(dir, p)
+			if worker != nil && sub[2*metaWorker] >= 0 && rest == "" {
+				p = worker(p)
+			}
+			lit = strconv.Quote((&url.URL{Path: p}).EscapedPath() + rest)
+			start, end = sub[2*metaQuote], e+1
 		} else { // a template: its text up to the first ${ is the path
-			rel := string(m[sub[6]:sub[7]])
+			rel, s, e := group(metaTpl)
 			p, rest := rel, ""
 			if i := strings.Index(rel, "${"); i >= 0 {
 				p, rest = rel[:i], rel[i:]
 			}
 			lit = "`" + joinURLPath(dir, p) + rest + "`"
-			start, end = sub[6]-1, sub[7]+1
+			start, end = s-1, e+1
 		}
 		out := append([]byte{}, m[:start]...)
 		return append(append(out, lit...), m[end:]...)

@@ -23,8 +23,24 @@ func TestRewriteMetaURLs(t *testing.T) {
 		if want == "" {
 			want = tt.in
 		}
-		if got := string(rewriteMetaURLs([]byte(tt.in), dir)); got != want {
+		if got := string(rewriteMetaURLs([]byte(tt.in), dir, nil)); got != want {
 			t.Errorf("%s:\n got %s\nwant %s", tt.name, got, want)
+		}
+	}
+}
+
+// TestRewriteMetaURLsWorker: a worker's URL is asked of the callback; any
+// other URL is not.
+func TestRewriteMetaURLsWorker(t *testing.T) {
+	worker := func(p string) string { return p + ".built" }
+	for _, tt := range []struct{ in, want string }{
+		{`new Worker(new URL("./w.ts", import.meta.url), { type: "module" })`, `new Worker(new URL("/src/w.ts.built", import.meta.url), { type: "module" })`},
+		{`new SharedWorker( new URL('../s.js', import.meta.url))`, `new SharedWorker( new URL("/s.js.built", import.meta.url))`},
+		{`new URL("./w.ts", import.meta.url)`, `new URL("/src/w.ts", import.meta.url)`},
+		{"new Worker(new URL(`./${w}.ts`, import.meta.url))", "new Worker(new URL(`/src/${w}.ts`, import.meta.url))"},
+	} {
+		if got := string(rewriteMetaURLs([]byte(tt.in), "/src", worker)); got != tt.want {
+			t.Errorf("%s:\n got %s\nwant %s", tt.in, got, tt.want)
 		}
 	}
 }

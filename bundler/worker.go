@@ -1,10 +1,14 @@
 package bundler
 
 import (
+	"fmt"
+	"maps"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/evanw/esbuild/pkg/api"
 )
@@ -40,7 +44,9 @@ func (b *Bundler) Worker(rel string) (code []byte, inputs []string, errs []Messa
 	opts := b.base
 	opts.EntryPoints = []string{abs}
 	opts.PublicPath = b.urlBase
-	opts.Sourcemap = api.SourceMapInline
+	if opts.Sourcemap != api.SourceMapNone {
+		opts.Sourcemap = api.SourceMapInline
+	}
 	opts.Write = false
 	res := api.Build(opts)
 	if meta, err := parseMetafile(res.Metafile); err == nil {
@@ -71,4 +77,76 @@ func (b *Bundler) Worker(rel string) (code []byte, inputs []string, errs []Messa
 		}
 	}
 	return nil, inputs, []Message{{Text: "worker " + rel + ": esbuild wrote no script for it"}}, true
+}
+
+// A production build has no server to build a worker when a browser asks
+// for it: the workers that code starts (import W from "./w.ts?worker", or
+// new Worker(new URL("./w.ts", import.meta.url))) are written as files
+// by WriteSite, and their URLs name those files (workerOut).
+
+// workerRefs are the root-relative files that a production build's code
+// starts as workers.
+type workerRefs struct {
+	mu    sync.Mutex
+	files map[string]bool
+}
+
+func (w *workerRefs) add(rel string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.files == nil {
+		w.files = map[string]bool{}
+	}
+	w.files[rel] = true
+}
+
+func (w *workerRefs) list() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Sorted(maps.Keys(w.files))
+}
+
+// workerOut is the file that a production build writes the worker at
+// root-relative rel to: "src/worker.ts" is "src/worker.js".
+func workerOut(rel string) string {
+	return strings.TrimSuffix(rel, path.Ext(rel)) + ".js"
+}
+
+// productionWorker returns the URL path of the file written for the worker
+// at URL path u (under the base), and records the worker, when u names a
+// JS or TS file of the project; else u.
+func (b *Bundler) productionWorker(u string) string {
+	rel, ok := strings.CutPrefix(u, b.urlBase)
+	if !ok || IsPublic(rel) || !jsModuleExts[strings.ToLower(path.Ext(rel))] {
+		return u
+	}
+	if fi, err := os.Stat(filepath.Join(b.root, filepath.FromSlash(rel))); err != nil || !fi.Mode().IsRegular() {
+		return u
+	}
+	b.workers.add(rel)
+	return b.urlBase + workerOut(rel)
+}
+
+// writeWorkers builds the workers that the last build's code starts and
+// writes each to its file under snap's folder; it returns the files they
+// were built from, which are not shipped as they are.
+func (b *Bundler) writeWorkers(snap *snapshot) ([]string, error) {
+	var inputs []string
+	for _, rel := range b.workers.list() {
+		code, in, errs, ok := b.Worker(rel)
+		if !ok {
+			continue // gone since the build
+		}
+		if len(errs) > 0 {
+			e := errs[0]
+			return nil, fmt.Errorf("bundler: write: worker %s: %s:%d:%d: %s", rel, e.File, e.Line, e.Column, e.Text)
+		}
+		out := workerOut(rel)
+		if err := writeFile(snap.dir, out, code); err != nil {
+			return nil, err
+		}
+		snap.written[out] = true
+		inputs = append(inputs, in...)
+	}
+	return inputs, nil
 }

@@ -1,6 +1,8 @@
 package bundler
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -97,5 +99,48 @@ func TestWorkerImports(t *testing.T) {
 		if r.OK() || !strings.Contains(r.Errors[0].Text, "outside the project's folder") || r.Errors[0].File != "src/main.ts" {
 			t.Errorf("modules=%v: a worker outside the root: %+v", modules, r.Errors)
 		}
+	}
+}
+
+// TestWriteSiteWorkers: a production build has no server to build workers
+// on request: the workers that code starts, by either form, are written
+// as built files, the code names those, and their sources are not
+// shipped; a worker that does not build fails the write.
+func TestWriteSiteWorkers(t *testing.T) {
+	root := project(t, map[string]string{
+		"index.html": `<script type="module" src="/src/main.ts"></script>`,
+		"src/main.ts": "import W from './worker.ts?worker';\nimport u from './worker.ts?worker&url';\nnew W();\nconsole.log(u);\n" +
+			"new Worker(new URL('./other.ts', import.meta.url), { type: 'module' });\n",
+		"src/worker.ts": "import { n } from './n';\npostMessage(n);\n",
+		"src/n.ts":      "export const n: number = 2;\n",
+		"src/other.ts":  "const o: number = 3;\npostMessage(o);\n",
+	})
+	b := open(t, Options{Root: root, Production: true, Base: "/app/"})
+	mustBuild(t, b, nil)
+	out := t.TempDir()
+	if _, err := b.WriteSite(out); err != nil {
+		t.Fatal(err)
+	}
+	main := readFile(t, out, "src/main.js")
+	for _, want := range []string{`new Worker("/app/src/worker.js", {`, `"/app/src/worker.js"`, `new URL("/app/src/other.js", import.meta.url)`} {
+		if !strings.Contains(main, want) {
+			t.Errorf("src/main.js lacks %s:\n%s", want, main)
+		}
+	}
+	if w := readFile(t, out, "src/worker.js"); !strings.Contains(w, "n = 2") || strings.Contains(w, ": number") {
+		t.Errorf("src/worker.js:\n%s", w)
+	}
+	if o := readFile(t, out, "src/other.js"); !strings.Contains(o, "o = 3") {
+		t.Errorf("src/other.js:\n%s", o)
+	}
+	for _, src := range []string{"src/worker.ts", "src/n.ts", "src/other.ts"} {
+		if _, err := os.Stat(filepath.Join(out, src)); err == nil {
+			t.Errorf("%s was shipped", src)
+		}
+	}
+
+	writeFiles(t, root, map[string]string{"src/other.ts": "const o: number = ;\n"})
+	if _, err := b.WriteSite(t.TempDir()); err == nil || !strings.Contains(err.Error(), "worker src/other.ts: src/other.ts:1:") {
+		t.Errorf("WriteSite with a broken worker: %v", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"golang.org/x/net/html"
@@ -84,8 +85,12 @@ func (b *Bundler) WriteSite(dir string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	workerInputs, err := b.writeWorkers(snap)
+	if err != nil {
+		return 0, err
+	}
 	bundled := make(map[string]bool, len(snap.last.Inputs))
-	for _, in := range snap.last.Inputs {
+	for _, in := range slices.Concat(snap.last.Inputs, workerInputs) {
 		if isSource(in) {
 			bundled[in] = true
 		}
