@@ -348,18 +348,19 @@ type Bundler struct {
 	// buildMu; b.base.Define is userDefine plus env.Define, and
 	// b.base.Banner banner plus, with envGlobal, the env object (see
 	// defineEnv).
-	envCfg     EnvConfig
-	envGlobal  bool              // a dev server: import.meta.env is a global
-	production bool              // Options.Production: workers are written as files (see worker.go)
-	envObj     string            // with envGlobal, its value; "" where import.meta.env is the user's define
-	htmlEnv    map[string]string // what a page's %NAME% takes (Env.html); guarded by mu
-	banner     string            // esbuildOptions' JS banner
-	envFiles   []string          // root-relative env files of the mode
-	userDefine map[string]string // esbuildOptions' define: Options.Define and import.meta.hot
-	env        *Env              // what the contexts and modules are built with
-	envErrs    []Message         // of the last LoadEnv: the build fails while there are any
-	envWarns   []Message
-	envPending bool // env changed since the last successful build
+	envCfg        EnvConfig
+	envGlobal     bool              // a dev server: import.meta.env is a global
+	production    bool              // Options.Production: workers are written as files (see worker.go)
+	workspaceLock string            // see WorkspaceLockfile
+	envObj        string            // with envGlobal, its value; "" where import.meta.env is the user's define
+	htmlEnv       map[string]string // what a page's %NAME% takes (Env.html); guarded by mu
+	banner        string            // esbuildOptions' JS banner
+	envFiles      []string          // root-relative env files of the mode
+	userDefine    map[string]string // esbuildOptions' define: Options.Define and import.meta.hot
+	env           *Env              // what the contexts and modules are built with
+	envErrs       []Message         // of the last LoadEnv: the build fails while there are any
+	envWarns      []Message
+	envPending    bool // env changed since the last successful build
 
 	// buildMu is held for the whole of a Build (and Close): one at a time.
 	// Fields of entryCtx and ctxs are written only while holding both
@@ -504,6 +505,7 @@ func New(opts Options) (*Bundler, error) {
 	b.userDefine, b.banner = b.base.Define, b.base.Banner["js"]
 	b.envGlobal = !opts.Production
 	b.production = opts.Production
+	b.workspaceLock = workspaceLockfile(root)
 	// An env file with an error is left out until it is fixed; Build
 	// reports the error.
 	b.env, b.envErrs, b.envWarns = LoadEnv(b.envCfg)
@@ -625,6 +627,15 @@ func contextError(cerr *api.ContextError) error {
 	return fmt.Errorf("esbuild options: %s", strings.Join(texts, "; "))
 }
 
+// WorkspaceLockfile returns the lockfile of the workspace that holds the
+// root, absolute, when the root has none of its own: the nearest one in a
+// folder above it, as npm, yarn, pnpm and bun workspaces keep it; "" when
+// there is none. Packages are installed beside it, and node_modules is
+// not watched: a change of this file, passed to Build (or Affects) by
+// its absolute path, builds everything again, as the root's own
+// lockfile's does. It is found once, by New.
+func (b *Bundler) WorkspaceLockfile() string { return b.workspaceLock }
+
 // Entries returns the current entries, root-relative and sorted.
 func (b *Bundler) Entries() []string {
 	b.mu.Lock()
@@ -711,6 +722,9 @@ func (b *Bundler) Affects(paths []string) bool {
 		if !ok {
 			if filepath.IsAbs(raw) && b.linked(raw) && b.graph != nil && b.graph.affects(filepath.Clean(raw)) {
 				return true // see LinkedDirs
+			}
+			if raw == b.workspaceLock {
+				return true // see WorkspaceLockfile
 			}
 			continue
 		}
@@ -807,8 +821,8 @@ func (b *Bundler) Build(changed []string) *Result {
 	for _, p := range changed {
 		if rel, ok := b.rel(p); ok {
 			paths = append(paths, rel)
-		} else if filepath.IsAbs(p) && b.linked(p) {
-			paths = append(paths, filepath.Clean(p)) // see LinkedDirs
+		} else if filepath.IsAbs(p) && b.linked(p) || p == b.workspaceLock {
+			paths = append(paths, filepath.Clean(p)) // see LinkedDirs, WorkspaceLockfile
 		}
 	}
 	config := all || slices.ContainsFunc(paths, b.isConfig) || slices.ContainsFunc(paths, b.globChange) ||

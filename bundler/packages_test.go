@@ -216,43 +216,57 @@ func TestModulesNodeBuiltins(t *testing.T) {
 // serves the new version, in both modes, with the module cache or not.
 func TestPackageUpgraded(t *testing.T) {
 	for _, tc := range []struct {
-		name     string
-		modules  bool
-		lockfile string
-		cache    bool
+		name      string
+		modules   bool
+		lockfile  string
+		cache     bool
+		workspace bool // the project is app/ of a workspace whose root installs
 	}{
-		{"bundled", false, "package-lock.json", false},
-		{"modules", true, "package-lock.json", false},
-		{"modules, cached", true, "yarn.lock", true},
-		{"modules, pnpm", true, "pnpm-lock.yaml", false},
+		{"bundled", false, "package-lock.json", false, false},
+		{"modules", true, "package-lock.json", false, false},
+		{"modules, cached", true, "yarn.lock", true, false},
+		{"modules, pnpm", true, "pnpm-lock.yaml", false, false},
+		{"bundled, workspace", false, "package-lock.json", false, true},
+		{"modules, pnpm workspace, cached", true, "pnpm-lock.yaml", true, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			root := project(t, map[string]string{
-				"index.html":                    `<script type="module" src="/src/main.js"></script>`,
-				"src/main.js":                   "import { v } from \"pkg\";\nconsole.log(v);\n",
-				"package.json":                  `{"dependencies": {"pkg": "1.0.0"}}`,
+			app := ""
+			if tc.workspace {
+				app = "app/"
+			}
+			top := project(t, map[string]string{
+				app + "index.html":              `<script type="module" src="/src/main.js"></script>`,
+				app + "src/main.js":             "import { v } from \"pkg\";\nconsole.log(v);\n",
+				app + "package.json":            `{"dependencies": {"pkg": "1.0.0"}}`,
 				"node_modules/pkg/package.json": `{"name": "pkg", "version": "1.0.0", "main": "index.js"}`,
 				"node_modules/pkg/index.js":     "export const v = \"pkg-v1\";\n",
 				tc.lockfile:                     "1.0.0\n",
 			})
+			root, lock := filepath.Join(top, app), tc.lockfile
 			opts := Options{Root: root, Modules: tc.modules}
 			if tc.cache {
 				opts.CacheDir = t.TempDir()
 			}
 			b := open(t, opts)
+			if tc.workspace {
+				lock = filepath.Join(top, tc.lockfile)
+			}
+			if got, want := b.WorkspaceLockfile(), map[bool]string{true: lock}[tc.workspace]; got != want {
+				t.Errorf("WorkspaceLockfile() = %q, want %q", got, want)
+			}
 			mustBuild(t, b, nil)
 			if js := get(t, b, "/src/main.js"); !strings.Contains(js, "pkg-v1") {
 				t.Fatalf("first build:\n%s", js)
 			}
-			writeFiles(t, root, map[string]string{
+			writeFiles(t, top, map[string]string{
 				"node_modules/pkg/package.json": `{"name": "pkg", "version": "2.0.0", "main": "index.js"}`,
 				"node_modules/pkg/index.js":     "export const v = \"pkg-v2\";\n",
 				tc.lockfile:                     "2.0.0\n",
 			})
-			if !b.Affects([]string{tc.lockfile}) {
-				t.Errorf("Affects(%s) = false", tc.lockfile)
+			if !b.Affects([]string{lock}) {
+				t.Errorf("Affects(%s) = false", lock)
 			}
-			r := mustBuild(t, b, []string{tc.lockfile})
+			r := mustBuild(t, b, []string{lock})
 			if js := get(t, b, "/src/main.js"); !strings.Contains(js, "pkg-v2") || strings.Contains(js, "pkg-v1") {
 				t.Errorf("after the upgrade:\n%s", js)
 			}

@@ -270,14 +270,38 @@ type pageEntry struct {
 	preload   []string
 }
 
+// lockfiles are the base names of package managers' lockfiles.
+var lockfiles = []string{"package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lock", "bun.lockb"}
+
 // isLockfile reports whether a file's base name is a package manager's
 // lockfile.
-func isLockfile(base string) bool {
-	switch base {
-	case "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lock", "bun.lockb":
-		return true
+func isLockfile(base string) bool { return slices.Contains(lockfiles, base) }
+
+// workspaceLockfile returns the lockfile of the workspace that holds root,
+// absolute: when root has no lockfile of its own, the nearest one in a
+// folder above it (npm, yarn, pnpm and bun workspaces keep theirs at the
+// workspace's root, and install there); "" when there is none.
+func workspaceLockfile(root string) string {
+	has := func(dir string) string {
+		for _, name := range lockfiles {
+			p := filepath.Join(dir, name)
+			if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+				return p
+			}
+		}
+		return ""
 	}
-	return false
+	if has(root) != "" {
+		return ""
+	}
+	for dir := filepath.Dir(root); ; dir = filepath.Dir(dir) {
+		if p := has(dir); p != "" {
+			return p
+		}
+		if dir == filepath.Dir(dir) {
+			return ""
+		}
+	}
 }
 
 // notShipped reports whether root-relative p is a file of the project that

@@ -2,6 +2,7 @@ package hmr
 
 import (
 	"path/filepath"
+	"time"
 
 	"github.com/devserve/devserve/watcher"
 )
@@ -82,4 +83,47 @@ func (s *Server) forwardLinked(dir string, ld *linkedDir) {
 			}
 		}
 	}
+}
+
+// lockfilePoll is how often watchLockfile looks at the workspace's
+// lockfile: package managers write it once an install is done, and a
+// second is nothing beside an install.
+const lockfilePoll = time.Second
+
+// watchLockfile looks, until the Server closes, at the lockfile of the
+// workspace above the root (bundler.WorkspaceLockfile: a monorepo whose
+// package manager installs into the workspace's node_modules), and sends
+// its changes to the build loop as a linked package's are sent: an
+// install there (an upgrade, npm ci after a pull) builds everything again
+// against the new packages, as the root's own lockfile does. It is polled,
+// not watched: the watchers are for trees, and this is one file of a
+// folder that may hold the whole workspace.
+func (s *Server) watchLockfile(every time.Duration) {
+	p := s.current().WorkspaceLockfile()
+	if p == "" {
+		return
+	}
+	s.log.Debug("watching the workspace's lockfile", "file", p)
+	s.extras.Go(func() {
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		last := stampOf(p)
+		for {
+			select {
+			case <-s.quit:
+				return
+			case <-tick.C:
+			}
+			now := stampOf(p)
+			if now == last {
+				continue
+			}
+			last = now
+			select {
+			case s.linkedBatches <- []watcher.Change{{Path: p, Op: watcher.Changed}}:
+			case <-s.quit:
+				return
+			}
+		}
+	})
 }

@@ -215,13 +215,17 @@ func (s *Server) stamps(paths map[string]bool) map[string]fileStamp {
 		if filepath.IsAbs(p) {
 			continue // a linked package's file: not the bundle's, never put off
 		}
-		st := fileStamp{size: -1}
-		if fi, err := os.Stat(filepath.Join(s.root, filepath.FromSlash(p))); err == nil && fi.Mode().IsRegular() {
-			st = fileStamp{size: fi.Size(), mtime: fi.ModTime()}
-		}
-		out[p] = st
+		out[p] = stampOf(filepath.Join(s.root, filepath.FromSlash(p)))
 	}
 	return out
+}
+
+// stampOf returns the fileStamp of the file at absolute path p.
+func stampOf(p string) fileStamp {
+	if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+		return fileStamp{size: fi.Size(), mtime: fi.ModTime()}
+	}
+	return fileStamp{size: -1}
 }
 
 type buildOutcome struct {

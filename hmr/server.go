@@ -2,6 +2,7 @@ package hmr
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -125,6 +126,8 @@ type Options struct {
 	// Logger receives diagnostics; nil is silent.
 	Logger *slog.Logger
 
+	// lockfilePoll, for tests, replaces lockfilePoll.
+	lockfilePoll time.Duration
 	// batchHook, for tests, is called by the build loop after it handled
 	// a watcher batch, with whether that started a build.
 	batchHook func(batch []watcher.Change, started bool)
@@ -319,6 +322,7 @@ func New(opts Options) (*Server, error) {
 	res := s.current().Build(nil)
 	s.finishBuild(res, nil, false, time.Since(start))
 	s.followLinked()
+	s.watchLockfile(cmp.Or(opts.lockfilePoll, lockfilePoll))
 	s.buildModules()
 	go s.loop()
 	s.followWatchDirs()
