@@ -62,7 +62,7 @@ func (pe *pageErrors) take() []string {
 // Redux Toolkit with RTK Query and react-redux (.mjs files in node mode),
 // msw's browser entry (exports conditions, packages made for Node too),
 // date-fns and lodash-es (hundreds of files from one index), Preact (ESM
-// only), Vue's runtime build and Lit.
+// only), Vue's runtime build and Lit (its styles imported with ?inline).
 func TestBrowserPackages(t *testing.T) {
 	root := npmFixture(t, "react19")
 	ts := startServer(t, root, "127.0.0.1:0", Options{})
@@ -77,7 +77,7 @@ func TestBrowserPackages(t *testing.T) {
 		{"lodash", "lodash 2 function 13"},
 		{"preact", "preact 7"},
 		{"vue", "vue 3"},
-		{"lit", "lit"},
+		{"lit", "lit rgb(1, 2, 3)"},
 	} {
 		t.Run(c.page, func(t *testing.T) {
 			if err := chromedp.Do(tab, chromedp.Navigate(ts.URL+"/"+c.page+"/")); err != nil {

@@ -1,7 +1,9 @@
-import { LitElement, html } from "lit";
+import { LitElement, html, unsafeCSS } from "lit";
+import styles from "./hello.css?inline";
 
 class Hello extends LitElement {
   static properties = { name: {} };
+  static styles = unsafeCSS(styles);
   constructor() {
     super();
     this.name = "lit";
@@ -14,5 +16,7 @@ customElements.define("x-hello", Hello);
 const el = document.createElement("x-hello");
 document.getElementById("root").append(el);
 el.updateComplete.then(() => {
-  document.getElementById("root").insertAdjacentHTML("beforeend", `<p id="out">${el.shadowRoot.textContent.trim()}</p>`);
+  const span = el.shadowRoot.querySelector("span");
+  document.getElementById("root").insertAdjacentHTML("beforeend",
+    `<p id="out">${span.textContent.trim()} ${getComputedStyle(span).color}</p>`);
 });
