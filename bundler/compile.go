@@ -518,13 +518,23 @@ func (b *Bundler) addEdge(m *module, e edge) {
 // indented and ends with ";" (esbuild indents what is inside). Only
 // esbuild's helper names count: without bundling, the module's own code
 // follows the helpers directly, and it may start with a var of its own.
+// The directives esbuild puts first ("use strict" of a file that has it,
+// "use client") stay where they are, above the helpers: a module left
+// with its own helpers would run esbuild's interop, not the overrides
+// (see helperOverrides), and its default imports of ES modules in node
+// mode would get whole exports objects (axios's lib files start with
+// 'use strict').
 func splitHelpers(out []byte) ([]byte, map[string]string) {
 	helpers := map[string]string{}
 	lines := bytes.SplitAfter(out, []byte("\n"))
 	if len(lines) < 2 || !bytes.HasPrefix(lines[0], []byte(bannerMark)) {
 		return out, helpers
 	}
-	end := 1
+	start := 1
+	for start < len(lines) && directiveLine.Match(lines[start]) {
+		start++
+	}
+	end := start
 	for end < len(lines) {
 		rest, ok := bytes.CutPrefix(lines[end], []byte("var __"))
 		name := "__" + string(rest[:max(bytes.IndexByte(rest, ' '), 0)])
@@ -546,8 +556,8 @@ func splitHelpers(out []byte) ([]byte, map[string]string) {
 			helpers[name] = text
 		}
 	}
-	code := append([]byte{}, lines[0]...)
-	for _, l := range lines[1:end] {
+	code := append([]byte{}, bytes.Join(lines[:start], nil)...)
+	for _, l := range lines[start:end] {
 		if bytes.HasSuffix(l, []byte("\n")) {
 			code = append(code, '\n')
 		}
@@ -557,6 +567,10 @@ func splitHelpers(out []byte) ([]byte, map[string]string) {
 	}
 	return code, helpers
 }
+
+// directiveLine matches a line of a directive prologue as esbuild prints
+// it: "use strict";
+var directiveLine = regexp.MustCompile(`^"[^"\\\n]*";\n$`)
 
 // shareHelpers returns the map of a module's helpers (from
 // splitHelpers) that every module with the same helpers shares: most
