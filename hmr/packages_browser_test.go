@@ -62,7 +62,9 @@ func (pe *pageErrors) take() []string {
 // Redux Toolkit with RTK Query and react-redux (.mjs files in node mode),
 // msw's browser entry (exports conditions, packages made for Node too),
 // date-fns and lodash-es (hundreds of files from one index), Preact (ESM
-// only), Vue's runtime build and Lit (its styles imported with ?inline).
+// only), Vue's runtime build, Lit (its styles imported with ?inline),
+// TanStack Query with zustand, axios (a "browser" field over its Node
+// adapters), dayjs (UMD files and a plugin by its file) and uuid.
 func TestBrowserPackages(t *testing.T) {
 	root := npmFixture(t, "react19")
 	ts := startServer(t, root, "127.0.0.1:0", Options{})
@@ -78,6 +80,10 @@ func TestBrowserPackages(t *testing.T) {
 		{"preact", "preact 7"},
 		{"vue", "vue 3"},
 		{"lit", "lit rgb(1, 2, 3)"},
+		{"query", "query 3 rq"},
+		{"axios", "axios 7"},
+		{"dayjs", "dayjs 2024-01-02 2 days ago"},
+		{"uuid", "uuid true 4 36"},
 	} {
 		t.Run(c.page, func(t *testing.T) {
 			if err := chromedp.Do(tab, chromedp.Navigate(ts.URL+"/"+c.page+"/")); err != nil {
