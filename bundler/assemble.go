@@ -311,6 +311,7 @@ func (c *countingHash) Write(p []byte) (int, error) {
 func (g *graph) assembleAll() {
 	g.scripts = map[string]*Output{}
 	g.preloads = map[string][]string{}
+	g.styles = map[string][]styleLink{}
 	assembled := map[string]*assembledChunk{}
 	defer func() { g.assembled = assembled }()
 	runtime := withBase(g.base, HMRPath)
@@ -329,6 +330,7 @@ func (g *graph) assembleAll() {
 			start = envStatement(g.env) + "\n" + start
 		}
 		g.preloads[e] = []string{runtime}
+		g.styles[e] = g.stylesOf(e)
 		if len(mods) <= chunkSize {
 			name := "/" + e
 			assembled[name] = g.assemble(name, `import{`+protocol.RuntimeDefine+` as `+protocol.Define+`,`+protocol.RuntimeStart+` as `+protocol.Start+`}from"`+runtime+"\";\n",

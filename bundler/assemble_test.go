@@ -295,3 +295,49 @@ func TestAppendJSONString(t *testing.T) {
 		}
 	}
 }
+
+// TestPageStyles: in module mode the page links, before its entry's
+// script, the stylesheets its modules link as they run (CSS files and CSS
+// modules), in the order they run, each once, with the id and href the
+// modules pass to updateStyle; also in a page with a policy and a
+// backend's page. Before, they came only once the modules ran: the page
+// showed unstyled, and code that measured at start measured it so.
+func TestPageStyles(t *testing.T) {
+	root := project(t, map[string]string{
+		"index.html":   `<script type="module" src="/main.js"></script>`,
+		"main.js":      "import './a.js';\nimport './main.css';\n",
+		"a.js":         "import './a.css';\nimport s from './b.module.css';\nimport './main.css';\nconsole.log(s);\n",
+		"a.css":        ".a { color: red; }\n",
+		"b.module.css": ".b { color: blue; }\n",
+		"main.css":     "body { margin: 0; }\n",
+	})
+	b := open(t, Options{Root: root, Modules: true})
+	mustBuild(t, b, nil)
+	hrefs := map[string]string{}
+	for _, id := range []string{"/a.css?module", "/a.js", "/main.css?module"} {
+		b.mu.Lock()
+		hrefs[id] = b.graph.mods[id].styleHref()
+		b.mu.Unlock()
+		if !strings.Contains(get(t, b, "/main.js"), `.style("`+hrefs[id]+`")`) || hrefs[id] == "" {
+			t.Fatalf("module %s links %q, not in the script", id, hrefs[id])
+		}
+	}
+	link := func(id string) string {
+		return `<link rel="stylesheet" href="` + hrefs[id] + `" data-devserve-style="` + id + `">`
+	}
+	const script = `<script type="module" src="/main.js"></script>`
+	// a.js runs its imports, then links the CSS of its CSS modules.
+	want := link("/a.css?module") + link("/main.css?module") + link("/a.js")
+	for name, got := range map[string]string{
+		"Page":               string(b.Page([]byte(script+script), "index.html")),
+		"Page with a policy": string(b.Page([]byte(`<meta http-equiv="Content-Security-Policy" content="style-src 'self'">`+script), "index.html")),
+		"LinkCSS":            string(b.LinkCSS([]byte(script), "index.html")),
+	} {
+		if !strings.Contains(got, want+script) && !strings.Contains(got, want+`<link rel="modulepreload"`) {
+			t.Errorf("%s =\n%s\nwant the links\n%s", name, got, want)
+		}
+		if strings.Count(got, `rel="stylesheet"`) != 3 {
+			t.Errorf("%s links %d stylesheets, want 3:\n%s", name, strings.Count(got, `rel="stylesheet"`), got)
+		}
+	}
+}

@@ -53,6 +53,36 @@ type graph struct {
 	// preloads are, by entry, URLs its script imports, as last
 	// assembled: the runtime and the chunks made anew; see Bundler.Page.
 	preloads map[string][]string
+	// styles are, by entry, the stylesheets its modules link as they
+	// first run, in that order, as last assembled; see Bundler.Page.
+	styles map[string][]styleLink
+}
+
+// styleLink is a stylesheet that module id links (meta.style(href)).
+type styleLink struct{ id, href string }
+
+// styles returns the stylesheets that the modules entry reaches by static
+// imports link as they run, in the order they run (each after what it
+// imports), once each.
+func (g *graph) stylesOf(entry string) []styleLink {
+	var out []styleLink
+	seen := map[string]bool{}
+	var walk func(id string)
+	walk = func(id string) {
+		m := g.mods[id]
+		if seen[id] || m == nil {
+			return
+		}
+		seen[id] = true
+		for _, d := range m.static {
+			walk(d)
+		}
+		if href := m.styleHref(); href != "" {
+			out = append(out, styleLink{id, href})
+		}
+	}
+	walk("/" + entry)
+	return out
 }
 
 func newGraph() *graph {

@@ -1,6 +1,8 @@
 package bundler
 
 import (
+	"bytes"
+	"encoding/json"
 	"maps"
 	"net/url"
 	"os"
@@ -93,6 +95,25 @@ type module struct {
 	sig   uint64   // of id and hash; see graph.sig
 
 	depIDs []string // the ids of deps, sorted, without repeats: what reach walks; set by render
+}
+
+// styleHref returns the href of the stylesheet that the module links as
+// it runs (a CSS file's module, or one whose CSS modules esbuild bundled:
+// cssModule and cssOf end its code with meta.style(href)); "" for none.
+func (m *module) styleHref() string {
+	tail := m.out[max(0, len(m.out)-1024):]
+	call := []byte(metaName + `.style("`)
+	i := bytes.LastIndex(tail, call)
+	if i < 0 {
+		return ""
+	}
+	rest := tail[i+len(call)-1:]
+	end := bytes.Index(rest, []byte(`")`))
+	var href string
+	if end < 0 || json.Unmarshal(rest[:end+1], &href) != nil {
+		return ""
+	}
+	return href
 }
 
 // sourceMap returns the module's source map; nil when it has none.

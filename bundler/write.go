@@ -268,6 +268,7 @@ func writeFile(dir, name string, data []byte) error {
 type pageEntry struct {
 	file, css string
 	preload   []string
+	styles    []styleLink // module mode: what its modules link as they run
 }
 
 // lockfiles are the base names of package managers' lockfiles.
@@ -338,8 +339,12 @@ func isSource(p string) bool {
 // rewritePage points a page's module scripts and stylesheets that name an
 // entry at the entry's built file, keeping the URL's form (relative or
 // absolute, query, fragment), and adds a stylesheet link before a script
-// whose entry imports CSS, and modulepreload links for the URLs its
-// entry's script imports (each URL once). With a base path other than "/" (base "" is
+// whose entry imports CSS, in module mode the stylesheets its modules
+// link as they run (as client/hmr.js's updateStyle marks them, which then
+// finds them there: they load before the script runs, as a bundle's do,
+// with no flash of the page unstyled, and layout read at start is
+// styled), and modulepreload links for the URLs its entry's script
+// imports (each URL once). With a base path other than "/" (base "" is
 // none), it prefixes the absolute URLs of scripts, stylesheets, images and
 // media (see baseAttrs) with it, as Vite does. Everything else is copied
 // byte for byte.
@@ -381,6 +386,17 @@ func rewritePage(page []byte, pageDir string, entries map[string]pageEntry, base
 					{Key: "href", Val: rebase(base, withExt(ref, path.Ext(pe.css), false))},
 				}}
 				out.WriteString(link.String())
+			}
+			for _, l := range pe.styles {
+				if tok.Data == "script" && !preloaded[l.id+"\x00"+l.href] {
+					preloaded[l.id+"\x00"+l.href] = true
+					link := html.Token{Type: html.StartTagToken, Data: "link", Attr: []html.Attribute{
+						{Key: "rel", Val: "stylesheet"},
+						{Key: "href", Val: l.href},
+						{Key: "data-devserve-style", Val: l.id},
+					}}
+					out.WriteString(link.String())
+				}
 			}
 			for _, u := range pe.preload {
 				if tok.Data == "script" && !preloaded[u] {
@@ -473,7 +489,8 @@ func withExt(ref, ext string, keepQuery bool) string {
 
 // LinkCSS returns page (the HTML page at root-relative path pageRel) with a
 // stylesheet link added before each module script whose entry imports CSS
-// (see CSSFor), since nothing else would load that CSS in development. The
+// (see CSSFor), since nothing else would load that CSS in development, or
+// in module mode whose modules link stylesheets as they run. The
 // scripts keep their URLs; a page without such scripts comes back as is.
 // It is for pages that are not the root's (a backend's), which keep their
 // URLs under a base path too; see Page for the root's.
@@ -508,15 +525,22 @@ func (b *Bundler) page(page []byte, pageRel, base string, preload bool) []byte {
 			entries[c.entry] = pageEntry{file: c.entry, css: c.state.cssFile}
 		}
 	}
-	if g := b.graph; preload && g != nil && len(g.entries) > 0 {
+	if g := b.graph; g != nil && len(g.entries) > 0 {
 		b.waitLocked() // the scripts the page will get
 		if g.scripts == nil {
 			g.assembleAll()
 		}
-		for e, urls := range g.preloads {
+		for e, links := range g.styles {
 			pe := entries[e]
-			pe.file, pe.preload = e, urls
+			pe.file, pe.styles = e, links
 			entries[e] = pe
+		}
+		for e, urls := range g.preloads {
+			if preload {
+				pe := entries[e]
+				pe.file, pe.preload = e, urls
+				entries[e] = pe
+			}
 		}
 	}
 	b.mu.Unlock()

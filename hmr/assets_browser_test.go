@@ -164,3 +164,23 @@ customElements.define("x-card", class extends HTMLElement {
 		waitJS(t, tab, card+`.color === "rgb(4, 5, 6)"`)
 	})
 }
+
+// TestBrowserStylesBeforeScript: a stylesheet imported from JS applies
+// before the module that imports it runs, in module mode as bundled, as
+// Vite's injected styles do: code that reads styles or layout at start
+// (a map, a chart sizing itself) sees them, and the page never shows
+// unstyled. An edit then swaps it, leaving one link.
+func TestBrowserStylesBeforeScript(t *testing.T) {
+	inBothModes(t, func(t *testing.T, tab context.Context, bundle bool) {
+		dir := t.TempDir()
+		writeTestFile(t, dir, "index.html", `<p id="out"></p><script type="module" src="/main.js"></script>`)
+		writeTestFile(t, dir, "main.js", `import "./style.css";
+document.getElementById("out").textContent = getComputedStyle(document.body).color;
+`)
+		writeTestFile(t, dir, "style.css", "body { color: rgb(1, 2, 3); }\n")
+		ts := startServer(t, dir, "127.0.0.1:0", Options{Bundle: bundle})
+		navigateTo(t, tab, ts.URL, textIs("out", "rgb(1, 2, 3)"))
+		ts.write(t, "style.css", "body { color: rgb(4, 5, 6); }\n")
+		waitJS(t, tab, `getComputedStyle(document.body).color === "rgb(4, 5, 6)" && document.querySelectorAll('link[rel="stylesheet"]').length === 1`)
+	})
+}
