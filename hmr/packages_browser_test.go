@@ -64,7 +64,11 @@ func (pe *pageErrors) take() []string {
 // date-fns and lodash-es (hundreds of files from one index), Preact (ESM
 // only), Vue's runtime build, Lit (its styles imported with ?inline),
 // TanStack Query with zustand, axios (a "browser" field over its Node
-// adapters), dayjs (UMD files and a plugin by its file) and uuid.
+// adapters), dayjs (UMD files and a plugin by its file), uuid, MUI with
+// Emotion, styled-components, framer-motion, SWR, react-hook-form with
+// zod, socket.io-client, Recharts, i18next with react-i18next, and
+// classnames, Chart.js and Leaflet (its stylesheet applied before the
+// code that sizes the map runs).
 func TestBrowserPackages(t *testing.T) {
 	root := npmFixture(t, "react19")
 	ts := startServer(t, root, "127.0.0.1:0", Options{})
@@ -84,6 +88,15 @@ func TestBrowserPackages(t *testing.T) {
 		{"axios", "axios 7"},
 		{"dayjs", "dayjs 2024-01-02 2 days ago"},
 		{"uuid", "uuid true 4 36"},
+		{"mui", "mui ok rgb(1, 2, 3)"},
+		{"styled", "styled rgb(4, 5, 6)"},
+		{"motion", "motion div"},
+		{"swr", "swr key"},
+		{"form", "form ada true"},
+		{"socket", "socket function false"},
+		{"recharts", "recharts line"},
+		{"i18n", "i18n Hallo"},
+		{"misc", "misc a b 1 true hidden"},
 	} {
 		t.Run(c.page, func(t *testing.T) {
 			if err := chromedp.Do(tab, chromedp.Navigate(ts.URL+"/"+c.page+"/")); err != nil {
