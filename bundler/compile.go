@@ -649,7 +649,8 @@ func (b *Bundler) fixMap(raw []byte, mapDir string) []byte {
 // time, which reads the folders and parses the package.json files again
 // (most of a cold start with packages). Anything else (no extension, a
 // folder, a symlink, a "browser" field that may remap the file) is left to
-// esbuild. inPkg says whether the importer is a package's file; the result
+// esbuild (a "browser" field that names packages only, as MUI's, cannot
+// remap it). inPkg says whether the importer is a package's file; the result
 // is one too, or a file of the project.
 func (b *Bundler) quickResolve(dir, spec string, inPkg bool) (string, bool) {
 	ext := path.Ext(spec)
@@ -666,7 +667,7 @@ func (b *Bundler) quickResolve(dir, spec string, inPkg bool) (string, bool) {
 		return "", false
 	}
 	if inPkg {
-		if bm := b.browser.of(filepath.Dir(p)); bm.m != nil {
+		if bm := b.browser.of(filepath.Dir(p)); bm.mapsFiles() {
 			return "", false
 		}
 	} else if b.browserField {
@@ -679,16 +680,56 @@ func (b *Bundler) quickResolve(dir, spec string, inPkg bool) (string, bool) {
 // files come or go (see onlyEdits): many modules of one folder import the
 // same things, and an edit of a module imports what it did.
 type resolveCache struct {
-	mu   sync.Mutex
-	m    map[string]resolved
-	real map[string]bool // folder -> it is its real path (no symlink on the way)
+	mu    sync.Mutex
+	m     map[string]resolved
+	real  map[string]bool   // folder -> it is its real path (no symlink on the way)
+	scope map[string]string // folder -> scopeOf it
 }
 
 // reset forgets every answer.
 func (c *resolveCache) reset() {
 	c.mu.Lock()
-	c.m, c.real = nil, nil
+	c.m, c.real, c.scope = nil, nil, nil
 	c.mu.Unlock()
+}
+
+// scopeMarks are what makes a folder a scope (see scopeOf): what esbuild's
+// resolution of a bare specifier looks for in each folder on the way up.
+var scopeMarks = []string{"node_modules", "package.json", "tsconfig.json", "jsconfig.json"}
+
+// scopeOf returns the nearest folder at or above dir that holds one of
+// scopeMarks. A bare specifier resolves from dir as from that folder:
+// esbuild looks for node_modules in each folder on the way up, and takes
+// the "browser" field, the "imports" map and the tsconfig settings from
+// the nearest folder that has the file, so folders that have none of them
+// change nothing. A package's hundreds of folders share their package's
+// scope, and so one answer: each answer not cached costs esbuild a new
+// resolver, which parses the package.json files on its way again (MUI's
+// exports maps made its cold start in module mode ten times its bundle's).
+func (c *resolveCache) scopeOf(dir string) string {
+	c.mu.Lock()
+	s, ok := c.scope[dir]
+	c.mu.Unlock()
+	if ok {
+		return s
+	}
+	s = dir
+	for _, name := range scopeMarks {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			goto found
+		}
+	}
+	if parent := filepath.Dir(dir); parent != dir {
+		s = c.scopeOf(parent)
+	}
+found:
+	c.mu.Lock()
+	if c.scope == nil {
+		c.scope = map[string]string{}
+	}
+	c.scope[dir] = s
+	c.mu.Unlock()
+	return s
 }
 
 // realDir reports whether the folder dir is its own real path: no
@@ -724,7 +765,11 @@ func (c *resolveCache) resolve(pb api.PluginBuild, a api.OnResolveArgs) resolved
 	if len(a.With) > 0 {
 		return resolveImport(pb, a)
 	}
-	key := a.ResolveDir + "\x00" + a.Path + "\x00" + kind
+	dir := a.ResolveDir
+	if isBare(a.Path) {
+		dir = c.scopeOf(dir) // the answer is the same from every folder of the scope
+	}
+	key := dir + "\x00" + a.Path + "\x00" + kind
 	c.mu.Lock()
 	r, ok := c.m[key]
 	c.mu.Unlock()

@@ -133,6 +133,18 @@ type browserMap struct {
 	m   map[string]any
 }
 
+// mapsFiles reports whether the map may remap a file of its package: a
+// key names one by a path ("./lib/node.js"); others name packages
+// ("react-transition-group/cjs/x.js"), which a relative import is not.
+func (bm browserMap) mapsFiles() bool {
+	for k := range bm.m {
+		if strings.HasPrefix(k, ".") || strings.HasPrefix(k, "/") {
+			return true
+		}
+	}
+	return false
+}
+
 // of returns the browser map of the package that holds folder dir.
 func (c *browserMaps) of(dir string) browserMap {
 	c.mu.Lock()

@@ -276,3 +276,49 @@ func TestPackageUpgraded(t *testing.T) {
 		})
 	}
 }
+
+// TestBareImportScopes: answers to bare imports are shared by the folders
+// of one scope (see scopeOf), never across a folder that changes them: a
+// node_modules of its own, a package.json (its "browser" field), a
+// tsconfig.json. And a package whose "browser" field names packages only
+// (MUI's) still has its relative imports resolved without esbuild, as
+// one without the field.
+func TestBareImportScopes(t *testing.T) {
+	root := project(t, map[string]string{
+		"index.html":                  `<script type="module" src="/main.js"></script>`,
+		"main.js":                     "import { top } from 'a';\nimport { sub } from 'a/sub/index.js';\nimport { lib } from 'a/lib/x.js';\nimport { own } from 'a/own/index.js';\nconsole.log(top, sub, lib, own);\n",
+		"node_modules/a/package.json": `{"name": "a", "main": "index.js", "browser": {"other/x.js": "other/y.js"}}`,
+		"node_modules/a/index.js":     "export { v as top } from 'dep';\nexport * from './lib/x.js';\n",
+		"node_modules/a/lib/x.js":     "export { v as lib } from 'dep';\n",
+		"node_modules/a/sub/index.js": "export { v as sub } from 'dep';\n",
+		"node_modules/a/sub/node_modules/dep/package.json": `{"name": "dep", "main": "index.js"}`,
+		"node_modules/a/sub/node_modules/dep/index.js":     "export const v = 'dep-2';\n",
+		"node_modules/a/own/package.json":                  `{"browser": {"dep": "./dep-browser.js"}}`,
+		"node_modules/a/own/index.js":                      "export { v as own } from 'dep';\n",
+		"node_modules/a/own/dep-browser.js":                "export const v = 'dep-own';\n",
+		"node_modules/dep/package.json":                    `{"name": "dep", "main": "index.js"}`,
+		"node_modules/dep/index.js":                        "export const v = 'dep-1';\n",
+	})
+	b := open(t, Options{Root: root, Modules: true})
+	mustBuild(t, b, nil)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	want := map[string]string{
+		"a/index.js":     "node_modules/dep/index.js",
+		"a/lib/x.js":     "node_modules/dep/index.js",
+		"a/sub/index.js": "node_modules/a/sub/node_modules/dep/index.js",
+		"a/own/index.js": "node_modules/a/own/dep-browser.js",
+	}
+	for importer, file := range want {
+		m := b.graph.mods[DepsPrefix+importer]
+		if m == nil {
+			t.Fatalf("no module %s", DepsPrefix+importer)
+		}
+		if got, w := m.deps["dep"], b.depURL(filepath.Join(root, filepath.FromSlash(file))); got != w {
+			t.Errorf("%s imports dep as %q, want %q", importer, got, w)
+		}
+	}
+	if m := b.graph.mods[DepsPrefix+"a/index.js"]; m.deps["./lib/x.js"] != DepsPrefix+"a/lib/x.js" {
+		t.Errorf("a/index.js imports ./lib/x.js as %q", m.deps["./lib/x.js"])
+	}
+}
