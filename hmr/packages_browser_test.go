@@ -68,7 +68,9 @@ func (pe *pageErrors) take() []string {
 // Emotion, styled-components, framer-motion, SWR, react-hook-form with
 // zod, socket.io-client, Recharts, i18next with react-i18next, and
 // classnames, Chart.js and Leaflet (its stylesheet applied before the
-// code that sizes the map runs).
+// code that sizes the map runs), @fontsource and Bootstrap (stylesheets
+// with fonts by relative URLs, Popper), react-icons, Radix, Headless UI,
+// jotai and react-toastify.
 func TestBrowserPackages(t *testing.T) {
 	root := npmFixture(t, "react19")
 	ts := startServer(t, root, "127.0.0.1:0", Options{})
@@ -97,6 +99,8 @@ func TestBrowserPackages(t *testing.T) {
 		{"recharts", "recharts line"},
 		{"i18n", "i18n Hallo"},
 		{"misc", "misc a b 1 true hidden"},
+		{"fonts", "fonts true 6px function"},
+		{"ui", "ui svg dialog true 5 toasted"},
 	} {
 		t.Run(c.page, func(t *testing.T) {
 			if err := chromedp.Do(tab, chromedp.Navigate(ts.URL+"/"+c.page+"/")); err != nil {
