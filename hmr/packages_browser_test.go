@@ -57,7 +57,8 @@ func (pe *pageErrors) take() []string {
 }
 
 // TestBrowserPackages renders a page through each of a set of real npm
-// packages in module mode, the default, with no error in the page: React
+// packages, in module mode and bundled (a cold start's first page), with
+// no error in the page: React
 // 19 (CommonJS with inner files requiring other packages), react-router,
 // Redux Toolkit with RTK Query and react-redux (.mjs files in node mode),
 // msw's browser entry (exports conditions, packages made for Node too),
@@ -73,8 +74,13 @@ func (pe *pageErrors) take() []string {
 // jotai and react-toastify.
 func TestBrowserPackages(t *testing.T) {
 	root := npmFixture(t, "react19")
-	ts := startServer(t, root, "127.0.0.1:0", Options{})
-	tab := browsertest.New(t)
+	inBothModes(t, func(t *testing.T, tab context.Context, bundle bool) {
+		testPackages(t, tab, startServer(t, root, "127.0.0.1:0", Options{Bundle: bundle}))
+	})
+}
+
+// testPackages is TestBrowserPackages in one mode.
+func testPackages(t *testing.T, tab context.Context, ts *testServer) {
 	pe := watchErrors(t, tab)
 	for _, c := range []struct{ page, want string }{
 		{"react", "react 0"},
