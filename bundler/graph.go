@@ -61,7 +61,7 @@ type graph struct {
 // styleLink is a stylesheet that module id links (meta.style(href)).
 type styleLink struct{ id, href string }
 
-// styles returns the stylesheets that the modules entry reaches by static
+// stylesOf returns the stylesheets that the modules entry reaches by static
 // imports link as they run, in the order they run (each after what it
 // imports), once each.
 func (g *graph) stylesOf(entry string) []styleLink {
