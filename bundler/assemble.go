@@ -311,7 +311,12 @@ func (c *countingHash) Write(p []byte) (int, error) {
 func (g *graph) assembleAll() {
 	g.scripts = map[string]*Output{}
 	g.preloads = map[string][]string{}
-	g.styles = map[string][]styleLink{}
+	if g.styles == nil {
+		g.styles = make(map[string][]styleLink, len(g.entries))
+		for _, e := range g.entries {
+			g.styles[e] = g.stylesOf(e)
+		}
+	}
 	assembled := map[string]*assembledChunk{}
 	defer func() { g.assembled = assembled }()
 	runtime := withBase(g.base, HMRPath)
@@ -330,7 +335,6 @@ func (g *graph) assembleAll() {
 			start = envStatement(g.env) + "\n" + start
 		}
 		g.preloads[e] = []string{runtime}
-		g.styles[e] = g.stylesOf(e)
 		if len(mods) <= chunkSize {
 			name := "/" + e
 			assembled[name] = g.assemble(name, `import{`+protocol.RuntimeDefine+` as `+protocol.Define+`,`+protocol.RuntimeStart+` as `+protocol.Start+`}from"`+runtime+"\";\n",

@@ -935,7 +935,7 @@ func (b *Bundler) setEntries(entries []string) []Message {
 		slices.Sort(want)
 		want = slices.Compact(want)
 		b.mu.Lock()
-		b.graph.entries = js
+		b.graph.entries, b.graph.styles = js, nil
 		b.mu.Unlock()
 	}
 	old := make(map[string]*entryCtx, len(b.ctxs))

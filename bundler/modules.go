@@ -95,13 +95,25 @@ type module struct {
 	sig   uint64   // of id and hash; see graph.sig
 
 	depIDs []string // the ids of deps, sorted, without repeats: what reach walks; set by render
+
+	style     string // see styleHref, once styleSeen
+	styleSeen bool
 }
 
 // styleHref returns the href of the stylesheet that the module links as
 // it runs (a CSS file's module, or one whose CSS modules esbuild bundled:
 // cssModule and cssOf end its code with meta.style(href)); "" for none.
 func (m *module) styleHref() string {
-	tail := m.out[max(0, len(m.out)-1024):]
+	if m.styleSeen {
+		return m.style
+	}
+	m.style, m.styleSeen = findStyleHref(m.out), true
+	return m.style
+}
+
+// findStyleHref is styleHref, looked up in the code.
+func findStyleHref(out []byte) string {
+	tail := out[max(0, len(out)-1024):]
 	call := []byte(metaName + `.style("`)
 	i := bytes.LastIndex(tail, call)
 	if i < 0 {
