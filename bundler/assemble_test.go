@@ -340,4 +340,19 @@ func TestPageStyles(t *testing.T) {
 			t.Errorf("%s links %d stylesheets, want 3:\n%s", name, strings.Count(got, `rel="stylesheet"`), got)
 		}
 	}
+
+	// An edit of a stylesheet, then of an import, gives the page the
+	// new href, and the new order.
+	old := hrefs["/a.css?module"]
+	writeFiles(t, root, map[string]string{"a.css": ".a { color: green; }\n"})
+	mustBuild(t, b, []string{"a.css"})
+	if got := string(b.Page([]byte(script), "index.html")); strings.Contains(got, old) || !strings.Contains(got, `data-devserve-style="/a.css?module"`) {
+		t.Errorf("Page after an edit of a.css =\n%s\nwant a new href for it", got)
+	}
+	writeFiles(t, root, map[string]string{"main.js": "import './main.css';\nimport './a.js';\n"})
+	mustBuild(t, b, []string{"main.js"})
+	got := string(b.Page([]byte(script), "index.html"))
+	if m, a := strings.Index(got, `"/main.css?module"`), strings.Index(got, `"/a.css?module"`); m < 0 || a < 0 || m > a {
+		t.Errorf("Page after main.js imports main.css first =\n%s", got)
+	}
 }
