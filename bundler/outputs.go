@@ -181,6 +181,14 @@ func (b *Bundler) relInput(p string) (string, bool) {
 	return filepath.ToSlash(rel), true
 }
 
+// noLoader matches esbuild's error for an import of a file whose type it
+// has no loader for, with the extension.
+var noLoader = regexp.MustCompile(`^No loader is configured for "(\.[^"]+)" files`)
+
+// preprocessed are the extensions of stylesheets that a preprocessor
+// compiles to CSS, which Vite projects import as they are.
+var preprocessed = map[string]bool{".scss": true, ".sass": true, ".less": true, ".styl": true, ".stylus": true}
+
 // messages flattens esbuild's messages.
 func (b *Bundler) messages(ms []api.Message) []Message {
 	out := make([]Message, 0, len(ms))
@@ -206,6 +214,9 @@ func (b *Bundler) message(m api.Message) Message {
 		if why := b.unresolved(filepath.Dir(file), sub[1]); why != "" {
 			msg.Text = why
 		}
+	}
+	if sub := noLoader.FindStringSubmatch(m.Text); sub != nil && preprocessed[sub[1]] {
+		msg.Text += ": devserve reads CSS, not Sass, Less or Stylus; compile the stylesheet to a .css file and import that"
 	}
 	if m.PluginName != "" && !strings.HasPrefix(m.PluginName, "devserve-") {
 		msg.Text = "[plugin " + m.PluginName + "] " + m.Text

@@ -322,3 +322,21 @@ func TestBareImportScopes(t *testing.T) {
 		t.Errorf("a/index.js imports ./lib/x.js as %q", m.deps["./lib/x.js"])
 	}
 }
+
+// TestPreprocessedStylesheet: an import of Sass (as Vite projects with
+// sass installed write it) fails, in both modes, saying why and what to
+// do, with the stylesheet named.
+func TestPreprocessedStylesheet(t *testing.T) {
+	for _, modules := range []bool{false, true} {
+		root := project(t, map[string]string{
+			"index.html": `<script type="module" src="/main.js"></script>`,
+			"main.js":    "import './app.scss';\n",
+			"app.scss":   "$c: red;\n.a { color: $c; }\n",
+		})
+		r := open(t, Options{Root: root, Modules: modules}).Build(nil)
+		if r.OK() || !strings.Contains(r.Errors[0].Text, `No loader is configured for ".scss" files`) ||
+			!strings.Contains(r.Errors[0].Text, "compile the stylesheet to a .css file") {
+			t.Errorf("modules=%v: errors %+v", modules, r.Errors)
+		}
+	}
+}
