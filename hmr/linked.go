@@ -104,10 +104,10 @@ func (s *Server) watchLockfile(every time.Duration) {
 		return
 	}
 	s.log.Debug("watching the workspace's lockfile", "file", p)
+	last := stampOf(p) // now, not when the goroutine runs: an install may come first
 	s.extras.Go(func() {
 		tick := time.NewTicker(every)
 		defer tick.Stop()
-		last := stampOf(p)
 		for {
 			select {
 			case <-s.quit:
