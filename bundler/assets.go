@@ -111,6 +111,9 @@ func (b *Bundler) assetsPlugin() api.Plugin {
 		// PluginData, not the path); in-process, that costs little.
 		pb.OnLoad(api.OnLoadOptions{Filter: ".*", Namespace: "file"}, func(a api.OnLoadArgs) (api.OnLoadResult, error) {
 			load, ok := a.PluginData.(assetLoad)
+			if !ok && isSass(a.Path) {
+				return b.sassLoad(a.Path), nil
+			}
 			if !ok {
 				res, _ := b.globLoad(a.Path) // nothing for a file without import.meta.glob
 				return res, nil

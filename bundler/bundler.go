@@ -386,7 +386,8 @@ type Bundler struct {
 	// refresh.go.
 	refresh   refreshSetup
 	globs     globDeps           // what import.meta.glob calls look at; see glob.go
-	cssInline cssInlineDeps      // what stylesheets imported with ?inline @import; see inlinecss.go
+	styleDeps styleDepFiles      // what stylesheets read by builds of their own read; see inlinecss.go
+	sass      string             // sass-embedded's Dart Sass command, "" if not installed; see sass.go
 	workers   workerRefs         // in a production build, the workers that code starts; see worker.go
 	cache     *diskCache         // module mode's cache on disk; nil: none
 	cssUsed   []string           // module mode: CSS files imported from JS, sorted
@@ -506,6 +507,7 @@ func New(opts Options) (*Bundler, error) {
 	b.envGlobal = !opts.Production
 	b.production = opts.Production
 	b.workspaceLock = workspaceLockfile(root)
+	b.sass = findSass(root)
 	// An env file with an error is left out until it is fixed; Build
 	// reports the error.
 	b.env, b.envErrs, b.envWarns = LoadEnv(b.envCfg)
@@ -705,6 +707,30 @@ func (c *entryCtx) touches(p string) bool {
 	return false
 }
 
+// ctxTouches reports whether a change to p can change c's build: p is an
+// input of its last build or a folder holding one (touches), or a file
+// that a stylesheet among those inputs read by a build or compiler of its
+// own (a Sass partial, what a stylesheet imported with ?inline @imports;
+// see styleDepFiles), which esbuild's inputs do not name.
+func (b *Bundler) ctxTouches(c *entryCtx, p string) bool {
+	if c.touches(p) {
+		return true
+	}
+	if c.state == nil || !b.styleDepChange(p) {
+		return false
+	}
+	abs := p
+	if !filepath.IsAbs(abs) {
+		abs = filepath.Join(b.root, filepath.FromSlash(p))
+	}
+	for in := range c.state.inputs {
+		if isCSSFile(in) && slices.Contains(b.styleDeps.depsOf(filepath.Join(b.root, filepath.FromSlash(in))), abs) {
+			return true
+		}
+	}
+	return false
+}
+
 // Affects reports whether a change to any of these paths (root-relative or
 // absolute) can change the build: it is an input of the last build of some
 // entry or a folder holding one, some entry's last build failed (a new file
@@ -728,11 +754,11 @@ func (b *Bundler) Affects(paths []string) bool {
 			}
 			continue
 		}
-		if b.isConfig(p) || b.globChange(p) || (b.graph == nil && b.cssInlineChange(p)) || slices.Contains(b.envFiles, p) || (b.discover && b.pageChange(p)) || (b.graph != nil && b.graph.affects(p)) {
+		if b.isConfig(p) || b.globChange(p) || slices.Contains(b.envFiles, p) || (b.discover && b.pageChange(p)) || (b.graph != nil && b.graph.affects(p)) {
 			return true
 		}
 		for _, c := range b.ctxs {
-			if c.failed || c.touches(p) {
+			if c.failed || b.ctxTouches(c, p) {
 				return true
 			}
 		}
@@ -825,8 +851,7 @@ func (b *Bundler) Build(changed []string) *Result {
 			paths = append(paths, filepath.Clean(p)) // see LinkedDirs, WorkspaceLockfile
 		}
 	}
-	config := all || slices.ContainsFunc(paths, b.isConfig) || slices.ContainsFunc(paths, b.globChange) ||
-		(b.graph == nil && slices.ContainsFunc(paths, b.cssInlineChange)) // module mode: see finishModule
+	config := all || slices.ContainsFunc(paths, b.isConfig) || slices.ContainsFunc(paths, b.globChange)
 	var errs []Message
 	if all || slices.ContainsFunc(paths, func(p string) bool { return slices.Contains(b.envFiles, p) }) {
 		changed, more := b.reloadEnv()
@@ -845,7 +870,7 @@ func (b *Bundler) Build(changed []string) *Result {
 
 	var todo []*entryCtx
 	for _, c := range b.ctxs {
-		if config || c.failed || slices.ContainsFunc(paths, c.touches) {
+		if config || c.failed || slices.ContainsFunc(paths, func(p string) bool { return b.ctxTouches(c, p) }) {
 			todo = append(todo, c)
 		}
 	}

@@ -169,6 +169,12 @@ func (m *module) absFile(b *Bundler) string {
 	return b.abs(unit{id: m.id, file: m.file, dep: m.dep})
 }
 
+// readsStyleDeps reports whether module m is, or inlines, a stylesheet
+// that a build or compiler of its own read (see styleDepFiles).
+func (b *Bundler) readsStyleDeps(m *module) bool {
+	return b.styleDeps.has(m.absFile(b)) || slices.ContainsFunc(b.inlinedFiles(m), b.styleDeps.has)
+}
+
 // fromCache looks up units in the cache and returns the modules found, with
 // their assets, and the units to compile with the keys to store them
 // under. A module is found when its entry is whole and every file and
@@ -322,7 +328,7 @@ func (b *Bundler) toCache(k *cacheKeys, got map[string]*module, keys map[string]
 		}
 		rec := m.rec
 		m.rec = nil
-		if rec == nil || m.errs != nil || m.out == nil || b.globs.has(m.absFile(b)) || b.cssInline.has(m.absFile(b)) {
+		if rec == nil || m.errs != nil || m.out == nil || b.globs.has(m.absFile(b)) || b.readsStyleDeps(m) {
 			// import.meta.glob's matches, a listing, and what an inline
 			// stylesheet @imports, read by a build of its own: an
 			// entry's checks cover neither

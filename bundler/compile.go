@@ -166,17 +166,17 @@ func (b *Bundler) resolveModule(pb api.PluginBuild, a api.OnResolveArgs) (api.On
 	}
 	rel, inRoot := b.relInput(r.Path)
 	ext := strings.ToLower(path.Ext(r.Path))
-	if strings.HasSuffix(strings.ToLower(r.Path), ".module.css") {
-		// A CSS module gives its importer the class names, and its
-		// CSS goes out with the importer (see cssOf).
+	if base := strings.TrimSuffix(strings.ToLower(r.Path), ext); strings.HasSuffix(base, ".module") && cssEntryExts[ext] {
+		// A CSS module (Sass too) gives its importer the class names,
+		// and its CSS goes out with the importer (see cssOf).
 		ext = ""
 	}
 	switch {
-	case ext == ".css" && inRoot && a.Kind != api.ResolveCSSImportRule && a.Kind != api.ResolveCSSURLToken:
+	case cssEntryExts[ext] && inRoot && a.Kind != api.ResolveCSSImportRule && a.Kind != api.ResolveCSSURLToken:
 		return api.OnResolveResult{Path: "/" + rel + cssModuleQuery, External: true}, &edge{spec: a.Path, resolved: r.Path, kind: "css"}
 	case b.inPackage(r.Path) && (jsModuleExts[ext] || ext == ".json"):
 		return api.OnResolveResult{Path: b.depURL(r.Path), External: true}, &edge{spec: a.Path, resolved: r.Path, alt: r.alt, kind: "dep", dynamic: dyn}
-	case !b.inPackage(r.Path) && ext != "" && ext != ".css":
+	case !b.inPackage(r.Path) && ext != "" && !cssEntryExts[ext]:
 		// A file of the project: a module of its own, also an
 		// asset, JSON or text, so that it can be accepted
 		// (import.meta.hot.accept("./logo.svg", cb)) and an edit
@@ -416,11 +416,12 @@ func (b *Bundler) finishModule(m *module, u unit, files map[string][]byte, seen 
 	for _, ed := range seen.seen[b.abs(u)] {
 		b.addEdge(m, ed)
 	}
-	if strings.HasSuffix(u.id, ".css?inline") || strings.HasSuffix(u.id, ".CSS?inline") {
-		// A stylesheet imported with ?inline: what it @imports is
-		// inlined too (see inlinecss.go).
-		for _, f := range b.cssInline.depsOf(b.abs(u)) {
-			if rel, ok := b.relInput(f); ok {
+	// What a stylesheet that the module inlines read by a build of its
+	// own (one imported with ?inline, a CSS module in Sass: see
+	// styleDepFiles) is inlined too.
+	for _, f := range append([]string{b.abs(u)}, b.inlinedFiles(m)...) {
+		for _, dep := range b.styleDeps.depsOf(f) {
+			if rel, ok := b.relInput(dep); ok {
 				setKey(&m.inline, rel, true)
 			}
 		}
@@ -436,6 +437,15 @@ func (b *Bundler) finishModule(m *module, u unit, files map[string][]byte, seen 
 		}
 	}
 	return assets
+}
+
+// inlinedFiles returns the files esbuild inlined into m, absolute.
+func (b *Bundler) inlinedFiles(m *module) []string {
+	files := make([]string, 0, len(m.inline))
+	for rel := range m.inline {
+		files = append(files, filepath.Join(b.root, filepath.FromSlash(rel)))
+	}
+	return files
 }
 
 // cssOf serves the CSS that esbuild bundled for module m (the CSS modules,

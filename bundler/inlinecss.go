@@ -18,17 +18,20 @@ import (
 // @imports bundled in, and every url() made the absolute URL that serves
 // the file: a <style> in a shadow root resolves URLs against the page,
 // not the stylesheet. The files it @imports are remembered
-// (cssInlineChange): an edit of one builds everything again, as their
+// (styleDepFiles): an edit of one builds again what used it, as their
 // importer's module knows nothing of them.
 
-// cssInlineDeps are, per stylesheet imported with ?inline (absolute), the
-// other files its last build read.
-type cssInlineDeps struct {
+// styleDepFiles are, per stylesheet that a build or a compiler of its own
+// read (one imported with ?inline, a Sass stylesheet; absolute), the other
+// files that read: its @imports, its partials. esbuild's inputs of the
+// build that used the stylesheet do not name them, nor do the module
+// cache's checks.
+type styleDepFiles struct {
 	mu   sync.Mutex
 	deps map[string][]string // absolute
 }
 
-func (c *cssInlineDeps) set(file string, deps []string) {
+func (c *styleDepFiles) set(file string, deps []string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.deps == nil {
@@ -37,25 +40,25 @@ func (c *cssInlineDeps) set(file string, deps []string) {
 	c.deps[file] = deps
 }
 
-// has reports whether file was built as an inline stylesheet.
-func (c *cssInlineDeps) has(file string) bool {
+// has reports whether file is such a stylesheet.
+func (c *styleDepFiles) has(file string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	_, ok := c.deps[file]
 	return ok
 }
 
-// depsOf returns the files that the last build of the inline stylesheet
-// file read besides it.
-func (c *cssInlineDeps) depsOf(file string) []string {
+// depsOf returns the files that the last read of stylesheet file read
+// besides it.
+func (c *styleDepFiles) depsOf(file string) []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.deps[file]
 }
 
-// uses reports whether absolute p is a file that an inline stylesheet's
-// build read besides the stylesheet itself.
-func (c *cssInlineDeps) uses(p string) bool {
+// uses reports whether absolute p is a file that such a stylesheet's read
+// read besides the stylesheet itself.
+func (c *styleDepFiles) uses(p string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, deps := range c.deps {
@@ -66,17 +69,18 @@ func (c *cssInlineDeps) uses(p string) bool {
 	return false
 }
 
-// cssInlineChange reports whether changed root-relative (or absolute)
-// path p is a file that an inline stylesheet @imports.
-func (b *Bundler) cssInlineChange(p string) bool {
+// styleDepChange reports whether changed root-relative (or absolute)
+// path p is a file that such a stylesheet read (see styleDepFiles).
+func (b *Bundler) styleDepChange(p string) bool {
 	if !filepath.IsAbs(p) {
 		p = filepath.Join(b.root, filepath.FromSlash(p))
 	}
-	return b.cssInline.uses(p)
+	return b.styleDeps.uses(p)
 }
 
-// isCSSFile reports whether p names a stylesheet.
-func isCSSFile(p string) bool { return strings.EqualFold(filepath.Ext(p), ".css") }
+// isCSSFile reports whether p names a stylesheet: CSS, or Sass, which
+// compiles to it (see sass.go).
+func isCSSFile(p string) bool { return strings.EqualFold(filepath.Ext(p), ".css") || isSass(p) }
 
 // inlineCSS builds the stylesheet at absolute path file for an import
 // with ?inline: its CSS, or the build's errors.
@@ -116,7 +120,7 @@ func (b *Bundler) inlineCSS(file string) (css string, errs []api.Message) {
 			}
 		}
 	}
-	b.cssInline.set(file, deps)
+	b.styleDeps.set(file, deps)
 	if len(res.Errors) > 0 {
 		return "", res.Errors
 	}

@@ -22,7 +22,7 @@ const outDirName = "__devserve_out__"
 // jsEntryExts and cssEntryExts are the extensions an entry may have.
 var (
 	jsEntryExts  = map[string]bool{".js": true, ".mjs": true, ".jsx": true, ".ts": true, ".tsx": true}
-	cssEntryExts = map[string]bool{".css": true}
+	cssEntryExts = map[string]bool{".css": true, ".scss": true, ".sass": true}
 )
 
 // entryKind reports what an entry with this name bundles into.

@@ -186,8 +186,9 @@ func (b *Bundler) relInput(p string) (string, bool) {
 var noLoader = regexp.MustCompile(`^No loader is configured for "(\.[^"]+)" files`)
 
 // preprocessed are the extensions of stylesheets that a preprocessor
-// compiles to CSS, which Vite projects import as they are.
-var preprocessed = map[string]bool{".scss": true, ".sass": true, ".less": true, ".styl": true, ".stylus": true}
+// devserve does not run compiles to CSS, which Vite projects import as
+// they are (Sass it runs: see sass.go).
+var preprocessed = map[string]bool{".less": true, ".styl": true, ".stylus": true}
 
 // messages flattens esbuild's messages.
 func (b *Bundler) messages(ms []api.Message) []Message {
@@ -216,7 +217,7 @@ func (b *Bundler) message(m api.Message) Message {
 		}
 	}
 	if sub := noLoader.FindStringSubmatch(m.Text); sub != nil && preprocessed[sub[1]] {
-		msg.Text += ": devserve reads CSS, not Sass, Less or Stylus; compile the stylesheet to a .css file and import that"
+		msg.Text += ": devserve reads CSS and Sass, not Less or Stylus; compile the stylesheet to a .css file and import that"
 	}
 	if m.PluginName != "" && !strings.HasPrefix(m.PluginName, "devserve-") {
 		msg.Text = "[plugin " + m.PluginName + "] " + m.Text

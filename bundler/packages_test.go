@@ -2,6 +2,7 @@ package bundler
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -323,19 +324,27 @@ func TestBareImportScopes(t *testing.T) {
 	}
 }
 
-// TestPreprocessedStylesheet: an import of Sass (as Vite projects with
-// sass installed write it) fails, in both modes, saying why and what to
-// do, with the stylesheet named.
+// TestPreprocessedStylesheet: an import of Less (as Vite projects with
+// less installed write it) fails, in both modes, saying why and what to
+// do; one of Sass without sass-embedded installed says to install it,
+// with the stylesheet named.
 func TestPreprocessedStylesheet(t *testing.T) {
 	for _, modules := range []bool{false, true} {
 		root := project(t, map[string]string{
-			"index.html": `<script type="module" src="/main.js"></script>`,
-			"main.js":    "import './app.scss';\n",
+			"index.html": `<script type="module" src="/main.js"></script><script type="module" src="/sass.js"></script>`,
+			"main.js":    "import './app.less';\n",
+			"app.less":   "@c: red;\n.a { color: @c; }\n",
+			"sass.js":    "import './app.scss';\n",
 			"app.scss":   "$c: red;\n.a { color: $c; }\n",
 		})
 		r := open(t, Options{Root: root, Modules: modules}).Build(nil)
-		if r.OK() || !strings.Contains(r.Errors[0].Text, `No loader is configured for ".scss" files`) ||
-			!strings.Contains(r.Errors[0].Text, "compile the stylesheet to a .css file") {
+		less := slices.ContainsFunc(r.Errors, func(m Message) bool {
+			return strings.Contains(m.Text, `No loader is configured for ".less" files`) && strings.Contains(m.Text, "compile the stylesheet to a .css file")
+		})
+		sass := slices.ContainsFunc(r.Errors, func(m Message) bool {
+			return strings.Contains(m.Text, "install sass-embedded") && m.File == "app.scss"
+		})
+		if !less || !sass {
 			t.Errorf("modules=%v: errors %+v", modules, r.Errors)
 		}
 	}

@@ -307,12 +307,13 @@ func workspaceLockfile(root string) string {
 
 // notShipped reports whether root-relative p is a file of the project that
 // a built site never holds, even when no bundle used it: TypeScript
-// (browsers cannot run it: a config, a declaration file), lockfiles, and
+// (browsers cannot run it: a config, a declaration file), Sass (partials
+// that a compile read, not a bundle), lockfiles, and
 // the configs of build tools, as `vite build` ships none of them.
 func notShipped(p string) bool {
 	base := path.Base(p)
 	switch path.Ext(base) {
-	case ".ts", ".mts", ".cts", ".tsx":
+	case ".ts", ".mts", ".cts", ".tsx", ".scss", ".sass":
 		return true
 	}
 	if isLockfile(base) {
@@ -330,7 +331,7 @@ func notShipped(p string) bool {
 // replaces (as opposed to an asset that may also be referenced directly).
 func isSource(p string) bool {
 	switch path.Ext(p) {
-	case ".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx", ".css", ".json":
+	case ".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx", ".css", ".scss", ".sass", ".json":
 		return true
 	}
 	return false

@@ -184,3 +184,39 @@ document.getElementById("out").textContent = getComputedStyle(document.body).col
 		waitJS(t, tab, `getComputedStyle(document.body).color === "rgb(4, 5, 6)" && document.querySelectorAll('link[rel="stylesheet"]').length === 1`)
 	})
 }
+
+// TestBrowserSass: Sass imported from JS, with a partial, styles the page
+// in module mode and bundled, with sass-embedded's compiler; an edit of
+// the partial swaps the styles, in place in module mode.
+func TestBrowserSass(t *testing.T) {
+	npm := npmFixture(t, "react19")
+	inBothModes(t, func(t *testing.T, tab context.Context, bundle bool) {
+		dir := t.TempDir()
+		writeTestFile(t, dir, "index.html", `<p id="out">sass</p><script type="module" src="/src/main.ts"></script>`)
+		writeTestFile(t, dir, "src/main.ts", "import \"./app.scss\";\n")
+		writeTestFile(t, dir, "src/app.scss", "@use \"vars\";\n#out { color: vars.$c; }\n")
+		writeTestFile(t, dir, "src/_vars.scss", "$c: rgb(1, 2, 3);\n")
+		matches, _ := filepath.Glob(filepath.Join(npm, "node_modules", "sass-embedded-*"))
+		for _, m := range matches {
+			if err := os.MkdirAll(filepath.Join(dir, "node_modules"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(m, filepath.Join(dir, "node_modules", filepath.Base(m))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ts := startServer(t, dir, "127.0.0.1:0", Options{Bundle: bundle})
+		color := `getComputedStyle(document.getElementById("out")).color`
+		navigateTo(t, tab, ts.URL, color+` === "rgb(1, 2, 3)"`)
+		if !bundle {
+			if err := browsertest.MarkPage(tab); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ts.write(t, "src/_vars.scss", "$c: rgb(4, 5, 6);\n")
+		waitJS(t, tab, color+` === "rgb(4, 5, 6)"`)
+		if !bundle {
+			samePage(t, tab, "Sass partial edit")
+		}
+	})
+}
