@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -82,6 +83,11 @@ func findSass(root string) string {
 // a .css file (local-css for *.module.scss), or the compile's errors.
 func (b *Bundler) sassLoad(file string) api.OnLoadResult {
 	css, deps, errs := b.compileSass(file)
+	if errs != nil {
+		// The partials of the last good compile, and the one the error
+		// names: their edits may fix it.
+		deps = slices.Compact(slices.Sorted(slices.Values(append(deps, b.styleDeps.depsOf(file)...))))
+	}
 	b.styleDeps.set(file, deps)
 	if errs != nil {
 		return api.OnLoadResult{Errors: errs, WatchFiles: deps}
@@ -101,7 +107,7 @@ func (b *Bundler) sassLoad(file string) api.OnLoadResult {
 // setup does.
 func (b *Bundler) compileSass(file string) (css string, deps []string, errs []api.Message) {
 	if b.sass == "" {
-		return "", []string{file}, []api.Message{{Text: "no Sass compiler is installed: install sass-embedded (npm install -D sass-embedded), " +
+		return "", nil, []api.Message{{Text: "no Sass compiler is installed: install sass-embedded (npm install -D sass-embedded), " +
 			"whose native compiler devserve runs (the sass package needs Node.js)", Location: &api.Location{File: file}}}
 	}
 	args := []string{"--embed-source-map", "--source-map-urls=absolute", "--no-error-css", "--quiet-deps", "--pkg-importer=node"}
@@ -123,7 +129,11 @@ func (b *Bundler) compileSass(file string) (css string, deps []string, errs []ap
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		return "", []string{file}, []api.Message{sassError(stderr.String(), b.root, file, err)}
+		msg := sassError(stderr.String(), b.root, file, err)
+		if msg.Location.File != file {
+			deps = []string{msg.Location.File}
+		}
+		return "", deps, []api.Message{msg}
 	}
 	out := stdout.Bytes()
 	const mark = "/*# sourceMappingURL=data:application/json;charset=utf-8,"

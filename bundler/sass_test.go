@@ -97,6 +97,14 @@ func TestSass(t *testing.T) {
 		if r.OK() || !slices.ContainsFunc(r.Errors, func(m Message) bool { return m.File == "src/theme/_vars.scss" && m.Line > 0 }) {
 			t.Errorf("modules=%v: a broken partial: %+v", modules, r.Errors)
 		}
+		writeFiles(t, root, map[string]string{"src/theme/_vars.scss": "$c: rgb(7, 7, 7);\n"})
+		if !b.Affects([]string{"src/theme/_vars.scss"}) {
+			t.Errorf("modules=%v: the fix of a partial affects no build", modules)
+		}
+		mustBuild(t, b, []string{"src/theme/_vars.scss"})
+		if css := all(); !strings.Contains(css, "color: rgb(7, 7, 7)") || !strings.Contains(css, "border-color: rgb(7, 7, 7)") {
+			t.Errorf("modules=%v: after the partial's fix:\n%s", modules, css)
+		}
 	}
 }
 
