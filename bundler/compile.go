@@ -723,16 +723,14 @@ func (c *resolveCache) scopeOf(dir string) string {
 	if ok {
 		return s
 	}
+	marked := slices.ContainsFunc(scopeMarks, func(name string) bool {
+		_, err := os.Stat(filepath.Join(dir, name))
+		return err == nil
+	})
 	s = dir
-	for _, name := range scopeMarks {
-		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
-			goto found
-		}
-	}
-	if parent := filepath.Dir(dir); parent != dir {
+	if parent := filepath.Dir(dir); !marked && parent != dir {
 		s = c.scopeOf(parent)
 	}
-found:
 	c.mu.Lock()
 	if c.scope == nil {
 		c.scope = map[string]string{}
