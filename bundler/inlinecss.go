@@ -118,9 +118,15 @@ func (b *Bundler) inlineCSS(file string) (css string, errs []api.Message) {
 			if abs != file {
 				deps = append(deps, abs)
 			}
+			if isSass(abs) {
+				// What a Sass stylesheet among them read, as this
+				// build's load of it recorded it (see sass.go): no
+				// input of esbuild's.
+				deps = append(deps, b.styleDeps.depsOf(abs)...)
+			}
 		}
 	}
-	b.styleDeps.set(file, deps)
+	b.styleDeps.set(file, slices.Compact(slices.Sorted(slices.Values(deps))))
 	if len(res.Errors) > 0 {
 		return "", res.Errors
 	}

@@ -137,3 +137,26 @@ func TestWriteSiteSass(t *testing.T) {
 		return nil
 	})
 }
+
+// TestSassInline: Sass imported with ?inline is its compiled CSS as a
+// string, and its partials' edits are in the next build, in both modes.
+func TestSassInline(t *testing.T) {
+	for _, modules := range []bool{false, true} {
+		root := sassProject(t, map[string]string{
+			"index.html":     `<script type="module" src="/src/main.js"></script>`,
+			"src/main.js":    "import css from './el.scss?inline';\nconsole.log(css);\n",
+			"src/el.scss":    "@use 'vars';\n.el { color: vars.$c; }\n",
+			"src/_vars.scss": "$c: rgb(1, 2, 3);\n",
+		})
+		b := open(t, Options{Root: root, Modules: modules})
+		mustBuild(t, b, nil)
+		if js := get(t, b, "/src/main.js"); !strings.Contains(js, `color: rgb(1, 2, 3)`) || strings.Contains(js, "data:text/css") {
+			t.Errorf("modules=%v: the script:\n%s", modules, js)
+		}
+		writeFiles(t, root, map[string]string{"src/_vars.scss": "$c: rgb(4, 5, 6);\n"})
+		mustBuild(t, b, []string{"src/_vars.scss"})
+		if js := get(t, b, "/src/main.js"); !strings.Contains(js, `color: rgb(4, 5, 6)`) {
+			t.Errorf("modules=%v: after the partial's edit:\n%s", modules, js)
+		}
+	}
+}
