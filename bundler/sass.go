@@ -148,19 +148,119 @@ func (b *Bundler) compileSass(file string) (css string, deps []string, errs []ap
 		out = out[:i]
 	}
 	var sm struct {
-		Sources []string `json:"sources"`
+		Sources  []string `json:"sources"`
+		Mappings string   `json:"mappings"`
 	}
 	_ = json.Unmarshal(raw, &sm)
-	for _, src := range sm.Sources {
+	sources := make([]string, len(sm.Sources)) // absolute; "" for one not a file
+	for i, src := range sm.Sources {
 		u, err := url.Parse(src)
 		if err != nil || u.Scheme != "file" {
 			continue
 		}
-		if p := filepath.Clean(filepath.FromSlash(u.Path)); p != file {
-			deps = append(deps, p)
+		sources[i] = filepath.Clean(filepath.FromSlash(u.Path))
+		if sources[i] != file {
+			deps = append(deps, sources[i])
 		}
 	}
-	return string(out), deps, nil
+	return string(rebaseSassURLs(out, file, sources, sm.Mappings)), deps, nil
+}
+
+// sassURL finds a url() in compiled CSS: its quote and its URL.
+var sassURL = regexp.MustCompile(`url\(\s*(['"]?)([^'"()\s]+)['"]?\s*\)`)
+
+// rebaseSassURLs makes each relative url() in css, the compiled Sass
+// stylesheet at absolute path file, relative to file's folder when a
+// partial in another folder wrote it, as Vite does: Sass copies a
+// partial's url() as written, and esbuild then resolves it from the
+// stylesheet, not from the partial that named the file. Which file wrote
+// a line comes from the compile's source map (sources and mappings).
+func rebaseSassURLs(css []byte, file string, sources []string, mappings string) []byte {
+	if len(sources) < 2 || !bytes.Contains(css, []byte("url(")) {
+		return css
+	}
+	lines := sourceOfLines(mappings)
+	var out bytes.Buffer
+	last, line, lineStart := 0, 0, 0
+	for _, m := range sassURL.FindAllSubmatchIndex(css, -1) {
+		for i := lineStart; i < m[0]; i++ {
+			if css[i] == '\n' {
+				line, lineStart = line+1, i+1
+			}
+		}
+		ref := string(css[m[4]:m[5]])
+		if line >= len(lines) || lines[line] < 0 || lines[line] >= len(sources) || sources[lines[line]] == "" ||
+			filepath.Dir(sources[lines[line]]) == filepath.Dir(file) || strings.HasPrefix(ref, "/") ||
+			strings.HasPrefix(ref, "#") || strings.Contains(ref, ":") || strings.HasPrefix(ref, "$") {
+			continue
+		}
+		target := filepath.Join(filepath.Dir(sources[lines[line]]), filepath.FromSlash(ref))
+		rel, err := filepath.Rel(filepath.Dir(file), target)
+		if err != nil {
+			continue
+		}
+		rel = filepath.ToSlash(rel)
+		if !strings.HasPrefix(rel, "../") {
+			rel = "./" + rel
+		}
+		out.Write(css[last:m[4]])
+		out.WriteString(rel)
+		last = m[5]
+	}
+	if last == 0 {
+		return css
+	}
+	out.Write(css[last:])
+	return out.Bytes()
+}
+
+// sourceOfLines returns, for each line of a source map's generated code,
+// the index of the source its first mapping names, -1 for a line with
+// none (the mappings of one line are ';'-separated segments of
+// base64 VLQs: column, then source index, line and column deltas).
+func sourceOfLines(mappings string) []int {
+	var lines []int
+	src := 0
+	for _, line := range strings.Split(mappings, ";") {
+		first := -1
+		for _, seg := range strings.Split(line, ",") {
+			vals := decodeVLQs(seg)
+			if len(vals) >= 2 {
+				src += vals[1]
+				if first < 0 {
+					first = src
+				}
+			}
+		}
+		lines = append(lines, first)
+	}
+	return lines
+}
+
+// decodeVLQs decodes a source map segment's base64 VLQ numbers; it stops
+// at the first character that is not base64.
+func decodeVLQs(seg string) []int {
+	const b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	var vals []int
+	v, shift := 0, 0
+	for i := 0; i < len(seg); i++ {
+		d := strings.IndexByte(b64, seg[i])
+		if d < 0 {
+			break
+		}
+		v += (d & 31) << shift
+		if d&32 != 0 {
+			shift += 5
+			continue
+		}
+		if v&1 != 0 {
+			vals = append(vals, -(v >> 1))
+		} else {
+			vals = append(vals, v>>1)
+		}
+		v, shift = 0, 0
+	}
+	return vals
 }
 
 // sassErrorAt finds where Dart Sass says an error is, in the lines under

@@ -38,13 +38,16 @@ func sassProject(t *testing.T, files map[string]string) string {
 // CSS modules, build in both modes with sass-embedded's compiler; an edit
 // of a partial builds again what used it (module mode: the stylesheet's
 // context, or the module of a Sass CSS module, alone); an error is at
-// its file and line; bare @use looks in node_modules.
+// its file and line; bare @use looks in node_modules; a partial's url()
+// is rebased to the stylesheet, as Vite does.
 func TestSass(t *testing.T) {
 	for _, modules := range []bool{false, true} {
 		root := sassProject(t, map[string]string{
 			"index.html":                    `<link rel="stylesheet" href="/src/page.sass"><script type="module" src="/src/main.js"></script>`,
 			"src/main.js":                   "import './app.scss';\nimport s from './card.module.scss';\nconsole.log(s.card);\n",
-			"src/app.scss":                  "@use 'theme/vars';\n@use 'kit/colors';\n.a { color: vars.$c; .b { background: colors.$bg; } }\n",
+			"src/app.scss":                  "@use 'theme/vars';\n@use 'kit/colors';\n@use 'theme/dot';\n.a { color: vars.$c; .b { background: colors.$bg; } }\n",
+			"src/theme/_dot.scss":           ".dot { background: url(\"../img/dot.png\"); }\n",
+			"src/img/dot.png":               "PNG",
 			"src/theme/_vars.scss":          "$c: rgb(1, 2, 3);\n",
 			"src/card.module.scss":          "@use 'theme/vars';\n.card { border-color: vars.$c; }\n",
 			"src/page.sass":                 "body\n  margin: 3px\n",
@@ -158,5 +161,21 @@ func TestSassInline(t *testing.T) {
 		if js := get(t, b, "/src/main.js"); !strings.Contains(js, `color: rgb(4, 5, 6)`) {
 			t.Errorf("modules=%v: after the partial's edit:\n%s", modules, js)
 		}
+	}
+}
+
+// TestSourceOfLines reads which source wrote each line from a source
+// map's mappings (Dart Sass's, for a partial then the stylesheet).
+func TestSourceOfLines(t *testing.T) {
+	if got, want := sourceOfLines("AAAA;EACE;EACA;;;ACDF;EAAQ"), []int{0, 0, 0, -1, -1, 1, 1}; !slices.Equal(got, want) {
+		t.Errorf("sourceOfLines = %v, want %v", got, want)
+	}
+	if got, want := decodeVLQs("gBAAgB"), []int{16, 0, 0, 16}; !slices.Equal(got, want) {
+		t.Errorf("decodeVLQs = %v, want %v", got, want)
+	}
+	css := []byte(".c {\n  background: url(\"../img/b.png\");\n}\n.m {\n  background: url(./a.png), url(/abs.png), url(data:x);\n}\n")
+	got := string(rebaseSassURLs(css, "/p/s/main.scss", []string{"/p/s/parts/_c.scss", "/p/s/main.scss"}, "AAAA;EACE;;ACFF;EACE"))
+	if want := ".c {\n  background: url(\"./img/b.png\");\n}\n.m {\n  background: url(./a.png), url(/abs.png), url(data:x);\n}\n"; got != want {
+		t.Errorf("rebaseSassURLs =\n%s\nwant\n%s", got, want)
 	}
 }
