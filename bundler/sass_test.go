@@ -179,3 +179,18 @@ func TestSourceOfLines(t *testing.T) {
 		t.Errorf("rebaseSassURLs =\n%s\nwant\n%s", got, want)
 	}
 }
+
+// FuzzRebaseSassURLs: no output and no mappings make the rebase panic,
+// and output without a url() comes back as it is.
+func FuzzRebaseSassURLs(f *testing.F) {
+	f.Add(".c { background: url(\"../img/b.png\"); }\n", "AAAA;EACE;;ACFF")
+	f.Add("url(", "gggg")
+	f.Add("a\nurl(x)\nurl('y')", ";;;A;;B,C")
+	sources := []string{"/p/s/parts/_c.scss", "/p/s/main.scss"}
+	f.Fuzz(func(t *testing.T, css, mappings string) {
+		out := rebaseSassURLs([]byte(css), "/p/s/main.scss", sources, mappings)
+		if !strings.Contains(css, "url(") && string(out) != css {
+			t.Errorf("changed without a url(): %q -> %q", css, out)
+		}
+	})
+}
