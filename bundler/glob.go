@@ -522,7 +522,7 @@ func (p *litParser) peek() byte {
 func (p *litParser) skip() {
 	for p.i < len(p.src) {
 		switch {
-		case p.src[p.i] == ' ' || p.src[p.i] == '\t' || p.src[p.i] == '\n' || p.src[p.i] == '\r':
+		case isSpace(p.src[p.i]):
 			p.i++
 		case bytes.HasPrefix(p.src[p.i:], []byte("//")):
 			for p.i < len(p.src) && p.src[p.i] != '\n' {

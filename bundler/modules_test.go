@@ -166,7 +166,6 @@ func originalLine(t *testing.T, rawMap []byte, line, col int) (string, int) {
 	if err := json.Unmarshal(rawMap, &sm); err != nil {
 		t.Fatal(err)
 	}
-	const b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 	src, oline, found := 0, 0, -1
 	foundSrc := ""
 	for l, text := range strings.Split(sm.Mappings, ";") {
@@ -175,22 +174,7 @@ func originalLine(t *testing.T, rawMap []byte, line, col int) (string, int) {
 			if seg == "" {
 				continue
 			}
-			var vals []int
-			v, shift := 0, 0
-			for _, c := range seg {
-				d := strings.IndexRune(b64, c)
-				v += (d & 31) << shift
-				if d&32 != 0 {
-					shift += 5
-					continue
-				}
-				if v&1 != 0 {
-					vals = append(vals, -(v >> 1))
-				} else {
-					vals = append(vals, v>>1)
-				}
-				v, shift = 0, 0
-			}
+			vals := decodeVLQs(seg)
 			gcol += vals[0]
 			if len(vals) >= 4 {
 				src += vals[1]

@@ -536,8 +536,8 @@ func (b *Bundler) page(page []byte, pageRel, base string, preload bool) []byte {
 			pe.file, pe.styles = e, links
 			entries[e] = pe
 		}
-		for e, urls := range g.preloads {
-			if preload {
+		if preload {
+			for e, urls := range g.preloads {
 				pe := entries[e]
 				pe.file, pe.preload = e, urls
 				entries[e] = pe
