@@ -193,11 +193,31 @@ func (l *lexer) skipLine() {
 	}
 }
 
-// puncts are the punctuators, longest first.
-var puncts = []string{
-	">>>=", "...", "===", "!==", "**=", "<<=", ">>=", ">>>", "&&=", "||=", "??=",
-	"=>", "==", "!=", "<=", ">=", "&&", "||", "??", "?.", "++", "--", "+=", "-=", "*=", "/=", "%=",
-	"&=", "|=", "^=", "**", "<<", ">>",
+// puncts are the punctuators of more than one character, longest first,
+// by their first character.
+var puncts = func() (by [128][]string) {
+	for _, p := range []string{
+		">>>=", "...", "===", "!==", "**=", "<<=", ">>=", ">>>", "&&=", "||=", "??=",
+		"=>", "==", "!=", "<=", ">=", "&&", "||", "??", "?.", "++", "--", "+=", "-=", "*=", "/=", "%=",
+		"&=", "|=", "^=", "**", "<<", ">>",
+	} {
+		by[p[0]] = append(by[p[0]], p)
+	}
+	return by
+}()
+
+// punctLen is the length of the longest punctuator s starts with, or 1
+// for a character that starts none. Trying only the punctuators of s's
+// first character made lexing an app's component twice as fast.
+func punctLen(s string) int {
+	if s[0] < utf8.RuneSelf {
+		for _, p := range puncts[s[0]] {
+			if strings.HasPrefix(s, p) {
+				return len(p)
+			}
+		}
+	}
+	return 1
 }
 
 // next lexes one token at l.pos, which is not white space.
@@ -235,15 +255,9 @@ func (l *lexer) next() error {
 	case c == '<' && l.regexAllowed() && start+1 < len(l.src) && (l.src[start+1] == '>' || isIdentStart(l.src, start+1)):
 		return l.errAt(start, "JSX or a type argument: the input must be JavaScript")
 	}
-	l.pos++
-	for _, p := range puncts {
-		if strings.HasPrefix(l.src[start:], p) {
-			if p == "?." && start+2 < len(l.src) && l.src[start+2] >= '0' && l.src[start+2] <= '9' {
-				break // a ? .5 : b
-			}
-			l.pos = start + len(p)
-			break
-		}
+	l.pos = start + punctLen(l.src[start:])
+	if l.pos == start+2 && c == '?' && l.src[start+1] == '.' && l.pos < len(l.src) && l.src[l.pos] >= '0' && l.src[l.pos] <= '9' {
+		l.pos = start + 1 // a ? .5 : b
 	}
 	if c >= utf8.RuneSelf {
 		return l.errAt(start, "unexpected character %q", l.src[start:start+1])

@@ -1,0 +1,91 @@
+package bundler
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/devserve/devserve/internal/browsertest"
+)
+
+// BenchmarkRefreshRebuild measures the build of a React component edit
+// with Fast Refresh, the edit a React developer makes all day (issue #14):
+// testdata/apps/react-ts's App.tsx with its <h1> changed, in module mode,
+// with the packages of testdata/npm/react19; "plain" builds the same edit
+// without Fast Refresh, for the transform's share.
+//
+//	go test -run '^$' -bench RefreshRebuild ./bundler
+func BenchmarkRefreshRebuild(b *testing.B) {
+	for _, refresh := range []bool{true, false} {
+		name := "refresh"
+		if !refresh {
+			name = "plain"
+		}
+		b.Run(name, func(b *testing.B) {
+			root := reactTSProject(b)
+			bu := open(b, Options{Root: root, Modules: true, BuildOptions: BuildOptions{NoReactRefresh: !refresh}})
+			mustBuild(b, bu, nil)
+			app := readFile(b, root, "src/App.tsx")
+			const h1 = "<h1>Get started</h1>"
+			if !strings.Contains(app, h1) {
+				b.Fatalf("no %s in App.tsx", h1)
+			}
+			changed := []string{"src/App.tsx"}
+			var inBuild time.Duration
+			for i := 0; b.Loop(); i++ {
+				writeFiles(b, root, map[string]string{"src/App.tsx": strings.Replace(app, h1, fmt.Sprintf("<h1>Get started %d</h1>", i), 1)})
+				r := bu.Build(changed)
+				if !r.OK() || len(r.Modules) != 1 {
+					b.Fatalf("rebuild: ok=%v modules=%d %v", r.OK(), len(r.Modules), r.Errors)
+				}
+				inBuild += r.Duration
+			}
+			b.ReportMetric(float64(inBuild.Microseconds())/1000/float64(b.N), "build-ms/op")
+		})
+	}
+}
+
+// reactTSProject copies testdata/apps/react-ts without its node_modules
+// and links testdata/npm/react19's instead, which has react-refresh (the
+// app's own, installed without dev dependencies, has not).
+func reactTSProject(t testing.TB) string {
+	t.Helper()
+	src, err := filepath.Abs(filepath.Join("..", "testdata", "apps", "react-ts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	npm, err := filepath.Abs(filepath.Join("..", "testdata", "npm", "react19"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	browsertest.NeedPackages(t, npm, "npm ci")
+	dst := t.TempDir()
+	err = filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		switch {
+		case rel == "node_modules":
+			return filepath.SkipDir
+		case d.IsDir():
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(npm, "node_modules"), filepath.Join(dst, "node_modules")); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
