@@ -162,18 +162,41 @@ func appendJSONString(dst []byte, s string) []byte {
 // as an update, with its source map inline.
 func (m *module) updateScript(base string) []byte {
 	var buf bytes.Buffer
-	buf.WriteString(`import{` + protocol.RuntimeUpdate + ` as ` + protocol.Define + `}from"` + withBase(base, HMRPath) + "\";\n")
+	buf.WriteString(updateHead(base))
 	buf.Write(helperBlock(m))
 	before := bytes.Count(buf.Bytes(), []byte("\n"))
 	buf.Write(m.appendDef(buf.AvailableBuffer()))
-	if sm := m.sourceMap(); sm != nil {
-		// The map's lines start at the registration.
-		sm = bytes.Replace(sm, []byte(`"mappings":"`), []byte(`"mappings":"`+strings.Repeat(";", before)), 1)
+	if sm := m.updateMap(before); sm != nil {
 		buf.WriteString("//# sourceMappingURL=data:application/json;base64,")
 		buf.WriteString(base64.StdEncoding.EncodeToString(sm))
 		buf.WriteByte('\n')
 	}
 	return buf.Bytes()
+}
+
+// updateHead is the first line of an update script: its import of the
+// runtime's update.
+func updateHead(base string) string {
+	return `import{` + protocol.RuntimeUpdate + ` as ` + protocol.Define + `}from"` + withBase(base, HMRPath) + "\";\n"
+}
+
+// updateScriptMap is the source map of updateScript(base), which
+// ModulePrefix serves at the script's path + ".map": the page that runs a
+// hot update's code from its built event names it there, rather than
+// carrying it inline (see hmr's inlineCode).
+func (m *module) updateScriptMap(base string) []byte {
+	return m.updateMap(strings.Count(updateHead(base), "\n") + bytes.Count(helperBlock(m), []byte("\n")))
+}
+
+// updateMap is the module's source map with its lines starting after the
+// first before lines, where an update script puts the registration; nil
+// when the module has none.
+func (m *module) updateMap(before int) []byte {
+	sm := m.sourceMap()
+	if sm == nil {
+		return nil
+	}
+	return bytes.Replace(sm, []byte(`"mappings":"`), []byte(`"mappings":"`+strings.Repeat(";", before)), 1)
 }
 
 // chunkSize is about how many modules one script holds. An entry that

@@ -566,7 +566,8 @@ func (b *Bundler) waitLocked() {
 // LookupURL is Lookup for a URL with its query, which module mode needs:
 // a JS entry's URL serves its script (and URL + ".map" its source map),
 // ModulePrefix + id the module's registration for a hot update, with
-// "?module" for the module of a CSS file imported from JS. Otherwise it
+// "?module" for the module of a CSS file imported from JS, and that path
+// + ".map" (same query) the registration's source map. Otherwise it
 // answers as Lookup. Like Lookup it waits for a build in progress.
 func (b *Bundler) LookupURL(u *url.URL) (*Output, bool) {
 	o, c, ok := b.lookupURL(u)
@@ -600,19 +601,26 @@ func (b *Bundler) lookupURL(u *url.URL) (o *Output, c chunkAt, ok bool) {
 				return nil, chunkAt{a: a, sourceMap: isMap, immutable: immutable}, true
 			}
 		}
-		if id, ok := strings.CutPrefix(u.Path, ModulePrefix); ok {
-			id = "/" + id
+		if file, ok := strings.CutPrefix(u.Path, ModulePrefix); ok {
+			var query string
 			if u.Query().Has("module") {
-				id += cssModuleQuery
+				query += cssModuleQuery
 			}
 			for q := range assetQueries {
 				if u.Query().Has(q) {
-					id += "?" + q
+					query += "?" + q
 				}
 			}
-			if m := g.mods[id]; m != nil && m.rendered() {
+			if m := g.mods["/"+file+query]; m != nil && m.rendered() {
 				code := m.updateScript(g.base)
 				return &Output{Path: u.Path, Kind: JS, Hash: hashHex(code), ContentType: jsType, Contents: code}, c, true
+			}
+			if file, ok := strings.CutSuffix(file, ".map"); ok {
+				if m := g.mods["/"+file+query]; m != nil && m.rendered() {
+					if sm := m.updateScriptMap(g.base); sm != nil {
+						return &Output{Path: u.Path, Kind: Map, Hash: hashHex(sm), ContentType: mapType, Contents: sm}, c, true
+					}
+				}
 			}
 			return nil, c, false
 		}

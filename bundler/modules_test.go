@@ -99,6 +99,23 @@ func TestModules(t *testing.T) {
 		t.Errorf("update script of counter.ts:\n%s", up)
 	}
 	get(t, b, "/__devserve/m/style.css?module")
+	// The update script's map is served at its path + ".map" too, as
+	// it is inline.
+	_, inline, _ := strings.Cut(up, "sourceMappingURL=data:application/json;base64,")
+	inlined, err := base64.StdEncoding.DecodeString(strings.TrimSpace(inline))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sm := get(t, b, "/__devserve/m/counter.ts.map"); sm != string(inlined) {
+		t.Errorf("map of counter.ts's update:\n%s\nwant the one inline:\n%s", sm, inlined)
+	}
+	for _, missing := range []string{"/__devserve/m/nothere.ts.map", "/__devserve/m/counter.ts.map?module"} {
+		if u, _ := url.Parse(missing); u != nil {
+			if _, ok := b.LookupURL(u); ok {
+				t.Errorf("LookupURL(%s) found", missing)
+			}
+		}
+	}
 
 	for _, c := range []struct {
 		name, file, body string

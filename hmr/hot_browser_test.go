@@ -3,13 +3,20 @@ package hmr
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/debugger"
 	"github.com/chromedp/chromedp"
+	"github.com/devserve/devserve/bundler"
 	"github.com/devserve/devserve/internal/browsertest"
+	"github.com/devserve/devserve/internal/ssetest"
 )
 
 // openHot starts a server in module mode on a copy of testdata/hot and a
@@ -58,6 +65,47 @@ func (ts *testServer) replaceIn(t *testing.T, rel, old, new string) {
 		t.Fatalf("%s does not contain %q", rel, old)
 	}
 	ts.write(t, rel, strings.Replace(b, old, new, 1))
+}
+
+// TestBrowserHotUpdateSourceMap: the code of a hot update that the built
+// event carries names its source map by URL, not inline, and DevTools
+// finds it there: Chromium reports the evaluated update with that map's
+// URL, which, taken from the update's, serves the map of the module's
+// source.
+func TestBrowserHotUpdateSourceMap(t *testing.T) {
+	ts, tab := openHot(t)
+	ctx, cancel := context.WithTimeout(tab, 20*time.Second)
+	defer cancel()
+	update := bundler.ModulePrefix + "counter.js?"
+	e, err := chromedp.Run(ctx, chromedp.WaitEvent(debugger.ScriptParsed,
+		func(e debugger.EventScriptParsed) bool { return strings.Contains(e.URL, update) },
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			if _, err := cdp.Call(ctx, tg, debugger.Enable, debugger.EnableParams{}); err != nil {
+				return err
+			}
+			ts.replaceIn(t, "counter.js", `const text = "count"`, `const text = "clicks"`)
+			return nil
+		})))
+	if err != nil {
+		t.Fatalf("no script of counter.js's update parsed: %v", err)
+	}
+	waitJS(t, tab, textIs("count", "CLICKS! 0"))
+	samePage(t, tab, "self-accepting module")
+	if r := ts.nextReport(t); len(r.Updates) != 1 || r.Updates[0].Code == "" {
+		t.Fatalf("report = %+v, want counter.js's update with its code", r)
+	}
+	script, err := url.Parse(e.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := script.Parse(e.SourceMapURL)
+	if err != nil || e.SourceMapURL == "" || strings.HasPrefix(e.SourceMapURL, "data:") {
+		t.Fatalf("the update %s names its map %.80q (%v), want a URL", e.URL, e.SourceMapURL, err)
+	}
+	resp, sm := ssetest.Request(t, ts.http, "GET", ref.RequestURI())
+	if resp.StatusCode != http.StatusOK || !strings.Contains(sm, `counter.js"]`) || !strings.Contains(sm, `const text = \"clicks\"`) {
+		t.Errorf("GET %s: %s\n%.500s\nwant the map of counter.js as edited", ref, resp.Status, sm)
+	}
 }
 
 func TestBrowserHotSelfAccept(t *testing.T) {

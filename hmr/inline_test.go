@@ -1,6 +1,7 @@
 package hmr
 
 import (
+	"encoding/base64"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,8 +14,9 @@ import (
 
 // TestBuiltCarriesCode: the built event of a hot update carries a small
 // module's code, the script served at its URL with the import line as the
-// function's head and every other line where it was, and not a big
-// module's; under a base path too.
+// function's head and every other line where it was but its source map,
+// which it names at the script's path + ".map"; not a big module's; under
+// a base path too.
 func TestBuiltCarriesCode(t *testing.T) {
 	for _, base := range []string{"", "/app/"} {
 		t.Run("base="+base, func(t *testing.T) {
@@ -47,12 +49,23 @@ func TestBuiltCarriesCode(t *testing.T) {
 				t.Fatalf("GET %s: %s", u.URL, resp.Status)
 			}
 			head, body, _ := strings.Cut(script, "\n")
-			want := "(function(" + protocol.Define + "){\n" + body + "\n})"
-			if !strings.HasPrefix(head, "import{") || u.Code != want {
-				t.Errorf("code =\n%s\nwant the script at %s as a function:\n%s", u.Code, u.URL, want)
+			body, inline, ok := strings.Cut(body, "//# sourceMappingURL=data:application/json;base64,")
+			path, query, _ := strings.Cut(u.URL, "?")
+			mapURL := path + ".map?" + query
+			want := "(function(" + protocol.Define + "){\n" + body + "//# sourceMappingURL=" + mapURL + "\n\n})"
+			if !ok || !strings.HasPrefix(head, "import{") || u.Code != want {
+				t.Errorf("code =\n%s\nwant the script at %s as a function, its map at %s:\n%s", u.Code, u.URL, mapURL, want)
 			}
-			if !strings.Contains(u.Code, "small = 2") || !strings.Contains(u.Code, "//# sourceMappingURL=data:") {
-				t.Errorf("code without the new code or its source map:\n%s", u.Code)
+			if !strings.Contains(u.Code, "small = 2") {
+				t.Errorf("code without the new code:\n%s", u.Code)
+			}
+			inlined, err := base64.StdEncoding.DecodeString(strings.TrimSpace(inline))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, sm := ssetest.Request(t, ts.http, "GET", mapURL)
+			if resp.StatusCode != http.StatusOK || sm != string(inlined) || !strings.Contains(sm, `"mappings":";`) {
+				t.Errorf("GET %s: %s\n%s\nwant the map inline in the script:\n%s", mapURL, resp.Status, sm, inlined)
 			}
 
 			ts.write(t, "big.js", strings.Replace(big, "big =", "big = 'y' +", 1))
