@@ -385,6 +385,7 @@ type Bundler struct {
 	// refresh is how module mode does Fast Refresh, if it does; see
 	// refresh.go.
 	refresh   refreshSetup
+	prepared  preparedLoads      // what Prepare made, for Build to take
 	globs     globDeps           // what import.meta.glob calls look at; see glob.go
 	styleDeps styleDepFiles      // what stylesheets read by builds of their own read; see inlinecss.go
 	sass      string             // sass-embedded's Dart Sass command, "" if not installed; see sass.go

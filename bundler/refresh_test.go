@@ -2,6 +2,7 @@ package bundler
 
 import (
 	"math/rand/v2"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -128,4 +129,94 @@ func TestCallsHook(t *testing.T) {
 			t.Errorf("callsHook(%q) = %v, want %v", c, got, want)
 		}
 	}
+}
+
+// TestPrepare: what Prepare makes of a component is taken by the next
+// Build that reads the same bytes and tsconfig, and only by it: a save
+// after Prepare, or a changed tsconfig, builds from the disk; a file
+// without Fast Refresh, one with an import.meta.glob, and a Prepare
+// during a Build make nothing.
+func TestPrepare(t *testing.T) {
+	files := map[string]string{
+		"package.json":                            `{"dependencies":{"react":"19"}}`,
+		"tsconfig.json":                           `{"compilerOptions":{}}`,
+		"index.html":                              `<script type="module" src="/main.jsx"></script>`,
+		"main.jsx":                                "import App from './App.tsx';\nimport { n } from './plain.js';\nimport { pages } from './globs.tsx';\nconsole.log(<App />, n, pages);\n",
+		"App.tsx":                                 "export default function App() {\n  return <p>v0</p>;\n}\n",
+		"globs.tsx":                               "export const pages = import.meta.glob('./*.js');\n",
+		"plain.js":                                "export const n = 1;\n",
+		"node_modules/react/package.json":         `{"name":"react","main":"index.js"}`,
+		"node_modules/react/index.js":             "exports.useState = (v) => [v];\n",
+		"node_modules/react/jsx-dev-runtime.js":   "exports.jsxDEV = (type, props) => props.children;\n",
+		"node_modules/react-refresh/package.json": `{"name":"react-refresh"}`,
+		"node_modules/react-refresh/runtime.js":   "exports.register = () => {};\n",
+	}
+	root := project(t, files)
+	b := open(t, Options{Root: root, Modules: true})
+	mustBuild(t, b, nil)
+	app := func(v string) string { return "export default function App() {\n  return <p>" + v + "</p>;\n}\n" }
+	prepared := func() *preparedLoad {
+		b.prepared.mu.Lock()
+		defer b.prepared.mu.Unlock()
+		return b.prepared.last
+	}
+	build := func(t *testing.T, file, want string) {
+		t.Helper()
+		mustBuild(t, b, []string{file})
+		if got := registration(get(t, b, "/main.jsx"), "/"+file); !strings.Contains(got, want) {
+			t.Errorf("%s compiled:\n%s\nwant %q in it", file, got, want)
+		}
+	}
+
+	t.Run("taken", func(t *testing.T) {
+		writeFiles(t, root, map[string]string{"App.tsx": app("v1")})
+		b.Prepare("App.tsx")
+		if l := prepared(); l == nil || !strings.Contains(*l.res.Contents, "v1") || !strings.Contains(*l.res.Contents, `$RefreshReg$(_c, "/App.tsx App")`) {
+			t.Fatalf("Prepare made %+v, want App.tsx's transform", l)
+		}
+		build(t, "App.tsx", `"v1"`)
+		if l := prepared(); l != nil {
+			t.Errorf("Build left what Prepare made: %+v", l)
+		}
+	})
+	t.Run("saved again", func(t *testing.T) {
+		writeFiles(t, root, map[string]string{"App.tsx": app("v2")})
+		b.Prepare(filepath.Join(root, "App.tsx")) // an absolute path too
+		writeFiles(t, root, map[string]string{"App.tsx": app("v3")})
+		build(t, "App.tsx", `"v3"`)
+	})
+	t.Run("tsconfig changed", func(t *testing.T) {
+		writeFiles(t, root, map[string]string{"App.tsx": app("v4")})
+		b.Prepare("App.tsx")
+		writeFiles(t, root, map[string]string{"tsconfig.json": `{"compilerOptions":{"jsx":"react-jsx"}}`})
+		build(t, "App.tsx", `"v4"`)
+		if l := prepared(); l == nil {
+			t.Errorf("a Build with another tsconfig took what Prepare made")
+		}
+	})
+	for _, c := range []struct{ name, file, body string }{
+		{"no Fast Refresh", "plain.js", "export const n = 2;\n"},
+		{"a glob", "globs.tsx", "export const pages = import.meta.glob('./*.tsx');\n"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			b.prepared.put(preparedLoad{path: "none"})
+			writeFiles(t, root, map[string]string{c.file: c.body})
+			b.Prepare(c.file)
+			if l := prepared(); l == nil || l.path != "none" {
+				t.Errorf("Prepare made %+v", l)
+			}
+		})
+	}
+	t.Run("during a build", func(t *testing.T) {
+		b.prepared.put(preparedLoad{path: "none"})
+		writeFiles(t, root, map[string]string{"App.tsx": app("v5")})
+		b.buildHook = func() {
+			b.Prepare("App.tsx")
+			if l := prepared(); l == nil || l.path != "none" {
+				t.Errorf("Prepare during a Build made %+v", l)
+			}
+		}
+		defer func() { b.buildHook = nil }()
+		build(t, "App.tsx", `"v5"`)
+	})
 }

@@ -222,6 +222,7 @@ type Server struct {
 	linkedBatches chan []watcher.Change
 	wopts         watcher.Options // for the watchers of linked packages
 
+	saves     chan string // files noticed changing, for prepareSaves
 	quit      chan struct{}
 	loopDone  chan struct{}
 	closeOnce sync.Once
@@ -262,6 +263,7 @@ func New(opts Options) (*Server, error) {
 		same:     newSameBytes(abs),
 		status:   StatusOK,
 		idle:     make(chan struct{}),
+		saves:    make(chan string, 1),
 		quit:     make(chan struct{}),
 		loopDone: make(chan struct{}),
 		linked:   map[string]*linkedDir{},
@@ -288,11 +290,12 @@ func New(opts Options) (*Server, error) {
 	}
 	wopts := watcher.Options{Ignore: opts.Ignore, Poll: opts.Poll, Logger: opts.Logger}
 	s.wopts = wopts
+	wopts.Noticed = s.noticed // the root's own files only: see prepare.go
 	if s.watcher, err = watcher.New(abs, wopts); err != nil {
 		s.closeBundlers()
 		return nil, err
 	}
-	if err := s.watchDirs(opts.ReloadDirs, wopts); err != nil {
+	if err := s.watchDirs(opts.ReloadDirs, s.wopts); err != nil {
 		s.watcher.Close()
 		s.closeBundlers()
 		return nil, err
@@ -324,6 +327,7 @@ func New(opts Options) (*Server, error) {
 	s.followLinked()
 	s.watchLockfile(cmp.Or(opts.lockfilePoll, lockfilePoll))
 	s.buildModules()
+	s.prepareSaves()
 	go s.loop()
 	s.followWatchDirs()
 	for _, px := range s.proxies {

@@ -94,6 +94,9 @@ func (w *Watcher) note(rel string, before, now bool) {
 		return
 	}
 	w.cur.note(rel, before, now)
+	if w.noticed != nil && now && len(w.cur) <= 2 {
+		w.noticed(rel)
+	}
 	w.noted = true
 	w.waited = false // a change since the wait: the save goes on
 	w.busy.Store(true)

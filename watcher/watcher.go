@@ -137,6 +137,15 @@ type Options struct {
 
 	// Logger receives debug and warning messages; nil means silent.
 	Logger *slog.Logger
+
+	// Noticed, if set, is called with the path of a file (as Change.Path)
+	// as a change to it is noted in a burst of at most two paths, a save
+	// rather than a checkout: its batch goes out a quiet window later,
+	// and work that the batch will need, such as reading and compiling
+	// the file, can begin meanwhile. The file may be half written then;
+	// only the batch says what changed. It is called on the watcher's
+	// goroutine and must return at once.
+	Noticed func(path string)
 }
 
 const (
@@ -159,6 +168,7 @@ type Watcher struct {
 	maxWait time.Duration
 	log     *slog.Logger
 	hooks   hooks
+	noticed func(path string) // Options.Noticed
 
 	batches chan []Change
 	errs    chan error
@@ -248,6 +258,7 @@ func newWatcher(root string, opts Options, h hooks) (*Watcher, error) {
 		maxWait: opts.MaxWait,
 		log:     opts.Logger,
 		hooks:   h,
+		noticed: opts.Noticed,
 		batches: make(chan []Change),
 		errs:    make(chan error, errorBuffer),
 		done:    make(chan struct{}),

@@ -1078,3 +1078,52 @@ func TestHalfDoneSaveInStream(t *testing.T) {
 		}
 	}
 }
+
+// TestNoticed: Noticed hears of a saved file before its batch goes out,
+// with the path the batch gives, and of no more than two files of a
+// checkout's burst; not of a file removed.
+func TestNoticed(t *testing.T) {
+	modes(t, func(t *testing.T, opts Options) {
+		root := t.TempDir()
+		tree(t, root, "src/", "src/app.tsx", "gone.js")
+		noticed := make(chan string, 100)
+		opts.Noticed = func(p string) { noticed <- p }
+		w := start(t, root, opts)
+		heard := func() []string {
+			var got []string
+			for {
+				select {
+				case p := <-noticed:
+					got = append(got, p)
+				default:
+					return got
+				}
+			}
+		}
+
+		act(t, w, func() { write(t, root, "src/app.tsx", "export const App = 1;\n") })
+		expect(t, w, Change{"src/app.tsx", Changed})
+		if got := heard(); !slices.Equal(got, []string{"src/app.tsx"}) {
+			t.Errorf("noticed %q before the save's batch, want src/app.tsx", got)
+		}
+
+		var want map[string]bool
+		act(t, w, func() { want = checkout(t, root, 20, 5) })
+		if b := next(t, w, wait); len(b) != len(want) {
+			t.Fatalf("batch of %d changes, want %d", len(b), len(want))
+		}
+		if got := heard(); len(got) == 0 || len(got) > 2 {
+			t.Errorf("noticed %q of a checkout, want one or two paths", got)
+		}
+
+		act(t, w, func() {
+			if err := os.Remove(filepath.Join(root, "gone.js")); err != nil {
+				t.Fatal(err)
+			}
+		})
+		expect(t, w, Change{"gone.js", Removed})
+		if got := heard(); len(got) != 0 {
+			t.Errorf("noticed %q of a removal", got)
+		}
+	})
+}

@@ -1,0 +1,40 @@
+package hmr
+
+// A save's compile begins before its batch goes out: the watcher notices
+// a file changing in a save (watcher.Options.Noticed) a quiet window
+// before the batch, and bundler.Prepare does what it can of the file's
+// compile meanwhile (Fast Refresh's transform of a component), which the
+// build then takes if it reads the same bytes (issue #14: a component
+// edit's way to the screen).
+
+// noticed hands the path of a file that the watcher noticed changing to
+// prepareSaves; a path already waiting is replaced, as the later save is
+// the one to prepare.
+func (s *Server) noticed(path string) {
+	for {
+		select {
+		case s.saves <- path:
+			return
+		default:
+		}
+		select {
+		case <-s.saves:
+		default:
+		}
+	}
+}
+
+// prepareSaves starts the goroutine that runs bundler.Prepare for the
+// files noticed, which Close stops.
+func (s *Server) prepareSaves() {
+	s.extras.Go(func() {
+		for {
+			select {
+			case <-s.quit:
+				return
+			case p := <-s.saves:
+				s.current().Prepare(p)
+			}
+		}
+	})
+}
