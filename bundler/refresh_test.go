@@ -138,16 +138,16 @@ func TestCallsHook(t *testing.T) {
 // during a Build make nothing.
 func TestPrepare(t *testing.T) {
 	files := map[string]string{
-		"package.json":                            `{"dependencies":{"react":"19"}}`,
-		"tsconfig.json":                           `{"compilerOptions":{}}`,
-		"index.html":                              `<script type="module" src="/main.jsx"></script>`,
-		"main.jsx":                                "import App from './App.tsx';\nimport { n } from './plain.js';\nimport { pages } from './globs.tsx';\nconsole.log(<App />, n, pages);\n",
-		"App.tsx":                                 "export default function App() {\n  return <p>v0</p>;\n}\n",
-		"globs.tsx":                               "export const pages = import.meta.glob('./*.js');\n",
-		"plain.js":                                "export const n = 1;\n",
-		"node_modules/react/package.json":         `{"name":"react","main":"index.js"}`,
-		"node_modules/react/index.js":             "exports.useState = (v) => [v];\n",
-		"node_modules/react/jsx-dev-runtime.js":   "exports.jsxDEV = (type, props) => props.children;\n",
+		"package.json":                          `{"dependencies":{"react":"19"}}`,
+		"tsconfig.json":                         `{"compilerOptions":{}}`,
+		"index.html":                            `<script type="module" src="/main.jsx"></script>`,
+		"main.jsx":                              "import App from './App.tsx';\nimport { n } from './plain.js';\nimport { pages } from './globs.tsx';\nconsole.log(<App />, n, pages);\n",
+		"App.tsx":                               "export default function App() {\n  return <p>v0</p>;\n}\n",
+		"globs.tsx":                             "export const pages = import.meta.glob('./*.js');\n",
+		"plain.js":                              "export const n = 1;\n",
+		"node_modules/react/package.json":       `{"name":"react","main":"index.js"}`,
+		"node_modules/react/index.js":           "exports.useState = (v) => [v];\n",
+		"node_modules/react/jsx-dev-runtime.js": "exports.jsxDEV = (type, props) => props.children;\n",
 		"node_modules/react-refresh/package.json": `{"name":"react-refresh"}`,
 		"node_modules/react-refresh/runtime.js":   "exports.register = () => {};\n",
 	}
