@@ -209,6 +209,9 @@ func (b *Bundler) refreshLoad(p string) (api.OnLoadResult, bool) {
 	if errs != nil {
 		return api.OnLoadResult{Errors: errs}, true
 	}
+	if !mayRefresh(p, src) {
+		return api.OnLoadResult{}, false
+	}
 	tsconfig := b.tsconfigRaw(filepath.Dir(p))
 	if res, ok := b.prepared.take(p, src, tsconfig); ok {
 		return res, true
@@ -216,15 +219,19 @@ func (b *Bundler) refreshLoad(p string) (api.OnLoadResult, bool) {
 	return b.refreshTransform(p, src, tsconfig)
 }
 
+// mayRefresh reports whether src, the source of the file at p, may hold a
+// component or a hook: any .jsx or .tsx file, a .js or .ts file that calls
+// a hook.
+func mayRefresh(p string, src []byte) bool {
+	loader := jsLoaders[strings.ToLower(filepath.Ext(p))]
+	return loader != api.LoaderJS && loader != api.LoaderTS || callsHook(src)
+}
+
 // refreshTransform is refreshLoad's work on src, the source of the file
 // at p, with tsconfig the text of its tsconfig.json.
 func (b *Bundler) refreshTransform(p string, src []byte, tsconfig string) (api.OnLoadResult, bool) {
-	loader := jsLoaders[strings.ToLower(filepath.Ext(p))]
-	if (loader == api.LoaderJS || loader == api.LoaderTS) && !callsHook(src) {
-		return api.OnLoadResult{}, false // no component or hook here
-	}
 	tr := api.Transform(string(src), api.TransformOptions{
-		Loader:          loader,
+		Loader:          jsLoaders[strings.ToLower(filepath.Ext(p))],
 		Sourcefile:      p,
 		Sourcemap:       api.SourceMapInline,
 		SourcesContent:  api.SourcesContentInclude,
@@ -278,7 +285,7 @@ func (b *Bundler) Prepare(path string) {
 	}
 	defer b.buildMu.Unlock()
 	src, err := os.ReadFile(path)
-	if err != nil || len(src) == 0 || bytes.Contains(src, []byte("import.meta.glob")) {
+	if err != nil || len(src) == 0 || !mayRefresh(path, src) || bytes.Contains(src, []byte("import.meta.glob")) {
 		return
 	}
 	templates := false

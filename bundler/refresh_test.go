@@ -134,8 +134,8 @@ func TestCallsHook(t *testing.T) {
 // TestPrepare: what Prepare makes of a component is taken by the next
 // Build that reads the same bytes and tsconfig, and only by it: a save
 // after Prepare, or a changed tsconfig, builds from the disk; a file
-// without Fast Refresh, one with an import.meta.glob, and a Prepare
-// during a Build make nothing.
+// without components or hooks, one with an import.meta.glob, and a
+// Prepare during a Build make nothing.
 func TestPrepare(t *testing.T) {
 	files := map[string]string{
 		"package.json":                          `{"dependencies":{"react":"19"}}`,
@@ -195,7 +195,7 @@ func TestPrepare(t *testing.T) {
 		}
 	})
 	for _, c := range []struct{ name, file, body string }{
-		{"no Fast Refresh", "plain.js", "export const n = 2;\n"},
+		{"no component", "plain.js", "export const n = 2;\n"},
 		{"a glob", "globs.tsx", "export const pages = import.meta.glob('./*.tsx');\n"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

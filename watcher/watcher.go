@@ -138,13 +138,14 @@ type Options struct {
 	// Logger receives debug and warning messages; nil means silent.
 	Logger *slog.Logger
 
-	// Noticed, if set, is called with the path of a file (as Change.Path)
-	// as a change to it is noted in a burst of at most two paths, a save
-	// rather than a checkout: its batch goes out a quiet window later,
-	// and work that the batch will need, such as reading and compiling
-	// the file, can begin meanwhile. The file may be half written then;
-	// only the batch says what changed. It is called on the watcher's
-	// goroutine and must return at once.
+	// Noticed, if set, is called with the path (as Change.Path) of a
+	// file or folder created or changed, as the change is noted in a
+	// burst of at most two paths, a save rather than a checkout: its
+	// batch goes out a quiet window later, and work that the batch will
+	// need, such as reading and compiling the file, can begin meanwhile.
+	// The file may be half written then; only the batch says what
+	// changed. It is called on the watcher's goroutine and must return at
+	// once.
 	Noticed func(path string)
 }
 
