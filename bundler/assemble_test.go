@@ -326,8 +326,9 @@ func TestPageStyles(t *testing.T) {
 		return `<link rel="stylesheet" href="` + hrefs[id] + `" data-devserve-style="` + id + `">`
 	}
 	const script = `<script type="module" src="/main.js"></script>`
-	// a.js runs its imports, then links the CSS of its CSS modules.
-	want := link("/a.css?module") + link("/main.css?module") + link("/a.js")
+	// a.js's CSS modules' stylesheet goes where it imports the first, as
+	// Vite links a CSS module: between a.css and main.css.
+	want := link("/a.css?module") + link("/a.js") + link("/main.css?module")
 	for name, got := range map[string]string{
 		"Page":               string(b.Page([]byte(script+script), "index.html")),
 		"Page with a policy": string(b.Page([]byte(`<meta http-equiv="Content-Security-Policy" content="style-src 'self'">`+script), "index.html")),
@@ -354,5 +355,17 @@ func TestPageStyles(t *testing.T) {
 	got := string(b.Page([]byte(script), "index.html"))
 	if m, a := strings.Index(got, `"/main.css?module"`), strings.Index(got, `"/a.css?module"`); m < 0 || a < 0 || m > a {
 		t.Errorf("Page after main.js imports main.css first =\n%s", got)
+	}
+	// A CSS module imported last, then first: its stylesheet follows.
+	for _, c := range []struct{ a, first, second string }{
+		{"import './a.css';\nimport s from './b.module.css';\nconsole.log(s);\n", `"/a.css?module"`, `"/a.js"`},
+		{"import s from './b.module.css';\nimport './a.css';\nconsole.log(s);\n", `"/a.js"`, `"/a.css?module"`},
+	} {
+		writeFiles(t, root, map[string]string{"main.js": "import './a.js';\n", "a.js": c.a})
+		mustBuild(t, b, []string{"a.js", "main.js"})
+		got := string(b.Page([]byte(script), "index.html"))
+		if i, j := strings.Index(got, `data-devserve-style=`+c.first), strings.Index(got, `data-devserve-style=`+c.second); i < 0 || j < 0 || i > j {
+			t.Errorf("Page with a.js\n%s=\n%s\nwant %s's stylesheet before %s's", c.a, got, c.first, c.second)
+		}
 	}
 }

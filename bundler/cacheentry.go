@@ -398,6 +398,7 @@ func (e *cacheEntry) encode(key string) (payload []byte, mapOff, mapLen int) {
 	w.dict(m.helpers)
 	w.dict(m.deps)
 	w.list(m.static)
+	w.str(m.styleBefore)
 	w.list(m.dyn)
 	w.list(slices.Sorted(maps.Keys(m.inline)))
 	w.dict(m.depFiles)
@@ -442,6 +443,7 @@ func decodeEntry(data []byte, key string) (*cacheEntry, error) {
 	m.helpers = r.dict()
 	m.deps = nilIfEmpty(r.dict())
 	m.static = r.list()
+	m.styleBefore = r.str()
 	m.dyn = r.list()
 	for _, f := range r.list() {
 		setKey(&m.inline, f, true)

@@ -166,7 +166,7 @@ func (b *Bundler) resolveModule(pb api.PluginBuild, a api.OnResolveArgs) (api.On
 	}
 	rel, inRoot := b.relInput(r.Path)
 	ext := strings.ToLower(path.Ext(r.Path))
-	if base := strings.TrimSuffix(strings.ToLower(r.Path), ext); strings.HasSuffix(base, ".module") && cssEntryExts[ext] {
+	if isCSSModule(r.Path) {
 		// A CSS module (Sass too) gives its importer the class names,
 		// and its CSS goes out with the importer (see cssOf).
 		ext = ""
@@ -184,6 +184,13 @@ func (b *Bundler) resolveModule(pb api.PluginBuild, a api.OnResolveArgs) (api.On
 		return api.OnResolveResult{Path: "/" + rel, External: true}, &edge{spec: a.Path, resolved: r.Path, kind: "js", dynamic: dyn}
 	}
 	return api.OnResolveResult{Path: r.Path, Suffix: r.Suffix}, &edge{spec: a.Path, resolved: r.Path, kind: "inline"}
+}
+
+// isCSSModule reports whether the file at p is a CSS module:
+// *.module.css, or of Sass.
+func isCSSModule(p string) bool {
+	ext := strings.ToLower(path.Ext(p))
+	return cssEntryExts[ext] && strings.HasSuffix(strings.ToLower(strings.TrimSuffix(p, path.Ext(p))), ".module")
 }
 
 // A module whose file is not JS (JSON, text, an asset) is compiled from a
@@ -413,8 +420,14 @@ func (b *Bundler) finishModule(m *module, u unit, files map[string][]byte, seen 
 		delete(files, css)
 		delete(files, css+".map")
 	}
+	cssModule := false
 	for _, ed := range seen.seen[b.abs(u)] {
+		n := len(m.static)
 		b.addEdge(m, ed)
+		if cssModule && m.styleBefore == "" && len(m.static) > n {
+			m.styleBefore = m.static[n]
+		}
+		cssModule = cssModule || ed.kind == "inline" && isCSSModule(ed.resolved)
 	}
 	// What a stylesheet that the module inlines read by a build of its
 	// own (one imported with ?inline, a CSS module in Sass: see

@@ -66,7 +66,8 @@ type styleLink struct{ id, href string }
 
 // stylesOf returns the stylesheets that the modules entry reaches by static
 // imports link as they run, in the order they run (each after what it
-// imports), once each.
+// imports), once each; a module's CSS modules' where it imports the first
+// (styleBefore).
 func (g *graph) stylesOf(entry string) []styleLink {
 	var out []styleLink
 	seen := map[string]bool{}
@@ -77,10 +78,15 @@ func (g *graph) stylesOf(entry string) []styleLink {
 			return
 		}
 		seen[id] = true
+		href := m.styleHref()
 		for _, d := range m.static {
+			if d == m.styleBefore && href != "" {
+				out = append(out, styleLink{id, href})
+				href = ""
+			}
 			walk(d)
 		}
-		if href := m.styleHref(); href != "" {
+		if href != "" {
 			out = append(out, styleLink{id, href})
 		}
 	}
@@ -202,7 +208,7 @@ func (g *graph) reach(entry string) []*module {
 func (g *graph) replace(m *module) bool {
 	old := g.mods[m.id]
 	g.mods[m.id] = m
-	if old.styleHref() != m.styleHref() || !slices.Equal(old.static, m.static) {
+	if old.styleHref() != m.styleHref() || old.styleBefore != m.styleBefore || !slices.Equal(old.static, m.static) {
 		g.styles = nil // see stylesOf
 	}
 	if old.file != m.file || !maps.Equal(old.inline, m.inline) {

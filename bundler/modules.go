@@ -98,6 +98,11 @@ type module struct {
 
 	style     string // see styleHref, once styleSeen
 	styleSeen bool
+	// styleBefore is the first of static imported after the module's
+	// first CSS module, before whose stylesheets the page links the one
+	// of its CSS modules (see cssOf, stylesOf), as Vite links a CSS
+	// module where it is imported; "" for after them all.
+	styleBefore string
 }
 
 // styleHref returns the href of the stylesheet that the module links as

@@ -185,6 +185,32 @@ document.getElementById("out").textContent = getComputedStyle(document.body).col
 	})
 }
 
+// TestBrowserCSSModuleOrder: a CSS module's rules come before those of a
+// stylesheet imported after it, as the imports are written (Vite's and
+// esbuild's order), in module mode and bundled; also after an edit of
+// the CSS module.
+func TestBrowserCSSModuleOrder(t *testing.T) {
+	inBothModes(t, func(t *testing.T, tab context.Context, bundle bool) {
+		dir := t.TempDir()
+		writeTestFile(t, dir, "index.html", `<p id="out">order</p><script type="module" src="/main.js"></script>`)
+		writeTestFile(t, dir, "main.js", "import \"./app.js\";\n")
+		writeTestFile(t, dir, "app.js", `import s from "./app.module.css";
+import "./theme.css";
+document.getElementById("out").className = s.box + " theme";
+`)
+		writeTestFile(t, dir, "app.module.css", ".box { color: rgb(1, 2, 3); }\n")
+		writeTestFile(t, dir, "theme.css", ".theme { color: rgb(4, 5, 6); }\n")
+		ts := startServer(t, dir, "127.0.0.1:0", Options{Bundle: bundle})
+		color := `getComputedStyle(document.getElementById("out")).color`
+		navigateTo(t, tab, ts.URL, `document.getElementById("out").className !== "" && `+color+` === "rgb(4, 5, 6)"`)
+		ts.write(t, "app.module.css", ".box { color: rgb(7, 8, 9); }\n.box:hover { color: red; }\n")
+		waitJS(t, tab, `[...document.styleSheets].some((s) => [...s.cssRules].some((r) => r.cssText.includes("rgb(7, 8, 9)")))`)
+		if got := evalJS[string](t, tab, color); got != "rgb(4, 5, 6)" {
+			t.Errorf("color after an edit of the CSS module = %s, want theme.css's", got)
+		}
+	})
+}
+
 // TestBrowserSass: Sass imported from JS, with a partial, styles the page
 // in module mode and bundled, with sass-embedded's compiler; an edit of
 // the partial swaps the styles, in place in module mode.
