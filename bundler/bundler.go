@@ -385,7 +385,7 @@ type Bundler struct {
 	// refresh is how module mode does Fast Refresh, if it does; see
 	// refresh.go.
 	refresh   refreshSetup
-	prepared  preparedLoads      // what Prepare made, for Build to take
+	prepared  prepared           // what Prepare made, for Build to take; see prepare.go
 	globs     globDeps           // what import.meta.glob calls look at; see glob.go
 	styleDeps styleDepFiles      // what stylesheets read by builds of their own read; see inlinecss.go
 	sass      string             // sass-embedded's Dart Sass command, "" if not installed; see sass.go
@@ -852,6 +852,8 @@ func (b *Bundler) Build(changed []string) *Result {
 			paths = append(paths, filepath.Clean(p)) // see LinkedDirs, WorkspaceLockfile
 		}
 	}
+	b.prepared.building(paths)
+	defer b.prepared.built()
 	config := all || slices.ContainsFunc(paths, b.isConfig) || slices.ContainsFunc(paths, b.globChange)
 	var errs []Message
 	if all || slices.ContainsFunc(paths, func(p string) bool { return slices.Contains(b.envFiles, p) }) {

@@ -257,6 +257,13 @@ func (b *Bundler) compile(units []unit, done func(map[string]*module)) (map[stri
 	if b.stopping.Load() {
 		return map[string]*module{}, nil
 	}
+	if len(units) == 1 {
+		if m, assets, ok := b.prepared.takeModule(b, units[0]); ok {
+			got := map[string]*module{m.id: m}
+			done(got)
+			return got, assets
+		}
+	}
 	if len(units) <= batchSize {
 		got, assets := b.compileBatch(units)
 		done(got)

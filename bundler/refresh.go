@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 
 	"github.com/devserve/devserve/internal/refresh"
 	"github.com/evanw/esbuild/pkg/api"
@@ -263,88 +262,6 @@ func (b *Bundler) refreshTransform(p string, src []byte, tsconfig string) (api.O
 	}
 	contents += string(mapComment)
 	return api.OnLoadResult{Contents: &contents, Loader: api.LoaderJS, ResolveDir: filepath.Dir(p)}, true
-}
-
-// Prepare does ahead of a Build the work on the file at path (as Build's
-// changed takes it) that can be done before the file is known to be
-// saved: in module mode, Fast Refresh's transform of a component, about a
-// third of its compile (BenchmarkRefreshRebuild). A dev server calls it
-// when its watcher notices a save, in the quiet window before the save's
-// batch goes out (watcher.Options.Noticed). What it makes is taken by the
-// next Build that reads the same bytes with the same tsconfig, else
-// dropped, so a half-written file read here costs nothing but the time.
-// It does nothing while a Build runs, for a file without components or
-// hooks, or one whose source import.meta.glob or a dynamic import of a
-// template would change, as those depend on other files.
-func (b *Bundler) Prepare(path string) {
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(b.root, filepath.FromSlash(path))
-	}
-	if b.graph == nil || b.stopping.Load() || !b.refreshes(path) || !b.buildMu.TryLock() {
-		return
-	}
-	defer b.buildMu.Unlock()
-	src, err := os.ReadFile(path)
-	if err != nil || len(src) == 0 || !mayRefresh(path, src) || bytes.Contains(src, []byte("import.meta.glob")) {
-		return
-	}
-	templates := false
-	rewriteDynamicImports(src, func(string) bool { templates = true; return false })
-	if templates {
-		return
-	}
-	tsconfig := b.tsconfigRaw(filepath.Dir(path))
-	if b.prepared.holds(path, src, tsconfig) {
-		return // a save noticed twice (its truncation, its write)
-	}
-	if res, ok := b.refreshTransform(path, src, tsconfig); ok {
-		b.prepared.put(preparedLoad{path: path, src: src, tsconfig: tsconfig, res: res})
-	}
-}
-
-// preparedLoad is refreshTransform's load of a file's bytes.
-type preparedLoad struct {
-	path     string
-	src      []byte
-	tsconfig string
-	res      api.OnLoadResult
-}
-
-// preparedLoads holds what Prepare made last, until a load takes it.
-type preparedLoads struct {
-	mu   sync.Mutex
-	last *preparedLoad
-}
-
-func (p *preparedLoads) put(l preparedLoad) {
-	p.mu.Lock()
-	p.last = &l
-	p.mu.Unlock()
-}
-
-// take returns what Prepare made of the file at path if it read src and
-// the tsconfig text tsconfig, and forgets it.
-func (p *preparedLoads) take(path string, src []byte, tsconfig string) (api.OnLoadResult, bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if !p.holdsLocked(path, src, tsconfig) {
-		return api.OnLoadResult{}, false
-	}
-	res := p.last.res
-	p.last = nil
-	return res, true
-}
-
-// holds reports whether take would find the load of path's src.
-func (p *preparedLoads) holds(path string, src []byte, tsconfig string) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.holdsLocked(path, src, tsconfig)
-}
-
-func (p *preparedLoads) holdsLocked(path string, src []byte, tsconfig string) bool {
-	l := p.last
-	return l != nil && l.path == path && l.tsconfig == tsconfig && bytes.Equal(l.src, src)
 }
 
 // tsconfigRaw is Options.Tsconfig (or the app's, see appTsconfig), else the

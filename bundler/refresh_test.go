@@ -1,11 +1,13 @@
 package bundler
 
 import (
+	"maps"
 	"math/rand/v2"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -131,18 +133,21 @@ func TestCallsHook(t *testing.T) {
 	}
 }
 
-// TestPrepare: what Prepare makes of a component is taken by the next
-// Build that reads the same bytes and tsconfig, and only by it: a save
-// after Prepare, or a changed tsconfig, builds from the disk; a file
-// without components or hooks, one with an import.meta.glob, and a
-// Prepare during a Build make nothing.
+// TestPrepare: Prepare compiles a module whose file was saved, and the
+// next Build of that file alone takes it, if the file holds the same
+// bytes; a save after Prepare, a Build of another path too (its CSS
+// module), or a Build in between compile it again. A component that no module is compiled from
+// yet gets its Fast Refresh transform, which a Build that reads the same
+// bytes and tsconfig takes. A file with an import.meta.glob, and a
+// Prepare during a Build, make nothing.
 func TestPrepare(t *testing.T) {
 	files := map[string]string{
 		"package.json":                          `{"dependencies":{"react":"19"}}`,
 		"tsconfig.json":                         `{"compilerOptions":{}}`,
 		"index.html":                            `<script type="module" src="/main.jsx"></script>`,
 		"main.jsx":                              "import App from './App.tsx';\nimport { n } from './plain.js';\nimport { pages } from './globs.tsx';\nconsole.log(<App />, n, pages);\n",
-		"App.tsx":                               "export default function App() {\n  return <p>v0</p>;\n}\n",
+		"App.tsx":                               "import s from './App.module.css';\nexport default function App() {\n  return <p className={s.app}>v0</p>;\n}\n",
+		"App.module.css":                        ".app { color: red; }\n",
 		"globs.tsx":                             "export const pages = import.meta.glob('./*.js');\n",
 		"plain.js":                              "export const n = 1;\n",
 		"node_modules/react/package.json":       `{"name":"react","main":"index.js"}`,
@@ -154,69 +159,116 @@ func TestPrepare(t *testing.T) {
 	root := project(t, files)
 	b := open(t, Options{Root: root, Modules: true})
 	mustBuild(t, b, nil)
-	app := func(v string) string { return "export default function App() {\n  return <p>" + v + "</p>;\n}\n" }
-	prepared := func() *preparedLoad {
-		b.prepared.mu.Lock()
-		defer b.prepared.mu.Unlock()
-		return b.prepared.last
+	component := func(name, v string) string {
+		return "import s from './App.module.css';\nexport default function " + name + "() {\n  return <p className={s.app}>" + v + "</p>;\n}\n"
 	}
-	build := func(t *testing.T, file, want string) {
+	var mu sync.Mutex
+	compiles := map[string]int{}
+	b.rebuildHook = func(file string) {
+		mu.Lock()
+		compiles[file]++
+		mu.Unlock()
+	}
+	compiled := func() map[string]int {
+		mu.Lock()
+		defer mu.Unlock()
+		c := maps.Clone(compiles)
+		clear(compiles)
+		return c
+	}
+	build := func(t *testing.T, changed []string, file, want string) {
 		t.Helper()
-		mustBuild(t, b, []string{file})
+		mustBuild(t, b, changed)
 		if got := registration(get(t, b, "/main.jsx"), "/"+file); !strings.Contains(got, want) {
 			t.Errorf("%s compiled:\n%s\nwant %q in it", file, got, want)
 		}
 	}
+	prepared := func() (*preparedModule, *preparedLoad) {
+		b.prepared.mu.Lock()
+		defer b.prepared.mu.Unlock()
+		return b.prepared.module, b.prepared.load
+	}
 
-	t.Run("taken", func(t *testing.T) {
-		writeFiles(t, root, map[string]string{"App.tsx": app("v1")})
-		b.Prepare("App.tsx")
-		if l := prepared(); l == nil || !strings.Contains(*l.res.Contents, "v1") || !strings.Contains(*l.res.Contents, `$RefreshReg$(_c, "/App.tsx App")`) {
-			t.Fatalf("Prepare made %+v, want App.tsx's transform", l)
+	for _, c := range []struct {
+		name, saved string
+		between     func()   // after Prepare, before the Build
+		changed     []string // the Build's
+		want        string
+		compiles    int // of App.tsx, Prepare's included
+	}{
+		{"taken", "v1", nil, []string{"App.tsx"}, "v1", 1},
+		{"saved again", "v2", func() { writeFiles(t, root, map[string]string{"App.tsx": component("App", "v2 again")}) }, []string{"App.tsx"}, "v2 again", 2},
+		{"its CSS module too", "v3", func() { writeFiles(t, root, map[string]string{"App.module.css": ".app { color: blue; }\n"}) }, []string{"App.module.css", "App.tsx"}, "v3", 2},
+		{"another path too", "v3b", func() { writeFiles(t, root, map[string]string{"plain.js": "export const n = 2;\n"}) }, []string{"App.tsx", "plain.js"}, "v3b", 2},
+		{"a build between", "v4", func() {
+			writeFiles(t, root, map[string]string{"plain.js": "export const n = 3;\n"})
+			mustBuild(t, b, []string{"plain.js"})
+		}, []string{"App.tsx"}, "v4", 2},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			v := c.saved
+			writeFiles(t, root, map[string]string{"App.tsx": component("App", v)})
+			compiled()
+			b.Prepare("App.tsx")
+			if m, _ := prepared(); m == nil || m.id != "/App.tsx" || !strings.Contains(string(m.mod.out), v) {
+				t.Fatalf("Prepare made %+v, want App.tsx's module", m)
+			}
+			if c.between != nil {
+				c.between()
+			}
+			build(t, c.changed, "App.tsx", c.want)
+			if n := compiled()["App.tsx"]; n != c.compiles {
+				t.Errorf("App.tsx compiled %d times, want %d", n, c.compiles)
+			}
+		})
+	}
+
+	t.Run("a new component", func(t *testing.T) {
+		writeFiles(t, root, map[string]string{"New.tsx": component("New", "new")})
+		b.Prepare(filepath.Join(root, "New.tsx")) // an absolute path too
+		if _, l := prepared(); l == nil || !strings.Contains(*l.res.Contents, `$RefreshReg$(_c, "/New.tsx New")`) {
+			t.Fatalf("Prepare made %+v, want New.tsx's transform", l)
 		}
-		build(t, "App.tsx", `"v1"`)
-		if l := prepared(); l != nil {
+		writeFiles(t, root, map[string]string{"main.jsx": "import New from './New.tsx';\nconsole.log(<New />);\n"})
+		build(t, []string{"New.tsx", "main.jsx"}, "New.tsx", `"new"`)
+		if _, l := prepared(); l != nil {
 			t.Errorf("Build left what Prepare made: %+v", l)
 		}
 	})
-	t.Run("saved again", func(t *testing.T) {
-		writeFiles(t, root, map[string]string{"App.tsx": app("v2")})
-		b.Prepare(filepath.Join(root, "App.tsx")) // an absolute path too
-		writeFiles(t, root, map[string]string{"App.tsx": app("v3")})
-		build(t, "App.tsx", `"v3"`)
-	})
 	t.Run("tsconfig changed", func(t *testing.T) {
-		writeFiles(t, root, map[string]string{"App.tsx": app("v4")})
-		b.Prepare("App.tsx")
-		writeFiles(t, root, map[string]string{"tsconfig.json": `{"compilerOptions":{"jsx":"react-jsx"}}`})
-		build(t, "App.tsx", `"v4"`)
-		if l := prepared(); l == nil {
+		writeFiles(t, root, map[string]string{"Other.tsx": component("Other", "other")})
+		b.Prepare("Other.tsx")
+		writeFiles(t, root, map[string]string{"tsconfig.json": `{"compilerOptions":{"jsx":"react-jsx"}}`,
+			"main.jsx": "import Other from './Other.tsx';\nconsole.log(<Other />);\n"})
+		build(t, []string{"tsconfig.json", "Other.tsx", "main.jsx"}, "Other.tsx", `"other"`)
+		if _, l := prepared(); l == nil {
 			t.Errorf("a Build with another tsconfig took what Prepare made")
 		}
 	})
 	for _, c := range []struct{ name, file, body string }{
-		{"no component", "plain.js", "export const n = 2;\n"},
 		{"a glob", "globs.tsx", "export const pages = import.meta.glob('./*.tsx');\n"},
+		{"a template import", "Other.tsx", "export const load = (n) => import(`./${n}.tsx`);\n"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			b.prepared.putModule(preparedModule{id: "none"})
 			b.prepared.put(preparedLoad{path: "none"})
 			writeFiles(t, root, map[string]string{c.file: c.body})
 			b.Prepare(c.file)
-			if l := prepared(); l == nil || l.path != "none" {
-				t.Errorf("Prepare made %+v", l)
+			if m, l := prepared(); m == nil || m.id != "none" || l == nil || l.path != "none" {
+				t.Errorf("Prepare made %+v, %+v", m, l)
 			}
 		})
 	}
 	t.Run("during a build", func(t *testing.T) {
-		b.prepared.put(preparedLoad{path: "none"})
-		writeFiles(t, root, map[string]string{"App.tsx": app("v5")})
+		writeFiles(t, root, map[string]string{"main.jsx": files["main.jsx"], "App.tsx": component("App", "v5")})
 		b.buildHook = func() {
+			b.prepared.putModule(preparedModule{id: "none"})
 			b.Prepare("App.tsx")
-			if l := prepared(); l == nil || l.path != "none" {
-				t.Errorf("Prepare during a Build made %+v", l)
+			if m, _ := prepared(); m == nil || m.id != "none" {
+				t.Errorf("Prepare during a Build made %+v", m)
 			}
 		}
 		defer func() { b.buildHook = nil }()
-		build(t, "App.tsx", `"v5"`)
+		build(t, []string{"App.tsx", "main.jsx"}, "App.tsx", `"v5"`)
 	})
 }

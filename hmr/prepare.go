@@ -2,10 +2,9 @@ package hmr
 
 // A save's compile begins before its batch goes out: the watcher notices
 // a file changing in a save (watcher.Options.Noticed) a quiet window
-// before the batch, and bundler.Prepare does what it can of the file's
-// compile meanwhile (Fast Refresh's transform of a component), which the
-// build then takes if it reads the same bytes (issue #14: a component
-// edit's way to the screen).
+// before the batch, and bundler.Prepare compiles it meanwhile, which the
+// build then takes where it is what the build would make (issue #14: the
+// way from a save to the screen).
 
 // noticed hands the path of a file that the watcher noticed changing to
 // prepareSaves; a path already waiting is replaced, as the later save is
