@@ -2,7 +2,6 @@ package bundler
 
 import (
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -53,39 +52,18 @@ func BenchmarkRefreshRebuild(b *testing.B) {
 	}
 }
 
-// reactTSProject copies testdata/apps/react-ts without its node_modules
-// and links testdata/npm/react19's instead, which has react-refresh (the
-// app's own, installed without dev dependencies, has not).
+// reactTSProject copies testdata/apps/react-ts with testdata/npm/react19's
+// node_modules instead of its own, which has react-refresh (the app's own,
+// installed without dev dependencies, has not).
 func reactTSProject(t testing.TB) string {
 	t.Helper()
-	src, err := filepath.Abs(filepath.Join("..", "testdata", "apps", "react-ts"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	npm, err := filepath.Abs(filepath.Join("..", "testdata", "npm", "react19"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	browsertest.NeedPackages(t, npm, "npm ci")
-	dst := t.TempDir()
-	err = filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		switch {
-		case rel == "node_modules":
-			return filepath.SkipDir
-		case d.IsDir():
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
-	})
-	if err != nil {
+	dst := fixture(t, filepath.Join("apps", "react-ts"))
+	if err := os.RemoveAll(filepath.Join(dst, "node_modules")); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Symlink(filepath.Join(npm, "node_modules"), filepath.Join(dst, "node_modules")); err != nil {
