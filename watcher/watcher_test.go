@@ -1080,7 +1080,7 @@ func TestHalfDoneSaveInStream(t *testing.T) {
 }
 
 // TestNoticed: Noticed hears of a saved file before its batch goes out,
-// with the path the batch gives, and of no more than two files of a
+// with the path the batch gives, and of no more than two paths of a
 // checkout's burst; not of a file removed.
 func TestNoticed(t *testing.T) {
 	modes(t, func(t *testing.T, opts Options) {
@@ -1103,7 +1103,9 @@ func TestNoticed(t *testing.T) {
 
 		act(t, w, func() { write(t, root, "src/app.tsx", "export const App = 1;\n") })
 		expect(t, w, Change{"src/app.tsx", Changed})
-		if got := heard(); !slices.Equal(got, []string{"src/app.tsx"}) {
+		// Once for each event: a write in place can be two (the file
+		// truncated, then written).
+		if got := slices.Compact(heard()); !slices.Equal(got, []string{"src/app.tsx"}) {
 			t.Errorf("noticed %q before the save's batch, want src/app.tsx", got)
 		}
 
@@ -1112,7 +1114,7 @@ func TestNoticed(t *testing.T) {
 		if b := next(t, w, wait); len(b) != len(want) {
 			t.Fatalf("batch of %d changes, want %d", len(b), len(want))
 		}
-		if got := heard(); len(got) == 0 || len(got) > 2 {
+		if got := heard(); len(got) == 0 || len(slices.Compact(slices.Sorted(slices.Values(got)))) > 2 {
 			t.Errorf("noticed %q of a checkout, want one or two paths", got)
 		}
 
