@@ -79,10 +79,18 @@ func (b *Bundler) prepareModule(rel, abs string, src []byte) bool {
 	if b.prepared.holdsModule(u.id, src) {
 		return true // a save noticed twice (its truncation, its write)
 	}
+	before, err := os.Stat(abs)
+	if err != nil {
+		return false
+	}
 	got, assets := b.compileBatch([]unit{u})
 	m := got[u.id]
-	if after, err := os.ReadFile(abs); err != nil || !bytes.Equal(after, src) || m == nil || m.errs != nil {
+	after, err := os.Stat(abs)
+	if err != nil || !after.ModTime().Equal(before.ModTime()) || after.Size() != before.Size() || m == nil || m.errs != nil {
 		return false // the file changed while it compiled: which did esbuild read?
+	}
+	if now, err := os.ReadFile(abs); err != nil || !bytes.Equal(now, src) {
+		return false
 	}
 	b.prepared.putModule(preparedModule{id: u.id, src: src, mod: m, assets: assets})
 	return true
