@@ -31,7 +31,10 @@
 // within the batch, not at all.
 //
 // A write event means a write happened, not that the writer is done: the
-// Quiet window is what waits for the end of a save or a checkout.
+// Quiet window is what waits for the end of a save or a checkout. (A
+// caller that wants to start on a save meanwhile can hear of its first
+// events through Options.Noticed, at its own risk of reading a file half
+// written.)
 //
 // The removal of a watched folder itself is reported only once nothing
 // holds it: while a shell has the root as its working folder (or this
