@@ -67,9 +67,19 @@ func TestLinkedPackage(t *testing.T) {
 	if got := b.LinkedChangedSince(now); !slices.Equal(got, []string{label}) {
 		t.Errorf("LinkedChangedSince(now) = %q after the edit, want label.ts alone", got)
 	}
+	// A linked file's save is compiled ahead of its build too (see
+	// Prepare), and the build takes it.
+	compiles := 0
+	b.rebuildHook = func(string) { compiles++ }
+	defer func() { b.rebuildHook = nil }()
+	b.Prepare(label)
+	prepared := compiles
 	r := mustBuild(t, b, []string{label})
 	if len(r.Modules) != 1 || !strings.HasSuffix(r.Modules[0].ID, "/label.ts") {
 		t.Fatalf("updated %+v, want the linked label.ts", r.Modules)
+	}
+	if prepared != 1 || compiles != 1 {
+		t.Errorf("label.ts compiled %d times by Prepare and %d by the build, want once by Prepare", prepared, compiles-prepared)
 	}
 	if up := get(t, b, r.Modules[0].URL); !strings.Contains(up, `"UI "`) {
 		t.Errorf("update:\n%s", up)

@@ -16,7 +16,8 @@ import (
 // is the same as what the build would make, else dropped.
 
 // Prepare does ahead of a Build the work on the file at path (as Build's
-// changed takes it) that the Build would do if only that file's content
+// changed takes it: root-relative, or absolute for a file of a linked
+// package) that the Build would do if only that file's content
 // changed. In module mode, when the file is a module's, it compiles the
 // module; the next Build takes that module if it is given only that
 // path, reads the same bytes there and no other Build ran in between:
@@ -30,11 +31,14 @@ import (
 // would change: those look at other files, and record what they look at.
 func (b *Bundler) Prepare(path string) {
 	rel, ok := b.rel(path)
+	abs := filepath.Join(b.root, filepath.FromSlash(rel))
+	if !ok && filepath.IsAbs(path) && b.linked(path) {
+		rel, abs, ok = filepath.Clean(path), filepath.Clean(path), true // see LinkedDirs
+	}
 	if !ok || b.graph == nil || b.stopping.Load() || !b.buildMu.TryLock() {
 		return
 	}
 	defer b.buildMu.Unlock()
-	abs := filepath.Join(b.root, filepath.FromSlash(rel))
 	src, err := os.ReadFile(abs)
 	if err != nil || len(src) == 0 || readsOtherFiles(src) || b.globs.has(abs) {
 		return
@@ -55,10 +59,10 @@ func readsOtherFiles(src []byte) bool {
 	return templates
 }
 
-// prepareModule compiles the module of root-relative file rel, whose
-// bytes are src, for the next Build, if the file is one module's, that
-// compiles, and a Build of rel alone would compile that module alone;
-// false: it did not.
+// prepareModule compiles the module of file rel (as Build's changed
+// takes it), whose bytes are src, for the next Build, if the file is one
+// module's, that compiles, and a Build of rel alone would compile that
+// module alone; false: it did not.
 func (b *Bundler) prepareModule(rel, abs string, src []byte) bool {
 	g := b.graph
 	if !b.onlyEdits([]string{rel}) {
@@ -71,10 +75,10 @@ func (b *Bundler) prepareModule(rel, abs string, src []byte) bool {
 	var u unit
 	for id := range todo {
 		m := g.mods[id]
-		if m == nil || !m.compiled() || m.dep || m.file != rel {
+		if m == nil || !m.compiled() || m.file != rel || m.dep && !b.linked(m.file) {
 			return false
 		}
-		u = unit{id: id, file: m.file}
+		u = unit{id: id, file: m.file, dep: m.dep}
 	}
 	if b.prepared.holdsModule(u.id, src) {
 		return true // a save noticed twice (its truncation, its write)
@@ -171,7 +175,7 @@ func (p *prepared) takeModule(b *Bundler, u unit) (*module, []*Output, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	m := p.module
-	if m == nil || m.id != u.id || len(p.changed) != 1 || p.changed[0] != u.file || u.dep {
+	if m == nil || m.id != u.id || len(p.changed) != 1 || p.changed[0] != u.file {
 		return nil, nil, false
 	}
 	p.module = nil

@@ -28,7 +28,9 @@ func (s *Server) followLinked() {
 		if s.linked[d] != nil {
 			continue
 		}
-		w, err := watcher.New(d, s.wopts)
+		opts := s.wopts
+		opts.Noticed = func(rel string) { s.noticed(filepath.Join(d, filepath.FromSlash(rel))) } // see prepare.go
+		w, err := watcher.New(d, opts)
 		if err != nil {
 			if s.notices.once("linked " + d) {
 				s.log.Warn("watch " + d + " (a linked package): " + err.Error() + "; its edits show after a save in the project")

@@ -290,7 +290,7 @@ func New(opts Options) (*Server, error) {
 	}
 	wopts := watcher.Options{Ignore: opts.Ignore, Poll: opts.Poll, Logger: opts.Logger}
 	s.wopts = wopts
-	wopts.Noticed = s.noticed // the root's own files only: see prepare.go
+	wopts.Noticed = s.noticed // see prepare.go
 	if s.watcher, err = watcher.New(abs, wopts); err != nil {
 		s.closeBundlers()
 		return nil, err
