@@ -93,7 +93,7 @@ func (b *Bundler) sassLoad(file string) api.OnLoadResult {
 		return api.OnLoadResult{Errors: errs, WatchFiles: deps}
 	}
 	loader := api.LoaderCSS
-	if name := strings.ToLower(filepath.Base(file)); strings.HasSuffix(name, ".module.scss") || strings.HasSuffix(name, ".module.sass") {
+	if isCSSModule(file) {
 		loader = api.LoaderLocalCSS
 	}
 	return api.OnLoadResult{Contents: &css, Loader: loader, ResolveDir: filepath.Dir(file), WatchFiles: deps}
