@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/devserve/devserve/internal/browsertest"
 	"go.uber.org/goleak"
 )
 
@@ -48,6 +49,20 @@ func copyDir(t testing.TB, src string) string {
 		t.Fatalf("copy %s: %v", src, err)
 	}
 	return dst
+}
+
+// react19 returns testdata/npm/react19, the project whose lockfile pins
+// the real npm packages the tests use (React, react-refresh,
+// sass-embedded's compiler), and skips the test, as a browser test is,
+// when .ci/run has not installed them.
+func react19(t testing.TB) string {
+	t.Helper()
+	npm, err := filepath.Abs(filepath.Join("..", "testdata", "npm", "react19"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	browsertest.NeedPackages(t, npm, "npm ci")
+	return npm
 }
 
 // fixture copies testdata/name.

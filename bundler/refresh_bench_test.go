@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/devserve/devserve/internal/browsertest"
 )
 
 // BenchmarkRefreshRebuild measures the build of a React component edit
@@ -57,11 +55,7 @@ func BenchmarkRefreshRebuild(b *testing.B) {
 // installed without dev dependencies, has not).
 func reactTSProject(t testing.TB) string {
 	t.Helper()
-	npm, err := filepath.Abs(filepath.Join("..", "testdata", "npm", "react19"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	browsertest.NeedPackages(t, npm, "npm ci")
+	npm := react19(t)
 	dst := fixture(t, filepath.Join("apps", "react-ts"))
 	if err := os.RemoveAll(filepath.Join(dst, "node_modules")); err != nil {
 		t.Fatal(err)

@@ -6,8 +6,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/devserve/devserve/internal/browsertest"
 )
 
 // sassProject writes files into a new project whose node_modules links
@@ -15,11 +13,7 @@ import (
 // .ci/run); the test skips when it is not installed.
 func sassProject(t *testing.T, files map[string]string) string {
 	t.Helper()
-	npm, err := filepath.Abs(filepath.Join("..", "testdata", "npm", "react19"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	browsertest.NeedPackages(t, npm, "npm ci")
+	npm := react19(t)
 	pkg := "sass-embedded-" + sassPlatform()
 	if _, err := os.Stat(filepath.Join(npm, "node_modules", pkg)); err != nil {
 		t.Skipf("no %s for this platform in %s", pkg, npm)
