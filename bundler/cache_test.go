@@ -550,17 +550,11 @@ func TestCachePacksOfOtherBinaries(t *testing.T) {
 // cache makes; turning Fast Refresh off, or a tsconfig that the Fast
 // Refresh transform reads, compiles the modules again.
 func TestCacheRefresh(t *testing.T) {
-	files := map[string]string{
-		"package.json":                            `{"dependencies":{"react":"19"}}`,
-		"index.html":                              `<script type="module" src="/main.jsx"></script>`,
-		"main.jsx":                                "import App from './App.tsx';\nconsole.log(<App />);\n",
-		"App.tsx":                                 "import { useState } from 'react';\nexport default function App(): JSX.Element {\n  const [n] = useState<number>(0);\n  return <p>{n}</p>;\n}\n",
-		"node_modules/react/package.json":         `{"name":"react","main":"index.js"}`,
-		"node_modules/react/index.js":             "exports.useState = (v) => [v];\n",
-		"node_modules/react/jsx-dev-runtime.js":   "exports.jsxDEV = () => null;\n",
-		"node_modules/react-refresh/package.json": `{"name":"react-refresh"}`,
-		"node_modules/react-refresh/runtime.js":   "exports.register = () => {};\n",
-	}
+	files := withReactStubs(map[string]string{
+		"index.html": `<script type="module" src="/main.jsx"></script>`,
+		"main.jsx":   "import App from './App.tsx';\nconsole.log(<App />);\n",
+		"App.tsx":    "import { useState } from 'react';\nexport default function App(): JSX.Element {\n  const [n] = useState<number>(0);\n  return <p>{n}</p>;\n}\n",
+	})
 	project := []string{"App.tsx", "main.jsx"}
 	for _, tc := range []struct {
 		name   string

@@ -11,25 +11,36 @@ import (
 	"testing"
 )
 
+// withReactStubs returns files, a React project's own, with the root's
+// package.json depending on react and stand-ins for react and
+// react-refresh/runtime in node_modules: enough for module mode to do
+// Fast Refresh without installing anything.
+func withReactStubs(files map[string]string) map[string]string {
+	all := map[string]string{
+		"package.json":                            `{"dependencies":{"react":"19"}}`,
+		"node_modules/react/package.json":         `{"name":"react","main":"index.js"}`,
+		"node_modules/react/index.js":             "exports.useState = (v) => [v];\n",
+		"node_modules/react/jsx-dev-runtime.js":   "exports.jsxDEV = () => null;\n",
+		"node_modules/react-refresh/package.json": `{"name":"react-refresh"}`,
+		"node_modules/react-refresh/runtime.js":   "exports.register = () => {};\n",
+	}
+	maps.Copy(all, files)
+	return all
+}
+
 // TestRefreshModules: in a React project with react-refresh installed, a
 // component module is compiled with Fast Refresh's registrations and the
 // runtime's hooks, the entry brings react-refresh's runtime and starts
 // with it; a plain .js module, a project without react-refresh (which is
 // told what to install) and NoReactRefresh get none of it.
 func TestRefreshModules(t *testing.T) {
-	files := map[string]string{
-		"package.json":                          `{"dependencies":{"react":"19"}}`,
-		"index.html":                            `<script type="module" src="/main.jsx"></script>`,
-		"main.jsx":                              "import App from './App.tsx';\nimport { n } from './plain.js';\nimport { useN } from './hooks.ts';\nconsole.log(<App />, n, useN);\n",
-		"hooks.ts":                              "import { useState } from 'react';\nexport function useN(): number {\n  const [n] = useState(0);\n  return n;\n}\n",
-		"App.tsx":                               "import { useState } from 'react';\nexport default function App(): JSX.Element {\n  const [n] = useState<number>(0);\n  return <p>{n}</p>;\n}\n",
-		"plain.js":                              "export const n = 1;\n",
-		"node_modules/react/package.json":       `{"name":"react","main":"index.js"}`,
-		"node_modules/react/index.js":           "exports.useState = (v) => [v];\n",
-		"node_modules/react/jsx-dev-runtime.js": "exports.jsxDEV = () => null;\n",
-		"node_modules/react-refresh/package.json": `{"name":"react-refresh"}`,
-		"node_modules/react-refresh/runtime.js":   "exports.register = () => {};\n",
-	}
+	files := withReactStubs(map[string]string{
+		"index.html": `<script type="module" src="/main.jsx"></script>`,
+		"main.jsx":   "import App from './App.tsx';\nimport { n } from './plain.js';\nimport { useN } from './hooks.ts';\nconsole.log(<App />, n, useN);\n",
+		"hooks.ts":   "import { useState } from 'react';\nexport function useN(): number {\n  const [n] = useState(0);\n  return n;\n}\n",
+		"App.tsx":    "import { useState } from 'react';\nexport default function App(): JSX.Element {\n  const [n] = useState<number>(0);\n  return <p>{n}</p>;\n}\n",
+		"plain.js":   "export const n = 1;\n",
+	})
 	for _, c := range []struct {
 		name    string
 		drop    string
@@ -141,21 +152,15 @@ func TestCallsHook(t *testing.T) {
 // bytes and tsconfig takes. A file with an import.meta.glob, and a
 // Prepare during a Build, make nothing.
 func TestPrepare(t *testing.T) {
-	files := map[string]string{
-		"package.json":                          `{"dependencies":{"react":"19"}}`,
-		"tsconfig.json":                         `{"compilerOptions":{}}`,
-		"index.html":                            `<script type="module" src="/main.jsx"></script>`,
-		"main.jsx":                              "import App from './App.tsx';\nimport { n } from './plain.js';\nimport { pages } from './globs.tsx';\nconsole.log(<App />, n, pages);\n",
-		"App.tsx":                               "import s from './App.module.css';\nexport default function App() {\n  return <p className={s.app}>v0</p>;\n}\n",
-		"App.module.css":                        ".app { color: red; }\n",
-		"globs.tsx":                             "export const pages = import.meta.glob('./*.js');\n",
-		"plain.js":                              "export const n = 1;\n",
-		"node_modules/react/package.json":       `{"name":"react","main":"index.js"}`,
-		"node_modules/react/index.js":           "exports.useState = (v) => [v];\n",
-		"node_modules/react/jsx-dev-runtime.js": "exports.jsxDEV = (type, props) => props.children;\n",
-		"node_modules/react-refresh/package.json": `{"name":"react-refresh"}`,
-		"node_modules/react-refresh/runtime.js":   "exports.register = () => {};\n",
-	}
+	files := withReactStubs(map[string]string{
+		"tsconfig.json":  `{"compilerOptions":{}}`,
+		"index.html":     `<script type="module" src="/main.jsx"></script>`,
+		"main.jsx":       "import App from './App.tsx';\nimport { n } from './plain.js';\nimport { pages } from './globs.tsx';\nconsole.log(<App />, n, pages);\n",
+		"App.tsx":        "import s from './App.module.css';\nexport default function App() {\n  return <p className={s.app}>v0</p>;\n}\n",
+		"App.module.css": ".app { color: red; }\n",
+		"globs.tsx":      "export const pages = import.meta.glob('./*.js');\n",
+		"plain.js":       "export const n = 1;\n",
+	})
 	root := project(t, files)
 	b := open(t, Options{Root: root, Modules: true})
 	mustBuild(t, b, nil)
