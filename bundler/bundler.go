@@ -166,6 +166,16 @@ type Options struct {
 	// DevTools. A dev server sets it for the bundles of a cold start's
 	// first pages (hmr.Options.BundleFirst), which wait for the bundle.
 	MapsOnRequest bool
+	// KeepBundle, outside module mode and with BuildOptions.CacheDir,
+	// makes New look there for the bundles that an earlier Bundler's Keep
+	// wrote, and the first Build serve them instead of bundling, when
+	// nothing they were built from changed since: no input, no
+	// package.json, tsconfig or lockfile, no file added or removed beside
+	// them, no option (KeptBundle says whether New found them so). A dev
+	// server sets it for the bundles of its first pages
+	// (hmr.Options.BundleFirst), so that a restart serves them at once.
+	// See keep.go.
+	KeepBundle bool
 	// Production marks a production build (`devserve build`), as `vite
 	// build` is one: import.meta.env.PROD is true and DEV false unless
 	// NODE_ENV says otherwise, whatever the Mode.
@@ -237,8 +247,9 @@ type BuildOptions struct {
 	Environ func() []string
 	// CacheDir is where module mode keeps the modules it compiled, for
 	// the next Bundler on the same project to read instead of compiling
-	// them again (a restart costs a fraction of a cold start). "" or
-	// NoCache: no cache. DefaultCacheDir is where a dev server keeps it;
+	// them again (a restart costs a fraction of a cold start), and where
+	// a bundled Bundler keeps its bundles (Keep). "" or NoCache: no
+	// cache. DefaultCacheDir is where a dev server keeps it;
 	// hmr.New sets that. A folder that cannot be written to turns the
 	// cache off with a warning; entries are keyed and checked so that a
 	// cached module is always what a compile would make now. See cache.go.
@@ -404,6 +415,13 @@ type Bundler struct {
 	mapsOnRequest bool
 	mapsMade      map[string]madeMap
 
+	// keepDir is where the bundles are kept (Options.KeepBundle), "" if
+	// nowhere; kept is the kept bundle New found, for the first Build;
+	// builtAt is when the last Build that built something began (Keep).
+	keepDir string
+	kept    *keptBundle
+	builtAt time.Time
+
 	// Test hooks, nil outside tests. buildHook runs at the start of every
 	// Build once building is set; rebuildHook runs just before an entry's
 	// esbuild rebuild, on that rebuild's goroutine; lookupWaitHook runs (with
@@ -491,6 +509,9 @@ func New(opts Options) (*Bundler, error) {
 	}
 	b.base.Plugins = append([]api.Plugin{b.assetsPlugin()}, b.base.Plugins...) // before public/: "/x.svg?raw" reads the file
 	b.mapsOnRequest = opts.MapsOnRequest && !opts.Modules && b.base.Sourcemap == api.SourceMapLinked
+	if !opts.Modules && opts.CacheDir != NoCache {
+		b.keepDir = opts.CacheDir // see Keep
+	}
 	mode := opts.Mode
 	if mode == "" {
 		mode = DefaultMode
@@ -550,6 +571,9 @@ func New(opts Options) (*Bundler, error) {
 	}
 	if b.graph != nil {
 		b.cache = openCache(opts.CacheDir, b.log)
+	}
+	if opts.KeepBundle && b.keepDir != "" {
+		b.kept = b.loadKept()
 	}
 	b.log.Debug("bundler: ready", "root", root, "entries", entries, "discovered", b.discover)
 	return b, nil
@@ -872,9 +896,11 @@ func (b *Bundler) Build(changed []string) *Result {
 	}
 
 	var todo []*entryCtx
-	for _, c := range b.ctxs {
-		if config || c.failed || slices.ContainsFunc(paths, func(p string) bool { return b.ctxTouches(c, p) }) {
-			todo = append(todo, c)
+	if !b.serveKept(all && len(errs) == 0) {
+		for _, c := range b.ctxs {
+			if config || c.failed || slices.ContainsFunc(paths, func(p string) bool { return b.ctxTouches(c, p) }) {
+				todo = append(todo, c)
+			}
 		}
 	}
 	type outcome struct {
@@ -922,6 +948,9 @@ func (b *Bundler) Build(changed []string) *Result {
 	r.Warnings = append(r.Warnings, b.envWarns...)
 	if r.OK() && b.envPending {
 		r.EnvChanged, b.envPending = true, false
+	}
+	if len(todo) > 0 {
+		b.builtAt = start
 	}
 	b.good = b.good || r.OK()
 	b.last = r

@@ -60,6 +60,7 @@ func contentType(kind Kind, urlPath string) string {
 // ctxState is what one successful build of one context leaves behind.
 type ctxState struct {
 	inputs  map[string]struct{} // root-relative slash paths
+	outside []string            // absolute inputs outside the root, for keep.go
 	outputs []*Output           // sorted by Path
 	files   map[string]string   // URL path -> file name WriteTo uses, root-relative
 	file    string              // the entry's own output file name ("src/main.js")
@@ -84,6 +85,11 @@ func (b *Bundler) collect(c *entryCtx, res *api.BuildResult) (*ctxState, []Messa
 			}
 			// A clone: rel may share the metafile's memory.
 			st.inputs[strings.Clone(rel)] = struct{}{}
+		} else if filepath.IsAbs(in) {
+			if loc := assetQuery.FindStringIndex(in); loc != nil {
+				in = in[:loc[0]]
+			}
+			st.outside = append(st.outside, strings.Clone(in))
 		}
 	}
 
