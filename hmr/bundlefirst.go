@@ -1,6 +1,7 @@
 package hmr
 
 import (
+	"cmp"
 	"time"
 
 	"github.com/devserve/devserve/bundler"
@@ -9,7 +10,10 @@ import (
 // A cold start in module mode compiles every module alone, which takes
 // several times as long as bundling them (esbuild's cost per build). With
 // Options.BundleFirst and a module cache that holds nothing, the server
-// serves the pages bundled while module mode compiles in the background:
+// serves the pages bundled while module mode compiles in the background;
+// and on a restart, while a bundle kept by an earlier run is fresh, it
+// serves that one while module mode reads its modules from the cache
+// (see keep.go):
 //
 //   - New builds a bundler without module mode (bundler.Options.MarkBundled)
 //     and serves it; the module-mode one, modules, builds on a goroutine of
@@ -42,25 +46,45 @@ type modulesBuild struct {
 }
 
 // newBundlers makes the bundlers that serve: opts's, or with BundleFirst
-// and nothing in the module cache, a bundled one first (cur) and opts's as
-// modules.
+// and nothing in the module cache or a fresh bundle kept by an earlier
+// run, a bundled one first (cur) and opts's as modules. With BundleFirst
+// and a cache folder, s.keep keeps the bundle of the next start fresh
+// (keep.go).
 func (s *Server) newBundlers(opts bundler.Options) error {
 	s.ready = make(chan struct{})
 	b, err := bundler.New(opts)
 	if err != nil {
 		return err
 	}
-	if !s.opts.BundleFirst || !opts.Modules || b.CacheWarm() {
+	modulesNow := func() error {
 		s.cur.Store(b)
 		close(s.ready)
 		return nil
 	}
+	if !s.opts.BundleFirst || !opts.Modules {
+		return modulesNow()
+	}
 	first := opts
 	first.Modules, first.MarkBundled, first.MapsOnRequest = false, true, true
+	if opts.CacheDir != "" && opts.CacheDir != bundler.NoCache {
+		s.keep = &keeper{opts: first, log: s.log, idle: cmp.Or(s.opts.keepIdle, keepIdle)}
+		first.KeepBundle = true
+	}
+	if b.CacheWarm() && !bundler.KeptBundleAt(opts.CacheDir) {
+		s.keep.changed() // none: the next idle time keeps one
+		return modulesNow()
+	}
 	bb, err := bundler.New(first)
 	if err != nil {
 		b.Close()
 		return err
+	}
+	if b.CacheWarm() && !bb.KeptBundle() {
+		// Bundling would cost more than module mode with its modules
+		// read from the cache.
+		bb.Close()
+		s.keep.changed()
+		return modulesNow()
 	}
 	s.cur.Store(bb)
 	s.modules = b

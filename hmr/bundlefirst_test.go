@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -106,11 +107,102 @@ func TestBundleFirst(t *testing.T) {
 	}
 	ts.stop()
 
+	// The bundle kept by the first build is stale: plain.js changed since.
 	again := startServer(t, dir, "127.0.0.1:0", Options{BundleFirst: true, Build: opts.Build})
-	select {
-	case <-again.Ready():
-	default:
-		t.Fatal("a restart with the cache warm did not serve module mode at once")
+	if js := getOK(t, again.URL+"/main.js"); !strings.Contains(js, "changed while compiling") {
+		t.Errorf("a restart serves plain.js as it was before the change:\n%s", js)
+	}
+	waitReady(t, again)
+}
+
+// TestBundleFirstKept restarts a server on a project it served before:
+// its first pages are the bundle the first run kept, while nothing it
+// was built from changed, else a new bundle; module mode serves after it.
+func TestBundleFirstKept(t *testing.T) {
+	dir := copyFixture(t, "hot")
+	age := func() { // files and folders as written while no server ran
+		old := time.Now().Add(-time.Minute)
+		var dirs []string
+		filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && d.IsDir() {
+				dirs = append(dirs, p)
+			} else if err == nil {
+				err = os.Chtimes(p, old, old)
+			}
+			return err
+		})
+		for _, d := range dirs {
+			os.Chtimes(d, old, old)
+		}
+	}
+	age()
+	cache := filepath.Join(t.TempDir(), "cache")
+	// start serves dir, checks whether its first pages are bundled and
+	// with what, and stops it once it has kept a bundle (or at once if
+	// it keeps none). It returns main.js as first served and whether
+	// that was the kept bundle.
+	start := func(bundled bool, then func(ts *testServer)) (js string, kept bool) {
+		t.Helper()
+		var served atomic.Bool
+		keptNow := make(chan struct{}, 10)
+		opts, release := heldModules()
+		defer release()
+		opts.Build.CacheDir = cache
+		opts.keepIdle = 20 * time.Millisecond
+		opts.Logger = slog.New(onMessage{
+			"bundler: kept bundle served":    func() { served.Store(true) },
+			"bundle kept for the next start": func() { keptNow <- struct{}{} },
+		})
+		ts := startServer(t, dir, "127.0.0.1:0", opts)
+		defer ts.stop()
+		js = getOK(t, ts.URL+"/main.js")
+		if got := strings.Contains(js, "globalThis.__devserve_bundled = true;"); got != bundled {
+			t.Fatalf("the first pages bundled: %v, want %v:\n%.300s", got, bundled, js)
+		}
+		release()
+		waitReady(t, ts)
+		if served.Load() && ts.keep.wants() {
+			t.Error("the server that served the kept bundle means to bundle for the next start")
+		}
+		if then != nil {
+			then(ts)
+			select {
+			case <-keptNow:
+			case <-time.After(20 * time.Second):
+				t.Fatal("no bundle kept for the next start")
+			}
+		}
+		return js, served.Load()
+	}
+	first, kept := start(true, nil)
+	if kept {
+		t.Fatal("a cold start served a kept bundle")
+	}
+	if again, kept := start(true, nil); !kept || again != first {
+		t.Errorf("a restart with nothing changed served a kept bundle: %v; the same one: %v", kept, again == first)
+	}
+
+	// Edited while no server ran: the kept bundle is stale, and module
+	// mode serves at once (its modules are in the cache); once idle, the
+	// server keeps a new bundle, which the next start serves.
+	if err := os.WriteFile(filepath.Join(dir, "plain.js"), []byte(strings.Replace(string(readFile(t, filepath.Join(dir, "plain.js"))), "plain one", "edited while down", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	age()
+	if js, _ := start(false, func(*testServer) {}); !strings.Contains(js, "edited while down") {
+		t.Errorf("after an edit while no server ran, module mode serves\n%s", js)
+	}
+	if js, kept := start(true, nil); !kept || !strings.Contains(js, "edited while down") {
+		t.Errorf("the next start served a kept bundle: %v; with the edit: %v", kept, strings.Contains(js, "edited while down"))
+	}
+
+	// Edited while the server runs: it keeps a bundle with the edit.
+	start(true, func(ts *testServer) {
+		ts.replaceIn(t, "plain.js", "edited while down", "edited while up")
+		ts.waitReport(t, EventBuilt)
+	})
+	if js, kept := start(true, nil); !kept || !strings.Contains(js, "edited while up") {
+		t.Errorf("the next start served a kept bundle: %v; with the edit: %v", kept, strings.Contains(js, "edited while up"))
 	}
 }
 

@@ -42,6 +42,15 @@ func (s *Server) loop() {
 	// read of them is unknown, so they are never skipped as unchanged.
 	dirty := map[string]bool{}
 	var done chan buildOutcome
+	// keepDue fires once the server has been idle for keepIdle, to keep
+	// a bundle for the next start (keep.go).
+	var keepDue <-chan time.Time
+	idle := func() {
+		if s.keep != nil {
+			keepDue = time.After(s.keep.idle)
+		}
+	}
+	idle()
 	// With BundleFirst, until module mode serves: the changes since its
 	// first build began, and that build's outcome if it came during a
 	// build (see bundlefirst.go).
@@ -124,6 +133,8 @@ func (s *Server) loop() {
 		}
 	}
 	onBatch := func(batch []watcher.Change) {
+		s.keep.changed()
+		idle()
 		for _, c := range batch {
 			pending[c.Path] = c.Op
 			if sinceModules != nil {
@@ -173,6 +184,7 @@ func (s *Server) loop() {
 			done = nil
 			s.finishBuild(out.res, out.changed, out.html, out.elapsed)
 			s.followLinked()
+			idle()
 			if modulesDone != nil {
 				install(*modulesDone)
 			}
@@ -187,6 +199,14 @@ func (s *Server) loop() {
 			install(mb)
 			if len(pending) > 0 {
 				start(false)
+			}
+		case <-keepDue:
+			keepDue = nil
+			if done == nil && due == nil && !s.compiling() {
+				s.refresh()
+			}
+			if s.keep.wants() {
+				idle() // again, until a bundle is kept
 			}
 		case <-due:
 			if s.watcher.Busy() && time.Since(lastStart) < streamGap {

@@ -128,6 +128,8 @@ type Options struct {
 
 	// lockfilePoll, for tests, replaces lockfilePoll.
 	lockfilePoll time.Duration
+	// keepIdle, for tests, replaces keepIdle.
+	keepIdle time.Duration
 	// batchHook, for tests, is called by the build loop after it handled
 	// a watcher batch, with whether that started a build.
 	batchHook func(batch []watcher.Change, started bool)
@@ -194,6 +196,9 @@ type Server struct {
 	// once modules serves, or at once without BundleFirst.
 	modulesBuilt chan modulesBuild
 	ready        chan struct{}
+	// keep keeps a bundle for the next start fresh, with BundleFirst
+	// and a cache folder; nil otherwise (see keep.go).
+	keep *keeper
 
 	mu        sync.Mutex
 	build     string // ID of the outputs being served
@@ -278,6 +283,15 @@ func New(opts Options) (*Server, error) {
 			log.Warn("the module cache is off: " + err.Error())
 		}
 	}
+	// The watcher starts first: a kept bundle is checked against the
+	// files in newBundlers, and what changes after that must reach the
+	// build loop.
+	wopts := watcher.Options{Ignore: opts.Ignore, Poll: opts.Poll, Logger: opts.Logger}
+	s.wopts = wopts
+	wopts.Noticed = s.noticed // see prepare.go
+	if s.watcher, err = watcher.New(abs, wopts); err != nil {
+		return nil, err
+	}
 	if err := s.newBundlers(bundler.Options{
 		Root:            abs,
 		Base:            base,
@@ -286,13 +300,7 @@ func New(opts Options) (*Server, error) {
 		CSSSyntaxErrors: true, // broken CSS shows on the overlay
 		BuildOptions:    build,
 	}); err != nil {
-		return nil, err
-	}
-	wopts := watcher.Options{Ignore: opts.Ignore, Poll: opts.Poll, Logger: opts.Logger}
-	s.wopts = wopts
-	wopts.Noticed = s.noticed // see prepare.go
-	if s.watcher, err = watcher.New(abs, wopts); err != nil {
-		s.closeBundlers()
+		s.watcher.Close()
 		return nil, err
 	}
 	if err := s.watchDirs(opts.ReloadDirs, s.wopts); err != nil {
@@ -324,6 +332,9 @@ func New(opts Options) (*Server, error) {
 	start := time.Now()
 	res := s.current().Build(nil)
 	s.finishBuild(res, nil, false, time.Since(start))
+	if s.keep != nil && s.modules != nil && !s.current().KeptBundle() {
+		s.keepFirst(s.current())
+	}
 	s.followLinked()
 	s.watchLockfile(cmp.Or(opts.lockfilePoll, lockfilePoll))
 	s.buildModules()
@@ -346,6 +357,9 @@ func (s *Server) Close() error {
 		close(s.quit)
 		<-s.loopDone
 		s.stopModules()
+		if s.keep != nil {
+			s.keep.close()
+		}
 		s.extras.Wait()
 		var perrs []error
 		for _, px := range s.proxies {

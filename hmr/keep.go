@@ -1,0 +1,165 @@
+package hmr
+
+import (
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/devserve/devserve/bundler"
+)
+
+// A start with a bundle kept by an earlier run (bundler.Options.KeepBundle)
+// serves its first pages from it while module mode builds, which costs the
+// server a few milliseconds and the page what a bundle costs: a fraction of
+// module mode's page (chunks, registry). It is served only while nothing it
+// was built from changed, and a start that finds it stale with the module
+// cache warm serves module mode at once, as before: bundling would cost
+// more. So the kept bundle is kept fresh:
+//
+//   - the first pages' bundle is kept once built (keepFirst), unless it
+//     was the kept one;
+//   - once module mode serves, the keeper bundles the project again when
+//     it has changed since (or the kept bundle was stale or missing at the
+//     start) and the server has been idle for keepIdle: no batch, no
+//     build. A batch cancels such a build, which the next idle time runs
+//     again; a project whose bundles cannot be kept
+//     (bundler.ErrNotKeepable: Sass partials, import.meta.glob) is not
+//     bundled again for it in this run.
+
+// keepIdle is how long the server waits, idle, before it bundles a
+// changed project again for the next start.
+const keepIdle = 3 * time.Second
+
+// keeper keeps the bundle of the next start fresh.
+type keeper struct {
+	opts bundler.Options // a bundled bundler's, for a refresh
+	log  *slog.Logger
+	idle time.Duration
+
+	mu      sync.Mutex
+	stale   bool             // the files changed since the kept bundle was made, or it is stale or missing
+	busy    bool             // a refresh runs
+	running *bundler.Bundler // its bundler, once made
+	never   bool             // a build could not be kept: no more tries
+	closed  bool
+}
+
+// keepFirst keeps the bundle of the first pages, bb's first build, on a
+// goroutine that Close waits for.
+func (s *Server) keepFirst(bb *bundler.Bundler) {
+	s.extras.Go(func() { s.keep.kept(bb.Keep()) })
+}
+
+// kept takes the outcome of a Keep: a bundle that could not be kept
+// because a file changed as it was built is stale.
+func (k *keeper) kept(err error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	switch {
+	case err == nil:
+		k.log.Debug("bundle kept for the next start")
+	case errors.Is(err, bundler.ErrNotKeepable):
+		k.never = true
+		k.log.Debug("the bundles cannot be kept for the next start", "err", err)
+	default:
+		k.stale = true
+		k.log.Debug("bundle not kept for the next start", "err", err)
+	}
+}
+
+// changed, called by the loop for every batch, marks the kept bundle
+// stale and cuts short a refresh under way: it competes with the build
+// of the batch, and would keep what the batch changed in either version.
+// A nil keeper does nothing.
+func (k *keeper) changed() {
+	if k == nil {
+		return
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.stale = true
+	if k.running != nil {
+		k.running.Close()
+		k.running = nil
+	}
+}
+
+// wants reports whether the keeper has work: a stale bundle to keep, or a
+// refresh running (which may find the bundle stale again).
+func (k *keeper) wants() bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return (k.stale || k.busy) && !k.never && !k.closed
+}
+
+// refresh bundles the project again and keeps it, on a goroutine that
+// Close waits for, if the kept bundle is stale and no refresh runs.
+// Called by the loop when the server has been idle for keepIdle, with
+// module mode serving.
+func (s *Server) refresh() {
+	k := s.keep
+	k.mu.Lock()
+	ok := k.stale && !k.busy && !k.never && !k.closed
+	if ok {
+		k.stale, k.busy = false, true
+	}
+	k.mu.Unlock()
+	if ok {
+		s.extras.Go(k.run)
+	}
+}
+
+// run is a refresh.
+func (k *keeper) run() {
+	start := time.Now()
+	defer func() {
+		k.mu.Lock()
+		k.busy = false
+		k.mu.Unlock()
+	}()
+	b, err := bundler.New(k.opts)
+	if err != nil {
+		k.kept(err)
+		return
+	}
+	defer b.Close()
+	k.mu.Lock()
+	if k.closed || k.stale { // changed since it began
+		k.mu.Unlock()
+		return
+	}
+	k.running = b
+	k.mu.Unlock()
+	res := b.Build(nil)
+	if res.OK() {
+		err = b.Keep()
+	}
+	k.mu.Lock()
+	cut := k.running != b // changed or close closed it
+	k.running = nil
+	k.mu.Unlock()
+	switch {
+	case cut:
+		k.log.Debug("bundling for the next start cut short")
+		return
+	case !res.OK():
+		// The pages show the errors; the next batch marks it stale.
+		k.log.Debug("bundling for the next start failed", "errors", len(res.Errors))
+		return
+	}
+	k.kept(err)
+	k.log.Debug("bundled for the next start", "took", time.Since(start))
+}
+
+// close cuts short a refresh under way and lets none start; Close calls
+// it before it waits for the server's goroutines.
+func (k *keeper) close() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.closed = true
+	if k.running != nil {
+		k.running.Close()
+		k.running = nil
+	}
+}
