@@ -47,18 +47,21 @@ type Config struct {
 	Sizes      []int    // modules of the tree
 	Components []int    // components of the React project
 	Tools      []*Tool
-	Edits      int           // JS, CSS and hot edits (each) per tool and size
-	Cold       int           // cold starts per tool and size
-	Restarts   int           // restarts (caches kept) per tool and size, after the cold starts
-	Bursts     int           // bursts per tool and size
-	BurstFiles int           // tree modules written in a burst, besides leaf.js
-	Timeout    time.Duration // limit for one cold start, edit or burst; 0: see StepTimeout
-	Gap        time.Duration // pause before each edit
-	Poll       time.Duration // Go-side poll interval
-	Quiet      time.Duration // a burst is over after this long without a load
-	Out        string        // JSON results path
-	Devserve   string        // prebuilt devserve binary, or "" to build one
-	Chromium   string        // browser binary
+	Edits      int // JS, CSS and hot edits (each) per tool and size
+	Cold       int // cold starts per tool and size
+	Restarts   int // restarts (caches kept) per tool and size, after the cold starts
+	// EditedRestarts are restarts after the restarts, each after a JS
+	// edit made while the server was down (tree projects only).
+	EditedRestarts int
+	Bursts         int           // bursts per tool and size
+	BurstFiles     int           // tree modules written in a burst, besides leaf.js
+	Timeout        time.Duration // limit for one cold start, edit or burst; 0: see StepTimeout
+	Gap            time.Duration // pause before each edit
+	Poll           time.Duration // Go-side poll interval
+	Quiet          time.Duration // a burst is over after this long without a load
+	Out            string        // JSON results path
+	Devserve       string        // prebuilt devserve binary, or "" to build one
+	Chromium       string        // browser binary
 	// ReactModules is the node_modules whose packages the React cases
 	// link; "" for the peers'.
 	ReactModules string
@@ -77,6 +80,7 @@ func parseFlags(args []string) (*Config, error) {
 	fs.IntVar(&cfg.Edits, "edits", 20, "JS edits, CSS edits and hot edits (each) per tool and size")
 	fs.IntVar(&cfg.Cold, "cold", -1, "cold starts per tool and size (-1: same as -edits)")
 	fs.IntVar(&cfg.Restarts, "restarts", -1, "restarts per tool and size after the cold starts, the tool's caches kept (-1: same as -cold)")
+	fs.IntVar(&cfg.EditedRestarts, "edited-restarts", 0, "restarts after the restarts, each after a JS edit made while the server was down (tree projects)")
 	fs.IntVar(&cfg.Bursts, "bursts", 3, "bursts of writes per tool and size")
 	fs.IntVar(&cfg.BurstFiles, "burst-files", 50, "tree modules written in one burst, besides leaf.js")
 	fs.DurationVar(&cfg.Timeout, "timeout", 0, "limit for one cold start, edit or burst (0: 90 s, or 10 ms per module or component when that is more)")

@@ -117,14 +117,28 @@ func (s *session) measure(ctx context.Context) error {
 
 // coldStarts runs cfg.Cold cold starts (the tool's caches removed first),
 // then cfg.Restarts restarts (the server started again on the same files,
-// its caches as the run before left them), and leaves the last server
-// running. It gives up after two failures.
+// its caches as the run before left them), then, on a tree project,
+// cfg.EditedRestarts restarts each after a JS edit made while the server
+// was down, and leaves the last server running. It gives up after two
+// failures.
 func (s *session) coldStarts(ctx context.Context) error {
 	failures := 0
-	for i := range s.cfg.Cold + s.cfg.Restarts {
+	edited := 0
+	if s.project != nil && !s.tool.Static {
+		edited = s.cfg.EditedRestarts
+	}
+	for i := range s.cfg.Cold + s.cfg.Restarts + edited {
 		restart := i >= s.cfg.Cold
 		kind, samples := "cold start", &s.run.Cold
-		if restart {
+		if i >= s.cfg.Cold+s.cfg.Restarts {
+			kind, samples = "edited restart", &s.run.EditedRestart
+			s.stop()
+			value := fmt.Sprintf("down-%d", len(*samples))
+			if err := s.project.WriteLeaf(value); err != nil {
+				return fmt.Errorf("edit while down: %w", err)
+			}
+			s.leaf = value
+		} else if restart {
 			kind, samples = "restart", &s.run.Restart
 		}
 		sample := s.coldStart(ctx, len(*samples), restart)
@@ -137,7 +151,9 @@ func (s *session) coldStarts(ctx context.Context) error {
 		}
 	}
 	last := s.run.Cold[len(s.run.Cold)-1]
-	if len(s.run.Restart) > 0 {
+	if len(s.run.EditedRestart) > 0 {
+		last = s.run.EditedRestart[len(s.run.EditedRestart)-1]
+	} else if len(s.run.Restart) > 0 {
 		last = s.run.Restart[len(s.run.Restart)-1]
 	}
 	if last.Error != "" || s.srv == nil || s.srv.Exited() {

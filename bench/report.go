@@ -60,7 +60,7 @@ func kinds(run *Run) []struct {
 	return []struct {
 		kind    string
 		samples []*Sample
-	}{{"cold start", run.Cold}, {"restart", run.Restart}, {"js edit", run.JS}, {"component edit", run.Component},
+	}{{"cold start", run.Cold}, {"restart", run.Restart}, {"edited restart", run.EditedRestart}, {"js edit", run.JS}, {"component edit", run.Component},
 		{"css edit", run.CSS}, {"hot edit", run.Hot}}
 }
 
@@ -158,7 +158,7 @@ func sampleNotes(kind string, samples []*Sample) string {
 		}
 	}
 	notes := ""
-	if kind != "cold start" && kind != "restart" {
+	if kind != "cold start" && kind != "restart" && kind != "edited restart" {
 		notes = fmt.Sprintf("page reloaded %d/%d", nav, len(samples))
 	}
 	if checked > 0 {

@@ -43,9 +43,12 @@ type Run struct {
 	Modules int       `json:"modules"`
 	Cold    []*Sample `json:"cold_start"`
 	Restart []*Sample `json:"restart"` // started again on the same files, caches kept
-	JS      []*Sample `json:"js_edit"`
-	CSS     []*Sample `json:"css_edit"`
-	Hot     []*Sample `json:"hot_edit"` // edits of hot.js, which accepts its own updates
+	// EditedRestart: started again, caches kept, after a JS edit made
+	// while the server was down.
+	EditedRestart []*Sample `json:"edited_restart,omitempty"`
+	JS            []*Sample `json:"js_edit"`
+	CSS           []*Sample `json:"css_edit"`
+	Hot           []*Sample `json:"hot_edit"` // edits of hot.js, which accepts its own updates
 	// Component is the React cases' component edits.
 	Component []*Sample `json:"component_edit,omitempty"`
 	Bursts    []*Burst  `json:"burst"`
