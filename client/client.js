@@ -47,6 +47,8 @@ function start() {
   // reloads on the next build or when the overlay that says so closes.
   // builds counts built events: an error located after one is old news.
   let stale = false, builds = 0, lastError;
+  let touched = false; // by a user since it loaded: see handlers.reload
+  for (const t of ["keydown", "pointerdown", "wheel", "touchstart"]) addEventListener(t, () => (touched = true), { capture: true, passive: true });
 
   const handlers = {
     sync(d) {
@@ -98,6 +100,8 @@ function start() {
       window.__devserve_hmr?.emitError(state.errors);
     },
     reload(d) {
+      // Module mode serves: an untouched bundled page moves to it.
+      if (d.bundled && (!window.__devserve_bundled || touched)) return;
       reload(d.reason || "the server asked for it");
     },
   };

@@ -33,10 +33,12 @@ import (
 //     its build began, the bundle serves on and the loop tries again
 //     after the bundle's next build: module mode's last good code of that
 //     file is older than the bundle's (see install in loop.go). The pages
-//     are told nothing: they show what is on disk, as bundled code. Their
-//     JS sets
-//     globalThis.__devserve_bundled, so their client reloads them on the
-//     first JS update, into module mode.
+//     are told only that module mode serves (ReloadData.Bundled): they
+//     show what is on disk, as bundled code. Their JS sets
+//     globalThis.__devserve_bundled, so that a page nobody touched since
+//     it loaded reloads into module mode then, and any other on its first
+//     JS update: a page in use keeps what its user did until an edit
+//     reloads it anyway.
 
 // modulesBuild is the outcome of the first build of Server.modules.
 type modulesBuild struct {
@@ -135,6 +137,8 @@ func (s *Server) installModules(mb modulesBuild) {
 		s.finishBuild(mb.res, nil, false, mb.elapsed) // as a first build
 		if bundleFailed {
 			s.reload(nil, "module mode built, the bundle had failed")
+		} else {
+			s.broker.Publish(EventReload, ReloadData{Reason: "module mode serves", Bundled: true})
 		}
 		s.report(Report{Time: time.Now(), Event: ReportModules, Duration: mb.elapsed})
 	}

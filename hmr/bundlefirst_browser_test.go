@@ -10,9 +10,10 @@ import (
 
 // TestBrowserBundleFirst opens a page while module mode compiles: it runs
 // the bundle, with the same CSS and state a module page has. Once module
-// mode serves, the first edit of a module that accepts itself reloads the
-// page (it has no module to replace) into module mode, and the next one
-// is a hot update in place.
+// mode serves, a page nobody touched reloads into it at once; one in use
+// stays, and the first edit of a module that accepts itself reloads it
+// (it has no module to replace) into module mode, where the next one is a
+// hot update in place.
 func TestBrowserBundleFirst(t *testing.T) {
 	ts, tab, release := openHeldHot(t)
 	waitJS(t, tab, `window.__devserve.connected && `+textIs("count", "COUNT! 0"))
@@ -22,11 +23,29 @@ func TestBrowserBundleFirst(t *testing.T) {
 	if color := evalJS[string](t, tab, `getComputedStyle(document.getElementById("styled")).color`); color == "rgb(0, 0, 0)" {
 		t.Error("the CSS that main.js imports is not applied to the bundled page")
 	}
+	// Someone uses the page: it stays on the bundle when module mode
+	// serves, until its next JS update.
+	if err := chromedp.Do(tab, chromedp.Click("#inc")); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, tab, textIs("count", "COUNT! 1"))
 	if err := browsertest.MarkPage(tab); err != nil {
 		t.Fatal(err)
 	}
+	// A second tab, untouched, moves to module mode once it serves: after
+	// that, the first tab has had the event too.
+	other := browsertest.NewTab(t, tab)
+	if err := chromedp.Do(other, chromedp.Navigate(ts.URL)); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, other, `window.__devserve.connected && window.__devserve_bundled === true`)
 	release()
 	waitReady(t, ts)
+	waitJS(t, other, textIs("count", "COUNT! 0")+` && !!window.__devserve_hmr && !window.__devserve_bundled`)
+	samePage(t, tab, "module mode serving, with the page in use")
+	if !evalJS[bool](t, tab, `window.__devserve_bundled === true`) {
+		t.Fatal("the page in use left the bundle")
+	}
 
 	ts.replaceIn(t, "counter.js", `const text = "count"`, `const text = "clicks"`)
 	waitJS(t, tab, textIs("count", "CLICKS! 0")+` && !!window.__devserve_hmr && !window.__devserve_bundled && window.__devserve.connected`)
@@ -39,6 +58,7 @@ func TestBrowserBundleFirst(t *testing.T) {
 	ts.replaceIn(t, "counter.js", `const text = "clicks"`, `const text = "taps"`)
 	waitJS(t, tab, textIs("count", "TAPS! 0"))
 	samePage(t, tab, "the module page's hot update")
+	waitJS(t, other, textIs("count", "TAPS! 0"))
 }
 
 // TestBrowserBundleFirstCSS: the first edit once module mode serves is of

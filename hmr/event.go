@@ -39,8 +39,10 @@ const ReportBackendDown = "backend-down"
 
 // ReportModules is the [Report.Event] of module mode starting to serve
 // after a first page served bundled (Options.BundleFirst), for the
-// terminal; Duration is how long its first build took. No browser is sent
-// anything: the pages reload into module mode on their next JS update.
+// terminal; Duration is how long its first build took. The pages get an
+// EventReload with ReloadData.Bundled: those that run the bundle and that
+// nobody touched yet reload into module mode; the others do on their
+// next JS update.
 const ReportModules = "modules"
 
 // Build states of [SyncData.Status].
@@ -124,6 +126,12 @@ type ErrorsData struct {
 // ReloadData is the data of the [EventReload] event.
 type ReloadData struct {
 	Reason string `json:"reason"`
+	// Bundled limits the reload to a page that runs a bundle served while
+	// module mode compiled (Options.BundleFirst) and that nobody has
+	// touched since it loaded (no key, pointer or wheel input): such a
+	// page moves to module mode at once, so that the first edit is a hot
+	// update; a page in use reloads into it on its next JS update.
+	Bundled bool `json:"bundled,omitempty"`
 }
 
 // The MarshalJSON methods below only replace nil slices by empty ones; the

@@ -192,10 +192,15 @@ func TestBrowserRuntimeError(t *testing.T) {
 		waitJS(t, tab, overlayTitle("Uncaught TypeError: failed 5")+` && `+overlayShows(failWhere)+` && `+overlayShows(failLine))
 
 		// Once module mode serves, the bundle's URL answers its entry:
-		// a bundled page's error is shown as it is, not through that.
+		// a bundled page's error is shown as it is, not through that. (A
+		// key pressed in it keeps it on the bundle: a page nobody touched
+		// moves to module mode.)
 		later := browsertest.NewTab(t, browser)
 		openPage(t, later, ts.URL)
 		waitJS(t, later, outText("view ready")+` && window.__devserve_bundled === true`)
+		if err := chromedp.Do(later, chromedp.KeyEvent("a")); err != nil {
+			t.Fatal(err)
+		}
 		release()
 		waitReady(t, ts)
 		evalJS[any](t, later, `setTimeout(() => fail(6)), 0`)
