@@ -138,6 +138,9 @@ type ProbeState struct {
 	Hot     string  `json:"hot"`     // #hot's text now
 	Count   string  `json:"count"`   // the counter's text now
 	Ready   bool    `json:"ready"`   // document.readyState is "complete"
+	// Bundled: the page runs the bundle devserve serves while module
+	// mode compiles, which it leaves once module mode serves.
+	Bundled bool `json:"bundled"`
 }
 
 // Want is what a poll waits for; empty fields are not looked for.

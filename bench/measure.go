@@ -270,6 +270,12 @@ func (s *session) coldStart(ctx context.Context, i int, restart bool) *Sample {
 		if err := s.tool.Settle(sctx, port); err != nil {
 			return fail(fmt.Errorf("settle: %w", err))
 		}
+		// devserve's page, untouched, moves from the bundle to module
+		// mode once that serves: edits meet it there, as a user's do.
+		moved := func(st *ProbeState) bool { return !st.Bundled && shows(want)(st) }
+		if _, _, err := s.waitFor(sctx, want, moved, time.Until(t0.Add(s.timeout)), 2*time.Second); err != nil {
+			return fail(fmt.Errorf("settle: the page: %w", err))
+		}
 		sample.SettledMs = msSince(t0, time.Now())
 	}
 	return sample

@@ -101,7 +101,8 @@ const probeTemplate = `<script>
       colorAt: color ? (b.color[color] || 0) : 0,
       hotAt: hot ? (b.text['hot:' + hot] || 0) : 0,
       out: text('out'), total: text('total'), hot: text('hot'), count: text('count'),
-      ready: document.readyState === 'complete'
+      ready: document.readyState === 'complete',
+      bundled: !!globalThis.__devserve_bundled
     };
   };
 })();

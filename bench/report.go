@@ -161,6 +161,15 @@ func sampleNotes(kind string, samples []*Sample) string {
 	if kind != "cold start" && kind != "restart" && kind != "edited restart" {
 		notes = fmt.Sprintf("page reloaded %d/%d", nav, len(samples))
 	}
+	var settled []float64
+	for _, s := range samples {
+		if s.SettledMs > 0 {
+			settled = append(settled, s.SettledMs)
+		}
+	}
+	if len(settled) > 0 {
+		notes = fmt.Sprintf("settled (module mode serves the page) %.1f", Summarize(settled).Median)
+	}
 	if checked > 0 {
 		notes += fmt.Sprintf(", state kept %d/%d", kept, checked)
 	}

@@ -89,8 +89,9 @@ type Sample struct {
 	// Attempts is how many navigations a cold start needed.
 	Attempts int `json:"attempts,omitempty"`
 	// SettledMs, for a cold start of a tool with Tool.Settle, is when its
-	// work after the first page was done (devserve: module mode serving),
-	// from the spawn.
+	// work after the first page was done (devserve: module mode serving,
+	// and the page, which was served the bundle, running it), from the
+	// spawn.
 	SettledMs float64 `json:"settled_ms,omitempty"`
 	// Error says why the sample failed; empty when it succeeded.
 	Error string `json:"error,omitempty"`
