@@ -324,10 +324,10 @@ func (b *Bundler) loadKept() *keptBundle {
 }
 
 // KeptBundle reports whether New found a kept bundle (Options.KeepBundle)
-// that fits the files as they were then, for the first Build to serve.
-// That Build serves it unless the options changed since (an env file):
-// the caller must tell Build of every change since New, as a watcher
-// started before New does.
+// that fits the files as they were then, and the first Build, if there
+// was one, served it: it does unless the options changed since (an env
+// file). The caller must tell Build of every change since New, as a
+// watcher started before New does.
 func (b *Bundler) KeptBundle() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -342,8 +342,11 @@ func (b *Bundler) serveKept(use bool) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	kb := b.kept
-	b.kept = nil
-	if kb == nil || !use {
+	if kb == nil {
+		return false
+	}
+	b.kept = nil // until it serves
+	if !use {
 		return false
 	}
 	if key, err := b.keepKey(); err != nil || key != kb.Key || len(kb.Entries) != len(b.ctxs) {
@@ -354,6 +357,7 @@ func (b *Bundler) serveKept(use bool) bool {
 			return false
 		}
 	}
+	b.kept = &keptBundle{Key: kb.Key} // for KeptBundle: the rest is in the contexts
 	for i, e := range kb.Entries {
 		c := b.ctxs[i]
 		st := &ctxState{inputs: make(map[string]struct{}, len(e.Inputs)), outputs: e.Outputs, files: e.Files, file: e.File, cssFile: e.CSSFile}

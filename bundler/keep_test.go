@@ -70,8 +70,8 @@ func keptStart(t *testing.T, root, dir string, opts Options) (string, bool) {
 	for _, n := range rebuilds(b) {
 		bundled = bundled || n > 0
 	}
-	if found == bundled {
-		t.Errorf("KeptBundle() = %v, and the first build bundled: %v", found, bundled)
+	if found == bundled || b.KeptBundle() == bundled {
+		t.Errorf("KeptBundle() = %v before the first build, %v after, and it bundled: %v", found, b.KeptBundle(), bundled)
 	}
 	if err := b.Keep(); bundled && err != nil {
 		t.Errorf("Keep: %v", err)
