@@ -121,8 +121,8 @@ var ErrNotKeepable = errors.New("the bundles cannot be kept")
 // began (its modification time not older than that, less cacheRacy) is
 // an error, and the caller builds again and keeps that. It errs in module
 // mode or without a cache folder (BuildOptions.CacheDir), before a Build
-// has built something since New, after Close, and with ErrNotKeepable. Keep runs the hashing and writing outside the build
-// lock: a Build may run meanwhile.
+// has built something since New, after Close, and with ErrNotKeepable.
+// It hashes and writes outside the build lock: a Build may run meanwhile.
 func (b *Bundler) Keep() error {
 	b.buildMu.Lock()
 	kb, outside, start, err := b.keptOfLast()

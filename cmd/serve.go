@@ -94,7 +94,7 @@ reload.`,
 	fl.StringArrayVar(&f.watch, "watch", nil, "folder whose changes reload the pages, with no build (repeatable), e.g. templates")
 	fl.BoolVar(&f.bundle, "bundle", false, "serve each script bundled, as a production build does: no hot module replacement, every JS edit reloads")
 	fl.BoolVar(&f.noFR, "no-react-refresh", false, "reload the page on an edit of a React component instead of re-rendering it in place with its state (React Fast Refresh)")
-	fl.BoolVar(&f.noCache, "no-cache", false, "compile every module at start instead of reading those compiled before from node_modules/.cache/devserve (or the user cache folder)")
+	fl.BoolVar(&f.noCache, "no-cache", false, "compile every module at start instead of reading those compiled before, and the last bundle, from node_modules/.cache/devserve (or the user cache folder)")
 	fl.StringVar(&f.mode, "mode", bundler.DefaultMode, "import.meta.env.MODE, and the env files to read: .env, .env.local, .env.[mode], .env.[mode].local")
 	fl.BoolVar(&f.noSPA, "no-spa-fallback", false, "answer a navigation to a path with no file with a 404 page, not the nearest index.html above it")
 	fl.BoolVar(&f.https, "https", false, "serve https:// (HTTP/2) with a certificate devserve makes for localhost and the --host and --allowed-host names, signed by mkcert's CA if installed")
