@@ -100,8 +100,7 @@ function start() {
       window.__devserve_hmr?.emitError(state.errors);
     },
     reload(d) {
-      // Module mode serves: an untouched bundled page moves to it.
-      if (d.bundled && (!window.__devserve_bundled || touched)) return;
+      if (d.bundled) return move(d);
       reload(d.reason || "the server asked for it");
     },
   };
@@ -211,6 +210,14 @@ function start() {
     clearTimeout(timer);
     timer = 0;
     state.connected = false;
+  }
+
+  // move: module mode serves. An untouched page that runs the bundle
+  // (known once the page's scripts ran) moves to it; others take its build.
+  function move(d) {
+    if (document.readyState !== "complete") return addEventListener("load", () => move(d), { once: true });
+    if (window.__devserve_bundled && !touched) return reload(d.reason);
+    state.build = d.build || state.build;
   }
 
   function reload(why) {

@@ -936,3 +936,54 @@ func testRuntimeErrors(browser context.Context) func(t *testing.T) {
 		e.srv.noLoad(t)
 	}
 }
+
+// TestMoveToModuleMode: the reload event that says module mode serves
+// (bundled, after a first page served bundled) reloads a page that runs
+// the bundle and that nobody touched, also when it comes before the
+// bundle has run; a page in use, or one without the bundle, stays and
+// takes module mode's build as its own.
+func TestMoveToModuleMode(t *testing.T) {
+	browser := browsertest.New(t)
+	const bundle = `<script type="module" src="/bundle.js"></script>`
+	moves := map[string]any{"reason": "module mode serves", "bundled": true, "build": "b2"}
+
+	t.Run("before the bundle ran", func(t *testing.T) {
+		fs := newFakeServer(t, "b1", bundle)
+		fs.set(func(s *fakeServer) { s.files["/bundle.js"] = "globalThis.__devserve_bundled = true;" })
+		release := fs.hold(t, "/bundle.js")
+		e := &env{t: t, srv: fs, tab: browsertest.NewTab(t, browser)}
+		e.console = browsertest.Console(t, e.tab)
+		navigated := make(chan error, 1)
+		go func() { navigated <- chromedp.Do(e.tab, chromedp.Navigate(fs.url)) }() // its load waits for the bundle
+		fs.nextLoad(t)
+		st := fs.nextStream(t)
+		st.send(t, 1, "sync", map[string]any{"build": "b1", "status": "ok"})
+		st.send(t, 2, "reload", moves)
+		e.waitJS(`__devserve.events === 2 && !window.__devserve_bundled`)
+		release()
+		if err := <-navigated; err != nil {
+			t.Fatal(err)
+		}
+		e.waitLog("[devserve] reloading: module mode serves")
+		fs.nextLoad(t)
+	})
+	t.Run("in use", func(t *testing.T) {
+		fs := newFakeServer(t, "b1", bundle)
+		fs.set(func(s *fakeServer) { s.files["/bundle.js"] = "globalThis.__devserve_bundled = true;" })
+		e, st := openServer(t, browser, fs)
+		st.send(t, 1, "sync", map[string]any{"build": "b1", "status": "ok"})
+		e.waitJS(`__devserve.events === 1 && window.__devserve_bundled === true && document.readyState === "complete"`)
+		if err := chromedp.Do(e.tab, chromedp.KeyEvent("a")); err != nil {
+			t.Fatal(err)
+		}
+		st.send(t, 2, "reload", moves)
+		e.waitJS(`__devserve.events === 2 && __devserve.build === "b2"`)
+		e.mustBeSamePage()
+	})
+	t.Run("no bundle", func(t *testing.T) {
+		e, st := openSynced(t, browser, "b1")
+		st.send(t, 2, "reload", moves)
+		e.waitJS(`__devserve.events === 2 && __devserve.build === "b2"`)
+		e.mustBeSamePage()
+	})
+}

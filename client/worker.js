@@ -123,4 +123,6 @@ function track(name, raw) {
   // The build of an errors event is the one served: the last good one, or
   // a good build the project's own errors held back from the pages.
   else if (name === "errors") state = { ...state, build: d.build || state.build, status: "error", failed: !!d.failed, errors: d.errors || [], warnings: d.warnings || [] };
+  // Module mode serves the same code as the bundle did (see client.js).
+  else if (name === "reload" && d.bundled && d.build) state = { ...state, build: d.build };
 }

@@ -149,6 +149,26 @@ func TestWorker(t *testing.T) {
 	c.mark()
 	tabs = append(tabs, c)
 
+	// Module mode serves after a first page bundled (hmr's BundleFirst):
+	// a page that runs no bundle stays, with module mode's build as its
+	// own, and so does the worker's state: a tab that joins later with a
+	// page of that build does not reload.
+	st.send(t, 6, "reload", map[string]any{"reason": "module mode serves", "bundled": true, "build": "b3"})
+	for _, e := range tabs {
+		e.waitJS(`__devserve.build === "b3"`)
+	}
+	fs.set(func(s *fakeServer) { s.build = "b3" })
+	d := openTab(t, browser, fs, fr.url)
+	fs.nextLoad(t)
+	d.waitJS(`__devserve.events === 1 && __devserve.build === "b3" && __devserve.connected`)
+	d.mark()
+	tabs = append(tabs, d)
+	st.send(t, 7, "building", map[string]any{"build": "b3", "changed": []string{"style.css"}})
+	for _, e := range tabs {
+		e.waitJS(`__devserve.status === "building"`)
+		e.mustBeSamePage()
+	}
+
 	// pagehide closes a tab's port. When the last tab leaves, the worker
 	// closes the stream (Chrome freezes a worker whose tabs are all in the
 	// back/forward cache, so that happens when a tab comes back), and the

@@ -138,7 +138,10 @@ func (s *Server) installModules(mb modulesBuild) {
 		if bundleFailed {
 			s.reload(nil, "module mode built, the bundle had failed")
 		} else {
-			s.broker.Publish(EventReload, ReloadData{Reason: "module mode serves", Bundled: true})
+			s.mu.Lock()
+			build := s.build
+			s.mu.Unlock()
+			s.broker.Publish(EventReload, ReloadData{Reason: "module mode serves", Bundled: true, Build: build})
 		}
 		s.report(Report{Time: time.Now(), Event: ReportModules, Duration: mb.elapsed})
 	}

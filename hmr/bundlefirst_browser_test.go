@@ -42,6 +42,9 @@ func TestBrowserBundleFirst(t *testing.T) {
 	release()
 	waitReady(t, ts)
 	waitJS(t, other, textIs("count", "COUNT! 0")+` && !!window.__devserve_hmr && !window.__devserve_bundled`)
+	if err := browsertest.MarkPage(other); err != nil {
+		t.Fatal(err)
+	}
 	samePage(t, tab, "module mode serving, with the page in use")
 	if !evalJS[bool](t, tab, `window.__devserve_bundled === true`) {
 		t.Fatal("the page in use left the bundle")
@@ -58,7 +61,10 @@ func TestBrowserBundleFirst(t *testing.T) {
 	ts.replaceIn(t, "counter.js", `const text = "clicks"`, `const text = "taps"`)
 	waitJS(t, tab, textIs("count", "TAPS! 0"))
 	samePage(t, tab, "the module page's hot update")
+	// The moved tab joined the stream the first tab's SharedWorker held
+	// since before the switch: it took the hot updates, with no reload.
 	waitJS(t, other, textIs("count", "TAPS! 0"))
+	samePage(t, other, "module mode's hot updates in the moved tab")
 }
 
 // TestBrowserBundleFirstCSS: the first edit once module mode serves is of

@@ -132,6 +132,11 @@ type ReloadData struct {
 	// page moves to module mode at once, so that the first edit is a hot
 	// update; a page in use reloads into it on its next JS update.
 	Bundled bool `json:"bundled,omitempty"`
+	// Build, with Bundled, is the build module mode serves: the build of
+	// the pages that stay, and of the sync that a SharedWorker gives a
+	// tab that joins it later (which must not reload a module page, nor
+	// leave a bundled one untold).
+	Build string `json:"build,omitempty"`
 }
 
 // The MarshalJSON methods below only replace nil slices by empty ones; the
