@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
@@ -255,10 +256,17 @@ func (t *Tab) ClockOffset(ctx context.Context) (offset, uncertainty float64, err
 	ctx, cancel := t.callCtx(ctx, 10*time.Second)
 	defer cancel()
 	best := -1.0
-	for range 3 {
+	for reads, navigations := 0, 0; reads < 3; reads++ {
 		before := time.Now()
 		pageMs, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`performance.timeOrigin + performance.now()`))
 		after := time.Now()
+		if err != nil && navigations < 10 && strings.Contains(err.Error(), "navigated or closed") {
+			// The page reloaded (devserve's moves from its first bundle
+			// to module mode): every document reads the same clock.
+			navigations++
+			reads--
+			continue
+		}
 		if err != nil {
 			return 0, 0, fmt.Errorf("read page clock: %w", err)
 		}
