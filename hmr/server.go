@@ -128,8 +128,8 @@ type Options struct {
 
 	// lockfilePoll, for tests, replaces lockfilePoll.
 	lockfilePoll time.Duration
-	// keepIdle, for tests, replaces keepIdle.
-	keepIdle time.Duration
+	// keepIdle and keptWait, for tests, replace keepIdle and keptWait.
+	keepIdle, keptWait time.Duration
 	// batchHook, for tests, is called by the build loop after it handled
 	// a watcher batch, with whether that started a build.
 	batchHook func(batch []watcher.Change, started bool)
