@@ -108,11 +108,11 @@ func (b *Bundler) keepKey() (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// ErrNotKeepable is the error of Keep for a build whose bundles cannot be
-// kept: an entry has none (it failed), or a build read files that its
-// inputs do not name (Sass partials, what import.meta.glob matched),
-// which a later start could not check. Another build of the same project
-// is as likely to fail it; one that changed nothing of that is not.
+// ErrNotKeepable is the error of Keep for a project whose bundles cannot
+// be kept: a build read files that its inputs do not name (Sass partials,
+// what import.meta.glob matched), which a later start could not check.
+// Another build of the same project will read them too. (A failed entry
+// is another error: a fix makes the next build keepable.)
 var ErrNotKeepable = errors.New("the bundles cannot be kept")
 
 // Keep writes the outputs of the last Build into the cache folder, for a
@@ -147,11 +147,11 @@ func (b *Bundler) keptOfLast() (*keptBundle, []string, time.Time, error) {
 	case b.builtAt.IsZero():
 		return nil, nil, time.Time{}, errors.New("nothing built to keep")
 	case len(b.ctxs) == 0:
-		return nil, nil, time.Time{}, fmt.Errorf("%w: no entries", ErrNotKeepable)
+		return nil, nil, time.Time{}, errors.New("no entries to keep")
 	}
 	for _, c := range b.ctxs {
 		if c.failed || c.state == nil || c.recovered {
-			return nil, nil, time.Time{}, fmt.Errorf("%w: %s did not build", ErrNotKeepable, c.entry)
+			return nil, nil, time.Time{}, fmt.Errorf("%s did not build", c.entry)
 		}
 	}
 	b.globs.mu.Lock()

@@ -222,27 +222,30 @@ func TestKeptBundleRacy(t *testing.T) {
 }
 
 // TestKeptBundleNotKept checks that a build that read files its inputs do
-// not name (import.meta.glob's matches) or that failed is not kept:
-// ErrNotKeepable.
+// not name (import.meta.glob's matches) is not kept, ErrNotKeepable, nor
+// one that failed, another error: a fix makes the next one keepable.
 func TestKeptBundleNotKept(t *testing.T) {
-	for name, files := range map[string]map[string]string{
-		"glob": {
+	for name, tt := range map[string]struct {
+		files       map[string]string
+		notKeepable bool
+	}{
+		"glob": {notKeepable: true, files: map[string]string{
 			"index.html":     `<!doctype html><script type="module" src="/src/main.js"></script>`,
 			"src/main.js":    "const all = import.meta.glob(\"./pages/*.js\", { eager: true });\nconsole.log(all);\n",
 			"src/pages/a.js": "export default 1;\n",
-		},
-		"failed": {
+		}},
+		"failed": {files: map[string]string{
 			"index.html":  `<!doctype html><script type="module" src="/src/main.js"></script>`,
 			"src/main.js": "import x from \"./missing.js\";\n",
-		},
+		}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			root, dir := project(t, files), t.TempDir()
+			root, dir := project(t, tt.files), t.TempDir()
 			age(t, root)
 			b := open(t, Options{Root: root, KeepBundle: true, BuildOptions: BuildOptions{CacheDir: dir}})
 			b.Build(nil)
-			if err := b.Keep(); !errors.Is(err, ErrNotKeepable) || KeptBundleAt(dir) {
-				t.Errorf("Keep = %v, want ErrNotKeepable and nothing kept", err)
+			if err := b.Keep(); err == nil || errors.Is(err, ErrNotKeepable) != tt.notKeepable || KeptBundleAt(dir) {
+				t.Errorf("Keep = %v, want an error (ErrNotKeepable: %v) and nothing kept", err, tt.notKeepable)
 			}
 		})
 	}
