@@ -115,6 +115,11 @@ func (b *Bundler) keepKey() (string, error) {
 // is another error: a fix makes the next build keepable.)
 var ErrNotKeepable = errors.New("the bundles cannot be kept")
 
+// ErrChangedDuringBuild is the error of Keep when a file or folder that
+// the last Build read changed as it ran, or since: the next Build is the
+// one to keep.
+var ErrChangedDuringBuild = errors.New("changed during the build")
+
 // Keep writes the outputs of the last Build into the cache folder, for a
 // later Bundler with Options.KeepBundle on the same files to serve. The
 // files it hashes must be what that Build read: a file changed since it
@@ -261,7 +266,7 @@ func (b *Bundler) keptStamps(files []string, start time.Time) (map[string]keptFi
 			return nil, nil, err
 		}
 		if racy(fi.ModTime()) {
-			return nil, nil, fmt.Errorf("%s changed during the build", d)
+			return nil, nil, fmt.Errorf("%s: %w", d, ErrChangedDuringBuild)
 		}
 		dirs[d] = fi.ModTime().UnixNano()
 	}
@@ -276,7 +281,7 @@ func (b *Bundler) keptStamps(files []string, start time.Time) (map[string]keptFi
 			return nil, nil, err
 		}
 		if racy(fi.ModTime()) {
-			return nil, nil, fmt.Errorf("%s changed during the build", f)
+			return nil, nil, fmt.Errorf("%s: %w", f, ErrChangedDuringBuild)
 		}
 		sum, err := contentSum(f)
 		if err != nil {

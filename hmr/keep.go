@@ -52,7 +52,9 @@ func (s *Server) keepFirst(bb *bundler.Bundler) {
 }
 
 // kept takes the outcome of a Keep: a bundle that could not be kept
-// because a file changed as it was built is stale.
+// because a file changed as it was built is stale, and the next idle time
+// bundles again; after any other error (no entries, a folder that cannot
+// be written), only the next change does.
 func (k *keeper) kept(err error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -62,8 +64,10 @@ func (k *keeper) kept(err error) {
 	case errors.Is(err, bundler.ErrNotKeepable):
 		k.never = true
 		k.log.Debug("the bundles cannot be kept for the next start", "err", err)
-	default:
+	case errors.Is(err, bundler.ErrChangedDuringBuild):
 		k.stale = true
+		k.log.Debug("bundle not kept for the next start", "err", err)
+	default:
 		k.log.Debug("bundle not kept for the next start", "err", err)
 	}
 }
