@@ -15,7 +15,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -391,29 +390,19 @@ func contentSum(f string) (string, error) {
 }
 
 // sameFiles reports whether every file is as kept: it exists as it did,
-// with the same statKey or else the same content; if not, it returns the
-// first it found changed. It looks on a few goroutines: the time goes to
-// system calls.
+// with the same statKey or else the same content; if not, it returns one
+// it found changed. It looks on every core: the time goes to system calls.
 func sameFiles(files map[string]keptFile) (string, bool) {
 	paths := slices.Collect(maps.Keys(files))
-	var next atomic.Int64
 	var mu sync.Mutex
 	differs := ""
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Go(func() {
-			for i := int(next.Add(1) - 1); i < len(paths); i = int(next.Add(1) - 1) {
-				if f := paths[i]; !sameFile(f, files[f]) {
-					mu.Lock()
-					differs = f
-					mu.Unlock()
-					next.Store(int64(len(paths))) // the others stop
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
+	parallel(len(paths), func(i int) {
+		if f := paths[i]; !sameFile(f, files[f]) {
+			mu.Lock()
+			differs = f
+			mu.Unlock()
+		}
+	})
 	return differs, differs == ""
 }
 

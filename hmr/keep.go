@@ -83,6 +83,12 @@ func (k *keeper) changed() {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.stale = true
+	k.cut()
+}
+
+// cut closes the bundler of a refresh under way, which then ends without
+// keeping anything. Called with mu held.
+func (k *keeper) cut() {
 	if k.running != nil {
 		k.running.Close()
 		k.running = nil
@@ -162,8 +168,5 @@ func (k *keeper) close() {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.closed = true
-	if k.running != nil {
-		k.running.Close()
-		k.running = nil
-	}
+	k.cut()
 }
