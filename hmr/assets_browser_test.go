@@ -204,7 +204,12 @@ document.getElementById("out").className = s.box + " theme";
 		color := `getComputedStyle(document.getElementById("out")).color`
 		navigateTo(t, tab, ts.URL, `document.getElementById("out").className !== "" && `+color+` === "rgb(4, 5, 6)"`)
 		ts.write(t, "app.module.css", ".box { color: rgb(7, 8, 9); }\n.box:hover { color: red; }\n")
-		waitJS(t, tab, `[...document.styleSheets].some((s) => [...s.cssRules].some((r) => r.cssText.includes("rgb(7, 8, 9)")))`)
+		// The edit has arrived once the page (reloaded or not) has both
+		// sheets and its class: until then a reloaded page is black.
+		has := func(rgb string) string {
+			return `[...document.styleSheets].some((s) => [...s.cssRules].some((r) => r.cssText.includes("` + rgb + `")))`
+		}
+		waitJS(t, tab, has("rgb(7, 8, 9)")+` && `+has("rgb(4, 5, 6)")+` && document.getElementById("out").className !== ""`)
 		if got := evalJS[string](t, tab, color); got != "rgb(4, 5, 6)" {
 			t.Errorf("color after an edit of the CSS module = %s, want theme.css's", got)
 		}
