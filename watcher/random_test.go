@@ -188,13 +188,17 @@ func cmp(s, def string) string {
 	return s
 }
 
-// snapshot returns every path under root, relative to it.
+// snapshot returns every path under root, relative to it, but for ignored
+// names.
 func snapshot(t *testing.T, root string) map[string]bool {
 	t.Helper()
 	out := map[string]bool{}
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || p == root {
 			return err
+		}
+		if builtin(d.Name()) {
+			return fs.SkipDir // act's fences, in the root
 		}
 		rel, err := filepath.Rel(root, p)
 		out[filepath.ToSlash(rel)] = true

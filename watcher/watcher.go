@@ -225,7 +225,7 @@ type hooks struct {
 	failAdd  func(name string) error // a non-nil result replaces adding the watch
 	failRead func(name string) error // a non-nil result replaces listing the folder
 	poll     time.Duration           // polling interval after the watch limit is hit; 0 means 500ms
-	hold     chan chan struct{}      // the loop stops until the channel received is closed
+	hold     chan hold               // the loop handles nothing until the hold is released; see held
 	sealed   chan struct{}           // a value, if there is room, each time a burst ends
 	waiting  chan struct{}           // a value, if there is room, each time seal waits for a half-done save
 }
@@ -385,21 +385,71 @@ func (w *Watcher) run() {
 			w.log.Debug("watcher: batch delivered", "changes", len(w.out))
 			w.ready, w.out = nil, nil
 			continue // not counted: the receiver may look before this line runs
-		case release := <-w.hooks.hold:
-			select {
-			case <-release:
-			case <-w.done:
+		case h := <-w.hooks.hold:
+			queued, ok := w.held(h)
+			if !ok {
 				return
+			}
+			for _, ev := range queued {
+				w.after(w.handle(ev))
 			}
 			continue
 		}
-		w.wakeups.Add(1)
-		if err != nil {
-			w.fallback(err)
-		}
-		if w.noted {
-			w.noted = false
-			w.arm()
+		w.after(err)
+	}
+}
+
+// after ends a turn of the loop that handled something: err, if not nil,
+// makes the watcher poll; a change noted (re)arms the flush timer.
+func (w *Watcher) after(err error) {
+	w.wakeups.Add(1)
+	if err != nil {
+		w.fallback(err)
+	}
+	if w.noted {
+		w.noted = false
+		w.arm()
+	}
+}
+
+// hold is a test's hold on the loop (act in the tests).
+type hold struct {
+	fence   string        // the path whose creation ends what the test did; "" for none
+	fenced  chan struct{} // closed once the fence's event is read, or at once without inotify
+	release chan struct{} // closed by the test when the loop may go on
+}
+
+// held waits until h is released, handling nothing, and returns inotify's
+// events read meanwhile, for the loop to handle back to back, as one burst;
+// false if the watcher was closed. It reads the events as they come, up to
+// the fence's: inotify queues a watcher's events in order, so everything the
+// test did before it made the fence is read by then, however late the
+// machine runs fsnotify's reader. Without that, a busy test machine handed
+// the events of one save over one by one after the release, more than a
+// Quiet window apart, and split it.
+func (w *Watcher) held(h hold) ([]fsnotify.Event, bool) {
+	var events <-chan fsnotify.Event
+	if w.fs != nil && !w.gone && h.fence != "" {
+		events = w.fs.Events
+	} else {
+		close(h.fenced)
+	}
+	var queued []fsnotify.Event
+	for {
+		select {
+		case <-w.done:
+			return nil, false
+		case <-h.release:
+			return queued, true
+		case ev, ok := <-events:
+			if ok && ev.Name != h.fence {
+				queued = append(queued, ev)
+				break
+			}
+			// The fence, or inotify closed (which the loop finds after
+			// the release).
+			events = nil
+			close(h.fenced)
 		}
 	}
 }

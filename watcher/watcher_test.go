@@ -1,6 +1,7 @@
 package watcher
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -53,7 +54,7 @@ func start(t *testing.T, root string, opts Options) *Watcher {
 
 func startWith(t *testing.T, root string, opts Options, h hooks) *Watcher {
 	t.Helper()
-	h.hold = make(chan chan struct{})
+	h.hold = make(chan hold)
 	w, err := newWatcher(root, opts, h)
 	if err != nil {
 		t.Fatal(err)
@@ -69,17 +70,35 @@ func startWith(t *testing.T, root string, opts Options, h hooks) *Watcher {
 // act runs f while the watcher is held, so that everything f does reaches
 // the watcher at once, as one burst, however slowly the test machine runs
 // f: a test that expects one batch must not depend on the machine's speed.
-// (Tests of bursts as they come, live, expect no exact batches.)
+// (Tests of bursts as they come, live, expect no exact batches.) Watching
+// inotify, it then makes a fence, a folder the watcher ignores, and releases
+// the watcher once the watcher has read the fence's event, and so every
+// event of f (see held); not if f removed the root or put another folder in
+// its place, whose events the watcher does not get.
 func act(t *testing.T, w *Watcher, f func()) {
 	t.Helper()
-	release := make(chan struct{})
-	defer close(release)
+	before, _ := os.Stat(w.root)
+	h := hold{
+		fence:   filepath.Join(w.root, ".fence-"+rand.Text()+"~"),
+		fenced:  make(chan struct{}),
+		release: make(chan struct{}),
+	}
+	defer close(h.release)
 	select {
-	case w.hooks.hold <- release:
+	case w.hooks.hold <- h:
 	case <-time.After(wait):
 		t.Fatal("watcher busy")
 	}
 	f()
+	if after, err := os.Stat(w.root); before == nil || err != nil || !os.SameFile(before, after) {
+		return
+	}
+	must(t, os.Mkdir(h.fence, 0o755))
+	select {
+	case <-h.fenced:
+	case <-time.After(wait):
+		t.Fatal("the fence's event never came")
+	}
 }
 
 // next returns the next batch, failing the test if none comes in time.
@@ -963,9 +982,9 @@ func TestCloseWhileHeld(t *testing.T) {
 	t.Parallel()
 	// A test that fails inside act leaves the watcher held: Close must
 	// still stop it.
-	w, err := newWatcher(t.TempDir(), Options{}, hooks{hold: make(chan chan struct{})})
+	w, err := newWatcher(t.TempDir(), Options{}, hooks{hold: make(chan hold)})
 	must(t, err)
-	w.hooks.hold <- make(chan struct{})
+	w.hooks.hold <- hold{fenced: make(chan struct{}), release: make(chan struct{})}
 	must(t, w.Close())
 }
 
