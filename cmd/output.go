@@ -187,6 +187,9 @@ func (p *printer) report(r hmr.Report) {
 		if !p.quiet {
 			p.event(r.Time, "%s", p.paint(yellow, r.Reason))
 		}
+	case hmr.ReportKeep:
+		// Nothing to say: the bundle for the next start is made while
+		// the user is away; serve.go gives its garbage back to the OS.
 	case hmr.ReportModules:
 		if !p.quiet {
 			p.printf("%s %s in %s: hot updates from the next JS edit on\n", t, p.paint(green, "modules compiled"), r.Duration.Round(time.Millisecond))

@@ -77,7 +77,7 @@ func (s *Server) newBundlers(opts bundler.Options) error {
 	first := opts
 	first.Modules, first.MarkBundled, first.MapsOnRequest = false, true, true
 	if opts.CacheDir != "" && opts.CacheDir != bundler.NoCache {
-		s.keep = &keeper{opts: first, log: s.log, idle: cmp.Or(s.opts.keepIdle, keepIdle)}
+		s.keep = &keeper{opts: first, log: s.log, report: s.report, idle: cmp.Or(s.opts.keepIdle, keepIdle)}
 		first.KeepBundle = true
 	}
 	if b.CacheWarm() && !bundler.KeptBundleAt(opts.CacheDir) {

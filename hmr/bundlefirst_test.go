@@ -171,6 +171,15 @@ func TestBundleFirstKept(t *testing.T) {
 			case <-time.After(20 * time.Second):
 				t.Fatal("no bundle kept for the next start")
 			}
+			// Each refresh reports (cmd gives its garbage back then); one
+			// cut short by a change says it kept nothing.
+			r := ts.waitReport(t, ReportKeep)
+			for r.Failed {
+				r = ts.waitReport(t, ReportKeep)
+			}
+			if r.Duration <= 0 {
+				t.Errorf("the keep's report says it took %s", r.Duration)
+			}
 		}
 		return js, served.Load()
 	}

@@ -33,9 +33,10 @@ const keepIdle = 3 * time.Second
 
 // keeper keeps the bundle of the next start fresh.
 type keeper struct {
-	opts bundler.Options // a bundled bundler's, for a refresh
-	log  *slog.Logger
-	idle time.Duration
+	opts   bundler.Options // a bundled bundler's, for a refresh
+	log    *slog.Logger
+	report func(Report) // ReportKeep after each refresh
+	idle   time.Duration
 
 	mu      sync.Mutex
 	stale   bool             // the files changed since the kept bundle was made, or it is stale or missing
@@ -123,6 +124,7 @@ func (s *Server) refresh() {
 // run is a refresh.
 func (k *keeper) run() {
 	start := time.Now()
+	kept := false
 	defer func() {
 		k.mu.Lock()
 		k.busy = false
@@ -133,7 +135,10 @@ func (k *keeper) run() {
 		k.kept(err)
 		return
 	}
-	defer b.Close()
+	defer func() {
+		b.Close() // first: the report says that its garbage is garbage
+		k.report(Report{Time: time.Now(), Event: ReportKeep, Duration: time.Since(start), Failed: !kept})
+	}()
 	k.mu.Lock()
 	if k.closed || k.stale { // changed since it began
 		k.mu.Unlock()
@@ -159,6 +164,7 @@ func (k *keeper) run() {
 		return
 	}
 	k.kept(err)
+	kept = err == nil
 	k.log.Debug("bundled for the next start", "took", time.Since(start))
 }
 

@@ -119,7 +119,8 @@ type Options struct {
 	// of these takes its connection for dead and reconnects. 0 means 10s.
 	Heartbeat time.Duration
 	// OnReport, if set, is called after every build and every reload
-	// request, and when a proxied backend goes down, for terminal output.
+	// request, when a proxied backend goes down, and after a bundle for
+	// the next start (ReportKeep), for terminal output.
 	// It must not block long. It is called from the build loop, and for
 	// reloads and backends from other goroutines too.
 	OnReport func(Report)
@@ -161,7 +162,7 @@ type Report struct {
 	Reason   string
 	Errors   []Message // the build's errors, then the project's
 	Warnings []Message
-	Failed   bool // the build failed (EventErrors): the last good one is served
+	Failed   bool // the build failed (EventErrors): the last good one is served; or, of ReportKeep, nothing was kept
 	NoBuild  bool // no build ran: only the project's errors changed
 	Clients  int  // how many browsers were told
 }
