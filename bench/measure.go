@@ -112,7 +112,33 @@ func (s *session) measure(ctx context.Context) error {
 		return errors.Join(failed, fmt.Errorf("server memory: %w", err))
 	}
 	s.run.Memory = &mem
+	if failed == nil && s.cfg.Idle > 0 {
+		idle, err := s.idleMemory(ctx, mem)
+		if err != nil {
+			return fmt.Errorf("server memory while idle: %w", err)
+		}
+		s.run.Idle = idle
+	}
 	return failed
+}
+
+// idleMemory leaves the server alone for cfg.Idle, reading its memory
+// every 100 ms from first, the reading at the start.
+func (s *session) idleMemory(ctx context.Context, first Memory) (*IdleMemory, error) {
+	idle := &IdleMemory{After: first, PeakRSSBytes: first.RSSBytes}
+	start := time.Now()
+	for time.Since(start) < s.cfg.Idle {
+		if err := sleep(ctx, 100*time.Millisecond); err != nil {
+			return nil, err
+		}
+		m, err := s.srv.Memory()
+		if err != nil {
+			return nil, err
+		}
+		idle.After, idle.PeakRSSBytes = m, max(idle.PeakRSSBytes, m.RSSBytes)
+	}
+	idle.Seconds = time.Since(start).Seconds()
+	return idle, nil
 }
 
 // coldStarts runs cfg.Cold cold starts (the tool's caches removed first),

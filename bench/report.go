@@ -129,6 +129,11 @@ func runRows(run *Run, base map[medianKey]float64) [][]string {
 			fmt.Sprintf("RSS %.1f MiB, PSS %.1f MiB, %d processes; load avg %s", mib(m.RSSBytes), mib(m.PSSBytes),
 				m.Processes, strings.Join(run.LoadAvg, " -> "))))
 	}
+	if m := run.Idle; m != nil {
+		rows = append(rows, append(slices.Clone(head), "idle memory", "", "", "", "", "", "", "",
+			fmt.Sprintf("after %.0f s alone: RSS %.1f MiB, PSS %.1f MiB; peak RSS meanwhile %.1f MiB",
+				m.Seconds, mib(m.After.RSSBytes), mib(m.After.PSSBytes), mib(m.PeakRSSBytes))))
+	}
 	for _, e := range run.Errors {
 		first, _, _ := strings.Cut(e, "\n")
 		rows = append(rows, append(slices.Clone(head), "error", "", "", "", "", "", "", "", first))

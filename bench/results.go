@@ -53,8 +53,12 @@ type Run struct {
 	Component []*Sample `json:"component_edit,omitempty"`
 	Bursts    []*Burst  `json:"burst"`
 	Memory    *Memory   `json:"memory,omitempty"`
-	Errors    []string  `json:"errors,omitempty"`
-	Duration  float64   `json:"duration_s"`
+	// Idle is the memory while the server was left alone after the
+	// steps (Config.Idle): what a tool does once its user stops typing
+	// (devserve bundles for the next start) shows there.
+	Idle     *IdleMemory `json:"idle_memory,omitempty"`
+	Errors   []string    `json:"errors,omitempty"`
+	Duration float64     `json:"duration_s"`
 	// LoadAvg is the machine's load average when the run started and ended:
 	// other work on the machine slows every tool.
 	LoadAvg []string `json:"load_avg"`

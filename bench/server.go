@@ -192,6 +192,15 @@ type Memory struct {
 	PSSBytes int64 `json:"pss_bytes"`
 }
 
+// IdleMemory is a server's memory while it was left alone.
+type IdleMemory struct {
+	Seconds float64 `json:"seconds"` // how long
+	After   Memory  `json:"after"`   // at the end
+	// PeakRSSBytes is the highest RSSBytes of the readings meanwhile,
+	// one every 100 ms.
+	PeakRSSBytes int64 `json:"peak_rss_bytes"`
+}
+
 // Memory reads the memory of the server and all its descendants from /proc.
 func (s *Server) Memory() (Memory, error) {
 	pids, err := descendants(s.cmd.Process.Pid)
