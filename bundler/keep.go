@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -236,12 +237,19 @@ func (b *Bundler) keptStamps(files []string, start time.Time) (map[string]keptFi
 	var cfg configs
 	all := map[string]bool{}
 	dirs := map[string]int64{}
+	var ts []string
+	if b.base.Tsconfig != "" {
+		ts = hashTsconfig(io.Discard, b.base.Tsconfig, nil, 0)
+	}
 	for _, f := range files {
 		all[f] = true
 		dir := filepath.Dir(f)
 		_, more := cfg.key(dir)
 		for _, m := range more {
 			all[m] = true
+			if filepath.Base(m) != "package.json" {
+				ts = append(ts, m)
+			}
 		}
 		for d := dir; dirs[d] == 0; d = filepath.Dir(d) {
 			dirs[d] = 1 // stamped below
@@ -249,6 +257,10 @@ func (b *Bundler) keptStamps(files []string, start time.Time) (map[string]keptFi
 				break
 			}
 		}
+	}
+	slices.Sort(ts)
+	for _, d := range nameDirs(slices.Compact(ts)) {
+		stampUnder(d, dirs)
 	}
 	for _, lock := range append(slices.Clone(lockfiles), b.workspaceLock) {
 		if lock != "" {
@@ -289,6 +301,32 @@ func (b *Bundler) keptStamps(files []string, start time.Time) (map[string]keptFi
 		sums[f] = keptFile{Sum: sum, Stat: statKey(fi)}
 	}
 	return sums, dirs, nil
+}
+
+// stampUnder adds dir and every folder under it to dirs, to be stamped,
+// but for node_modules and .git; if dir is not a folder, the nearest
+// folder above it, which creating it changes.
+func stampUnder(dir string, dirs map[string]int64) {
+	for {
+		if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
+			break
+		}
+		up := filepath.Dir(dir)
+		if up == dir {
+			return
+		}
+		dir = up
+	}
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil || !d.IsDir():
+			return nil
+		case p != dir && (d.Name() == "node_modules" || d.Name() == ".git"):
+			return fs.SkipDir
+		}
+		dirs[p] = 1
+		return nil
+	})
 }
 
 // loadKept reads the kept bundle, if there is one for these options and

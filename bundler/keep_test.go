@@ -3,6 +3,7 @@ package bundler
 import (
 	"errors"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"testing"
@@ -25,12 +26,32 @@ var keptProject = map[string]string{
 	"node_modules/pkg/index.js":     "exports.pkg = \"pkg 1.0.0\";\n",
 }
 
-// age sets the modification time of every file and folder under root a
-// minute back: changes made while no Bundler ran, which a bundle may be
-// kept with (a file changed just before a build is not; see cacheRacy).
+// pathsProject, added to keptProject, imports "@lib/x" and "@lib/deep/y",
+// which a tsconfig maps to gen/ first, where neither is, then to lib/.
+var pathsProject = map[string]string{
+	"tsconfig.json":  `{"compilerOptions": {"paths": {"@lib/*": ["./gen/*", "./lib/*"]}}}`,
+	"gen/deep/.keep": "",
+	"lib/x.ts":       "export const x = \"lib\";\n",
+	"lib/deep/y.ts":  "export const y = \"lib\";\n",
+	"src/main.ts":    "import { x } from \"@lib/x\";\nimport { y } from \"@lib/deep/y\";\nconsole.log(x, y);\n",
+}
+
+// age sets the modification time of every file and folder under root
+// changed in the last 30 s a minute back: changes made while no Bundler
+// ran, which a bundle may be kept with (a file changed just before a build
+// is not; see cacheRacy). What it aged before keeps its time: a folder the
+// change did not touch must look the same to the kept bundle.
 func age(t testing.TB, root string) {
 	t.Helper()
-	old := time.Now().Add(-time.Minute)
+	now := time.Now()
+	old := now.Add(-time.Minute)
+	set := func(p string) error {
+		fi, err := os.Lstat(p)
+		if err != nil || fi.ModTime().Before(now.Add(-30*time.Second)) {
+			return err
+		}
+		return os.Chtimes(p, old, old)
+	}
 	var dirs []string
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -40,11 +61,11 @@ func age(t testing.TB, root string) {
 			dirs = append(dirs, p) // after their files, which change them
 			return nil
 		}
-		return os.Chtimes(p, old, old)
+		return set(p)
 	})
 	for _, d := range dirs {
 		if err == nil {
-			err = os.Chtimes(d, old, old)
+			err = set(d)
 		}
 	}
 	if err != nil {
@@ -87,6 +108,7 @@ func keptStart(t *testing.T, root, dir string, opts Options) (string, bool) {
 func TestKeptBundle(t *testing.T) {
 	tests := []struct {
 		name   string
+		files  map[string]string                    // in the project besides keptProject's
 		change func(t *testing.T, root, dir string) // while no Bundler runs
 		opts   Options
 		kept   bool // the kept bundle is served
@@ -123,6 +145,30 @@ func TestKeptBundle(t *testing.T) {
 		}},
 		{name: "a new file shadows an import", change: func(t *testing.T, root, _ string) {
 			writeFiles(t, root, map[string]string{"src/util.ts": "export const util = \"util.ts\";\n"})
+		}},
+		{name: "a new file in a folder no import can reach", kept: true, noAge: true, files: map[string]string{"docs/notes.md": "# notes\n"},
+			change: func(t *testing.T, root, _ string) {
+				writeFiles(t, root, map[string]string{"docs/util.ts": "export const util = \"docs\";\n"})
+			}},
+		{name: "a new file under a paths target tried first", files: pathsProject, change: func(t *testing.T, root, _ string) {
+			writeFiles(t, root, map[string]string{"gen/x.ts": "export const x = \"gen\";\n"})
+		}},
+		{name: "a new file deep under a paths target tried first", files: pathsProject, change: func(t *testing.T, root, _ string) {
+			writeFiles(t, root, map[string]string{"gen/deep/y.ts": "export const y = \"gen\";\n"})
+		}},
+		{name: "a new file under a paths target that does not exist", files: map[string]string{
+			"tsconfig.json": `{"compilerOptions": {"paths": {"@lib/*": ["./gen/out/*", "./lib/*"]}}}`,
+			"gen/.keep":     "",
+			"lib/x.ts":      "export const x = \"lib\";\n",
+			"src/main.ts":   "import { x } from \"@lib/x\";\nconsole.log(x);\n",
+		}, change: func(t *testing.T, root, _ string) {
+			writeFiles(t, root, map[string]string{"gen/out/x.ts": "export const x = \"gen\";\n"})
+		}},
+		{name: "a new file under baseUrl shadows a package", files: map[string]string{
+			"tsconfig.json": `{"compilerOptions": {"baseUrl": "./types"}}`,
+			"types/.keep":   "",
+		}, change: func(t *testing.T, root, _ string) {
+			writeFiles(t, root, map[string]string{"types/pkg.ts": "export const pkg = \"types\";\n"})
 		}},
 		{name: "a package upgraded", change: func(t *testing.T, root, _ string) {
 			writeFiles(t, root, map[string]string{"node_modules/pkg/index.js": "exports.pkg = \"pkg 2.0.0\";\n"})
@@ -173,7 +219,9 @@ func TestKeptBundle(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			root, dir := project(t, keptProject), t.TempDir()
+			files := maps.Clone(keptProject)
+			maps.Copy(files, tt.files)
+			root, dir := project(t, files), t.TempDir()
 			age(t, root)
 			first, bundled := keptStart(t, root, dir, Options{})
 			if !bundled {

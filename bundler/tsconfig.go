@@ -115,3 +115,56 @@ func scanJSON(in []byte, comments bool) []byte {
 	}
 	return out
 }
+
+// nameDirs returns the folders that the tsconfig files ts let an import
+// resolve into by a name rather than a relative path: compilerOptions's
+// baseUrl (esbuild resolves a bare import there before node_modules), and
+// each target of paths up to its first "*", against every baseUrl of ts
+// and the folder of each file that sets paths (TypeScript's base is the
+// baseUrl, from whichever file of an extends chain sets it, else the
+// folder of the file that sets paths: taking them all is never less). A
+// file created under one of them can change what an import resolves to
+// while no input changes (a paths target tried before the one that
+// matched), so a kept bundle stamps every folder under them. The folders
+// need not exist.
+func nameDirs(ts []string) []string {
+	var bases, targets, dirs []string
+	for _, p := range ts {
+		var cfg struct {
+			CompilerOptions struct {
+				BaseURL string                     `json:"baseUrl"`
+				Paths   map[string]json.RawMessage `json:"paths"`
+			} `json:"compilerOptions"`
+		}
+		if !readTsconfig(p, &cfg) {
+			continue
+		}
+		co := cfg.CompilerOptions
+		if co.BaseURL != "" {
+			b := filepath.Join(filepath.Dir(p), filepath.FromSlash(co.BaseURL))
+			bases, dirs = append(bases, b), append(dirs, b)
+		}
+		if len(co.Paths) > 0 {
+			bases = append(bases, filepath.Dir(p))
+		}
+		for _, raw := range co.Paths {
+			var to []string
+			_ = json.Unmarshal(raw, &to)
+			for _, t := range to {
+				t, _, _ = strings.Cut(t, "*")
+				targets = append(targets, t[:strings.LastIndex(t, "/")+1])
+			}
+		}
+	}
+	for _, t := range targets {
+		if filepath.IsAbs(t) {
+			dirs = append(dirs, filepath.Clean(t))
+			continue
+		}
+		for _, b := range bases {
+			dirs = append(dirs, filepath.Join(b, filepath.FromSlash(t)))
+		}
+	}
+	slices.Sort(dirs)
+	return slices.Compact(dirs)
+}
