@@ -88,7 +88,7 @@ func parseFlags(args []string) (*Config, error) {
 	fs.DurationVar(&cfg.Gap, "gap", 300*time.Millisecond, "pause before each edit, so watchers are idle")
 	fs.DurationVar(&cfg.Poll, "poll", 10*time.Millisecond, "interval of the Go-side poll of the page")
 	fs.DurationVar(&cfg.Quiet, "quiet", 2*time.Second, "after a burst, wait until no page load for this long")
-	fs.DurationVar(&cfg.Idle, "idle", 8*time.Second, "after the edits, leave the server alone this long, its memory read every 100 ms (0: not)")
+	fs.DurationVar(&cfg.Idle, "idle", 25*time.Second, "after the edits, leave the server alone this long, its memory read every 100 ms (0: not)")
 	fs.StringVar(&cfg.Out, "out", filepath.Join("bench", "out", "results.json"), "JSON file for every sample")
 	fs.StringVar(&cfg.Devserve, "devserve", "", "prebuilt devserve binary (default: go build the repository)")
 	fs.StringVar(&cfg.Chromium, "chromium", "/usr/bin/chromium", "Chromium binary")

@@ -410,3 +410,18 @@ func (h onMessage) Handle(_ context.Context, r slog.Record) error {
 }
 func (h onMessage) WithAttrs([]slog.Attr) slog.Handler { return h }
 func (h onMessage) WithGroup(string) slog.Handler      { return h }
+
+// TestKeepIdleFor: a refresh waits for an idle time ten times as long as
+// the last bundle took, and never less than the keeper's least.
+func TestKeepIdleFor(t *testing.T) {
+	for _, tt := range []struct{ least, took, want time.Duration }{
+		{3 * time.Second, 0, 3 * time.Second}, // nothing bundled yet
+		{3 * time.Second, 100 * time.Millisecond, 3 * time.Second},
+		{3 * time.Second, 2 * time.Second, 20 * time.Second},
+	} {
+		k := &keeper{idle: tt.least, took: tt.took}
+		if got := k.idleFor(); got != tt.want {
+			t.Errorf("least %s, last bundle %s: idle for %s, want %s", tt.least, tt.took, got, tt.want)
+		}
+	}
+}

@@ -332,9 +332,10 @@ func New(opts Options) (*Server, error) {
 	s.updateClashes(s.publicFiles())
 	start := time.Now()
 	res := s.current().Build(nil)
-	s.finishBuild(res, nil, false, time.Since(start))
+	took := time.Since(start)
+	s.finishBuild(res, nil, false, took)
 	if s.keep != nil && s.modules != nil && !s.current().KeptBundle() {
-		s.keepFirst(s.current())
+		s.keepFirst(s.current(), took)
 	}
 	s.followLinked()
 	s.watchLockfile(cmp.Or(opts.lockfilePoll, lockfilePoll))
