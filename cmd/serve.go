@@ -224,7 +224,10 @@ func runServe(ctx context.Context, f *serveOptions) error {
 	bigBuilt := make(chan struct{}, 1)
 	report := func(r hmr.Report) {
 		p.report(r)
-		if r.Duration >= bigBuild {
+		// A bundle for the next start is made while the user is away,
+		// and all of its garbage goes: a small project's too (the react-ts
+		// app's took devserve from 27 to 53 MiB of RSS, for good).
+		if r.Duration >= bigBuild || r.Event == hmr.ReportKeep {
 			select {
 			case bigBuilt <- struct{}{}:
 			default:
