@@ -237,9 +237,11 @@ func (b *Bundler) keptStamps(files []string, start time.Time) (map[string]keptFi
 	var cfg configs
 	all := map[string]bool{}
 	dirs := map[string]int64{}
-	var ts []string
+	ts := map[string]bool{} // the tsconfig files: see nameDirs
 	if b.base.Tsconfig != "" {
-		ts = hashTsconfig(io.Discard, b.base.Tsconfig, nil, 0)
+		for _, t := range hashTsconfig(io.Discard, b.base.Tsconfig, nil, 0) {
+			ts[t] = true
+		}
 	}
 	for _, f := range files {
 		all[f] = true
@@ -248,7 +250,7 @@ func (b *Bundler) keptStamps(files []string, start time.Time) (map[string]keptFi
 		for _, m := range more {
 			all[m] = true
 			if filepath.Base(m) != "package.json" {
-				ts = append(ts, m)
+				ts[m] = true
 			}
 		}
 		for d := dir; dirs[d] == 0; d = filepath.Dir(d) {
@@ -258,8 +260,7 @@ func (b *Bundler) keptStamps(files []string, start time.Time) (map[string]keptFi
 			}
 		}
 	}
-	slices.Sort(ts)
-	for _, d := range nameDirs(slices.Compact(ts)) {
+	for _, d := range nameDirs(slices.Sorted(maps.Keys(ts))) {
 		stampUnder(d, dirs)
 	}
 	for _, lock := range append(slices.Clone(lockfiles), b.workspaceLock) {
