@@ -417,10 +417,12 @@ type Bundler struct {
 
 	// keepDir is where the bundles are kept (Options.KeepBundle), "" if
 	// nowhere; kept is the kept bundle New found, for the first Build;
-	// builtAt is when the last Build that built something began (Keep).
-	keepDir string
-	kept    *keptBundle
-	builtAt time.Time
+	// builtAt is when the last Build that built something began (Keep),
+	// and builtTook how long it took.
+	keepDir   string
+	kept      *keptBundle
+	builtAt   time.Time
+	builtTook time.Duration
 
 	// Test hooks, nil outside tests. buildHook runs at the start of every
 	// Build once building is set; rebuildHook runs just before an entry's
@@ -950,7 +952,7 @@ func (b *Bundler) Build(changed []string) *Result {
 		r.EnvChanged, b.envPending = true, false
 	}
 	if len(todo) > 0 {
-		b.builtAt = start
+		b.builtAt, b.builtTook = start, r.Duration
 	}
 	b.good = b.good || r.OK()
 	b.last = r

@@ -59,6 +59,7 @@ type keptBundle struct {
 	Files   map[string]keptFile // by absolute path
 	Dirs    map[string]int64    // absolute folder -> modification time, ns
 	Entries []keptEntry         // sorted by Entry
+	Took    time.Duration       // how long the build that made it took
 }
 
 // keptFile is a file a kept bundle was built from, as it was: the hex
@@ -172,7 +173,7 @@ func (b *Bundler) keptOfLast() (*keptBundle, []string, time.Time, error) {
 	if err != nil {
 		return nil, nil, time.Time{}, err
 	}
-	kb := &keptBundle{Key: key}
+	kb := &keptBundle{Key: key, Took: b.builtTook}
 	var outside []string
 	for _, c := range b.ctxs {
 		st := c.state
@@ -377,6 +378,18 @@ func (b *Bundler) KeptBundle() bool {
 	return b.kept != nil
 }
 
+// KeptBuildTime is how long the build that made the kept bundle took, if
+// KeptBundle: what bundling the project again may take. 0 when there is
+// none, or its file does not say (an older devserve's).
+func (b *Bundler) KeptBuildTime() time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.kept == nil {
+		return 0
+	}
+	return b.kept.Took
+}
+
 // serveKept sets the state of every context from the kept bundle New
 // found, as a build of each would, if use and the key is still the same
 // (an env file may have changed it), and reports whether it did. The
@@ -400,7 +413,7 @@ func (b *Bundler) serveKept(use bool) bool {
 			return false
 		}
 	}
-	b.kept = &keptBundle{Key: kb.Key} // for KeptBundle: the rest is in the contexts
+	b.kept = &keptBundle{Key: kb.Key, Took: kb.Took} // for KeptBundle and KeptBuildTime: the rest is in the contexts
 	for i, e := range kb.Entries {
 		c := b.ctxs[i]
 		st := &ctxState{inputs: make(map[string]struct{}, len(e.Inputs)), outputs: e.Outputs, files: e.Files, file: e.File, cssFile: e.CSSFile}

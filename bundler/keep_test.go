@@ -94,6 +94,9 @@ func keptStart(t *testing.T, root, dir string, opts Options) (string, bool) {
 	if found == bundled || b.KeptBundle() == bundled {
 		t.Errorf("KeptBundle() = %v before the first build, %v after, and it bundled: %v", found, b.KeptBundle(), bundled)
 	}
+	if took := b.KeptBuildTime(); (took > 0) != !bundled {
+		t.Errorf("KeptBuildTime() = %s, and it bundled: %v", took, bundled)
+	}
 	if err := b.Keep(); bundled && err != nil {
 		t.Errorf("Keep: %v", err)
 	} else if !bundled && err == nil {

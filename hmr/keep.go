@@ -55,17 +55,22 @@ type keeper struct {
 	busy   bool          // a refresh runs
 	stop   chan struct{} // closed to cut the refresh under way short; nil if none builds
 	never  bool          // a build could not be kept: no more tries
-	took   time.Duration // the last bundle's build: the first pages' or a refresh's
+	took   time.Duration // how long the last bundle took: the first pages', the kept one's or a refresh's
 	closed bool
 }
 
-// keepFirst keeps the bundle of the first pages, bb's first build (which
-// took took), on a goroutine that Close waits for.
-func (s *Server) keepFirst(bb *bundler.Bundler, took time.Duration) {
-	s.keep.mu.Lock()
-	s.keep.took = took
-	s.keep.mu.Unlock()
+// keepFirst keeps the bundle of the first pages, bb's first build, on a
+// goroutine that Close waits for.
+func (s *Server) keepFirst(bb *bundler.Bundler) {
 	s.extras.Go(func() { s.keep.kept(bb.Keep()) })
+}
+
+// bundled tells the keeper how long a bundle of the project took: the
+// first pages', or the kept one's.
+func (k *keeper) bundled(took time.Duration) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.took = took
 }
 
 // idleFor is how long the server must be idle before a refresh: idle, or

@@ -334,8 +334,13 @@ func New(opts Options) (*Server, error) {
 	res := s.current().Build(nil)
 	took := time.Since(start)
 	s.finishBuild(res, nil, false, took)
-	if s.keep != nil && s.modules != nil && !s.current().KeptBundle() {
-		s.keepFirst(s.current(), took)
+	switch {
+	case s.keep == nil || s.modules == nil:
+	case s.current().KeptBundle():
+		s.keep.bundled(s.current().KeptBuildTime())
+	default:
+		s.keep.bundled(took)
+		s.keepFirst(s.current())
 	}
 	s.followLinked()
 	s.watchLockfile(cmp.Or(opts.lockfilePoll, lockfilePoll))
