@@ -199,7 +199,12 @@ func (k *keeper) run() {
 	}
 	k.mu.Lock()
 	cut := k.stop != stop // changed, or close
-	if !cut {
+	if cut {
+		// A whole bundle takes longer: the next refresh waits at least
+		// ten times this, or a save that comes at the pace of this one
+		// would cut every refresh, and each save pay for it.
+		k.took = max(k.took, took)
+	} else {
 		k.stop, k.took = nil, took
 	}
 	k.mu.Unlock()
