@@ -122,7 +122,8 @@ type Options struct {
 	// request, when a proxied backend goes down, and after a bundle for
 	// the next start (ReportKeep), for terminal output.
 	// It must not block long. It is called from the build loop, and for
-	// reloads and backends from other goroutines too.
+	// reloads, backends and bundles for the next start from other
+	// goroutines too.
 	OnReport func(Report)
 	// Logger receives diagnostics; nil is silent.
 	Logger *slog.Logger
