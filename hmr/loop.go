@@ -42,8 +42,8 @@ func (s *Server) loop() {
 	// read of them is unknown, so they are never skipped as unchanged.
 	dirty := map[string]bool{}
 	var done chan buildOutcome
-	// keepDue fires once the server has been idle for a while (keeper.
-	// idleFor), to keep a bundle for the next start (keep.go).
+	// keepDue fires once the server has been idle for a while
+	// (keeper.idleFor), to keep a bundle for the next start (keep.go).
 	var keepDue <-chan time.Time
 	idle := func() {
 		if s.keep != nil {
