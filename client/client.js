@@ -70,9 +70,9 @@ function start() {
       state.errors = [];
       state.status = d.status === "building" ? "building" : "ok";
     },
-    building(d) {
+    // No log: an open DevTools takes it as the build runs (BenchmarkHotSave).
+    building() {
       state.status = "building";
-      console.debug(`${TAG} building`, d.changed || []);
     },
     built(d) {
       builds++;

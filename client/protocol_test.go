@@ -129,7 +129,7 @@ func TestScriptsUseProtocolEvents(t *testing.T) {
 	if block == nil {
 		t.Fatal("client.js: no const handlers = {...}")
 	}
-	handled := matches(regexp.MustCompile(`(?m)^    ([A-Za-z]+)\(d\) \{$`), block[1])
+	handled := matches(regexp.MustCompile(`(?m)^    ([A-Za-z]+)\(d?\) \{$`), block[1])
 	if !slices.Equal(handled, want) {
 		t.Errorf("client.js handles %q, want the protocol's %q", handled, want)
 	}
